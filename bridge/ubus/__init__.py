@@ -1,0 +1,1 @@
+"""ubusd's wire protocol in pure Python (libubus client side)."""
