@@ -1,0 +1,163 @@
+"""The daemon's configuration: one table maps every key to its UCI option.
+
+UCI config "tr069" (/etc/config/tr069 on a device, <state>/config/tr069 on
+the host). Every key has an embedded default, so a missing file or option
+means the default and `make run` needs no setup. A row names, where they
+exist, the OS3P configuration key (ChangeConfiguration/GetConfiguration) and
+the TR-069 parameter path that address the same value.
+"""
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from . import uci
+
+log = logging.getLogger(__name__)
+
+CONFIG_NAME = "tr069"
+
+
+def _bool(value):
+    if isinstance(value, bool):
+        return value
+    v = str(value).strip().lower()
+    if v in ("1", "true", "yes", "on", "enabled"):
+        return True
+    if v in ("0", "false", "no", "off", "disabled"):
+        return False
+    raise ValueError("not a boolean: %r" % (value,))
+
+
+def _int(value):
+    if isinstance(value, bool):
+        raise ValueError("not an integer: %r" % (value,))
+    return int(str(value).strip(), 10)
+
+
+def _str(value):
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise ValueError("not a string: %r" % (value,))
+    return str(value)
+
+
+def _uci_text(value):
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+CONVERT = {bool: _bool, int: _int, str: _str}
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    section: str
+    option: str
+    type: type
+    default: Any
+    os3p: Optional[str] = None  # OS3P configuration key name
+    tr069: Optional[str] = None  # TR-069 (TR-181) parameter path
+    secret: bool = False  # never logged, never returned by GetConfiguration
+    readonly: bool = False  # not changeable remotely
+    check: Optional[Callable[[Any], bool]] = None  # extra validation on the converted value
+    reboot: bool = False  # takes effect only after a restart
+
+
+def _positive(v):
+    return v > 0
+
+
+def _non_negative(v):
+    return v >= 0
+
+
+def _log_level(v):
+    return v in LOG_LEVELS
+
+
+LOG_LEVELS = ("error", "warning", "info", "debug")
+
+KEYS = {k.name: k for k in [
+    Key("acs.url", "acs", "url", str, "ws://127.0.0.1:9000/OS3P", tr069="Device.ManagementServer.URL"),
+    Key("acs.identity", "acs", "identity", str, "SUBS001", readonly=True),
+    Key("acs.username", "acs", "username", str, "", tr069="Device.ManagementServer.Username"),
+    Key("acs.password", "acs", "password", str, "", tr069="Device.ManagementServer.Password", secret=True),
+    Key("acs.periodic_inform_enable", "acs", "periodic_inform_enable", bool, True,
+        tr069="Device.ManagementServer.PeriodicInformEnable"),
+    Key("acs.periodic_inform_interval", "acs", "periodic_inform_interval", int, 300,
+        tr069="Device.ManagementServer.PeriodicInformInterval", check=_positive),
+    Key("cpe.log_level", "cpe", "log_level", str, "info", check=_log_level),
+    Key("ubus.socket", "ubus", "socket", str, "/var/run/ubus/ubus.sock", readonly=True),
+]}
+
+
+class Config:
+    """Values from the UCI file over the embedded defaults."""
+
+    def __init__(self, path, writer=None):
+        self.path = path
+        self.writer = writer  # device-backed persistence (uci set/commit); None: write the file
+        self.sections = []
+        self.reload()
+
+    def reload(self):
+        """Re-read the file; raises uci.UciError on a file that does not parse (the old values stay)."""
+        self.sections = uci.load(self.path)
+
+    def raw(self, key: Key):
+        section = uci.find(self.sections, key.section)
+        return None if section is None else section.get(key.option)
+
+    def get(self, name):
+        key = KEYS[name]
+        value = self.raw(key)
+        if value is None:
+            return key.default
+        try:
+            return self.convert(key, value)
+        except ValueError as e:
+            log.warning("config %s.%s: %s; using the default", key.section, key.option, e)
+            return key.default
+
+    @staticmethod
+    def convert(key: Key, value):
+        v = CONVERT[key.type](value)
+        if key.check is not None and not key.check(v):
+            raise ValueError("%r is out of range for %s" % (value, key.name))
+        return v
+
+    def set(self, name, value):
+        """Validate, convert and store in memory; save() persists. Raises ValueError."""
+        key = KEYS[name]
+        v = self.convert(key, value)
+        section = uci.find(self.sections, key.section)
+        if section is None:
+            section = {".type": key.section, ".name": key.section, ".anonymous": False}
+            self.sections.append(section)
+        section[key.option] = _uci_text(v)
+        return v
+
+    def save(self):
+        if self.writer is not None:
+            self.writer(self.sections)
+        else:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            uci.save(self.path, self.sections)
+
+    @staticmethod
+    def by_os3p(name):
+        return next((k for k in KEYS.values() if k.os3p == name), None)
+
+    @staticmethod
+    def by_tr069(path):
+        if path.startswith("InternetGatewayDevice."):
+            path = "Device." + path[len("InternetGatewayDevice."):]
+        return next((k for k in KEYS.values() if k.tr069 == path), None)
+
+    def describe(self, name):
+        """Value for logs and reports: secrets are masked."""
+        key = KEYS[name]
+        return "********" if key.secret and self.get(name) else self.get(name)

@@ -1,0 +1,88 @@
+"""Session bookkeeping: the last session, statistics and end-of-session actions, persisted.
+
+Persisted with write_atomic after every change, so `status` tells the truth
+after a restart or a power cut. A session found "running" at load time was cut
+short by a crash or a reboot: it is counted as a failure.
+"""
+
+import time
+
+from .atomic import read_json, write_json
+
+FIELDS = ("last_status", "last_start", "last_end", "success", "failure", "pending_events",
+          "end_actions", "running_events")
+
+
+class Sessions:
+    def __init__(self, path, clock=time.time):
+        self.path = path
+        self.clock = clock
+        state = read_json(path, {}) or {}
+        self.last_status = state.get("last_status", "N/A")
+        self.last_start = state.get("last_start")
+        self.last_end = state.get("last_end")
+        self.success = int(state.get("success", 0))
+        self.failure = int(state.get("failure", 0))
+        self.pending_events = list(state.get("pending_events", []))  # events queued while a session ran
+        self.end_actions = list(state.get("end_actions", []))  # e.g. "reload", "reboot"
+        self.running_events = list(state.get("running_events", []))
+        if self.last_status == "running":
+            self.last_status = "failure"
+            self.last_end = self.clock()
+            self.failure += 1
+            # what the interrupted session carried is not lost: it goes out with the next one
+            self.pending_events = self.running_events + self.pending_events
+            self.running_events = []
+            self.save()
+
+    @property
+    def running(self):
+        return self.last_status == "running"
+
+    @property
+    def total(self):
+        return self.success + self.failure
+
+    def save(self):
+        write_json(self.path, {k: getattr(self, k) for k in FIELDS})
+
+    def begin(self, events):
+        self.last_status = "running"
+        self.last_start = self.clock()
+        self.last_end = None
+        self.running_events = list(events)
+        self.save()
+
+    def end(self, success):
+        self.last_status = "success" if success else "failure"
+        self.last_end = self.clock()
+        if success:
+            self.success += 1
+        else:
+            self.failure += 1
+            # a failed session's events are retried with the next session, as a CWMP client does
+            for event in self.running_events:
+                if event not in self.pending_events:
+                    self.pending_events.append(event)
+        self.running_events = []
+        self.save()
+
+    def queue_event(self, event):
+        if event not in self.pending_events:
+            self.pending_events.append(event)
+            self.save()
+
+    def take_pending(self):
+        events, self.pending_events = self.pending_events, []
+        return events
+
+    def flag_end_action(self, action):
+        if action not in self.end_actions:
+            self.end_actions.append(action)
+            self.save()
+
+    def take_end_actions(self):
+        actions, self.end_actions = self.end_actions, []
+        if actions:
+            self.save()
+        return actions

@@ -1,0 +1,265 @@
+"""The tr069 object: command, inform and status, icwmp-compatible.
+
+Pure logic over the session state; the faces (ubus, JSON-RPC) call
+Tr069.call(method, args) on the loop thread and get (ubus_status, data).
+The OS3P client, when configured, is attached as the session driver.
+"""
+
+import logging
+import time
+
+from . import schema
+from .sessions import Sessions
+from .ubus import status as ubus
+
+log = logging.getLogger(__name__)
+
+SCHEMA_NAME = "tr069"
+DEFAULT_EVENT = "6 CONNECTION REQUEST"
+# leading code -> canonical event (the spec's list); matching is by code, case-insensitive on the rest
+EVENTS = {e.split(" ", 1)[0]: e for e in ("1 BOOT", "2 PERIODIC", "3 SCHEDULED", "4 VALUE CHANGE",
+                                           "6 CONNECTION REQUEST", "8 DIAGNOSTICS COMPLETE")}
+# uhttpd adds this to every call it forwards; it names the caller's session, nothing to validate
+SESSION_ARG = "ubus_rpc_session"
+
+
+def format_time(epoch):
+    """Local time as icwmp prints it: 2026-11-22T10:00:00+01:00; N/A when there is none."""
+    if not epoch:
+        return "N/A"
+    s = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(epoch))
+    return s[:-2] + ":" + s[-2:]
+
+
+def canonical_event(event):
+    """'6 connection request' -> '6 CONNECTION REQUEST'; unknown strings are returned unchanged."""
+    words = event.split()
+    if not words:
+        return DEFAULT_EVENT  # icwmp treats an empty event as a connection request
+    known = EVENTS.get(words[0])
+    if known and (len(words) == 1 or " ".join(words).upper() == known):
+        return known
+    return event
+
+
+class Tr069:
+    name = "tr069"
+
+    def __init__(self, loop, sessions: Sessions, acs_url=lambda: "", on_reload=None, on_reboot=None,
+                 on_exit=None, periodic=lambda: (False, 0)):
+        self.loop = loop
+        self.sessions = sessions
+        self.acs_url = acs_url
+        self.on_reload = on_reload or (lambda: True)
+        self.on_reboot = on_reboot or (lambda: None)
+        self.on_exit = on_exit or (lambda: None)
+        self.periodic = periodic  # () -> (enabled, interval seconds)
+        self.driver = None
+        self.start_time = time.time()
+        self.next_session_time = None  # a driver may set it
+        self._periodic_timer = None
+        self._periodic_at = None
+        self.schema = schema.load(SCHEMA_NAME)
+        # order as icwmp registers them (and as `ubus list -v tr069` prints them)
+        self.methods = {"status": self._status, "inform": self._inform, "command": self._command}
+        self.commands = {
+            "reload": self._cmd_reload,
+            "reload_end_session": self._cmd_reload_end_session,
+            "reboot_end_session": self._cmd_reboot_end_session,
+            "action_end_session": self._cmd_action_end_session,
+            "exit": self._cmd_exit,
+        }
+        self.schedule_periodic()
+
+    # --- the ubus signature, generated from the schema -----------------------------
+    def signature(self):
+        sig = {}
+        for method in self.methods:
+            props = self.schema["properties"][method]["properties"]["input"].get("properties", {})
+            sig[method] = {arg: ubus.SCHEMA_TO_BLOBMSG[self._type_of(sub)] for arg, sub in props.items()}
+        return sig
+
+    def _type_of(self, sub):
+        if "$ref" in sub:
+            sub = schema._resolve(self.schema, sub["$ref"])
+        return sub["type"]
+
+    # --- dispatch --------------------------------------------------------------------
+    def call(self, method, args):
+        handler = self.methods.get(method)
+        if handler is None:
+            return ubus.METHOD_NOT_FOUND, None
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            return ubus.INVALID_ARGUMENT, None
+        args = {k: v for k, v in args.items() if k != SESSION_ARG}
+        if isinstance(args.get("event"), str):
+            args["event"] = canonical_event(args["event"])
+        errs = schema.errors_at(self.schema, "#/properties/%s/properties/input" % method, args)
+        refusal = self._refusal(method, args, errs)
+        if refusal is not None:
+            return refusal
+        data = handler(args)
+        bad = schema.errors_at(self.schema, "#/properties/%s/properties/output" % method, data)
+        if bad:  # a bug of ours; answer as libubus does for a failing handler
+            log.error("%s produced an invalid reply %r: %s", method, data, bad)
+            return ubus.UNKNOWN_ERROR, None
+        return ubus.OK, data
+
+    @staticmethod
+    def _refusal(method, args, errs):
+        if not errs:
+            return None
+        # a well-typed but unknown command or event is answered in the reply, as icwmp does
+        if all(kind == "enum" for kind, _, _ in errs):
+            if method == "command":
+                return ubus.OK, {"status": -1, "info": "%s command is not supported" % args["command"]}
+            if method == "inform":
+                return ubus.OK, {"status": -1, "info": "%s event is not supported" % args["event"]}
+        log.info("tr069 %s refused: %s", method, "; ".join("%s %s" % (p, m) for _, p, m in errs))
+        return ubus.INVALID_ARGUMENT, None
+
+    # --- status ----------------------------------------------------------------------
+    def connection_state(self):
+        return self.driver.connection_state() if self.driver else "up"
+
+    def _status(self, _args):
+        s = self.sessions
+        nxt = self.next_session_time or self._periodic_at
+        return {
+            "cwmp": {
+                "status": self.connection_state(),
+                "start_time": format_time(self.start_time),
+                "acs_url": self.driver.acs_url if self.driver else self.acs_url(),
+            },
+            "last_session": {
+                "status": s.last_status if s.last_start else "N/A",
+                "start_time": format_time(s.last_start),
+                "end_time": format_time(s.last_end),
+            },
+            "next_session": {"status": "waiting", "start_time": format_time(nxt), "end_time": "N/A"},
+            "statistics": {"success_sessions": s.success, "failure_sessions": s.failure,
+                           "total_sessions": s.total},
+        }
+
+    # --- inform ----------------------------------------------------------------------
+    def _inform(self, args):
+        grm = args.get("GetRPCMethods") is True
+        event = args.get("event", DEFAULT_EVENT)
+        if grm:
+            # icwmp opens a 2 PERIODIC session carrying GetRPCMethods; an explicit event goes with it
+            events = ["2 PERIODIC"] if "event" not in args else [event]
+            self.start_session(events, get_rpc_methods=True)
+            return {"status": 1, "info": "Session with GetRPCMethods will start"}
+        if self.sessions.running:
+            self.sessions.queue_event(event)
+            return {"status": 1, "info": "Session already running, event will be sent at the end of the session"}
+        self.start_session([event])
+        return {"status": 1, "info": "Session started"}
+
+    def start_session(self, events, get_rpc_methods=False):
+        if self.sessions.running:
+            for e in events:
+                self.sessions.queue_event(e)
+            return False
+        events = _unique(self.sessions.take_pending() + list(events))
+        self.sessions.begin(events)
+        log.info("session started: %s%s", ", ".join(events), " + GetRPCMethods" if get_rpc_methods else "")
+        if self.driver is not None:
+            self.driver.start_session(events, get_rpc_methods)
+        else:
+            # no central system configured: the session is a local record that succeeds at once
+            self.loop.call_soon(self.session_finished, True)
+        return True
+
+    def session_finished(self, success):
+        if not self.sessions.running:
+            return
+        self.sessions.end(success)
+        log.info("session ended: %s", "success" if success else "failure")
+        self.schedule_periodic()
+        if self.sessions.end_actions:
+            self._apply_end_actions()
+        if self.sessions.pending_events:
+            self.loop.call_soon(self._start_pending)
+
+    def _start_pending(self):
+        if self.sessions.pending_events and not self.sessions.running:
+            self.start_session([])
+
+    # --- periodic inform -------------------------------------------------------------
+    def schedule_periodic(self):
+        if self._periodic_timer is not None:
+            self._periodic_timer.cancel()
+            self._periodic_timer = self._periodic_at = None
+        enabled, interval = self.periodic()
+        if enabled and interval > 0:
+            self._periodic_at = time.time() + interval
+            self._periodic_timer = self.loop.call_later(interval, self._periodic_inform)
+
+    def _periodic_inform(self):
+        self._periodic_timer = self._periodic_at = None
+        if not self.start_session(["2 PERIODIC"]):
+            self.schedule_periodic()
+
+    # --- command ---------------------------------------------------------------------
+    def _command(self, args):
+        return self.commands[args["command"]]()
+
+    def _cmd_reload(self):
+        if self.sessions.running:
+            self.sessions.flag_end_action("reload")
+            return {"status": 0, "info": "Session running, reload at the end of the session"}
+        if not self._reload():
+            return {"status": -1, "info": "tr069-bridge config reload failed"}
+        return {"status": 0, "info": "tr069-bridge config reloaded"}
+
+    def _cmd_reload_end_session(self):
+        self.sessions.flag_end_action("reload")
+        return {"status": 0, "info": "Config will be reloaded at the end of the session"}
+
+    def _cmd_reboot_end_session(self):
+        self.sessions.flag_end_action("reboot")
+        return {"status": 0, "info": "Device will reboot at the end of the session"}
+
+    def _cmd_action_end_session(self):
+        if self.sessions.running:
+            return {"status": 0, "info": "End-session actions will be applied at the end of the session"}
+        applied = self._apply_end_actions()
+        return {"status": 0, "info": "End-session actions applied: %s" % (", ".join(applied) or "none")}
+
+    def _cmd_exit(self):
+        # answer first: the reply must leave before the daemon does
+        self.loop.call_later(0.05, self.on_exit)
+        return {"status": 0, "info": "tr069-bridge is stopping"}
+
+    def _reload(self):
+        try:
+            ok = self.on_reload() is not False
+        except Exception:
+            log.exception("config reload failed")
+            return False
+        self.schedule_periodic()
+        return ok
+
+    def _apply_end_actions(self):
+        actions = self.sessions.take_end_actions()
+        if "reload" in actions:
+            self._reload()
+        if "reboot" in actions:
+            log.warning("rebooting at the end of the session, as requested")
+            self.on_reboot()
+        return actions
+
+    # --- the session driver (the OS3P client) --------------------------------------
+    def attach_driver(self, driver):
+        self.driver = driver
+
+
+def _unique(items):
+    seen = []
+    for i in items:
+        if i not in seen:
+            seen.append(i)
+    return seen
