@@ -1,0 +1,358 @@
+"""A non-blocking libubus client connection that serves local objects, driven by bridge.loop.
+
+Behaves on the wire as libubus does (libubus.c, libubus-io.c, libubus-obj.c, libubus-req.c):
+HELLO from ubusd gives our client id; each object is registered with ADD_OBJECT (OBJPATH +
+SIGNATURE) and gets its id from ubusd's DATA reply; an INVOKE is answered with DATA (OBJID, DATA)
+when the handler returns data, then STATUS (STATUS, OBJID), both echoing the INVOKE's seq and peer;
+a method the object does not have gets METHOD_NOT_FOUND, a handler that raises UNKNOWN_ERROR.
+Unlike libubus, the answer to an INVOKE for an unknown object or without a METHOD carries the
+INVOKE's seq/peer (libubus sends seq 0 there and the caller waits until its timeout).
+
+The connection comes back by itself when ubusd goes away (restart): reconnect with backoff,
+re-register every object (ubusd hands out new ids). stop() removes the objects cleanly.
+"""
+
+import errno
+import logging
+import select
+import socket
+import time
+
+from . import blob
+from . import status as st
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SOCKET = "/var/run/ubus/ubus.sock"
+READ_CHUNK = 65536
+MAX_OUTBUF = 4 * blob.MAX_MSGLEN   # ubusd not reading for this long: drop and reconnect
+HELLO_TIMEOUT = 5.0
+STOP_TIMEOUT = 1.0                 # bound on the wait for REMOVE_OBJECT replies at shutdown
+
+
+class ObjectConnection:
+    """Registers `objects` ({name: obj}; obj.signature(), obj.call(method, args)) on ubusd at `path`."""
+
+    def __init__(self, loop, path, objects, backoff=0.5, backoff_max=30.0):
+        self.loop = loop
+        self.path = path or DEFAULT_SOCKET
+        self.objects = dict(objects)
+        self.backoff_initial = backoff
+        self.backoff_max = backoff_max
+        self.sock = None
+        self.local_id = None
+        self.object_ids = {}      # name -> id on the current connection
+        self.connects = 0         # completed HELLOs, for observers and tests
+        self._backoff = backoff
+        self._by_id = {}          # id -> (name, obj, method names)
+        self._pending = {}        # our request seq -> (kind, name)
+        self._seq = 0
+        self._inbuf = bytearray()
+        self._outbuf = bytearray()
+        self._state = "idle"      # idle | connecting | hello | ready
+        self._timer = None
+        self._stopping = False
+        self._listeners = []      # callbacks(name, id) when an object gets registered
+
+    # --- public -------------------------------------------------------------------------
+    def start(self):
+        self._stopping = False
+        self._connect()
+        return self
+
+    def on_registered(self, callback):
+        self._listeners.append(callback)
+
+    @property
+    def registered(self):
+        return self._state == "ready" and len(self.object_ids) == len(self.objects)
+
+    def send_event(self, event, data=None):
+        """Broadcast a ubus event (like `ubus send`); dropped when not connected. Returns whether sent."""
+        if self._state != "ready":
+            log.debug("ubus not connected, event %s dropped", event)
+            return False
+        try:
+            payload = blob.encode_table({"id": event, "data": data or {}})
+        except blob.BlobError as e:
+            log.error("event %s not sent: %s", event, e)
+            return False
+        seq = self._next_seq()
+        self._pending[seq] = ("event", event)
+        self._send(blob.encode_message(blob.INVOKE, seq, blob.OBJECT_EVENT, [
+            (blob.ATTR_OBJID, blob.OBJECT_EVENT), (blob.ATTR_METHOD, "send"), (blob.ATTR_DATA, payload)]))
+        return True
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """Remove our objects (bounded wait for ubusd's replies), then close. Loop thread only."""
+        self._stopping = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.sock is None:
+            return
+        if self._state == "ready" and self.object_ids:
+            waiting = set()
+            for name, oid in list(self.object_ids.items()):
+                seq = self._next_seq()
+                self._pending[seq] = ("remove", name)
+                waiting.add(seq)
+                self._send(blob.encode_message(blob.REMOVE_OBJECT, seq, 0, [(blob.ATTR_OBJID, oid)]))
+            self._drain_blocking(waiting, timeout)
+        self._close()
+
+    # --- connecting -----------------------------------------------------------------------
+    def _connect(self):
+        self._timer = None
+        if self._stopping:
+            return
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
+        try:
+            s.connect(self.path)
+        except (BlockingIOError, InterruptedError):
+            self.sock = s
+            self._state = "connecting"
+            self.loop.add_writer(s.fileno(), self._connected)
+            self._arm_hello_timer()
+            return
+        except OSError as e:
+            s.close()
+            self._retry("cannot connect to %s: %s" % (self.path, e.strerror or e))
+            return
+        self.sock = s
+        self._state = "hello"
+        self.loop.add_reader(s.fileno(), self._on_readable)
+        self._arm_hello_timer()
+
+    def _connected(self):
+        err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        self.loop.remove_writer(self.sock.fileno())
+        if err:
+            self._lost("cannot connect to %s: %s" % (self.path, errno.errorcode.get(err, err)))
+            return
+        self._state = "hello"
+        self.loop.add_reader(self.sock.fileno(), self._on_readable)
+
+    def _arm_hello_timer(self):
+        self._timer = self.loop.call_later(HELLO_TIMEOUT, self._hello_timeout)
+
+    def _hello_timeout(self):
+        self._timer = None
+        if self._state in ("connecting", "hello"):
+            self._lost("no HELLO from ubusd")
+
+    def _retry(self, why):
+        delay = self._backoff
+        self._backoff = min(self._backoff * 2, self.backoff_max)
+        log.warning("ubus: %s; retrying in %.1f s", why, delay)
+        self._timer = self.loop.call_later(delay, self._connect)
+
+    def _close(self):
+        s, self.sock = self.sock, None
+        if s is not None:
+            fd = s.fileno()
+            self.loop.remove_reader(fd)
+            self.loop.remove_writer(fd)
+            s.close()
+        self._state = "idle"
+        self._inbuf.clear()
+        self._outbuf.clear()
+        self._pending.clear()
+        self._by_id.clear()
+        self.object_ids.clear()
+        self.local_id = None
+
+    def _lost(self, why):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._close()
+        if not self._stopping:
+            self._retry(why)
+
+    # --- I/O --------------------------------------------------------------------------------
+    def _next_seq(self):
+        self._seq = (self._seq + 1) & 0xFFFF   # libubus: ++ctx->request_seq (uint16)
+        return self._seq
+
+    def _send(self, data):
+        if self.sock is None:
+            return
+        if not self._outbuf:
+            try:
+                n = self.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                n = 0
+            except OSError as e:
+                self._lost("send failed: %s" % e)
+                return
+            if n == len(data):
+                return
+            data = data[n:]
+            self.loop.add_writer(self.sock.fileno(), self._on_writable)
+        self._outbuf += data
+        if len(self._outbuf) > MAX_OUTBUF:
+            self._lost("ubusd is not reading")
+
+    def _on_writable(self):
+        try:
+            n = self.sock.send(self._outbuf)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as e:
+            self._lost("send failed: %s" % e)
+            return
+        del self._outbuf[:n]
+        if not self._outbuf:
+            self.loop.remove_writer(self.sock.fileno())
+
+    def _on_readable(self):
+        sock = self.sock
+        try:
+            data = sock.recv(READ_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as e:
+            self._lost("receive failed: %s" % e)
+            return
+        if not data:
+            self._lost("ubusd closed the connection")
+            return
+        buf = self._inbuf
+        buf += data
+        pos = 0
+        try:
+            while len(buf) - pos >= blob.FIRST_READ:
+                total = blob.message_length(bytes(buf[pos:pos + blob.FIRST_READ]))
+                if len(buf) - pos < total:
+                    break
+                msg = blob.decode_message(buf, pos)
+                pos += total
+                self._dispatch(msg, buf)
+                if self.sock is not sock:   # the handler closed or replaced the connection
+                    return
+        except blob.BlobError as e:
+            self._lost("bad message from ubusd: %s" % e)
+            return
+        if pos:
+            del buf[:pos]
+
+    def _drain_blocking(self, waiting, timeout):
+        """Shutdown only: flush and read until the replies in `waiting` arrived or time is up."""
+        deadline = time.monotonic() + timeout
+        sock = self.sock
+        while sock is not None and self.sock is sock and (waiting & set(self._pending) or self._outbuf):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, w, _ = select.select([sock], [sock] if self._outbuf else [], [], left)
+            if w:
+                self._on_writable()
+            if r and self.sock is sock:
+                self._on_readable()
+
+    # --- messages ------------------------------------------------------------------------------
+    def _dispatch(self, msg, buf):
+        t = msg.type
+        if self._state == "hello":
+            if t != blob.HELLO or msg.peer <= 1:
+                raise blob.BlobError("expected HELLO, got type %d" % t)
+            self._on_hello(msg)
+        elif t == blob.INVOKE:
+            self._on_invoke(msg)
+        elif t == blob.DATA or t == blob.STATUS:
+            self._on_reply(msg)
+        # NOTIFY (subscriber count changes), UNSUBSCRIBE, MONITOR: nothing to do for our objects
+
+    def _on_hello(self, msg):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.local_id = msg.peer
+        self._state = "ready"
+        self._backoff = self.backoff_initial
+        self.connects += 1
+        log.info("ubus: connected to %s as %08x", self.path, msg.peer)
+        for name in self.objects:
+            self._add_object(name)
+
+    def _add_object(self, name):
+        self._timer = None
+        if self._state != "ready" or name in self.object_ids:
+            return
+        obj = self.objects[name]
+        try:
+            sig = obj.signature()
+            attrs = [(blob.ATTR_OBJPATH, name), (blob.ATTR_SIGNATURE, blob.encode_table(
+                {m: {a: blob.Typed(blob.INT32, t) for a, t in args.items()} for m, args in sig.items()}))]
+        except Exception:
+            log.exception("ubus: object %s has no usable signature", name)
+            return
+        seq = self._next_seq()
+        self._pending[seq] = ("add", name, sig)
+        self._send(blob.encode_message(blob.ADD_OBJECT, seq, 0, attrs))
+
+    def _on_reply(self, msg):
+        req = self._pending.get(msg.seq)
+        if req is None:
+            return
+        kind = req[0]
+        if msg.type == blob.DATA:
+            oid = msg.get(blob.ATTR_OBJID)
+            if kind == "add" and oid is not None:
+                name, sig = req[1], req[2]
+                self.object_ids[name] = oid
+                self._by_id[oid] = (name, self.objects[name], frozenset(sig))
+            return
+        del self._pending[msg.seq]
+        code = msg.get(blob.ATTR_STATUS, st.INVALID_ARGUMENT)
+        if kind == "add":
+            name = req[1]
+            if code == st.OK and name in self.object_ids:
+                log.info("ubus: object %s registered as %08x", name, self.object_ids[name])
+                for cb in self._listeners:
+                    cb(name, self.object_ids[name])
+            else:
+                # e.g. the name is still held by a previous instance that ubusd has not dropped yet
+                log.error("ubus: registering %s failed: %s", name, st.MESSAGES.get(code, code))
+                delay = self._backoff
+                self._backoff = min(self._backoff * 2, self.backoff_max)
+                self._timer = self.loop.call_later(delay, self._add_object, name)
+        elif kind == "remove":
+            oid = self.object_ids.pop(req[1], None)
+            self._by_id.pop(oid, None)
+        elif kind == "event" and code != st.OK:
+            log.warning("ubus: event %s refused: %s", req[1], st.MESSAGES.get(code, code))
+
+    def _on_invoke(self, msg):
+        oid = msg.get(blob.ATTR_OBJID)
+        if oid is None:
+            return                       # libubus ignores it as well
+        entry = self._by_id.get(oid)
+        data = None
+        if entry is None:
+            code, oid = st.NOT_FOUND, 0
+        else:
+            name, obj, methods = entry
+            method = msg.get(blob.ATTR_METHOD)
+            if method is None:
+                code = st.INVALID_ARGUMENT
+            elif method not in methods:
+                code = st.METHOD_NOT_FOUND
+            elif not msg.has(blob.ATTR_DATA):
+                code = st.INVALID_ARGUMENT
+            else:
+                try:
+                    code, data = obj.call(method, msg.get(blob.ATTR_DATA))
+                    if data is not None:
+                        data = blob.encode_table(data)
+                except Exception:
+                    log.exception("ubus: %s.%s failed", name, method)
+                    code, data = st.UNKNOWN_ERROR, None
+                if msg.get(blob.ATTR_NO_REPLY):
+                    return
+        if data is not None:
+            self._send(blob.encode_message(blob.DATA, msg.seq, msg.peer,
+                                           [(blob.ATTR_OBJID, oid), (blob.ATTR_DATA, data)]))
+        self._send(blob.encode_message(blob.STATUS, msg.seq, msg.peer,
+                                       [(blob.ATTR_STATUS, code), (blob.ATTR_OBJID, oid)]))
