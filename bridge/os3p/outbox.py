@@ -1,0 +1,94 @@
+"""The persistent outbound queue: notifications that must reach the central system.
+
+One file per entry, <seq>.json, written with write_atomic (tmp + fsync + rename + dir fsync) BEFORE the
+message is sent, removed (unlink + dir fsync) only when its CALLRESULT has arrived. The sequence number in
+the file name keeps the order across restarts and reboots. Each entry keeps the message id it was first
+sent with: a resend after a crash carries the same id, so the central system can tell a repeat.
+
+Bounded: beyond `limit` entries the oldest one that is not in flight is dropped (and logged); a queue that
+long means the central system has been gone for days and the newest state matters most.
+"""
+
+import logging
+import os
+import re
+import time
+import uuid
+
+from ..atomic import fsync_dir, read_json, write_json
+
+log = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^(\d{12})\.json$")
+
+
+class Outbox:
+    def __init__(self, directory, limit=1000, clock=time.time):
+        self.dir = directory
+        self.limit = max(1, limit)
+        self.clock = clock
+        self.dropped = 0
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        self.entries = []  # [(seq, record)] oldest first
+        for name in sorted(os.listdir(directory)):
+            m = _NAME.match(name)
+            if not m:
+                continue
+            record = read_json(os.path.join(directory, name))
+            if not _well_formed(record):
+                log.error("outbox: unreadable entry %s set aside", name)
+                os.replace(os.path.join(directory, name), os.path.join(directory, name + ".bad"))
+                continue
+            self.entries.append((int(m.group(1)), record))
+        self.next_seq = self.entries[-1][0] + 1 if self.entries else 1
+        self.in_flight = None  # message id of the head while it waits for its CALLRESULT
+
+    def __len__(self):
+        return len(self.entries)
+
+    def _path(self, seq):
+        return os.path.join(self.dir, "%012d.json" % seq)
+
+    def put(self, action, payload):
+        """Persist a notification; returns its record {id, action, payload, queued}."""
+        record = {"id": str(uuid.uuid4()), "action": action, "payload": payload, "queued": self.clock()}
+        seq = self.next_seq
+        self.next_seq += 1
+        write_json(self._path(seq), record)
+        self.entries.append((seq, record))
+        while len(self.entries) > self.limit:
+            victim = 1 if self.entries[0][1]["id"] == self.in_flight else 0
+            vseq, vrec = self.entries.pop(victim)
+            self._unlink(vseq)
+            self.dropped += 1
+            log.warning("outbox full (%d): dropped %s queued at %s", self.limit, vrec["action"], vrec["queued"])
+        return record
+
+    def head(self):
+        return self.entries[0][1] if self.entries else None
+
+    def remove(self, message_id):
+        """Drop the entry with this id (acknowledged, or refused for good); False when it is not queued."""
+        for i, (seq, record) in enumerate(self.entries):
+            if record["id"] == message_id:
+                del self.entries[i]
+                self._unlink(seq)
+                if self.in_flight == message_id:
+                    self.in_flight = None
+                return True
+        return False
+
+    def _unlink(self, seq):
+        try:
+            os.unlink(self._path(seq))
+        except FileNotFoundError:
+            pass
+        fsync_dir(self.dir)
+
+    def records(self):
+        return [r for _, r in self.entries]
+
+
+def _well_formed(record):
+    return (isinstance(record, dict) and isinstance(record.get("id"), str) and isinstance(record.get("action"), str)
+            and isinstance(record.get("payload"), dict))
