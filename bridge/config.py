@@ -91,6 +91,17 @@ KEYS = {k.name: k for k in [
         tr069="Device.ManagementServer.PeriodicInformInterval", check=_positive),
     Key("cpe.log_level", "cpe", "log_level", str, "info", check=_log_level),
     Key("ubus.socket", "ubus", "socket", str, "/var/run/ubus/ubus.sock", readonly=True),
+    # the JSON-RPC shim (bridge/jsonrpc): uhttpd's /ubus wire format, rpcd's sessions and ACLs
+    Key("jsonrpc.enabled", "jsonrpc", "enabled", bool, True, readonly=True, reboot=True),
+    Key("jsonrpc.listen", "jsonrpc", "listen", str, "127.0.0.1", readonly=True, reboot=True),
+    Key("jsonrpc.port", "jsonrpc", "port", int, 8069, readonly=True, reboot=True,
+        check=lambda v: 0 <= v <= 65535),
+    Key("jsonrpc.session_timeout", "jsonrpc", "session_timeout", int, 300, check=_positive),
+    Key("jsonrpc.call_timeout", "jsonrpc", "call_timeout", int, 60, check=_positive),
+    Key("jsonrpc.login_attempts", "jsonrpc", "login_attempts", int, 5, check=_positive),
+    Key("jsonrpc.acl_dir", "jsonrpc", "acl_dir", str, "/usr/share/rpcd/acl.d", readonly=True),
+    Key("jsonrpc.rpcd_config", "jsonrpc", "rpcd_config", str, "", readonly=True),
+    Key("jsonrpc.shadow", "jsonrpc", "shadow", str, "/etc/shadow", readonly=True),
 ]}
 
 

@@ -1,0 +1,295 @@
+"""The HTTP/1.1 server of the JSON-RPC shim, on the daemon's event loop.
+
+Non-blocking sockets, keep-alive, pipelined requests answered in order, TCP_NODELAY and one send
+per response (a keep-alive reply never waits for the peer's delayed ACK), and limits: clients,
+request head and body size, time to send a request, idle time.
+"""
+
+import errno
+import logging
+import socket
+from collections import deque
+
+from bridge.jsonrpc import http
+
+log = logging.getLogger(__name__)
+
+MAX_CLIENTS = 64  # uhttpd's UH_LIMIT_CLIENTS
+HEAD_TIMEOUT = 10.0  # a request must arrive whole within this (slow-loris)
+IDLE_TIMEOUT = 20.0  # keep-alive connections idle this long are closed (uhttpd: 20 s)
+LINGER = 2.0  # after a closing answer, read and discard for at most this long, then close
+MAX_OUTPUT = 256 * 1024  # stop reading a client that does not read its answers
+
+
+class Connection:
+    __slots__ = ("server", "sock", "fd", "peer", "parser", "queue", "out", "busy", "closing",
+                 "draining", "started", "last", "reading", "writing", "continue_sent")
+
+    def __init__(self, server, sock, peer):
+        self.server = server
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.peer = peer
+        self.parser = http.RequestParser(server.body_limit)
+        self.queue = deque()
+        self.out = bytearray()
+        self.busy = False  # a request is being answered (maybe asynchronously)
+        self.closing = False  # close once the output is flushed
+        self.draining = False  # output flushed, write side shut, discarding input until EOF
+        self.started = None  # when the request being received began
+        self.last = server.loop.time()
+        self.reading = True
+        self.writing = False
+        self.continue_sent = False
+
+    # --- input ----------------------------------------------------------------------------------
+    def on_readable(self):
+        try:
+            data = self.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            return self.close()
+        now = self.server.loop.time()
+        self.last = now
+        if not data:
+            if self.draining or not (self.busy or self.queue or self.out):
+                return self.close()
+            # the client half-closed: answer what it sent, then close
+            self.closing = True
+            self._stop_reading()
+            return self._process()
+        if self.draining:
+            return
+        try:
+            reqs = self.parser.feed(data)
+        except http.HttpError as e:
+            self.queue.append(e)
+            reqs = ()
+        if self.parser.busy:
+            if self.started is None:
+                self.started = now
+        else:
+            self.started = None
+        if self.parser.continue_wanted and not self.continue_sent:
+            self.continue_sent = True
+            self._write(http.CONTINUE)
+        if reqs:
+            self.continue_sent = False
+            self.queue.extend(reqs)
+        if self.parser.closed:
+            self._stop_reading()
+        self._process()
+
+    def _process(self):
+        while self.queue and not self.busy and not self.draining:
+            req = self.queue.popleft()
+            self.busy = True
+            if isinstance(req, http.HttpError):
+                self._respond(None, http.response(req.status, b"", keep_alive=False))
+            else:
+                self.server.route(req, self)
+        if self.closing and not self.busy and not self.queue:
+            self._flush()
+
+    def respond(self, req, status, body=b"", content_type="application/json", extra=()):
+        keep = req.keep_alive and not self.closing and not self.server.stopping
+        self._respond(req, http.response(status, body, content_type, keep, extra))
+
+    def _respond(self, req, data):
+        if self.sock is None:
+            return  # the client went away while a deferred answer was pending
+        self.busy = False
+        if req is None or not req.keep_alive or self.server.stopping:
+            self.closing = True
+        self._write(data)
+        if len(self.out) > MAX_OUTPUT:
+            self._stop_reading()
+        if self.queue:
+            self.server.loop.call_soon(self._process)
+
+    # --- output ---------------------------------------------------------------------------------
+    def _write(self, data):
+        if self.sock is None:
+            return
+        if self.out:
+            self.out += data
+        else:
+            try:
+                n = self.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                n = 0
+            except OSError:
+                return self.close()
+            if n < len(data):
+                self.out += data[n:]
+        self._flush()
+
+    def _flush(self):
+        if self.sock is None:
+            return
+        if self.out:
+            try:
+                n = self.sock.send(self.out)
+                del self.out[:n]
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError:
+                return self.close()
+        if self.out:
+            if not self.writing:
+                self.writing = True
+                self.server.loop.add_writer(self.fd, self._flush)
+            return
+        if self.writing:
+            self.writing = False
+            self.server.loop.remove_writer(self.fd)
+        if self.closing and not self.busy:
+            self._linger()
+        elif not self.reading and not self.parser.closed:
+            self.reading = True
+            self.server.loop.add_reader(self.fd, self.on_readable)
+
+    def _linger(self):
+        # Shut the write side and read until EOF so the answer is not lost to a TCP reset caused
+        # by unread input (e.g. the rest of a body that was too large to read).
+        if self.draining:
+            return
+        self.draining = True
+        self.last = self.server.loop.time()
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            return self.close()
+        if not self.reading:
+            self.reading = True
+            self.server.loop.add_reader(self.fd, self.on_readable)
+
+    def _stop_reading(self):
+        if self.reading:
+            self.reading = False
+            self.server.loop.remove_reader(self.fd)
+
+    def close(self):
+        if self.sock is None:
+            return
+        loop = self.server.loop
+        if self.reading:
+            loop.remove_reader(self.fd)
+        if self.writing:
+            loop.remove_writer(self.fd)
+        self.reading = self.writing = False
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        self.sock = None
+        self.server.closed(self)
+
+    def expired(self, now):
+        if self.draining:
+            return now - self.last > LINGER
+        if self.busy or self.out:
+            return False  # the answer is on its way (the call has its own timeout)
+        if self.started is not None:
+            return now - self.started > HEAD_TIMEOUT
+        return now - self.last > IDLE_TIMEOUT
+
+
+class HttpServer:
+    """Accepts connections and hands each complete request to `router(request, connection)`,
+    which answers with connection.respond(...) now or later."""
+
+    def __init__(self, loop, host, port, router, body_limit, max_clients=MAX_CLIENTS):
+        self.loop = loop
+        self.router = router
+        self.body_limit = body_limit
+        self.max_clients = max_clients
+        self.clients = set()
+        self.stopping = False
+        self._sweeper = None
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, _, _, _, addr = infos[0]
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.sock.bind(addr)
+            self.sock.listen(128)
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.setblocking(False)
+        self.address = self.sock.getsockname()[:2]
+        self.accepting = False
+        self._accept_on()
+
+    def route(self, req, conn):
+        try:
+            self.router(req, conn)
+        except Exception:
+            log.exception("request %s %s failed", req.method, req.path)
+            if conn.busy:
+                conn.respond(req, 500, b"", "text/plain")
+
+    def _accept_on(self):
+        if not self.accepting and not self.stopping:
+            self.accepting = True
+            self.loop.add_reader(self.sock.fileno(), self._accept)
+
+    def _accept_off(self):
+        if self.accepting:
+            self.accepting = False
+            self.loop.remove_reader(self.sock.fileno())
+
+    def _accept(self):
+        for _ in range(16):
+            if len(self.clients) >= self.max_clients:
+                # leave further clients in the listen backlog until one leaves (as uhttpd does)
+                return self._accept_off()
+            try:
+                sock, peer = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    log.warning("accept: %s", e)
+                    return self._accept_off_for_a_while()
+                return
+            sock.setblocking(False)
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn = Connection(self, sock, peer)
+            self.clients.add(conn)
+            self.loop.add_reader(conn.fd, conn.on_readable)
+            if self._sweeper is None:
+                self._sweeper = self.loop.call_later(1.0, self._sweep)
+
+    def _accept_off_for_a_while(self):
+        self._accept_off()
+        self.loop.call_later(1.0, self._accept_on)
+
+    def _sweep(self):
+        self._sweeper = None
+        now = self.loop.time()
+        for conn in [c for c in self.clients if c.expired(now)]:
+            conn.close()
+        if self.clients:
+            self._sweeper = self.loop.call_later(1.0, self._sweep)
+
+    def closed(self, conn):
+        self.clients.discard(conn)
+        if len(self.clients) < self.max_clients:
+            self._accept_on()
+
+    def stop(self):
+        self.stopping = True
+        self._accept_off()
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        for conn in list(self.clients):
+            conn.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None

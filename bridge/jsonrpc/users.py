@@ -1,0 +1,69 @@
+"""Users as rpcd knows them: `login` sections of the UCI config "rpcd".
+
+    config login
+        option username 'admin'
+        option password '$p$root'     # or a crypt hash: $1$... / $5$... / $6$...
+        list read '*'
+        list write '*'
+
+`$p$name` refers to the system account: its hash is read from the shadow file (OpenWrt's
+/etc/shadow), as rpcd does with getspnam(). A section without a password hash never matches
+(rpcd lets an empty hash log in with any password; here that would be an open door).
+"""
+
+import logging
+
+from bridge import uci
+from bridge.jsonrpc import cryptpw
+
+log = logging.getLogger(__name__)
+
+
+def shadow_hash(path, user):
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                fields = line.rstrip("\n").split(":")
+                if len(fields) > 1 and fields[0] == user:
+                    return fields[1]
+    except OSError as e:
+        log.warning("shadow file %s: %s", path, e.strerror)
+    return None
+
+
+class Users:
+    def __init__(self, rpcd_config_path, shadow_path="/etc/shadow"):
+        self.path = rpcd_config_path
+        self.shadow_path = shadow_path
+
+    def sections(self):
+        try:
+            return [s for s in uci.load(self.path) if s.get(".type") == "login"]
+        except (OSError, ValueError) as e:
+            log.warning("rpcd config %s: %s", self.path, e)
+            return []
+
+    def resolve(self, stored):
+        if isinstance(stored, str) and stored.startswith("$p$"):
+            return shadow_hash(self.shadow_path, stored[3:])
+        return stored
+
+    def authenticate(self, username, password):
+        """The first login section whose username and password match, else None.
+
+        Every candidate costs one hash; an unknown user costs one too, so the time taken does
+        not tell whether a user exists.
+        """
+        tried = False
+        for section in self.sections():
+            if section.get("username") != username:
+                continue
+            stored = section.get("password")
+            if not isinstance(stored, str):
+                continue
+            tried = True
+            if cryptpw.verify(password, self.resolve(stored) or ""):
+                return section
+        if not tried:
+            cryptpw.verify(password, cryptpw.DUMMY_HASH)
+        return None
