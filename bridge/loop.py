@@ -103,8 +103,8 @@ class Loop:
     # --- running -------------------------------------------------------------
     def stop(self):
         self._running = False
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self.call_soon_threadsafe(lambda: None)
+        # wake select() even from a signal handler: PEP 475 would otherwise resume the wait
+        self.call_soon_threadsafe(lambda: None)
 
     def _run_callback(self, callback, args=()):
         try:
