@@ -1,0 +1,243 @@
+"""The ubus device backend: UCI over rpcd's uci object (replaying the recorded uci transcripts
+from a real ubusd + rpcd, fixtures/ubus/uci-transcripts.json), system calls against a small ubusd
+emulator on a real Unix socket, sysupgrade and logread as real programs on PATH."""
+
+import os
+import socket
+import stat
+import threading
+import time
+
+import pytest
+
+from bridge.device import open_device
+from bridge.device.base import DeviceError, NotFound
+from bridge.device.ubus_backend import UbusDevice
+from bridge.ubus import blob
+from bridge.ubus import status as st
+from test_ubus_replay import FakeUbusd, ScriptedUbusd, fixture, read_message
+
+WAIT = 5.0
+UCI = {" ".join(t["argv"][1:]): t for t in fixture("uci-transcripts.json")["transcripts"]}
+
+
+@pytest.fixture
+def ubusd(tmp_path):
+    fake = FakeUbusd(tmp_path / "ubus.sock")
+    yield fake
+    fake.close()
+
+
+def replay(ubusd, key, operation):
+    """Run one device operation against ubusd's side of a uci transcript; returns its result or error."""
+    entry = UCI[key]
+    player = ScriptedUbusd(ubusd, entry["messages"])
+    player.start()
+    dev = UbusDevice(socket=ubusd.path, timeout=WAIT)
+    try:
+        result = operation(dev)
+    except (NotFound, DeviceError) as e:
+        result = e
+    player.join(WAIT)
+    assert player.error is None, player.error
+    assert player.got == [m["hex"] for m in entry["messages"] if m["dir"] == "send"]   # byte for byte
+    return result
+
+
+def test_open_device_picks_the_ubus_backend(tmp_path, monkeypatch):
+    monkeypatch.setenv("TR069_UBUS_SOCKET", "/tmp/some.sock")
+    dev = open_device("ubus", str(tmp_path))
+    assert isinstance(dev, UbusDevice) and dev.backend == "ubus" and dev.socket == "/tmp/some.sock"
+    assert dev.config_path("tr069") == "/etc/config/tr069"
+
+
+def test_uci_get_section(ubusd):
+    values = replay(ubusd, 'call uci get {"config":"tr069","section":"acs"}',
+                    lambda d: d.uci_get("tr069", "acs"))
+    assert values == {".anonymous": False, ".type": "acs", ".name": "acs", "url": "ws://127.0.0.1:9000/OS3P",
+                      "identity": "SUBS001", "periodic_inform_enable": "1", "periodic_inform_interval": "300"}
+
+
+def test_uci_get_option(ubusd):
+    assert replay(ubusd, 'call uci get {"config":"tr069","section":"acs","option":"url"}',
+                  lambda d: d.uci_get("tr069", "acs", "url")) == "ws://127.0.0.1:9000/OS3P"
+
+
+def test_uci_set_and_commit(ubusd):
+    assert replay(ubusd, 'call uci set {"config":"tr069","section":"acs","values":{"url":"wss://cs.example.com/OS3P"}}',
+                  lambda d: d.uci_set("tr069", "acs", {"url": "wss://cs.example.com/OS3P"})) is None
+    assert replay(ubusd, 'call uci commit {"config":"tr069"}', lambda d: d.uci_commit("tr069")) is None
+
+
+def test_uci_get_missing_config_and_option_are_not_found(ubusd):
+    e = replay(ubusd, 'call uci get {"config":"nosuch"}', lambda d: d.uci_get("nosuch"))
+    assert isinstance(e, NotFound)
+    # rpcd answers a missing option with status 0 and no data
+    e = replay(ubusd, 'call uci get {"config":"tr069","section":"acs","option":"nosuch"}',
+               lambda d: d.uci_get("tr069", "acs", "nosuch"))
+    assert isinstance(e, NotFound)
+
+
+class MiniUbusd(threading.Thread):
+    """Enough of ubusd + rpcd + procd for the backend: LOOKUP by path and INVOKE through a table."""
+
+    def __init__(self, path, objects):
+        super().__init__(daemon=True)
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(8)
+        self.srv.settimeout(0.2)
+        self.objects = objects          # name -> (id, {method: handler(args) -> (status, data)})
+        self.calls = []
+        self.stopping = False
+
+    def run(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.srv.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with conn:
+                self.serve(conn)
+
+    def serve(self, conn):
+        conn.sendall(blob.encode_message(blob.HELLO, 0, 0x7000))
+        while True:
+            try:
+                _, m = read_message(conn, WAIT)
+            except (ConnectionError, TimeoutError, OSError):
+                return
+            if m.type == blob.LOOKUP:
+                path = m.get(blob.ATTR_OBJPATH)
+                if path in self.objects:
+                    oid, methods = self.objects[path]
+                    conn.sendall(blob.encode_message(blob.DATA, m.seq, m.peer, [
+                        (blob.ATTR_OBJPATH, path), (blob.ATTR_OBJID, oid), (blob.ATTR_OBJTYPE, oid + 1),
+                        (blob.ATTR_SIGNATURE, {k: {} for k in methods})]))
+                    code = st.OK
+                else:
+                    code = st.NOT_FOUND
+                conn.sendall(blob.encode_message(blob.STATUS, m.seq, m.peer, [(blob.ATTR_STATUS, code)]))
+            elif m.type == blob.INVOKE:
+                oid = m.get(blob.ATTR_OBJID)
+                name, methods = next(((n, ms) for n, (i, ms) in self.objects.items() if i == oid), (None, {}))
+                handler = methods.get(m.get(blob.ATTR_METHOD))
+                self.calls.append((name, m.get(blob.ATTR_METHOD), m.get(blob.ATTR_DATA)))
+                code, data = handler(m.get(blob.ATTR_DATA)) if handler else (st.METHOD_NOT_FOUND, None)
+                if data is not None:
+                    conn.sendall(blob.encode_message(blob.DATA, m.seq, m.peer,
+                                                     [(blob.ATTR_OBJID, oid), (blob.ATTR_DATA, data)]))
+                conn.sendall(blob.encode_message(blob.STATUS, m.seq, m.peer,
+                                                 [(blob.ATTR_STATUS, code), (blob.ATTR_OBJID, oid)]))
+
+    def stop(self):
+        self.stopping = True
+        self.join(WAIT)
+        self.srv.close()
+
+
+BOARD = {"kernel": "6.6.73", "hostname": "OpenWrt", "system": "ARMv7 Processor rev 5 (v7l)",
+         "model": "Linksys WRT3200ACM", "board_name": "linksys,wrt3200acm", "rootfs_type": "squashfs",
+         "release": {"distribution": "OpenWrt", "version": "24.10.0", "revision": "r28427-6df0e3d02a",
+                     "target": "mvebu/cortexa9", "description": "OpenWrt 24.10.0 r28427-6df0e3d02a"}}
+
+
+@pytest.fixture
+def device(tmp_path):
+    path = str(tmp_path / "mini.sock")
+    uci_state = {"tr069": {"acs": {".type": "acs", "url": "ws://x"}}}
+
+    def uci_set(a):
+        sec = uci_state.get(a["config"], {}).get(a["section"])
+        if sec is None:
+            return st.NOT_FOUND, None
+        sec.update(a["values"])
+        return st.OK, None
+
+    def uci_add(a):
+        uci_state.setdefault(a["config"], {})[a["name"]] = dict(a["values"], **{".type": a["type"]})
+        return st.OK, {"section": a["name"]}
+
+    mini = MiniUbusd(path, {
+        "system": (0x100, {"board": lambda a: (st.OK, BOARD), "reboot": lambda a: (st.OK, None)}),
+        "uci": (0x200, {"set": uci_set, "add": uci_add, "commit": lambda a: (st.PERMISSION_DENIED, None)}),
+    })
+    mini.start()
+    dev = UbusDevice(socket=path, timeout=WAIT)
+    dev.mini, dev.uci_state = mini, uci_state
+    yield dev
+    mini.stop()
+
+
+def test_board_maps_system_board(device):
+    b = device.board()
+    assert b["vendor"] == "Linksys" and b["model"] == "Linksys WRT3200ACM"
+    assert b["firmware_version"] == "OpenWrt 24.10.0 r28427-6df0e3d02a"
+    assert b["hostname"] == "OpenWrt"
+    assert set(b) == {"vendor", "model", "serial", "firmware_version", "hostname"} and b["serial"]
+
+
+def test_reboot_calls_system_reboot(device):
+    device.reboot()
+    assert device.mini.calls == [("system", "reboot", {})]
+
+
+def test_set_on_a_missing_section_creates_it(device):
+    device.uci_set("tr069", "cpe", {"log_level": "debug", "flag": True, "list": [1, "a"]})
+    assert device.uci_state["tr069"]["cpe"] == {".type": "cpe", "log_level": "debug", "flag": "1", "list": ["1", "a"]}
+    assert [c[1] for c in device.mini.calls] == ["set", "add"]
+    device.uci_set("tr069", "acs", {"url": "wss://y"})
+    assert device.uci_state["tr069"]["acs"]["url"] == "wss://y"
+
+
+def test_refusals_and_missing_objects_raise(device, tmp_path):
+    with pytest.raises(DeviceError, match="Permission denied"):
+        device.uci_commit("tr069")
+    with pytest.raises(DeviceError):
+        UbusDevice(socket=str(tmp_path / "none.sock"), timeout=1).reboot()
+
+
+def fake_program(bindir, name, body):
+    path = bindir / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+@pytest.fixture
+def bindir(tmp_path, monkeypatch):
+    d = tmp_path / "bin"
+    d.mkdir()
+    monkeypatch.setenv("PATH", "%s:%s" % (d, os.environ.get("PATH", "")))
+    return d
+
+
+def test_sysupgrade_checks_the_image_then_flashes(bindir, tmp_path):
+    record = tmp_path / "argv.log"
+    fake_program(bindir, "sysupgrade",
+                 'printf "%%s\\n" "$*" >> %s\nif [ "$1" = -T ]; then grep -q GOOD "$2"; exit $?; fi\nexit 0\n' % record)
+    good, bad = tmp_path / "good.bin", tmp_path / "bad.bin"
+    good.write_text("GOOD")
+    bad.write_text("BAD")
+    dev = UbusDevice(socket="/nonexistent")
+    dev.sysupgrade(str(good), keep_settings=False)
+    with pytest.raises(DeviceError, match="refused"):
+        dev.sysupgrade(str(bad))
+    with pytest.raises(NotFound):
+        dev.sysupgrade(str(tmp_path / "missing.bin"))
+    deadline = time.monotonic() + WAIT     # the flashing run is detached: wait for its record
+    while record.read_text().count("\n") < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    lines = sorted(record.read_text().splitlines())
+    assert lines == sorted(["-T %s" % good, "-n %s" % good, "-T %s" % bad])
+
+
+def test_logread_runs_logread(bindir):
+    fake_program(bindir, "logread", 'if [ "$1" = -l ]; then echo "last $2"; else printf "a\\nb\\n"; fi\n')
+    dev = UbusDevice(socket="/nonexistent")
+    assert dev.logread() == "a\nb\n"
+    assert dev.logread(lines=5) == "last 5\n"
+    fake_program(bindir, "logread", "echo broken >&2; exit 1\n")
+    with pytest.raises(DeviceError, match="broken"):
+        dev.logread()
