@@ -1,0 +1,125 @@
+"""tr069-bridge command line.
+
+    tr069-bridge call [tr069] METHOD [JSON]   like `ubus call tr069 METHOD JSON`
+    tr069-bridge daemon [--backend ...]       run the daemon (what the init script starts)
+
+`call` prints what `ubus call` prints and exits as it does (254 for Invalid
+argument, ...). It goes through ubusd where one runs (a device, or
+TR069_UBUS_SOCKET), otherwise through the running daemon's local JSON-RPC
+endpoint on loopback, with the session the daemon writes to its state
+directory (cli.sid, mode 0600: whoever can read it may call).
+"""
+
+import json
+import os
+import sys
+
+from .ubus import status as st
+
+OBJECT = "tr069"
+
+
+def _ubus_socket():
+    path = os.environ.get("TR069_UBUS_SOCKET")
+    if path:
+        return path
+    return "/var/run/ubus/ubus.sock" if os.path.exists("/var/run/ubus/ubus.sock") else None
+
+
+def call_via_ubus(socket_path, obj, method, args):
+    from .ubus.client import Client, UbusError
+
+    try:
+        with Client(socket_path) as c:
+            return c.call(obj, method, args)
+    except UbusError as e:
+        return e.code, None
+
+
+def call_via_http(state_dir, obj, method, args):
+    import http.client
+    from urllib.parse import urlsplit
+
+    try:
+        with open(os.path.join(state_dir, "cli.sid")) as f:
+            sid = f.read().strip()
+        with open(os.path.join(state_dir, "cli.url")) as f:
+            url = urlsplit(f.read().strip())
+    except OSError:
+        return st.CONNECTION_FAILED, None
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "call",
+                       "params": [sid, obj, method, args if args is not None else {}]})
+    try:
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+        conn.request("POST", url.path, body, {"Content-Type": "application/json"})
+        reply = json.loads(conn.getresponse().read())
+    except (OSError, ValueError):
+        return st.CONNECTION_FAILED, None
+    if "error" in reply:
+        # JSON-RPC errors of the shim, in the ubus terms the CLI reports
+        return {-32002: st.PERMISSION_DENIED, -32000: st.NOT_FOUND, -32001: st.PERMISSION_DENIED,
+                -32003: st.TIMEOUT, -32601: st.METHOD_NOT_FOUND}.get(reply["error"].get("code"),
+                                                                     st.INVALID_ARGUMENT), None
+    result = reply.get("result") or [st.UNKNOWN_ERROR]
+    return result[0], (result[1] if len(result) > 1 else None)
+
+
+def cmd_call(argv):
+    args = list(argv)
+    state_dir = None
+    if len(args) >= 2 and args[0] == "--state-dir":
+        state_dir = args[1]
+        args = args[2:]
+    if args and args[0] == OBJECT:
+        args = args[1:]
+    if not args or len(args) > 2:
+        print("usage: tr069-bridge call [--state-dir DIR] [tr069] METHOD [JSON]", file=sys.stderr)
+        return 1
+    method = args[0]
+    payload = None
+    if len(args) == 2:
+        try:
+            payload = json.loads(args[1])
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            # the ubus CLI refuses what is not a JSON object before sending anything
+            print("Failed to parse message data", file=sys.stderr)
+            return 256 - st.PARSE_ERROR
+    sock = _ubus_socket()
+    if sock:
+        code, data = call_via_ubus(sock, OBJECT, method, payload)
+    else:
+        from .daemon import default_state_dir
+
+        code, data = call_via_http(state_dir or default_state_dir("host"), OBJECT, method, payload)
+    if code == st.OK:
+        if data is not None:
+            from .ubus.client import format_json
+
+            print(format_json(data, 0))
+        return 0
+    shown = " ".join(["ubus call", OBJECT] + args)
+    print("Command failed: %s (%s)" % (shown, st.MESSAGES.get(code, "Unknown error")), file=sys.stderr)
+    return 256 - code
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "call":
+        return cmd_call(argv[1:])
+    if argv and argv[0] == "daemon":
+        from .daemon import main as daemon_main
+
+        return daemon_main(argv[1:])
+    if argv and argv[0] in ("--version", "version"):
+        from . import __version__
+
+        print(__version__)
+        return 0
+    print(__doc__.strip(), file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
