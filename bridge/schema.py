@@ -104,7 +104,7 @@ def _is_datetime(value):
     return True
 
 
-_FORMATS = {"date-time": _is_datetime, "uri": lambda v: bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", v))}
+_FORMATS = {"date-time": _is_datetime, "uri": lambda v: bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*", v))}
 
 
 def errors(schema, instance, _path="", _root=None):
