@@ -9,6 +9,7 @@ the TR-069 parameter path that address the same value.
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -78,6 +79,14 @@ def _log_level(v):
     return v in LOG_LEVELS
 
 
+def _latlng(v):
+    """OS3P latlng: "[<latitude>, <longitude>]" (or empty: not set)."""
+    if v == "":
+        return True
+    m = re.fullmatch(r"\s*\[\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\]\s*", v)
+    return bool(m) and abs(float(m.group(1))) <= 90 and abs(float(m.group(2))) <= 180
+
+
 LOG_LEVELS = ("error", "warning", "info", "debug")
 
 KEYS = {k.name: k for k in [
@@ -87,7 +96,7 @@ KEYS = {k.name: k for k in [
     Key("acs.password", "acs", "password", str, "", tr069="Device.ManagementServer.Password", secret=True),
     Key("acs.periodic_inform_enable", "acs", "periodic_inform_enable", bool, True,
         tr069="Device.ManagementServer.PeriodicInformEnable"),
-    Key("acs.periodic_inform_interval", "acs", "periodic_inform_interval", int, 300,
+    Key("acs.periodic_inform_interval", "acs", "periodic_inform_interval", int, 300, os3p="HeartbeatInterval",
         tr069="Device.ManagementServer.PeriodicInformInterval", check=_positive),
     Key("cpe.log_level", "cpe", "log_level", str, "info", check=_log_level),
     Key("ubus.socket", "ubus", "socket", str, "/var/run/ubus/ubus.sock", readonly=True),
@@ -102,6 +111,25 @@ KEYS = {k.name: k for k in [
     Key("jsonrpc.acl_dir", "jsonrpc", "acl_dir", str, "/usr/share/rpcd/acl.d", readonly=True),
     Key("jsonrpc.rpcd_config", "jsonrpc", "rpcd_config", str, "", readonly=True),
     Key("jsonrpc.shadow", "jsonrpc", "shadow", str, "/etc/shadow", readonly=True),
+    # the OS3P client (bridge/os3p): TLS material for wss:// (paths; verification is always on)
+    Key("acs.ca_file", "acs", "ca_file", str, "", readonly=True),
+    Key("acs.client_cert", "acs", "client_cert", str, "", readonly=True),
+    Key("acs.client_key", "acs", "client_key", str, "", readonly=True),
+    Key("os3p.enabled", "os3p", "enabled", bool, False, readonly=True, reboot=True),
+    Key("os3p.ping_interval", "os3p", "ping_interval", int, 60, os3p="websocketPingInterval",
+        check=_non_negative),
+    Key("os3p.call_timeout", "os3p", "call_timeout", int, 30, check=_positive),
+    Key("os3p.connect_timeout", "os3p", "connect_timeout", int, 10, check=_positive),
+    Key("os3p.reconnect_min", "os3p", "reconnect_min", int, 2, check=_positive),
+    Key("os3p.reconnect_max", "os3p", "reconnect_max", int, 300, check=_positive),
+    Key("os3p.stable_after", "os3p", "stable_after", int, 60, check=_non_negative),
+    Key("os3p.queue_limit", "os3p", "queue_limit", int, 1000, check=_positive),
+    Key("os3p.max_message", "os3p", "max_message", int, 262144, check=_positive),
+    Key("os3p.download_dir", "os3p", "download_dir", str, "/tmp", readonly=True),
+    Key("os3p.station_number", "os3p", "station_number", str, "", check=lambda v: len(v) <= 10),
+    Key("os3p.iccid", "os3p", "iccid", str, "", check=lambda v: len(v) <= 20),
+    Key("os3p.imsi", "os3p", "imsi", str, "", check=lambda v: len(v) <= 20),
+    Key("os3p.geolocation", "os3p", "geolocation", str, "", os3p="Geolocation", check=_latlng),
 ]}
 
 
