@@ -2,9 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STATE  ?= $(CURDIR)/.run
 
-.PHONY: run test bench lint clean venv ipk sdk-ipk
+.PHONY: run test bench lint clean venv ipk sdk-ipk browser
 
 venv: $(VENV)/.installed
 
@@ -16,13 +15,19 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	touch $@
 
 run: venv
-	$(PY) -m bridge.devrun --state-dir $(STATE)
+	$(PY) -m bridge.devrun
 
-test: venv
+test: venv browser
 	$(PY) -m pytest -q tests
 
+# headless Chromium for the page test; best effort (the test skips with its reason where none is installed)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "chromium not installed: the browser test will be skipped"; }
+
 bench: venv
-	$(PY) -m bench
+	$(PY) tests/bench
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache build *.egg-info
