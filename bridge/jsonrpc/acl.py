@@ -14,7 +14,8 @@ import os
 
 log = logging.getLogger(__name__)
 
-# rpcd ships this as /usr/share/rpcd/acl.d/unauthenticated.json; built in so the host works alike
+# rpcd ships this as /usr/share/rpcd/acl.d/unauthenticated.json; built in (used when no directory
+# holds that file) so that the default session may log in on the host too
 UNAUTHENTICATED = ("unauthenticated", {
     "description": "Access controls for unauthenticated requests",
     "read": {"ubus": {"session": ["access", "login"]}},
@@ -29,14 +30,16 @@ class AclFiles:
         self._cache = {}  # path -> (mtime_ns, size, [(group, dict)])
 
     def groups(self):
-        out = [UNAUTHENTICATED]
-        seen = set()
+        """[(group, definition)] in the order rpcd reads them: files sorted by name (glob order),
+        as if all directories were one; the first directory holding a file name wins."""
+        files = {}
         for d in self.dirs:
-            for path in sorted(glob.glob(os.path.join(glob.escape(d), "*.json"))):
-                if path in seen:
-                    continue
-                seen.add(path)
-                out.extend(self._load(path))
+            for path in glob.glob(os.path.join(glob.escape(d), "*.json")):
+                files.setdefault(os.path.basename(path), path)
+        files.setdefault("unauthenticated.json", None)
+        out = []
+        for name in sorted(files):
+            out.extend(self._load(files[name]) if files[name] else [UNAUTHENTICATED])
         return out
 
     def _load(self, path):

@@ -17,6 +17,8 @@ clients are written against it:
 import json
 import logging
 
+from bridge.jsonrpc import jsonc
+
 log = logging.getLogger(__name__)
 
 PARSE, REQUEST, METHOD, PARAMS, INTERNAL, OBJECT, SESSION, ACCESS, TIMEOUT = range(9)
@@ -33,16 +35,13 @@ ERRORS = {
 }
 
 DEFAULT_SID = "0" * 32
-MAX_DEPTH = 32  # json-c's default tokener depth; deeper documents are a parse error there too
+MAX_DEPTH = jsonc.MAX_DEPTH  # json-c's tokener depth; deeper documents are a parse error there
 
 # blobmsg type in a method signature -> the word uhttpd's "list" prints (uh_ubus_list_cb)
 SIGNATURE_TYPES = {7: "boolean", 5: "number", 3: "string", 1: "array", 2: "object"}
 
 # [sid, object, method, args]: the blobmsg types blobmsg_parse_array matches them by
 _CALL_PARAM_TYPES = (str, str, str, dict)
-
-_decoder = json.JSONDecoder()
-
 
 def dumps(obj):
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
@@ -51,9 +50,7 @@ def dumps(obj):
 def decode_body(body):
     """The parsed document, or None where json-c's tokener would not give an object or array."""
     try:
-        text = body.decode("utf-8")
-        # like json_tokener_parse_ex, take the first value and ignore what follows it
-        doc, _ = _decoder.raw_decode(text, len(text) - len(text.lstrip()))
+        doc = jsonc.loads(body.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
     if not isinstance(doc, (dict, list)) or _too_deep(doc):

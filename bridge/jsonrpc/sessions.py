@@ -26,7 +26,7 @@ class Session:
 
     def __init__(self, sid, timeout):
         self.sid = sid
-        self.timeout = timeout  # seconds; 0 = never expires
+        self.timeout = timeout  # seconds; 0 or less: never expires (rpcd keeps the value as given)
         self.expires_at = None
         self.acls = {}  # scope -> [(object, function)] in grant order
         self.data = {}
@@ -74,10 +74,10 @@ class SessionStore:
         self.sweep()
         if len(self._sessions) >= self.max_sessions:
             # never-expiring sessions (the default one, the local CLI's) are not evicted
-            victims = [s for s, x in self._sessions.items() if x.timeout != 0]
+            victims = [s for s, x in self._sessions.items() if x.timeout > 0]
             for sid in victims[:len(self._sessions) - self.max_sessions + 1]:
                 del self._sessions[sid]
-        ses = Session(sid or os.urandom(16).hex(), max(0, int(timeout)))
+        ses = Session(sid or os.urandom(16).hex(), int(timeout))
         self._sessions[ses.sid] = ses
         self._touch(ses)
         return ses
