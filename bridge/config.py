@@ -10,8 +10,6 @@ the TR-069 parameter path that address the same value.
 import logging
 import os
 import re
-from dataclasses import dataclass
-from typing import Any, Callable, Optional
 
 from . import uci
 
@@ -52,19 +50,28 @@ def _uci_text(value):
 CONVERT = {bool: _bool, int: _int, str: _str}
 
 
-@dataclass(frozen=True)
 class Key:
-    name: str
-    section: str
-    option: str
-    type: type
-    default: Any
-    os3p: Optional[str] = None  # OS3P configuration key name
-    tr069: Optional[str] = None  # TR-069 (TR-181) parameter path
-    secret: bool = False  # never logged, never returned by GetConfiguration
-    readonly: bool = False  # not changeable remotely
-    check: Optional[Callable[[Any], bool]] = None  # extra validation on the converted value
-    reboot: bool = False  # takes effect only after a restart
+    """One configuration key. (A plain class: dataclasses pulls in inspect and typing, ~1.4 MiB.)"""
+
+    __slots__ = ("name", "section", "option", "type", "default", "os3p", "tr069", "secret", "readonly",
+                 "check", "reboot")
+
+    def __init__(self, name, section, option, type, default, os3p=None, tr069=None, secret=False,
+                 readonly=False, check=None, reboot=False):
+        self.name = name
+        self.section = section
+        self.option = option
+        self.type = type
+        self.default = default
+        self.os3p = os3p  # OS3P configuration key name
+        self.tr069 = tr069  # TR-069 (TR-181) parameter path
+        self.secret = secret  # never logged, never returned by GetConfiguration
+        self.readonly = readonly  # not changeable remotely
+        self.check = check  # extra validation on the converted value
+        self.reboot = reboot  # takes effect only after a restart
+
+    def __repr__(self):
+        return "Key(%s)" % self.name
 
 
 def _positive(v):
@@ -140,7 +147,12 @@ class Config:
         self.path = path
         self.writer = writer  # device-backed persistence (uci set/commit); None: write the file
         self.sections = []
+        self.overrides = {}  # name -> value given on the command line for this run
         self.reload()
+
+    def override(self, name, value):
+        """Set a key for this run only (--option); raises KeyError/ValueError like set()."""
+        self.overrides[name] = self.convert(KEYS[name], value)
 
     def reload(self):
         """Re-read the file; raises uci.UciError on a file that does not parse (the old values stay)."""
@@ -151,6 +163,8 @@ class Config:
         return None if section is None else section.get(key.option)
 
     def get(self, name):
+        if name in self.overrides:
+            return self.overrides[name]
         key = KEYS[name]
         value = self.raw(key)
         if value is None:

@@ -3,7 +3,6 @@
     python -m bridge.daemon [--backend host|ubus] [--state-dir DIR] [--config FILE]
 """
 
-import argparse
 import importlib
 import logging
 import os
@@ -132,19 +131,53 @@ class Daemon:
         log.info("stopped")
 
 
+USAGE = """usage: python -m bridge.daemon [--backend host|ubus] [--state-dir DIR] [--config FILE]
+                                [--option KEY=VALUE ...]
+  --backend    device backend (default: ubus on OpenWrt, host elsewhere)
+  --state-dir  where state, and on the host the UCI config, live
+  --config     UCI config file (default: the backend's /etc/config/tr069)
+  --option     override one config key for this run, e.g. os3p.enabled=1 (not saved)"""
+
+
+def parse_args(argv):
+    """A few long options; argparse would cost more memory than the whole option set is worth."""
+    opts = {"backend": None, "state_dir": None, "config": None, "option": []}
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        name, eq, value = arg.partition("=")
+        key = name[2:].replace("-", "_") if name.startswith("--") else None
+        if key not in opts:
+            raise SystemExit("unknown argument %s\n%s" % (arg, USAGE))
+        if not eq:
+            if not args:
+                raise SystemExit("%s needs a value\n%s" % (name, USAGE))
+            value = args.pop(0)
+        if key == "option":
+            opts["option"].append(value)
+        else:
+            opts[key] = value
+    if opts["backend"] not in (None, "host", "ubus"):
+        raise SystemExit("--backend is host or ubus\n%s" % USAGE)
+    return opts
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="tr069-bridge daemon", description=__doc__.splitlines()[0])
-    p.add_argument("--backend", choices=("host", "ubus"), help="device backend (default: ubus on OpenWrt)")
-    p.add_argument("--state-dir", help="where state, and on the host the UCI config, live")
-    p.add_argument("--config", help="UCI config file (default: the backend's /etc/config/tr069)")
-    args = p.parse_args(argv)
-    backend = args.backend or default_backend()
-    state_dir = os.path.abspath(args.state_dir or default_state_dir(backend))
+    argv = sys.argv[1:] if argv is None else argv
+    if "-h" in argv or "--help" in argv:
+        print(USAGE)
+        return 0
+    opts = parse_args(argv)
+    backend = opts["backend"] or default_backend()
+    state_dir = os.path.abspath(opts["state_dir"] or default_state_dir(backend))
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
     logsetup.setup(backend, log_file=os.path.join(state_dir, "daemon.log") if backend == "host" else None)
     try:
-        daemon = Daemon(backend, state_dir, args.config)
-    except (OSError, ValueError) as e:
+        daemon = Daemon(backend, state_dir, opts["config"])
+        for item in opts["option"]:
+            key, _, value = item.partition("=")
+            daemon.config.override(key, value)
+    except (OSError, ValueError, KeyError) as e:
         log.error("cannot start: %s", e)
         return 1
     logsetup.set_level(daemon.config.get("cpe.log_level"))

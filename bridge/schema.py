@@ -17,7 +17,6 @@ TypeConstraintViolation / OccurenceConstraintViolation / ...).
 import json
 import os
 import re
-from datetime import datetime
 
 SCHEMA_DIR = os.environ.get("TR069_SCHEMA_DIR") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas")
@@ -97,6 +96,8 @@ def _is_datetime(value):
     # RFC 3339 date-time, as jsonschema's format checker understands it
     if not re.fullmatch(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)", value):
         return False
+    from datetime import datetime  # only when a date-time is checked: it costs memory at import
+
     try:
         datetime.fromisoformat(value.replace("z", "+00:00").replace("Z", "+00:00"))
     except ValueError:
