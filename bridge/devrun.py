@@ -30,9 +30,13 @@ def main(argv=None):
     p.add_argument("--no-simulator", action="store_true")
     args = p.parse_args(argv)
     sim = None
+    extra = []
     if not args.no_simulator and importlib.util.find_spec("bridge.centralsystem"):
         sim = subprocess.Popen([sys.executable, "-m", "bridge.centralsystem", "--host", "127.0.0.1", "--port", "9000"])
-        if not wait_port("127.0.0.1", 9000):
+        if wait_port("127.0.0.1", 9000):
+            # the embedded acs.url points at it; the OS3P client is off by default elsewhere
+            extra = ["--option", "os3p.enabled=1"]
+        else:
             print("central-system simulator did not start; running the daemon alone", file=sys.stderr)
     from .daemon import default_state_dir
     from .daemon import main as daemon_main
@@ -41,7 +45,7 @@ def main(argv=None):
     print("state directory: %s\nin another shell: .venv/bin/tr069-bridge call status%s\n"
           % (state_dir, "" if args.state_dir is None else " (with --state-dir %s)" % state_dir), file=sys.stderr)
     try:
-        return daemon_main(["--backend", "host", "--state-dir", state_dir])
+        return daemon_main(["--backend", "host", "--state-dir", state_dir] + extra)
     finally:
         if sim is not None:
             sim.terminate()
