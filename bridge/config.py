@@ -214,3 +214,39 @@ class Config:
         """Value for logs and reports: secrets are masked."""
         key = KEYS[name]
         return "********" if key.secret and self.get(name) else self.get(name)
+
+
+def markdown_table():
+    """The README's configuration table, from KEYS (python -m bridge.config --readme rewrites it)."""
+    rows = ["| UCI option | type | default | OS3P key | TR-069 path | notes |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for k in KEYS.values():
+        notes = ", ".join(n for n, on in (("secret", k.secret), ("not remotely changeable", k.readonly),
+                                          ("needs a restart", k.reboot)) if on)
+        default = _uci_text(k.default) if k.default != "" else "(empty)"
+        rows.append("| `%s.%s` | %s | `%s` | %s | %s | %s |" % (
+            k.section, k.option, k.type.__name__, default, k.os3p or "", k.tr069 or "", notes))
+    return "\n".join(rows) + "\n"
+
+
+README_MARK = "<!-- config-table: generated from bridge/config.py KEYS; tests/test_readme.py keeps it true -->\n"
+
+
+def rewrite_readme(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    head, mark, rest = text.partition(README_MARK)
+    if not mark:
+        raise SystemExit("no config-table mark in %s" % path)
+    tail = rest[rest.index("\n\n") + 1:] if rest.startswith("|") else rest
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(head + mark + markdown_table() + ("\n" if not tail.startswith("\n") else "") + tail)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--readme"]:
+        rewrite_readme(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md"))
+    else:
+        sys.stdout.write(markdown_table())
