@@ -75,8 +75,8 @@ class SessionStore:
         if len(self._sessions) >= self.max_sessions:
             # never-expiring sessions (the default one, the local CLI's) are not evicted
             victims = [s for s, x in self._sessions.items() if x.timeout > 0]
-            for sid in victims[:len(self._sessions) - self.max_sessions + 1]:
-                del self._sessions[sid]
+            for victim in victims[:len(self._sessions) - self.max_sessions + 1]:
+                del self._sessions[victim]
         ses = Session(sid or os.urandom(16).hex(), int(timeout))
         self._sessions[ses.sid] = ses
         self._touch(ses)
