@@ -1,0 +1,176 @@
+"""The standalone status page in headless Chromium (Debian's `chromium` package).
+
+The page is served by the shim; the test logs in through the page's form, checks the rendered
+status against what `tr069 status` answers, clicks "Inform now" and sees the shim receive the
+`inform` call and the page show the new session count. A screenshot goes to the test's tmp dir.
+Skipped where no Chromium is installed (`apt-get install chromium`).
+"""
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from jsonrpc_helpers import DATA, Running, real_tr069
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+BROWSER = next((b for b in (shutil.which(n) for n in BROWSERS) if b), None)
+
+pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium installed (Debian: apt-get install chromium)")
+
+
+class Page:
+    """A minimal DevTools protocol client for one page (websocket-client, as the daemon uses)."""
+
+    def __init__(self, ws_url):
+        import websocket
+
+        self.ws = websocket.create_connection(ws_url, timeout=20, suppress_origin=True)
+        self.next_id = 0
+
+    def send(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:  # skip events until our answer
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self.next_id:
+                if "error" in msg:
+                    raise RuntimeError(msg["error"])
+                return msg["result"]
+
+    def js(self, expression):
+        res = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in res:
+            raise RuntimeError(res["exceptionDetails"])
+        return res["result"].get("value")
+
+    def wait_for(self, expression, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.js(expression)
+            if value:
+                return value
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for: " + expression)
+
+    def close(self):
+        self.ws.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    profile = tmp_path / "profile"
+    proc = subprocess.Popen(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+         "--user-data-dir=%s" % profile, "--window-size=900,1100", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        port = None
+        deadline = time.monotonic() + 30
+        lines = []
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
+            m = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
+            if m:
+                port = int(m.group(1))
+                break
+        if port is None:
+            pytest.fail("chromium did not start: " + "".join(lines)[-2000:])
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def open_page(devtools_port, url):
+    with urllib.request.urlopen("http://127.0.0.1:%d/json/list" % devtools_port, timeout=10) as r:
+        targets = json.loads(r.read())
+    target = next(t for t in targets if t.get("type") == "page")
+    page = Page(target["webSocketDebuggerUrl"])
+    page.send("Page.enable")
+    page.send("Page.navigate", url=url)
+    page.wait_for("document.readyState === 'complete' && !!document.getElementById('login-form')")
+    return page
+
+
+def test_status_page_renders_and_inform_button_calls(browser, tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    r = Running(lambda loop: {"tr069": real_tr069(loop, str(state))}, users_file=os.path.join(DATA, "rpcd"),
+                state_dir=str(state))
+    try:
+        page = open_page(browser, "http://%s:%d/" % (r.host, r.port))
+        try:
+            # log in through the form, as a user with write access to tr069 (tests/data/uhttpd/rpcd)
+            page.js("document.getElementById('username').value = 'operator';"
+                    "document.getElementById('password').value = 'operator-pw';"
+                    "document.getElementById('login-form').requestSubmit(); true")
+            page.wait_for("document.body.getAttribute('data-loaded') === '1'")
+
+            cli_sid = (state / "cli.sid").read_text().strip()
+            status = r.client().call(cli_sid, "tr069", "status")["result"][1]
+            shown = page.js("(function(){var o={};document.querySelectorAll('td[id]').forEach("
+                            "function(td){o[td.id]=td.textContent});return o})()")
+            assert shown["cwmp-status"] == status["cwmp"]["status"]
+            assert shown["acs-url"] == status["cwmp"]["acs_url"]
+            assert shown["cwmp-start"] == status["cwmp"]["start_time"]
+            assert shown["last-status"] == status["last_session"]["status"]
+            assert shown["last-start"] == status["last_session"]["start_time"]
+            assert shown["next-status"] == status["next_session"]["status"]
+            assert shown["stat-success"] == str(status["statistics"]["success_sessions"])
+            assert shown["stat-failure"] == str(status["statistics"]["failure_sessions"])
+            total = status["statistics"]["total_sessions"]
+            assert shown["stat-total"] == str(total)
+
+            calls_before = r.run_on_loop(lambda: list(r.shim.recent_calls))
+            assert ("tr069", "inform") not in calls_before
+            page.js("document.getElementById('inform').click(); true")
+            page.wait_for("document.getElementById('stat-total').textContent === '%d'" % (total + 1))
+            calls = r.run_on_loop(lambda: list(r.shim.recent_calls))
+            assert ("tr069", "inform") in calls
+            assert page.js("document.getElementById('message').textContent") != ""
+
+            shot = page.send("Page.captureScreenshot", format="png")
+            path = tmp_path / "status-page.png"
+            path.write_bytes(base64.b64decode(shot["data"]))
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+            # logging out destroys the session on the shim
+            page.js("document.getElementById('logout').click(); true")
+            page.wait_for("!document.getElementById('login-section').classList.contains('hidden')")
+            assert ("session", "destroy") in r.run_on_loop(lambda: list(r.shim.recent_calls))
+        finally:
+            page.close()
+    finally:
+        r.close()
+
+
+def test_wrong_password_shows_an_error(browser, tmp_path):
+    r = Running(lambda loop: {}, users_file=os.path.join(DATA, "rpcd"), state_dir=str(tmp_path))
+    try:
+        page = open_page(browser, "http://%s:%d/" % (r.host, r.port))
+        try:
+            page.js("document.getElementById('username').value = 'operator';"
+                    "document.getElementById('password').value = 'nope';"
+                    "document.getElementById('login-form').requestSubmit(); true")
+            page.wait_for("document.getElementById('message').textContent === 'Login failed'")
+            assert page.js("document.getElementById('status-view').classList.contains('hidden')")
+        finally:
+            page.close()
+    finally:
+        r.close()
