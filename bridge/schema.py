@@ -18,8 +18,10 @@ import json
 import os
 import re
 
-SCHEMA_DIR = os.environ.get("TR069_SCHEMA_DIR") or os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas")
+INSTALLED_SCHEMA_DIR = "/usr/share/tr069-bridge/schemas"  # where the .ipk puts them
+_SOURCE_SCHEMA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas")
+SCHEMA_DIR = os.environ.get("TR069_SCHEMA_DIR") or (
+    _SOURCE_SCHEMA_DIR if os.path.isdir(_SOURCE_SCHEMA_DIR) else INSTALLED_SCHEMA_DIR)
 
 _ANNOTATIONS = {"$schema", "$id", "$comment", "title", "description", "default", "examples",
                 "definitions", "$defs", "x-known-values", "x-ubus", "javaType", "tsEnumNames"}
