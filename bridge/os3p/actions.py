@@ -1,0 +1,143 @@
+"""Server-initiated OS3P actions: one table, action name -> handler.
+
+A handler gets a Request (payload already validated against schemas/os3p/<Action>.req.json) and returns
+the CALLRESULT payload (validated against <Action>.resp.json before it leaves), or raises
+errors.CallError. Work that must wait until the answer is on the wire (a reboot) is registered with
+request.after(fn). Anything slow (downloads, uploads, reboots, flashing) runs in a worker thread: the loop
+never waits on the network.
+
+An action missing from the table is answered NotImplemented; the streetlight and medium-voltage actions
+are known but a router has no contactors or fault indicators: NotSupported.
+"""
+
+import logging
+import threading
+
+from ..config import KEYS, Config
+from . import errors
+
+log = logging.getLogger(__name__)
+
+
+class Request:
+    def __init__(self, client, call):
+        self.client = client
+        self.call = call
+        self.payload = call.payload
+        self.after_sent = None
+
+    def after(self, fn):
+        self.after_sent = fn
+
+
+def in_worker(name, fn, *args):
+    t = threading.Thread(target=fn, args=args, name=name, daemon=True)
+    t.start()
+    return t
+
+
+# --- configuration ----------------------------------------------------------------------------
+def _text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def get_configuration(req):
+    config = req.client.config
+    wanted = req.payload.get("key") or None
+    if wanted is None:
+        keys, unknown = [k for k in KEYS.values() if k.os3p], []
+    else:
+        keys, unknown = [], []
+        for name in dict.fromkeys(wanted):  # a key asked for twice is answered once
+            key = Config.by_os3p(name)
+            (keys if key is not None else unknown).append(key if key is not None else name)
+    out = []
+    for key in keys:
+        entry = {"key": key.os3p, "readonly": key.readonly}
+        if not key.secret:
+            entry["value"] = _text(config.get(key.name))
+        out.append(entry)
+    return {"configurationKey": out, "unknownKey": unknown}
+
+
+def change_configuration(req):
+    client = req.client
+    key = Config.by_os3p(req.payload["key"])
+    if key is None or key.readonly:
+        return {"status": "Rejected"}
+    try:
+        client.config.set(key.name, req.payload["value"])
+        client.config.save()
+    except (ValueError, OSError) as e:
+        log.info("ChangeConfiguration %s refused: %s", key.os3p, e)
+        try:
+            client.config.reload()  # drop the refused value from memory
+        except Exception:
+            pass
+        return {"status": "Rejected"}
+    log.info("ChangeConfiguration: %s = %s", key.os3p, client.config.describe(key.name))
+    client.config_changed(key.name)
+    return {"status": "Accepted"}
+
+
+# --- device ---------------------------------------------------------------------------------------
+def reset(req):
+    device = req.client.device
+    kind = req.payload.get("type", "Hard")
+    log.warning("Reset (%s) requested by the central system: rebooting once the answer is sent", kind)
+    req.after(lambda: in_worker("os3p-reset", _reboot, device))
+    return {"status": "Accepted"}
+
+
+def _reboot(device):
+    try:
+        device.reboot()
+    except Exception:
+        log.exception("reboot failed")
+
+
+def update_firmware(req):
+    req.client.firmware.request(req.payload)
+    return {}
+
+
+def get_file(req):
+    status, file_name = req.client.files.request(req.payload)
+    return {"status": status, "fileName": file_name}
+
+
+def trigger_message(req):
+    client = req.client
+    what = req.payload["requestedMessage"]
+    if what == "BootNotification":
+        req.after(lambda: client.connected and not client.boot_in_flight and client._send_boot())
+        return {"status": "Accepted"}
+    payload = client.snapshot(what)
+    if payload is None:
+        return {"status": "Rejected"}  # nothing to report: no meter, no streetlights
+    req.after(lambda: client.trigger(what, payload))
+    return {"status": "Accepted"}
+
+
+def not_supported(req):
+    raise errors.NotSupported("%s: this device has no streetlight contactors or medium-voltage fault "
+                              "indicators" % req.call.action)
+
+
+ACTIONS = {
+    "ChangeConfiguration": change_configuration,
+    "ClearSingleStreetlightProfile": not_supported,
+    "GetConfiguration": get_configuration,
+    "GetEffectiveStreetlightDaySchedule": not_supported,
+    "GetFile": get_file,
+    "OverrideStreetlight": not_supported,
+    "ResumeStreetlight": not_supported,
+    "Reset": reset,
+    "ResetMVFaultIndicator": not_supported,
+    "SetStreetlightProfile": not_supported,
+    "TestMVFaultIndicator": not_supported,
+    "TriggerMessage": trigger_message,
+    "UpdateFirmware": update_firmware,
+}

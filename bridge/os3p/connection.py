@@ -1,0 +1,270 @@
+"""One WebSocket to the central system (websocket-client), served by one I/O thread.
+
+The thread connects (DNS, TCP, TLS and the HTTP upgrade all block), then waits in select() on the
+socket and on a wake-up pipe: it is the only thread that reads or writes the socket. The loop thread
+hands it text to send (send/ping/close append to a deque and write the pipe); the thread hands back
+everything it receives with loop.call_soon_threadsafe, in order, to the handler's on_open / on_text /
+on_pong / on_sent / on_close, each called with this Connection so that the handler can drop news from a
+connection it has already given up. websocket-client's own reconnect (run_forever) is not used: the
+client's supervisor decides when to try again.
+"""
+
+import base64
+import logging
+import os
+import selectors
+import socket
+import threading
+from collections import deque
+from urllib.parse import quote, urlsplit, urlunsplit
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOL = "OS3P1.0"
+
+
+def connection_url(endpoint, identity):
+    """Endpoint URL + '/' + percent-encoded identity (spec 3.1.1): SUBS 123 -> .../SUBS%20123."""
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("ws", "wss"):
+        raise ValueError("the OS3P endpoint URL must be ws:// or wss://: %r" % endpoint)
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return urlunsplit((parts.scheme, parts.netloc, path + quote(identity, safe=""), parts.query, ""))
+
+
+class Options:
+    """What a connection attempt needs, read from the config once per attempt."""
+
+    def __init__(self, url, username="", password="", ca_file="", client_cert="", client_key="",
+                 connect_timeout=10.0, io_timeout=30.0, max_message=256 * 1024):
+        self.url = url
+        self.username = username
+        self.password = password
+        self.ca_file = ca_file
+        self.client_cert = client_cert
+        self.client_key = client_key
+        self.connect_timeout = connect_timeout
+        self.io_timeout = io_timeout
+        self.max_message = max_message
+
+    def headers(self):
+        headers = ["Sec-WebSocket-Protocol: " + SUBPROTOCOL]
+        if self.username:
+            token = base64.b64encode(("%s:%s" % (self.username, self.password)).encode()).decode()
+            headers.append("Authorization: Basic " + token)
+        return headers
+
+    def ssl_context(self):
+        import ssl
+
+        # verification and host-name checking on; a CA file replaces the system store when given
+        ctx = ssl.create_default_context(cafile=self.ca_file or None)
+        if self.client_cert:
+            ctx.load_cert_chain(self.client_cert, self.client_key or None)
+        return ctx
+
+
+class ConnectError(Exception):
+    pass
+
+
+class Connection:
+    def __init__(self, loop, options, handler):
+        self.loop = loop
+        self.options = options
+        self.handler = handler
+        self._out = deque()
+        self._lock = threading.Lock()
+        self._finished = False
+        self._aborted = False
+        self._ws = None
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self.thread = threading.Thread(target=self._run, name="os3p-io", daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    # --- called from the loop thread -------------------------------------------------
+    def send(self, text, token=None):
+        """Queue a text frame; handler.on_sent(conn, token) follows once it is written (token not None)."""
+        return self._push(("text", text, token))
+
+    def ping(self):
+        return self._push(("ping", None, None))
+
+    def close(self):
+        """Polite close: a close frame goes out after what is already queued."""
+        return self._push(("close", None, None))
+
+    def abort(self):
+        """Drop the connection now, whatever the I/O thread is blocked in (a dead peer, a stuck send)."""
+        self._aborted = True
+        ws = self._ws
+        sock = getattr(ws, "sock", None) if ws is not None else None
+        if sock is not None:
+            try:
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the raw fd: leaves the TLS state alone
+            except OSError:
+                pass
+        self._push(("abort", None, None))
+
+    def _push(self, op):
+        with self._lock:
+            if self._finished:
+                return False
+            self._out.append(op)
+            try:
+                os.write(self._wake_w, b"\0")
+            except BlockingIOError:
+                pass  # a wake-up is pending already
+        return True
+
+    # --- the I/O thread ----------------------------------------------------------------
+    def _post(self, callback, *args):
+        self.loop.call_soon_threadsafe(callback, self, *args)
+
+    def _run(self):
+        reason = "closed"
+        try:
+            try:
+                ws = self._connect()
+            except ConnectError as e:
+                reason = str(e)
+                return
+            except Exception as e:  # the library raises many kinds; each is one failed attempt
+                reason = _describe(e)
+                return
+            if self._aborted:
+                reason = "aborted"
+                return
+            self._post(self.handler.on_open, ws.getheaders() or {})
+            reason = self._serve(ws)
+        finally:
+            with self._lock:
+                self._finished = True
+                os.close(self._wake_w)
+            os.close(self._wake_r)
+            ws = self._ws
+            if ws is not None:
+                try:
+                    ws.shutdown()
+                except Exception:
+                    pass
+            self._post(self.handler.on_close, reason)
+
+    def _connect(self):
+        import websocket
+
+        o = self.options
+        sslopt = {"context": o.ssl_context()} if o.url.startswith("wss:") else None
+        ws = websocket.WebSocket(sslopt=sslopt)
+        self._ws = ws
+        try:
+            ws.connect(o.url, header=o.headers(), timeout=o.connect_timeout, suppress_origin=True)
+        except websocket.WebSocketBadStatusException as e:
+            raise ConnectError("handshake refused: HTTP %s" % e.status_code) from None
+        selected = (ws.getheaders() or {}).get("sec-websocket-protocol")
+        if selected != SUBPROTOCOL:
+            # spec 3.2: a server that agrees to none of our subprotocols completes the handshake without
+            # one and closes; we must not speak OS3P on such a connection
+            raise ConnectError("the central system selected subprotocol %r, not %s; not proceeding"
+                               % (selected, SUBPROTOCOL))
+        ws.settimeout(o.io_timeout)  # bounds a frame that arrives in halves, and a send to a stuck peer
+        _limit_message_size(ws, o.max_message)
+        return ws
+
+    def _serve(self, ws):
+        import websocket
+        from websocket import ABNF
+
+        sock = ws.sock
+        sel = selectors.DefaultSelector()
+        sel.register(sock, selectors.EVENT_READ, True)
+        sel.register(self._wake_r, selectors.EVENT_READ, False)
+        try:
+            while True:
+                while self._out:
+                    kind, text, token = self._out.popleft()
+                    if kind == "text":
+                        ws.send(text)
+                        if token is not None:
+                            self._post(self.handler.on_sent, token)
+                    elif kind == "ping":
+                        ws.ping()
+                    elif kind == "close":
+                        ws.send_close()
+                        return "closed by us"
+                if self._aborted:
+                    return "aborted"
+                if getattr(sock, "pending", None) and sock.pending():
+                    readable = True  # TLS has decrypted bytes buffered that select() cannot see
+                else:
+                    readable = False
+                    for key, _ in sel.select():
+                        if key.data:
+                            readable = True
+                        else:
+                            try:
+                                while os.read(self._wake_r, 512):
+                                    pass
+                            except BlockingIOError:
+                                pass
+                if not readable:
+                    continue
+                opcode, frame = ws.recv_data_frame(True)
+                if opcode == ABNF.OPCODE_TEXT:
+                    self._post(self.handler.on_text, frame.data.decode("utf-8"))
+                elif opcode == ABNF.OPCODE_PONG:
+                    self._post(self.handler.on_pong)
+                elif opcode == ABNF.OPCODE_CLOSE:
+                    return "closed by the central system"
+                elif opcode == ABNF.OPCODE_BINARY:
+                    log.warning("ignoring a binary frame of %d bytes (OS3P is text)", len(frame.data))
+        except websocket.WebSocketTimeoutException:
+            return "timed out reading or writing"
+        except websocket.WebSocketConnectionClosedException:
+            return "aborted" if self._aborted else "connection lost"
+        except Exception as e:
+            return "aborted" if self._aborted else _describe(e)
+        finally:
+            sel.close()
+
+
+def _limit_message_size(ws, limit):
+    """websocket-client allocates whatever length a frame header announces; refuse big ones first."""
+    from websocket import WebSocketPayloadException
+
+    fb = ws.frame_buffer
+    recv_length = fb.recv_length
+
+    def bounded_length():
+        recv_length()
+        if fb.length > limit:
+            raise WebSocketPayloadException("a frame of %d bytes exceeds the %d-byte limit" % (fb.length, limit))
+
+    fb.recv_length = bounded_length
+    cont = ws.cont_frame
+    add = cont.add
+
+    def bounded_add(frame):
+        add(frame)
+        if cont.cont_data and len(cont.cont_data[1]) > limit:
+            raise WebSocketPayloadException("a fragmented message exceeds the %d-byte limit" % limit)
+
+    cont.add = bounded_add
+
+
+def _describe(e):
+    import ssl
+
+    if isinstance(e, ssl.SSLCertVerificationError):
+        return "TLS certificate verification failed: %s" % (e.verify_message or e)
+    if isinstance(e, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(e, socket.timeout):
+        return "timed out"
+    text = str(e) or e.__class__.__name__
+    return "%s: %s" % (e.__class__.__name__, text)
