@@ -1,0 +1,95 @@
+"""The OS3P client in the real daemon process: nothing queued is lost to a SIGKILL.
+
+Notifications are queued while the central system leaves them unanswered, the daemon is killed with
+SIGKILL (no chance to flush anything), restarted on the same state directory, and the central system
+must then receive every queued notification, in order. Duplicates are allowed only as the spec tolerates
+them: the one notification that was on the wire when the daemon died (one outstanding CALL at a time) may
+arrive again, with the same message id (guide 4.1.2: ids are unique per connection; the streetlight
+notifications' "retry until each event is delivered; only a response counts as delivered" rule).
+"""
+
+import glob
+import json
+import os
+import time
+
+import pytest
+
+from bridge.centralsystem import NO_ANSWER, CentralSystem
+from daemon_process import DaemonProcess
+from os3p_harness import free_port, write_config
+
+NOTIFICATIONS = ("FirmwareStatusNotification", "GetFileStatusNotification", "StatusNotification")
+
+
+def queued(state_dir):
+    out = []
+    for path in sorted(glob.glob(os.path.join(state_dir, "os3p", "outbox", "*.json"))):
+        with open(path) as f:
+            out.append(json.load(f))
+    return out
+
+
+@pytest.fixture
+def cs():
+    server = CentralSystem(quiet=True).start()
+    yield server
+    server.stop()
+
+
+def test_sigkill_loses_no_queued_notification(tmp_path, cs):
+    state = str(tmp_path / "state")
+    write_config(state, cs.url, os3p__call_timeout="1", jsonrpc__port="0", os3p__download_dir=str(tmp_path))
+    for action in NOTIFICATIONS:
+        cs.responders[action] = lambda ident, payload: NO_ANSWER
+    daemon = DaemonProcess(state).start()
+    try:
+        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+        dead = "http://127.0.0.1:%d" % free_port()  # nothing listens: transfers fail at once
+        assert cs.call("SUBS001", "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "requestId": "fw-9",
+                                                     "location": dead + "/fw.bin"})[2] == {}
+        assert cs.call("SUBS001", "GetFile", {"fileType": "Syslog", "location": dead + "/up"})[2]["status"] == \
+            "Accepted"
+        assert daemon.call("inform", {"event": "4 VALUE CHANGE"})[0] == 0
+        deadline = time.monotonic() + 15
+        while len(queued(state)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        before = queued(state)
+        assert len(before) == 5
+        cs.wait_for(lambda c: c.calls(before[0]["action"]), 10)  # the head went out, unanswered
+        sent_before = [m[1] for m in cs.calls() if m[2] in NOTIFICATIONS]
+        assert set(sent_before) == {before[0]["id"]}  # one outstanding CALL at a time: only the head
+    finally:
+        daemon.kill()  # SIGKILL
+    assert daemon.proc.returncode == -9
+    assert [r["id"] for r in queued(state)] == [r["id"] for r in before]  # all still on disk
+
+    for action in NOTIFICATIONS:
+        del cs.responders[action]
+    mark = len(cs.calls())
+    daemon = DaemonProcess(state).start()
+    try:
+        ids = [r["id"] for r in before]
+        cs.wait_for(lambda c: {m[1] for m in c.calls()[mark:]} >= set(ids), 30)
+        deadline = time.monotonic() + 10
+        while queued(state) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert queued(state) == []  # acknowledged ones leave the disk
+    finally:
+        daemon.terminate()
+    after = cs.calls()[mark:]
+    assert [m[2] for m in after if m[2] == "BootNotification"] == []  # nothing changed: no new boot (5.5)
+    received = []
+    for m in after:
+        if m[2] in NOTIFICATIONS:
+            if received and received[-1][1] == m[1]:
+                assert received[-1] == m  # a repeat carries the same id and the same payload
+                continue
+            received.append(m)
+    assert [m[1] for m in received] == ids  # every one, exactly in order
+    assert [(m[2], m[3]) for m in received] == [(r["action"], r["payload"]) for r in before]
+    repeated = [m[1] for m in after if m[2] in NOTIFICATIONS]
+    assert len(repeated) - len(ids) <= 1 and (len(repeated) == len(ids) or repeated[0] == ids[0])
+    kinds = [(m[2], m[3]["status"]) for m in received]
+    assert ("FirmwareStatusNotification", "Downloading") in kinds and ("GetFileStatusNotification", "Uploading") \
+        in kinds and ("StatusNotification", "Ok") in kinds
