@@ -94,6 +94,7 @@ class Client:
         self.outbox = Outbox(os.path.join(self.dir, "outbox"), self.config.get("os3p.queue_limit"))
         self.ids = framing.IdSource()
         self.acs_url = self.config.get("acs.url")
+        self.call_timeout = self.config.get("os3p.call_timeout")  # read per call: kept at hand
         self.clock_offset = float(self.state.get("clock_offset", 0.0))
         self.conn = None
         self.connected = False
@@ -262,6 +263,7 @@ class Client:
     def reload(self):
         """The daemon re-read the config: reconnect when what the connection depends on changed."""
         self.acs_url = self.config.get("acs.url")
+        self.call_timeout = self.config.get("os3p.call_timeout")
         self.outbox.limit = self.config.get("os3p.queue_limit")
         try:
             changed = self.conn is not None and vars(self.options()) != vars(self.conn.options)
@@ -536,7 +538,7 @@ class Client:
     def _send_call(self, oc):
         self.pending = oc
         self.stats["calls_sent"] += 1
-        oc.timer = self.loop.call_later(self.config.get("os3p.call_timeout"), self._call_timeout, oc)
+        oc.timer = self.loop.call_later(self.call_timeout, self._call_timeout, oc)
         self._send(framing.call(oc.id, oc.action, oc.payload))
 
     def _send(self, text, after=None):
@@ -546,7 +548,7 @@ class Client:
     def _call_timeout(self, oc):
         if self.pending is not oc:
             return
-        log.warning("%s %s: no answer within %s s", oc.action, oc.id, self.config.get("os3p.call_timeout"))
+        log.warning("%s %s: no answer within %s s", oc.action, oc.id, self.call_timeout)
         self._complete(oc, None, "timed out")
 
     def _on_response(self, msg):

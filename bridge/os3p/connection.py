@@ -1,12 +1,18 @@
-"""One WebSocket to the central system (websocket-client), served by one I/O thread.
+"""One WebSocket to the central system (websocket-client), read by a thread of its own.
 
-The thread connects (DNS, TCP, TLS and the HTTP upgrade all block), then waits in select() on the
-socket and on a wake-up pipe: it is the only thread that reads or writes the socket. The loop thread
-hands it text to send (send/ping/close append to a deque and write the pipe); the thread hands back
-everything it receives with loop.call_soon_threadsafe, in order, to the handler's on_open / on_text /
-on_pong / on_sent / on_close, each called with this Connection so that the handler can drop news from a
-connection it has already given up. websocket-client's own reconnect (run_forever) is not used: the
-client's supervisor decides when to try again.
+A thread connects (DNS, TCP, TLS and the HTTP upgrade all block) and then reads frames, handing each one
+to the loop with loop.call_soon_threadsafe, in order, as the handler's on_open / on_text / on_pong /
+on_close, each called with this Connection so that the handler can drop news from a connection it has
+already given up. Exactly one thread writes to the socket:
+
+  ws://   the loop thread: frames are written with non-blocking sends, any rest is kept and flushed when
+          the socket is writable (the loop never waits on the network); the reader thread only reads,
+          and hands pings to the loop to answer;
+  wss://  the I/O thread itself (a TLS connection must not be read and written by two threads at once):
+          it waits in select() on the socket and on a wake-up pipe, and writes what the loop queued.
+
+websocket-client's own reconnect (run_forever) is not used: the client's supervisor decides when to
+try again.
 """
 
 import base64
@@ -73,11 +79,17 @@ class Connection:
         self.loop = loop
         self.options = options
         self.handler = handler
+        self.direct = not options.url.startswith("wss:")  # the loop writes (ws://) or the I/O thread (wss://)
         self._out = deque()
         self._lock = threading.Lock()
         self._finished = False
         self._aborted = False
         self._ws = None
+        self._sock = None  # set (for the loop) once the handshake is done
+        self._wbuf = b""  # ws://: bytes the socket did not take yet
+        self._close_sent = False
+        self._queued = self._written = 0
+        self._tokens = deque()  # (byte count, token): on_sent once that many bytes are written
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -89,14 +101,19 @@ class Connection:
 
     # --- called from the loop thread -------------------------------------------------
     def send(self, text, token=None):
-        """Queue a text frame; handler.on_sent(conn, token) follows once it is written (token not None)."""
+        """Send a text frame; handler.on_sent(conn, token) follows once it is written (token not None)."""
+        if self.direct:
+            return self._write(text, 0x1, token)
         return self._push(("text", text, token))
 
     def ping(self):
-        return self._push(("ping", None, None))
+        return self._write(b"", 0x9) if self.direct else self._push(("ping", None, None))
 
     def close(self):
         """Polite close: a close frame goes out after what is already queued."""
+        if self.direct:
+            self._close_sent = True
+            return self._write(b"\x03\xe8", 0x8)  # 1000, normal closure; the peer's answer ends the reader
         return self._push(("close", None, None))
 
     def abort(self):
@@ -113,7 +130,7 @@ class Connection:
 
     def _push(self, op):
         with self._lock:
-            if self._finished:
+            if self._finished or self._wake_w is None:
                 return False
             self._out.append(op)
             try:
@@ -122,12 +139,80 @@ class Connection:
                 pass  # a wake-up is pending already
         return True
 
+    # --- ws://: the loop writes ------------------------------------------------------------
+    def _write(self, payload, opcode, token=None):
+        from websocket import ABNF
+
+        sock = self._sock
+        if sock is None or self._finished or self._aborted:
+            return False
+        frame = ABNF.create_frame(payload, opcode).format()
+        self._queued += len(frame)
+        if token is not None:
+            self._tokens.append((self._queued, token))
+        if self._wbuf:
+            self._wbuf += frame
+            if len(self._wbuf) > 4 * self.options.max_message:
+                log.warning("the central system does not read what we send: dropping the connection")
+                self.abort()
+            return True
+        self._wbuf = frame
+        self._flush()
+        if self._wbuf and not self._aborted:
+            self.loop.add_writer(sock.fileno(), self._flush)
+        return True
+
+    def _flush(self):
+        try:
+            n = self._sock.send(self._wbuf, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._wbuf = b""
+            self._drop_writer()
+            self.abort()
+            return
+        self._wbuf = self._wbuf[n:]
+        self._written += n
+        while self._tokens and self._tokens[0][0] <= self._written:
+            self.loop.call_soon(self.handler.on_sent, self, self._tokens.popleft()[1])
+        if not self._wbuf:
+            self._drop_writer()
+
+    def _drop_writer(self):
+        try:
+            self.loop.remove_writer(self._sock.fileno())
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def _pong(self, data):
+        self._write(data, 0xA)
+
+    def _answer_close(self, status):
+        if not self._close_sent:
+            self._close_sent = True
+            self._write(status, 0x8)
+
+    def _closed(self, reason):
+        """ws://: the reader is done; the socket is closed here, on the loop, which may still hold it."""
+        self._drop_writer()
+        with self._lock:
+            self._finished = True
+        ws = self._ws
+        if ws is not None:
+            try:
+                ws.shutdown()
+            except Exception:
+                pass
+        self.handler.on_close(self, reason)
+
     # --- the I/O thread ----------------------------------------------------------------
     def _post(self, callback, *args):
         self.loop.call_soon_threadsafe(callback, self, *args)
 
     def _run(self):
         reason = "closed"
+        opened = False
         try:
             try:
                 ws = self._connect()
@@ -140,27 +225,36 @@ class Connection:
             if self._aborted:
                 reason = "aborted"
                 return
+            opened = True
+            if self.direct:
+                self._sock = ws.sock
             self._post(self.handler.on_open, ws.getheaders() or {})
-            reason = self._serve(ws)
+            reason = self._read(ws) if self.direct else self._serve(ws)
         finally:
             with self._lock:
-                self._finished = True
                 os.close(self._wake_w)
+                self._wake_w = None
+                if not (self.direct and opened):
+                    self._finished = True
             os.close(self._wake_r)
-            ws = self._ws
-            if ws is not None:
-                try:
-                    ws.shutdown()
-                except Exception:
-                    pass
-            self._post(self.handler.on_close, reason)
+            if self.direct and opened:
+                self.loop.call_soon_threadsafe(self._closed, reason)
+            else:
+                ws = self._ws
+                if ws is not None:
+                    try:
+                        ws.shutdown()
+                    except Exception:
+                        pass
+                self._post(self.handler.on_close, reason)
 
     def _connect(self):
         import websocket
 
         o = self.options
         sslopt = {"context": o.ssl_context()} if o.url.startswith("wss:") else None
-        ws = websocket.WebSocket(sslopt=sslopt)
+        # the library's UTF-8 check is a pure-Python loop per byte; bytes.decode() below does it in C
+        ws = websocket.WebSocket(sslopt=sslopt, skip_utf8_validation=True, enable_multithread=False)
         self._ws = ws
         try:
             ws.connect(o.url, header=o.headers(), timeout=o.connect_timeout, suppress_origin=True)
@@ -172,11 +266,48 @@ class Connection:
             # one and closes; we must not speak OS3P on such a connection
             raise ConnectError("the central system selected subprotocol %r, not %s; not proceeding"
                                % (selected, SUBPROTOCOL))
-        ws.settimeout(o.io_timeout)  # bounds a frame that arrives in halves, and a send to a stuck peer
+        # wss://: bounds a frame that arrives in halves, and a send to a stuck peer; ws://: the reader
+        # blocks until a frame comes (dead peers are the pings' business) and the loop never blocks
+        ws.settimeout(None if self.direct else o.io_timeout)
         _limit_message_size(ws, o.max_message)
         return ws
 
+    def _read(self, ws):
+        """ws://: read frames until the connection ends; never write (pings go to the loop to answer)."""
+        import websocket
+        from websocket import ABNF
+
+        cont = ws.cont_frame
+        try:
+            while True:
+                frame = ws.recv_frame()
+                op = frame.opcode
+                if op in (ABNF.OPCODE_TEXT, ABNF.OPCODE_BINARY, ABNF.OPCODE_CONT):
+                    cont.validate(frame)
+                    cont.add(frame)
+                    if not cont.is_fire(frame):
+                        continue
+                    op, frame = cont.extract(frame)
+                    if op == ABNF.OPCODE_TEXT:
+                        self._post(self.handler.on_text, frame.data.decode("utf-8"))  # invalid: ends it
+                    else:
+                        log.warning("ignoring a binary frame of %d bytes (OS3P is text)", len(frame.data))
+                elif op == ABNF.OPCODE_PING:
+                    if len(frame.data) > 125:
+                        return "protocol error: ping payload too long"
+                    self.loop.call_soon_threadsafe(self._pong, frame.data)
+                elif op == ABNF.OPCODE_PONG:
+                    self._post(self.handler.on_pong)
+                elif op == ABNF.OPCODE_CLOSE:
+                    self.loop.call_soon_threadsafe(self._answer_close, frame.data[:2])
+                    return "closed by the central system"
+        except websocket.WebSocketConnectionClosedException:
+            return "aborted" if self._aborted else "connection lost"
+        except Exception as e:
+            return "aborted" if self._aborted else _describe(e)
+
     def _serve(self, ws):
+        """wss://: this thread reads and writes; it waits for either in select()."""
         import websocket
         from websocket import ABNF
 
@@ -199,7 +330,7 @@ class Connection:
                         return "closed by us"
                 if self._aborted:
                     return "aborted"
-                if getattr(sock, "pending", None) and sock.pending():
+                if sock.pending():
                     readable = True  # TLS has decrypted bytes buffered that select() cannot see
                 else:
                     readable = False
@@ -214,9 +345,9 @@ class Connection:
                                 pass
                 if not readable:
                     continue
-                opcode, frame = ws.recv_data_frame(True)
+                opcode, frame = ws.recv_data_frame(True)  # answers pings itself: this thread is the writer
                 if opcode == ABNF.OPCODE_TEXT:
-                    self._post(self.handler.on_text, frame.data.decode("utf-8"))
+                    self._post(self.handler.on_text, frame.data.decode("utf-8"))  # invalid: ends the connection
                 elif opcode == ABNF.OPCODE_PONG:
                     self._post(self.handler.on_pong)
                 elif opcode == ABNF.OPCODE_CLOSE:
