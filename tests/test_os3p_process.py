@@ -93,3 +93,39 @@ def test_sigkill_loses_no_queued_notification(tmp_path, cs):
     kinds = [(m[2], m[3]["status"]) for m in received]
     assert ("FirmwareStatusNotification", "Downloading") in kinds and ("GetFileStatusNotification", "Uploading") \
         in kinds and ("StatusNotification", "Ok") in kinds
+
+
+def _maps(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return f.read()
+
+
+def test_tls_is_loaded_only_for_wss_and_a_reload_can_switch_to_it(tmp_path, cs):
+    import ssl
+    import signal
+
+    from os3p_harness import make_pki
+
+    pki = make_pki(tmp_path)
+    if pki is None:
+        pytest.skip("openssl is needed to make the test certificates")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(pki["cert"], pki["key"])
+    tls = CentralSystem(ssl_context=ctx, quiet=True).start()
+    state = str(tmp_path / "state")
+    try:
+        # as on a device: no JSON-RPC face (its password hashing would load OpenSSL's libcrypto anyway)
+        write_config(state, cs.url, jsonrpc__enabled="0", acs__ca_file=pki["ca"])
+        daemon = DaemonProcess(state).start(wait_for=None)
+        try:
+            cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+            assert "libssl" not in _maps(daemon.proc.pid)  # a ws:// connection does without OpenSSL
+            write_config(state, tls.url, jsonrpc__enabled="0", acs__ca_file=pki["ca"])
+            daemon.proc.send_signal(signal.SIGHUP)  # reload: the endpoint is now wss://
+            tls.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+            assert "libssl" in _maps(daemon.proc.pid)
+            assert tls.call("SUBS001", "GetConfiguration", {"key": ["HeartbeatInterval"]})[0] == 3
+        finally:
+            daemon.terminate()
+    finally:
+        tls.stop()

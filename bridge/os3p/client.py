@@ -14,7 +14,6 @@ out (spec annex 3.1, Pending).
 
 import logging
 import os
-import random
 import time
 from collections import deque
 from datetime import datetime, timezone
@@ -43,6 +42,11 @@ QUEUED = {"StatusNotification", "GetFileStatusNotification", "FirmwareStatusNoti
 # a CALLERROR with one of these codes for a queued notification may be transient: retry a few times
 RETRYABLE = {errors.INTERNAL_ERROR, errors.GENERIC_ERROR}
 MAX_ATTEMPTS = 3
+
+
+def _uniform():
+    """A random float in [0, 1] for the backoff jitter (os.urandom: the random module costs RSS)."""
+    return int.from_bytes(os.urandom(2), "big") / 65535.0
 
 
 def utc_iso(epoch):
@@ -115,14 +119,34 @@ class Client:
         self.stopped = False
         self.stats = {"attempts": 0, "connected": 0, "calls_sent": 0, "calls_received": 0}
         self._timers = {}
-        from . import actions, transfers
-
-        self.actions = actions
-        self.firmware = transfers.Firmware(self)
-        self.files = transfers.LogUpload(self)
+        self._firmware = self._files = None
         self.tr069.attach_driver(self)
-        self.firmware.resume()
+        if os.path.exists(os.path.join(self.dir, "firmware.json")):
+            self.firmware.resume()  # a firmware update (maybe the one we just booted into) has a story to finish
         self._set_timer("reconnect", 0, self._connect)
+
+    # transfers and actions are imported when first needed: a router's RAM is counted in MiB
+    @property
+    def firmware(self):
+        if self._firmware is None:
+            from .transfers import Firmware
+
+            self._firmware = Firmware(self)
+        return self._firmware
+
+    @property
+    def files(self):
+        if self._files is None:
+            from .transfers import LogUpload
+
+            self._files = LogUpload(self)
+        return self._files
+
+    @property
+    def actions(self):
+        from . import actions
+
+        return actions
 
     # --- small helpers -------------------------------------------------------------------
     def _set_timer(self, name, delay, callback, *args):
@@ -314,7 +338,7 @@ class Client:
         cap = max(base, self.config.get("os3p.reconnect_max"))
         delay = min(cap, base * (2 ** min(self.failures, 16)))
         self.failures += 1
-        return delay / 2 + random.uniform(0, delay / 2)  # "equal jitter": never below half the step
+        return delay / 2 + _uniform() * delay / 2  # "equal jitter": never below half the step
 
     def _connection_failed(self, reason, delay=None):
         if delay is None:
@@ -681,8 +705,9 @@ class Client:
             if conn.thread.is_alive():
                 conn.abort()
                 conn.thread.join(1.0)
-        self.firmware.stop()
-        self.files.stop()
+        for transfer in (self._firmware, self._files):
+            if transfer is not None:
+                transfer.stop()
 
 
 def start(daemon):

@@ -13,7 +13,7 @@ import itertools
 import json
 import os
 import re
-from typing import NamedTuple
+from collections import namedtuple
 
 from . import errors
 
@@ -24,22 +24,10 @@ MAX_ID = 36  # "to allow for GUIDs"
 _CALL_HEAD = re.compile(r'\s*\[\s*2\s*,\s*"([^"\\]{1,%d})"' % MAX_ID)
 
 
-class Call(NamedTuple):
-    id: str
-    action: str
-    payload: dict
-
-
-class CallResult(NamedTuple):
-    id: str
-    payload: object  # a dict when well formed; validated by whoever waits for it
-
-
-class CallErrorMessage(NamedTuple):
-    id: str
-    code: str
-    description: str
-    details: dict
+# plain tuples with names (collections.namedtuple: typing.NamedTuple would load typing, ~1 MiB of RSS)
+Call = namedtuple("Call", "id action payload")
+CallResult = namedtuple("CallResult", "id payload")  # payload is a dict when well formed; the waiter validates
+CallErrorMessage = namedtuple("CallErrorMessage", "id code description details")
 
 
 class FrameError(Exception):

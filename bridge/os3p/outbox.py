@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import time
-import uuid
 
 from ..atomic import fsync_dir, read_json, write_json
 
@@ -51,7 +50,7 @@ class Outbox:
 
     def put(self, action, payload):
         """Persist a notification; returns its record {id, action, payload, queued}."""
-        record = {"id": str(uuid.uuid4()), "action": action, "payload": payload, "queued": self.clock()}
+        record = {"id": uuid4(), "action": action, "payload": payload, "queued": self.clock()}
         seq = self.next_seq
         self.next_seq += 1
         write_json(self._path(seq), record)
@@ -87,6 +86,15 @@ class Outbox:
 
     def records(self):
         return [r for _, r in self.entries]
+
+
+def uuid4():
+    """A random (version 4) UUID string, 36 characters (without the uuid module: memory on a router)."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
 
 
 def _well_formed(record):
