@@ -12,6 +12,7 @@ Before the central system has Accepted us only BootNotification and TriggerMessa
 out (spec annex 3.1, Pending).
 """
 
+import json
 import logging
 import os
 import time
@@ -55,6 +56,27 @@ def utc_iso(epoch):
 
 def parse_iso(text):
     return datetime.fromisoformat(text.replace("z", "+00:00").replace("Z", "+00:00")).timestamp()
+
+
+_checked = {}  # (schema, payload as JSON text) -> errors: the same payloads come again and again
+
+
+def validate(name, payload):
+    """bridge.schema.errors for schemas/os3p/<name>.json, remembered for payloads seen before."""
+    try:
+        text = json.dumps(payload, separators=(",", ":"))
+    except (TypeError, ValueError):
+        text = None
+    if text is None or len(text) > 512:  # only small payloads are remembered: bounded memory
+        return schema.errors(schema.load("os3p/" + name), payload)
+    key = (name, text)
+    errs = _checked.get(key)
+    if errs is None:
+        errs = schema.errors(schema.load("os3p/" + name), payload)
+        if len(_checked) >= 256:
+            _checked.clear()
+        _checked[key] = errs
+    return errs
 
 
 class OutCall:
@@ -509,7 +531,7 @@ class Client:
     # --- outbound calls ---------------------------------------------------------------------------
     def call(self, action, payload, on_done=None, early=False, first=False):
         """Send a direct (not persisted) CALL when its turn comes; on_done(payload, error) follows."""
-        errs = schema.errors(schema.load("os3p/%s.req" % action), payload)
+        errs = validate(action + ".req", payload)
         if errs:
             log.error("not sending an invalid %s: %s", action, errs)
             if on_done:
@@ -527,7 +549,7 @@ class Client:
 
         coalesce: a snapshot of current state (a session's StatusNotification) is not queued again while
         one of the same action waits unsent: a failed session is retried, its snapshot need not pile up."""
-        errs = schema.errors(schema.load("os3p/%s.req" % action), payload)
+        errs = validate(action + ".req", payload)
         if errs:
             log.error("not queueing an invalid %s: %s", action, errs)
             return None
@@ -584,7 +606,7 @@ class Client:
         if isinstance(msg, framing.CallErrorMessage):
             self._complete(oc, None, "%s %s" % (msg.code, msg.description), code=msg.code)
             return
-        errs = schema.errors(schema.load("os3p/%s.resp" % oc.action), msg.payload)
+        errs = validate(oc.action + ".resp", msg.payload)
         if errs and not oc.queued:
             log.warning("invalid %s response %r: %s", oc.action, msg.payload, errs)
             self._complete(oc, None, "invalid response")
@@ -659,11 +681,11 @@ class Client:
             return
         request = self.actions.Request(self, call)
         try:
-            errs = schema.errors(schema.load("os3p/%s.req" % call.action), call.payload)
+            errs = validate(call.action + ".req", call.payload)
             if errs:
                 raise errors.from_schema_errors(errs)
             result = handler(request)
-            bad = schema.errors(schema.load("os3p/%s.resp" % call.action), result)
+            bad = validate(call.action + ".resp", result)
             if bad:
                 log.error("%s produced an invalid response %r: %s", call.action, result, bad)
                 raise errors.CallError(errors.INTERNAL_ERROR, "internal error")
