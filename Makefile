@@ -29,5 +29,21 @@ browser:
 bench: venv
 	$(PY) tests/bench
 
+# the OpenWrt package, built without the SDK: build/tr069-bridge_<version>_all.ipk (stdlib Python only)
+ipk:
+	$(PYTHON) package/build_ipk.py --out build
+
+# the same package built by the OpenWrt 24.10 SDK in docker (openwrt-sdk.md); skipped without a docker engine
+SDK_IMAGE ?= openwrt/sdk:x86-64-openwrt-24.10
+sdk-ipk:
+	@if ! docker info >/dev/null 2>&1; then \
+	  echo "sdk-ipk: skipped: no docker engine runs here ('docker info' fails)."; \
+	  echo "         'make ipk' builds the package without the SDK; openwrt-sdk.md builds it with one by hand."; \
+	  exit 0; \
+	fi; \
+	mkdir -p build/sdk && \
+	docker run --rm -v "$(CURDIR):/src:ro" $(SDK_IMAGE) bash /src/package/sdk_build.sh > build/sdk/ipk.tar && \
+	tar -xf build/sdk/ipk.tar -C build/sdk && rm -f build/sdk/ipk.tar && ls -l build/sdk
+
 clean:
 	rm -rf $(VENV) .run .pytest_cache build *.egg-info
