@@ -91,9 +91,9 @@ def expand(text, variables):
     return text.replace("$$", "$")
 
 
-def version():
+def version(root=ROOT):
     """bridge.__version__, read as the Makefile's PKG_VERSION reads it (without importing)."""
-    with open(os.path.join(ROOT, "bridge", "__init__.py"), encoding="utf-8") as f:
+    with open(os.path.join(root, "bridge", "__init__.py"), encoding="utf-8") as f:
         m = re.search(r'^__version__ = "(.*)"', f.read(), re.M)
     if not m:
         raise SystemExit("bridge/__init__.py has no __version__")
@@ -103,12 +103,12 @@ def version():
 class Package:
     """What the feed Makefile says: control fields, scripts, layout, modes."""
 
-    def __init__(self, makefile=FEED_MAKEFILE):
+    def __init__(self, makefile=FEED_MAKEFILE, root=ROOT):
         self.variables, self.defines = parse_makefile(makefile)
         v = self.variables
         fields = package_fields(self.defines)
         self.name = v["PKG_NAME"]
-        self.version = version()
+        self.version = version(root)
         self.arch = fields.get("PKGARCH", "all")
         self.section = fields.get("SECTION", "")
         self.depends = [d.lstrip("+") for d in fields.get("DEPENDS", "").split() if not d.startswith("@")]
@@ -227,7 +227,7 @@ def _with_dirs(files):
 
 def build(out_dir=None, root=ROOT, makefile=FEED_MAKEFILE):
     """Write the .ipk; -> its path."""
-    pkg = Package(makefile)
+    pkg = Package(makefile, root)
     mtime = source_date_epoch(root)
     data_files = []
     for device_path, src in pkg.files(root):
