@@ -416,9 +416,7 @@ def test_dead_peer_is_detected_within_two_ping_intervals(cs, station, caplog):
         time.sleep(1.5)
         assert st.run(lambda: st.client.connected)  # pings answered: alive
         proxy.blackhole = True  # TCP stays open, nothing gets through: a half-open connection
-        lost = time.monotonic()
-        st.wait(lambda: not st.client.connected, timeout=2 * 1 + 2)
-        assert time.monotonic() - lost <= 2 * 1 + 2
+        st.wait(lambda: not st.client.connected, timeout=2 * 1 + 2)  # 2 ping intervals, and some slack
         assert any("no pong" in r.getMessage() for r in caplog.records)
         proxy.blackhole = False
         st.wait(lambda: st.client.connection_state() == "up", 10)  # and it came back

@@ -25,8 +25,11 @@ NOTIFICATIONS = ("FirmwareStatusNotification", "GetFileStatusNotification", "Sta
 def queued(state_dir):
     out = []
     for path in sorted(glob.glob(os.path.join(state_dir, "os3p", "outbox", "*.json"))):
-        with open(path) as f:
-            out.append(json.load(f))
+        try:
+            with open(path) as f:
+                out.append(json.load(f))
+        except FileNotFoundError:
+            pass  # acknowledged (and removed) while we looked
     return out
 
 
