@@ -89,15 +89,30 @@ class Typed:
 # ---------------------------------------------------------------------------------------------
 # blobmsg encoding
 
+_names = {}   # name -> (name length, name + NUL + padding, blobmsg header length); names repeat a lot
+
+
+def _name_part(name):
+    part = _names.get(name)
+    if part is None:
+        if type(name) is not str:
+            raise BlobError("table keys must be strings, not %s" % type(name).__name__)
+        b = name.encode()
+        nl = len(b)
+        hdrlen = (nl + 6) & ~3            # blobmsg_hdrlen: pad4(2 + namelen + 1)
+        part = (nl, b + b"\0" * (hdrlen - 2 - nl), hdrlen)
+        if len(_names) < 4096:
+            _names[name] = part
+    return part
+
+
 def _bm_attr(type_, name, payload):
-    """One padded blobmsg attribute. name is bytes."""
-    nl = len(name)
-    hdrlen = (nl + 6) & ~3            # blobmsg_hdrlen: pad4(2 + namelen + 1)
+    """One padded blobmsg attribute."""
+    nl, padded, hdrlen = _name_part(name)
     raw = 4 + hdrlen + len(payload)
     if raw > LEN_MASK:
         raise BlobError("attribute too long")
-    return b"".join((_bmhdr.pack(EXTENDED | (type_ << 24) | raw, nl), name,
-                     b"\0" * (hdrlen - 2 - nl), payload, _PAD[raw & 3]))
+    return _bmhdr.pack(EXTENDED | (type_ << 24) | raw, nl) + padded + payload + _PAD[raw & 3]
 
 
 def _encode_value(name, value, depth=0):
@@ -106,8 +121,6 @@ def _encode_value(name, value, depth=0):
     t = type(value)
     if t is str:
         return _bm_attr(STRING, name, value.encode() + b"\0")
-    if t is bool:
-        return _bm_attr(INT8, name, b"\1" if value else b"\0")
     if t is int:
         if INT32_MIN <= value <= INT32_MAX:
             return _bm_attr(INT32, name, _be32s.pack(value))
@@ -116,6 +129,8 @@ def _encode_value(name, value, depth=0):
         raise BlobError("integer out of int64 range: %d" % value)
     if t is dict:
         return _bm_attr(TABLE, name, encode_table(value, depth + 1))
+    if t is bool:
+        return _bm_attr(INT8, name, b"\1" if value else b"\0")
     if t is list or t is tuple:
         return _bm_attr(ARRAY, name, encode_array(value, depth + 1))
     if t is float:
@@ -159,13 +174,14 @@ def _encode_typed(name, type_, v, depth):
 def encode_table(d, depth=0):
     """The children of a blobmsg table (what goes inside UBUS_ATTR_DATA)."""
     try:
-        return b"".join([_encode_value(k.encode(), v, depth) for k, v in d.items()])
+        items = d.items()
     except AttributeError:
-        raise BlobError("table keys must be strings") from None
+        raise BlobError("a table must be a dict, not %s" % type(d).__name__) from None
+    return b"".join([_encode_value(k, v, depth) for k, v in items])
 
 
 def encode_array(seq, depth=0):
-    return b"".join([_encode_value(b"", v, depth) for v in seq])
+    return b"".join([_encode_value("", v, depth) for v in seq])
 
 
 # ---------------------------------------------------------------------------------------------
