@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -214,3 +215,25 @@ def test_face_comes_back_after_ubusd_restart(tmp_path, monkeypatch, private_ubus
         assert obj["signature"] == f.daemon.tr069.signature()
     finally:
         f.stop()
+
+
+def test_daemon_process_registers_and_removes_on_sigterm(tmp_path):
+    if lookup("tr069"):
+        pytest.skip("an object tr069 is already registered on %s" % SOCKET)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, TR069_UBUS_SOCKET=SOCKET, PYTHONPATH=root)
+    proc = subprocess.Popen([sys.executable, "-m", "bridge.daemon", "--backend", "host",
+                             "--state-dir", str(tmp_path / "state")], env=env, cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: lookup("tr069"), timeout=10), "the daemon did not register tr069"
+        with client.Client(SOCKET, timeout=WAIT) as c:
+            code, data = c.call("tr069", "inform", {"event": "1 BOOT"})
+        assert code == st.OK and data["status"] == 1
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(WAIT) == 0
+        assert lookup("tr069") == []                      # REMOVE_OBJECT went out before exit
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
