@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 
 from bridge.daemon import Daemon
-from bridge.ubus import blob, client, face
+from bridge.ubus import client, face
 from bridge.ubus import status as st
 from test_ubus_replay import fixture, tr069_output_schema
 
