@@ -99,12 +99,17 @@ class Daemon:
         except ValueError as e:
             log.error("config %s does not parse: %s", self.config.path, e)
             return False
-        logsetup.set_level(self.config.get("cpe.log_level"))
+        self.apply_log_level()
         for face in self.faces.values():
             if hasattr(face, "reload"):
                 face.reload()
         log.info("configuration reloaded")
         return True
+
+    def apply_log_level(self):
+        level = self.config.get("cpe.log_level")
+        logsetup.set_level(level)
+        self.tr069.check_output = level == "debug" or bool(os.environ.get("TR069_CHECK_OUTPUT"))
 
     def stop(self):
         self.loop.stop()
@@ -180,7 +185,7 @@ def main(argv=None):
     except (OSError, ValueError, KeyError) as e:
         log.error("cannot start: %s", e)
         return 1
-    logsetup.set_level(daemon.config.get("cpe.log_level"))
+    daemon.apply_log_level()
     return daemon.run()
 
 

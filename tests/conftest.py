@@ -4,3 +4,6 @@ import sys
 # the tests import the package from the source tree, whatever is installed
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+# every reply the tr069 object builds is checked against its schema, here and in daemon subprocesses
+os.environ.setdefault("TR069_CHECK_OUTPUT", "1")

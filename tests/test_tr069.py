@@ -320,3 +320,9 @@ def test_periodic_inform_schedules_next_session(tmp_path):
     assert s.total >= 1 and "2 PERIODIC" in (s.running_events or ["2 PERIODIC"])
     obj2 = Tr069(loop, Sessions(str(tmp_path / "t.json")), periodic=lambda: (False, 300))
     assert obj2.call("status", {})[1]["next_session"]["start_time"] == "N/A"
+
+
+def test_an_invalid_reply_is_refused_when_checking(h, monkeypatch):
+    assert h.obj.check_output  # the suite runs with the self-check on
+    monkeypatch.setitem(h.obj.methods, "status", lambda args: {"cwmp": {}})
+    assert h.obj.call("status", {}) == (ubus.UNKNOWN_ERROR, None)
