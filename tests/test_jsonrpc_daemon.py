@@ -63,3 +63,29 @@ def test_sigterm_removes_the_cli_files(daemon):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(15) == 0
     assert not (state / "cli.sid").exists() and not (state / "cli.url").exists()
+
+
+def test_port_in_use_leaves_the_daemon_running(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        env = dict(os.environ, PYTHONPATH=ROOT)
+        env.pop("TR069_UBUS_SOCKET", None)
+        proc = subprocess.Popen([sys.executable, "-m", "bridge.daemon", "--backend", "host", "--state-dir",
+                                 str(tmp_path), "--option", "jsonrpc.enabled=1", "--option", "jsonrpc.port=%d" % port],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 15
+            log = tmp_path / "daemon.log"
+            while time.monotonic() < deadline and "JSON-RPC shim not started" not in (
+                    log.read_text() if log.exists() else ""):
+                assert proc.poll() is None, "daemon exited"
+                time.sleep(0.05)
+            assert "JSON-RPC shim not started" in log.read_text()
+            assert proc.poll() is None and not (tmp_path / "cli.sid").exists()
+        finally:
+            proc.terminate()
+            proc.wait(10)

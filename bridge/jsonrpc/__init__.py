@@ -7,4 +7,14 @@ Imported only when the face is enabled; start(daemon) returns the running shim (
 def start(daemon):
     from .app import Shim
 
-    return Shim.from_daemon(daemon)
+    try:
+        return Shim.from_daemon(daemon)
+    except OSError as e:
+        # e.g. the port is taken: the daemon's other faces keep running without this one
+        daemon.log.error("JSON-RPC shim not started: %s", e)
+        return _NotStarted()
+
+
+class _NotStarted:
+    def stop(self):
+        pass

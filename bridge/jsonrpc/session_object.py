@@ -5,11 +5,14 @@ the dispatcher. Failed logins are limited per client address: past the limit, lo
 PERMISSION_DENIED without looking at the password until the window has passed.
 """
 
+import logging
 from collections import OrderedDict, deque
 
 from bridge.jsonrpc import acl as aclmod
 from bridge.jsonrpc.sessions import DEFAULT_SID
 from bridge.ubus import status as ubus
+
+log = logging.getLogger(__name__)
 
 S, I32 = ubus.BLOBMSG_STRING, ubus.BLOBMSG_INT32
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
@@ -90,9 +93,11 @@ class SessionObject:
             return ubus.INVALID_ARGUMENT, None
         client = peer[0] if peer else "local"
         if self.failed_logins.blocked(client):
+            log.warning("login of %r from %s refused: too many failed logins", username, client)
             return ubus.PERMISSION_DENIED, None
         login = self.users.authenticate(username, password)
         if login is None:
+            log.info("failed login of %r from %s", username, client)
             self.failed_logins.failed(client)
             return ubus.PERMISSION_DENIED, None
         self.failed_logins.succeeded(client)
