@@ -3,7 +3,7 @@
 Expected data: tests/data/uhttpd/answers.json was recorded from a real uhttpd (ubus plugin, no TLS,
 no Lua), rpcd and ubusd built from the OpenWrt sources (openwrt/uhttpd, rpcd, ubus, libubox, uci;
 Debian's json-c 0.16), run on 127.0.0.1 with `uhttpd -u /ubus -t 1` (1 s call timeout), the rpcd
-users in tests/data/uhttpd/rpcd, the ACL files files/usr/share/rpcd/acl.d/tr069-bridge.json,
+users in tests/data/uhttpd/rpcd, the ACL files files/usr/share/rpcd/acl.d/*.json (this package's),
 tests/data/uhttpd/acl.d/test.json and rpcd's own unauthenticated.json, and two stand-in ubus
 objects written against libubus: `tr069` (canned answers, the same as StandinTr069 here) and
 `test` (echo, fail with a given code, empty, hang: the same as TestObject here). Record again with
