@@ -14,7 +14,6 @@
 import logging
 
 from bridge import uci
-from bridge.jsonrpc import cryptpw
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +53,9 @@ class Users:
         Every candidate costs one hash; an unknown user costs one too, so the time taken does
         not tell whether a user exists.
         """
+        # loaded at the first login: hashlib brings in OpenSSL (~3.6 MiB) that an idle shim does not need
+        from bridge.jsonrpc import cryptpw
+
         tried = False
         for section in self.sections():
             if section.get("username") != username:
