@@ -20,11 +20,14 @@ run: venv
 test: venv browser
 	$(PY) -m pytest -q tests
 
-# headless Chromium for the page test; best effort (the test skips with its reason where none is installed)
+# headless Chromium for the status-page test and Node.js for the LuCI view test; best effort
+# (each test skips with its reason where its program is missing)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
-	  echo "chromium not installed: the browser test will be skipped"; }
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	  echo "not installed:$$missing; the tests that need it will be skipped"; }
 
 bench: venv
 	$(PY) tests/bench
