@@ -42,8 +42,11 @@ def main(argv=None):
     from .daemon import main as daemon_main
 
     state_dir = args.state_dir or default_state_dir("host")
-    print("state directory: %s\nin another shell: .venv/bin/tr069-bridge call status%s\n"
-          % (state_dir, "" if args.state_dir is None else " (with --state-dir %s)" % state_dir), file=sys.stderr)
+    opt = "" if args.state_dir is None else " --state-dir %s" % state_dir
+    print("state directory: %s\n"
+          "in another shell:  .venv/bin/tr069-bridge call%s status\n"
+          "status page:       echo \"http://127.0.0.1:8069/#sid=$(cat %s/cli.sid)\"  (then open it)\n"
+          % (state_dir, opt, state_dir), file=sys.stderr)
     try:
         return daemon_main(["--backend", "host", "--state-dir", state_dir] + extra)
     finally:
