@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from .. import schema
 from ..atomic import read_json, write_json
 from . import errors, framing
-from .connection import Connection, Options, connection_url
+from .connection import Connection, Options, connection_url, safe_url
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -352,7 +352,7 @@ class Client:
             log.error("OS3P: %s", e)
             self._connection_failed("bad configuration")
             return
-        log.info("connecting to %s", options.url)
+        log.info("connecting to %s", safe_url(options.url))
         self.conn = Connection(self.loop, options, self).start()
 
     def _backoff(self):
@@ -378,7 +378,7 @@ class Client:
         self.stats["connected"] += 1
         self.registration = None
         self.awaiting_pong = False
-        log.info("connected to the central system (%s)", conn.options.url)
+        log.info("connected to the central system (%s)", safe_url(conn.options.url))
         self._schedule_ping()
         if self._boot_due():
             self._send_boot()
@@ -644,6 +644,7 @@ class Client:
             log.error("%s %s refused by the central system (%s); dropped from the outbox", oc.action, oc.id, error)
             self.outbox.remove(oc.id)
             self.attempts.pop(oc.id, None)
+            self._fail_session("%s refused: %s" % (oc.action, error))  # a CALLERROR is no CALLRESULT
             return
         delay = min(self.config.get("os3p.call_timeout"), 2 ** n)
         log.warning("%s %s: %s; retrying in %s s", oc.action, oc.id, error, delay)

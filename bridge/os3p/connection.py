@@ -144,6 +144,14 @@ class Options:
         return ctx
 
 
+def safe_url(url):
+    """A URL for the log, without a password it may carry."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(":%s@" % parts.password, ":********@", 1)
+    return url
+
+
 class ConnectError(Exception):
     pass
 

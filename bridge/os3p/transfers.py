@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from ..atomic import read_json, write_json
 from . import errors
+from .connection import safe_url
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class Firmware:
                  if k in payload}
         self.state = dict(state, old_version=old)
         self._set("Scheduled", notify=False)
-        log.info("UpdateFirmware: %s at %s", _safe_url(payload["location"]), payload["retrieveDate"])
+        log.info("UpdateFirmware: %s at %s", safe_url(payload["location"]), payload["retrieveDate"])
         self._schedule()
 
     def _schedule(self):
@@ -242,11 +243,3 @@ class LogUpload:
 
     def stop(self):
         pass
-
-
-def _safe_url(url):
-    """A URL for the log, without its credentials."""
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(":%s@" % parts.password, ":********@", 1)
-    return url
