@@ -378,34 +378,46 @@ def test_reconnect_after_server_kill_with_backoff(tmp_path, station):
         server.stop()
 
 
-@pytest.mark.parametrize("mode", ["refused", "404", "401", "close-after-handshake", "garbage-then-close"])
-def test_misbehaving_servers_never_cause_a_tight_loop(station, mode):
-    port = free_port()
-    server = None
-    if mode != "refused":
-        server = CentralSystem(port=port, quiet=True, identities={"someone-else"} if mode == "404" else None,
-                               basic_auth=("u", "p") if mode == "401" else None)
-        if mode == "close-after-handshake":
-            async def hook(ident, ws):
-                return False
-            server.on_connect = hook
-        elif mode == "garbage-then-close":
-            async def hook(ident, ws):
-                await ws.send("this is not OS3P")
-                return False
-            server.on_connect = hook
-        server.start()
+MISBEHAVIOURS = ["refused", "404", "401", "close-after-handshake", "garbage-then-close"]
+
+
+def _misbehaving_server(mode, port):
+    if mode == "refused":
+        return None  # nothing listens
+    server = CentralSystem(port=port, quiet=True, identities={"someone-else"} if mode == "404" else None,
+                           basic_auth=("u", "p") if mode == "401" else None)
+    if mode == "close-after-handshake":
+        async def hook(ident, ws):
+            return False
+        server.on_connect = hook
+    elif mode == "garbage-then-close":
+        async def hook(ident, ws):
+            await ws.send("this is not OS3P")
+            return False
+        server.on_connect = hook
+    return server.start()
+
+
+def test_misbehaving_servers_never_cause_a_tight_loop(station):
+    """Each kind of misbehaviour has a station of its own; all watched over the same 3 seconds."""
+    ports = {mode: free_port() for mode in MISBEHAVIOURS}
+    servers = {mode: _misbehaving_server(mode, ports[mode]) for mode in MISBEHAVIOURS}
     try:
-        st = station(url="ws://127.0.0.1:%d/OS3P" % port, os3p__reconnect_max="60")
+        sts = {mode: station(url="ws://127.0.0.1:%d/OS3P" % ports[mode], os3p__reconnect_max="60")
+               for mode in MISBEHAVIOURS}
         time.sleep(3.0)
-        attempts = st.run(lambda: st.client.stats["attempts"])
-        assert 2 <= attempts <= 4
-        assert st.state()[0] == "init"
-        if server is not None:
-            assert server.count("connect") + server.count("refused") == attempts
+        for mode, st in sts.items():
+            attempts = st.run(lambda: st.client.stats["attempts"])
+            assert 2 <= attempts <= 4, mode  # ~1 s, ~2 s, ~4 s apart: never a tight loop
+            assert st.state()[0] == "init", mode
+            server = servers[mode]
+            if server is not None:
+                assert server.count("connect") + server.count("refused") == attempts, mode
+                assert server.calls() == [], mode
     finally:
-        if server is not None:
-            server.stop()
+        for server in servers.values():
+            if server is not None:
+                server.stop()
 
 
 def test_dead_peer_is_detected_within_two_ping_intervals(cs, station, caplog):
@@ -624,3 +636,32 @@ def test_update_firmware_download_failure_after_retries(cs, station, tmp_path):
     cs.wait_for(lambda c: len(c.calls("FirmwareStatusNotification")) == 2)
     assert [m[3]["status"] for m in cs.calls("FirmwareStatusNotification")] == ["Downloading", "DownloadFailed"]
     assert [a for a in st.daemon.device.actions() if a["action"] == "sysupgrade"] == []
+
+
+def test_an_unexpected_reboot_is_reported_and_an_expected_one_is_not(tmp_path, cs, monkeypatch):
+    from bridge.os3p import client as os3p_client
+
+    boot_id = tmp_path / "boot_id"
+    boot_id.write_text("boot-1\n")
+    monkeypatch.setattr(os3p_client, "BOOT_ID", str(boot_id))
+    state = tmp_path / "reboots"
+
+    def run_once(action=None):
+        st = Station(state, cs.url)
+        try:
+            booted(cs)
+            st.wait(lambda: st.client.connection_state() == "up" and not st.client.outbox.records())
+            if action:
+                action(st)
+        finally:
+            st.stop()
+
+    run_once()  # first start: nothing to compare with
+    boot_id.write_text("boot-2\n")  # the device rebooted behind our back (a power cut, a watchdog)
+    run_once(lambda st: answer(cs, "Reset", {"type": "Hard"}))  # ... and then on request
+    notes = cs.calls("StatusNotification")
+    assert len(notes) == 1 and notes[0][3]["errorCode"] == "OtherError"
+    assert notes[0][3]["vendorErrorCode"] == "UnexpectedReboot"
+    boot_id.write_text("boot-3\n")  # the reboot the Reset asked for
+    run_once()
+    assert len(cs.calls("StatusNotification")) == 1  # expected: not reported

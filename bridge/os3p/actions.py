@@ -87,6 +87,7 @@ def reset(req):
     device = req.client.device
     kind = req.payload.get("type", "Hard")
     log.warning("Reset (%s) requested by the central system: rebooting once the answer is sent", kind)
+    req.client.expect_reboot()
     req.after(lambda: in_worker("os3p-reset", _reboot, device))
     return {"status": "Accepted"}
 

@@ -43,6 +43,7 @@ QUEUED = {"StatusNotification", "GetFileStatusNotification", "FirmwareStatusNoti
 # a CALLERROR with one of these codes for a queued notification may be transient: retry a few times
 RETRYABLE = {errors.INTERNAL_ERROR, errors.GENERIC_ERROR}
 MAX_ATTEMPTS = 3
+BOOT_ID = "/proc/sys/kernel/random/boot_id"  # Linux: a new random id on every boot
 
 
 def _uniform():
@@ -143,6 +144,14 @@ class Client:
         self._timers = {}
         self._firmware = self._files = None
         self.tr069.attach_driver(self)
+        on_reboot = self.tr069.on_reboot
+
+        def reboot_at_end_of_session():
+            self.expect_reboot()
+            return on_reboot()
+
+        self.tr069.on_reboot = reboot_at_end_of_session
+        self._check_reboot()
         if os.path.exists(os.path.join(self.dir, "firmware.json")):
             self.firmware.resume()  # a firmware update (maybe the one we just booted into) has a story to finish
         self._set_timer("reconnect", 0, self._connect)
@@ -201,6 +210,32 @@ class Client:
         if abs(self.state.get("clock_offset", 0.0) - offset) > 1.0:
             self.state["clock_offset"] = offset
             self.save_state()
+
+    # --- reboots ------------------------------------------------------------------------------
+    def expect_reboot(self):
+        """Called before any reboot we cause (Reset, a flash, tr069's reboot_end_session)."""
+        self.state["reboot_expected"] = True
+        self.save_state()
+
+    def _check_reboot(self):
+        """Spec annex 3.2: a reboot that was the result of unexpected behaviour must be reported with a
+        StatusNotification. A changed boot id with no reboot of ours announced is such a reboot."""
+        try:
+            with open(BOOT_ID) as f:
+                boot_id = f.read().strip()
+        except OSError:
+            return
+        previous = self.state.get("boot_id")
+        if previous == boot_id:
+            return
+        if previous is not None and not self.state.get("reboot_expected"):
+            log.warning("the device rebooted without being asked to: reporting it")
+            self.notify("StatusNotification", {
+                "status": "Ok", "errorCode": "OtherError", "info": "unexpected reboot",
+                "vendorId": "tr069-bridge", "vendorErrorCode": "UnexpectedReboot", "timestamp": self.now_iso()})
+        self.state["boot_id"] = boot_id
+        self.state.pop("reboot_expected", None)
+        self.save_state()
 
     # --- the tr069 session-driver interface ----------------------------------------------
     def connection_state(self):

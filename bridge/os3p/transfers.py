@@ -146,6 +146,7 @@ class Firmware:
         self._set("Downloaded")
         # persisted before flashing: the reboot that follows must find "Installing"
         self._set("Installing")
+        self.client.expect_reboot()
         device = self.client.device
         loop = self.client.loop
 
