@@ -7,7 +7,6 @@ to its tr069 object, and a bridge.centralsystem.CentralSystem on 127.0.0.1 as th
 import json
 import logging
 import os
-import socket
 import ssl
 import time
 from datetime import datetime, timedelta, timezone
