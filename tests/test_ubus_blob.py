@@ -10,7 +10,7 @@ import pytest
 
 from bridge.ubus import blob
 
-FIXTURES = os.environ.get("TR069_UBUS_FIXTURES", "/work/shared/fixtures/ubus")
+from conftest import UBUS_FIXTURES as FIXTURES  # noqa: E402
 TRANSCRIPTS = ("object-transcript.json", "caller-transcripts.json", "uci-transcripts.json",
                "event-listener-transcript.json")
 

@@ -20,7 +20,7 @@ from bridge.ubus import blob, client, face
 from bridge.ubus import status as st
 from bridge.ubus.connection import ObjectConnection
 
-FIXTURES = os.environ.get("TR069_UBUS_FIXTURES", "/work/shared/fixtures/ubus")
+from conftest import UBUS_FIXTURES as FIXTURES  # noqa: E402
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "..", "schemas", "tr069.json")
 WAIT = 5.0
 
