@@ -192,16 +192,9 @@ def _decode_attrs(buf, start, end, array, depth):
     if depth > MAX_DEPTH:
         raise BlobError("nesting too deep")
     out = [] if array else {}
-    pos = start
-    while pos < end:
-        if end - pos < 4:
-            raise BlobError("truncated attribute header")
-        (id_len,) = _be32.unpack_from(buf, pos)
-        raw = id_len & LEN_MASK
-        if raw < 4 or pos + raw > end:
-            raise BlobError("bad attribute length %d" % raw)
+    for id_len, data, aend in _iter_raw(buf, start, end):
         type_ = (id_len >> 24) & 0x7F
-        data = pos + 4
+        raw = aend - data + 4
         name = ""
         if id_len & EXTENDED:
             if raw < 4 + 2:
@@ -213,7 +206,6 @@ def _decode_attrs(buf, start, end, array, depth):
             if not array:
                 name = bytes(buf[data + 2:data + 2 + nl]).decode("utf-8", "replace")
             data += hdrlen
-        aend = pos + raw
         n = aend - data
         if type_ == STRING:
             if n < 1 or buf[aend - 1] != 0:
@@ -253,7 +245,6 @@ def _decode_attrs(buf, start, end, array, depth):
             out.append(value)
         else:
             out[name] = value
-        pos += (raw + 3) & ~3
     return out
 
 
@@ -337,8 +328,8 @@ def decode_attr(id_, buf, start, end):
     return bytes(buf[start:end])
 
 
-def _iter_blob(buf, start, end):
-    """(id, data_start, data_end) of the plain blob attributes in buf[start:end]."""
+def _iter_raw(buf, start, end):
+    """(id_len header word, data_start, data_end) of each attribute in buf[start:end], checked."""
     pos = start
     while pos < end:
         if end - pos < 4:
@@ -347,8 +338,14 @@ def _iter_blob(buf, start, end):
         raw = id_len & LEN_MASK
         if raw < 4 or pos + raw > end:
             raise BlobError("bad attribute length %d" % raw)
-        yield (id_len >> 24) & 0x7F, pos + 4, pos + raw
+        yield id_len, pos + 4, pos + raw
         pos += (raw + 3) & ~3
+
+
+def _iter_blob(buf, start, end):
+    """(id, data_start, data_end) of the plain blob attributes in buf[start:end]."""
+    for id_len, data, data_end in _iter_raw(buf, start, end):
+        yield (id_len >> 24) & 0x7F, data, data_end
 
 
 class Message:

@@ -13,12 +13,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 from daemon_process import BASE_CONFIG, DaemonProcess, write_config  # noqa: E402
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+from benchutil import rss_kib  # noqa: E402
 
 
 def bare_rss():

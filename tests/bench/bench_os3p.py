@@ -306,12 +306,7 @@ def theirs(server):
 
 
 # --- memory ----------------------------------------------------------------------------------------------------
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+from benchutil import rss_kib  # noqa: E402
 
 
 def _device_like():
