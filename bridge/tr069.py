@@ -47,7 +47,7 @@ class Tr069:
     name = "tr069"
 
     def __init__(self, loop, sessions: Sessions, acs_url=lambda: "", on_reload=None, on_reboot=None,
-                 on_exit=None, periodic=lambda: (False, 0)):
+                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0):
         self.loop = loop
         self.sessions = sessions
         self.acs_url = acs_url
@@ -60,6 +60,13 @@ class Tr069:
         self.next_session_time = None  # a driver may set it
         self._periodic_timer = None
         self._periodic_at = None
+        # a failed session's events are retried after min(retry_base * 2^(n-1), retry_max) seconds,
+        # n consecutive failures: CWMP's session retry policy, so an absent central system is not hammered
+        self.retry_base = retry_base
+        self.retry_max = retry_max
+        self._failures = 0
+        self._retry_timer = None
+        self._retry_at = None
         self.schema = schema.load(SCHEMA_NAME)
         # Replies are built by this module, so checking each against its schema is a self-test: on in
         # the test suite and at log level debug, off otherwise (it costs more than the call itself).
@@ -130,7 +137,7 @@ class Tr069:
 
     def _status(self, _args):
         s = self.sessions
-        nxt = self.next_session_time or self._periodic_at
+        nxt = min((t for t in (self.next_session_time, self._retry_at, self._periodic_at) if t), default=None)
         return {
             "cwmp": {
                 "status": self.connection_state(),
@@ -167,6 +174,7 @@ class Tr069:
             for e in events:
                 self.sessions.queue_event(e)
             return False
+        self._cancel_retry()
         events = _unique(self.sessions.take_pending() + list(events))
         self.sessions.begin(events)
         log.info("session started: %s%s", ", ".join(events), " + GetRPCMethods" if get_rpc_methods else "")
@@ -185,10 +193,23 @@ class Tr069:
         self.schedule_periodic()
         if self.sessions.end_actions:
             self._apply_end_actions()
+        self._failures = 0 if success else self._failures + 1
         if self.sessions.pending_events:
-            self.loop.call_soon(self._start_pending)
+            if success:
+                self.loop.call_soon(self._start_pending)
+            else:
+                delay = min(self.retry_base * 2 ** (self._failures - 1), self.retry_max)
+                self._retry_at = time.time() + delay
+                self._retry_timer = self.loop.call_later(delay, self._start_pending)
+                log.info("retrying the session's events in %.0f s", delay)
+
+    def _cancel_retry(self):
+        if self._retry_timer is not None:
+            self._retry_timer.cancel()
+        self._retry_timer = self._retry_at = None
 
     def _start_pending(self):
+        self._retry_timer = self._retry_at = None
         if self.sessions.pending_events and not self.sessions.running:
             self.start_session([])
 

@@ -159,16 +159,29 @@ def test_event_while_a_session_runs_goes_out_at_its_end(tmp_path):
     assert d.started == [(["1 BOOT"], False), (["4 VALUE CHANGE"], False)]
 
 
-def test_failed_session_counts_and_its_events_are_retried(tmp_path):
+def test_failed_session_counts_and_its_events_are_retried_with_backoff(tmp_path):
     d = Driver()
     h = Harness(tmp_path, d)
+    h.obj.retry_base = 0.05
     h.call("inform", {"event": "8 DIAGNOSTICS COMPLETE"})
     h.obj.session_finished(False)
     st = h.call("status")[1]
     assert st["last_session"]["status"] == "failure"
     assert st["statistics"] == {"success_sessions": 0, "failure_sessions": 1, "total_sessions": 1}
+    assert st["next_session"]["start_time"] != "N/A"  # the retry is the next session
     h.settle()
+    assert len(d.started) == 1  # not at once: after the retry delay
+    deadline = h.loop.time() + 5
+    while len(d.started) < 2 and h.loop.time() < deadline:
+        h.loop.run_once(0.05)
     assert d.started[-1][0] == ["8 DIAGNOSTICS COMPLETE"]
+    # a second failure doubles the delay; a success resets it
+    h.obj.session_finished(False)
+    assert h.obj._failures == 2
+    h.call("inform", {"event": "1 BOOT"})  # a new inform does not wait for the retry
+    assert d.started[-1][0] == ["8 DIAGNOSTICS COMPLETE", "1 BOOT"]
+    h.obj.session_finished(True)
+    assert h.obj._failures == 0
 
 
 def test_driver_reports_connection_and_url(tmp_path):
