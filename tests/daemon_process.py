@@ -77,3 +77,15 @@ class DaemonProcess:
 
     def stderr_text(self):
         return self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL if it does not go within timeout."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)

@@ -18,6 +18,7 @@ import urllib.request
 import pytest
 
 from jsonrpc_helpers import DATA, Running, real_tr069
+from daemon_process import stop_process  # noqa: E402
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((b for b in (shutil.which(n) for n in BROWSERS) if b), None)
@@ -89,12 +90,7 @@ def browser(tmp_path):
             pytest.fail("chromium did not start: " + "".join(lines)[-2000:])
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
 
 
 def open_page(devtools_port, url):

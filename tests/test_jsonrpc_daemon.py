@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from daemon_process import stop_process  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -36,13 +37,7 @@ def daemon(tmp_path):
         wait_for(str(tmp_path / "cli.url"), proc)
         yield proc, tmp_path, env
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        stop_process(proc)
 
 
 def test_cli_calls_status_through_the_shim(daemon):

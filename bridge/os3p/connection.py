@@ -281,13 +281,16 @@ class Connection:
         self._drop_writer()
         with self._lock:
             self._finished = True
+        self._shutdown_ws()
+        self.handler.on_close(self, reason)
+
+    def _shutdown_ws(self):
         ws = self._ws
         if ws is not None:
             try:
                 ws.shutdown()
             except Exception:
-                pass
-        self.handler.on_close(self, reason)
+                pass  # already closed by the peer or by a failed handshake
 
     # --- the I/O thread ----------------------------------------------------------------
     def _post(self, callback, *args):
@@ -323,12 +326,7 @@ class Connection:
             if self.direct and opened:
                 self.loop.call_soon_threadsafe(self._closed, reason)
             else:
-                ws = self._ws
-                if ws is not None:
-                    try:
-                        ws.shutdown()
-                    except Exception:
-                        pass
+                self._shutdown_ws()
                 self._post(self.handler.on_close, reason)
 
     def _connect(self):
