@@ -31,7 +31,7 @@ class Sessions:
             self.last_end = self.clock()
             self.failure += 1
             # what the interrupted session carried is not lost: it goes out with the next one
-            self.pending_events = self.running_events + self.pending_events
+            self.pending_events = _add_once(list(self.running_events), self.pending_events)
             self.running_events = []
             self.save()
 
@@ -61,15 +61,13 @@ class Sessions:
         else:
             self.failure += 1
             # a failed session's events are retried with the next session, as a CWMP client does
-            for event in self.running_events:
-                if event not in self.pending_events:
-                    self.pending_events.append(event)
+            _add_once(self.pending_events, self.running_events)
         self.running_events = []
         self.save()
 
-    def queue_event(self, event):
-        if event not in self.pending_events:
-            self.pending_events.append(event)
+    def queue_events(self, events):
+        before = len(self.pending_events)
+        if len(_add_once(self.pending_events, events)) != before:
             self.save()
 
     def take_pending(self):
@@ -77,8 +75,8 @@ class Sessions:
         return events
 
     def flag_end_action(self, action):
-        if action not in self.end_actions:
-            self.end_actions.append(action)
+        before = len(self.end_actions)
+        if len(_add_once(self.end_actions, [action])) != before:
             self.save()
 
     def take_end_actions(self):
@@ -86,3 +84,11 @@ class Sessions:
         if actions:
             self.save()
         return actions
+
+
+def _add_once(items, new):
+    """Append each of new not already in items (order kept); returns items."""
+    for item in new:
+        if item not in items:
+            items.append(item)
+    return items

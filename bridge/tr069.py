@@ -86,9 +86,13 @@ class Tr069:
     def signature(self):
         sig = {}
         for method in self.methods:
-            props = self.schema["properties"][method]["properties"]["input"].get("properties", {})
+            props = self._part(method, "input").get("properties", {})
             sig[method] = {arg: ubus.SCHEMA_TO_BLOBMSG[self._type_of(sub)] for arg, sub in props.items()}
         return sig
+
+    def _part(self, method, part):
+        """The input or output schema of a method (method names come from self.methods: known)."""
+        return self.schema["properties"][method]["properties"][part]
 
     def _type_of(self, sub):
         if "$ref" in sub:
@@ -107,12 +111,12 @@ class Tr069:
         args = {k: v for k, v in args.items() if k != SESSION_ARG}
         if isinstance(args.get("event"), str):
             args["event"] = canonical_event(args["event"])
-        errs = schema.errors_at(self.schema, "#/properties/%s/properties/input" % method, args)
+        errs = schema.errors(self._part(method, "input"), args, "", self.schema)
         refusal = self._refusal(method, args, errs)
         if refusal is not None:
             return refusal
         data = handler(args)
-        bad = self.check_output and schema.errors_at(self.schema, "#/properties/%s/properties/output" % method, data)
+        bad = self.check_output and schema.errors(self._part(method, "output"), data, "", self.schema)
         if bad:  # a bug of ours; answer as libubus does for a failing handler
             log.error("%s produced an invalid reply %r: %s", method, data, bad)
             return ubus.UNKNOWN_ERROR, None
@@ -164,18 +168,17 @@ class Tr069:
             self.start_session(events, get_rpc_methods=True)
             return {"status": 1, "info": "Session with GetRPCMethods will start"}
         if self.sessions.running:
-            self.sessions.queue_event(event)
+            self.sessions.queue_events([event])
             return {"status": 1, "info": "Session already running, event will be sent at the end of the session"}
         self.start_session([event])
         return {"status": 1, "info": "Session started"}
 
     def start_session(self, events, get_rpc_methods=False):
         if self.sessions.running:
-            for e in events:
-                self.sessions.queue_event(e)
+            self.sessions.queue_events(events)
             return False
         self._cancel_retry()
-        events = _unique(self.sessions.take_pending() + list(events))
+        events = list(dict.fromkeys(self.sessions.take_pending() + list(events)))
         self.sessions.begin(events)
         log.info("session started: %s%s", ", ".join(events), " + GetRPCMethods" if get_rpc_methods else "")
         if self.driver is not None:
@@ -280,11 +283,3 @@ class Tr069:
     # --- the session driver (the OS3P client) --------------------------------------
     def attach_driver(self, driver):
         self.driver = driver
-
-
-def _unique(items):
-    seen = []
-    for i in items:
-        if i not in seen:
-            seen.append(i)
-    return seen
