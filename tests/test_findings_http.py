@@ -74,27 +74,25 @@ def rig():
 
 
 # --- 2: blank lines must not hold a connection for ever ---------------------------------------------
+def closes_within(rig, s, seconds, send):
+    for _ in range(int(seconds)):
+        if rig.closed_by_server(s):
+            return True
+        s.send(send)
+        rig.advance(1.0)
+    return rig.closed_by_server(s)
+
+
 def test_finding_02_blank_lines_start_the_request_timer(rig):
     s = rig.connect()
-    for _ in range(int(server_mod.HEAD_TIMEOUT) + 3):
-        if rig.closed_by_server(s):
-            break
-        s.send(b"\r\n")
-        rig.advance(1.0)
-    assert rig.closed_by_server(s)
+    assert closes_within(rig, s, server_mod.HEAD_TIMEOUT + 3, b"\r\n")
 
 
 def test_finding_02_blank_lines_do_not_reset_the_idle_timer(rig):
     s = rig.connect()
     s.send(b"GET / HTTP/1.1\r\n\r\n")
     assert rig.answered(s)
-    deadline = server_mod.IDLE_TIMEOUT + server_mod.HEAD_TIMEOUT + 3
-    for _ in range(int(deadline)):
-        if rig.closed_by_server(s):
-            break
-        s.send(b"\r\n\r\n")
-        rig.advance(1.0)
-    assert rig.closed_by_server(s)
+    assert closes_within(rig, s, server_mod.IDLE_TIMEOUT + server_mod.HEAD_TIMEOUT + 3, b"\r\n\r\n")
 
 
 def test_finding_02_a_blank_line_before_a_request_is_still_tolerated(rig):
