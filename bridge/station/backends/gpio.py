@@ -341,8 +341,11 @@ class _Inotify:
     _EVENT = struct.Struct("iIII")
 
     def __init__(self):
-        import ctypes
-        import ctypes.util
+        try:  # optional by design: python3-ctypes is not installed on a device, where sysfs needs no inotify
+            import ctypes
+            import ctypes.util
+        except ImportError as e:
+            raise GpioError(errno.ENOTSUP, "%s: cannot follow plain files (python3-ctypes)" % e) from None
 
         self._libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         self._fd = self._libc.inotify_init1(self.IN_NONBLOCK | self.IN_CLOEXEC)
