@@ -23,6 +23,7 @@ EVENTS = {e.split(" ", 1)[0]: e for e in ("1 BOOT", "2 PERIODIC", "3 SCHEDULED",
                                            "6 CONNECTION REQUEST", "8 DIAGNOSTICS COMPLETE")}
 # uhttpd adds this to every call it forwards; it names the caller's session, nothing to validate
 SESSION_ARG = "ubus_rpc_session"
+RELOAD_FAILED = "tr069-bridge config reload failed"  # when on_reload gives no reason
 
 
 def format_time(epoch):
@@ -241,8 +242,9 @@ class Tr069:
         if self.sessions.running:
             self.sessions.flag_end_action("reload")
             return {"status": 0, "info": "Session running, reload at the end of the session"}
-        if not self._reload():
-            return {"status": -1, "info": "tr069-bridge config reload failed"}
+        refused = self._reload()
+        if refused:
+            return {"status": -1, "info": refused}
         return {"status": 0, "info": "tr069-bridge config reloaded"}
 
     def _cmd_reload_end_session(self):
@@ -265,13 +267,16 @@ class Tr069:
         return {"status": 0, "info": "tr069-bridge is stopping"}
 
     def _reload(self):
+        """None when reloaded, else why not: on_reload answers False or the first problem (a str)."""
         try:
-            ok = self.on_reload() is not False
+            result = self.on_reload()
         except Exception:
             log.exception("config reload failed")
-            return False
+            return RELOAD_FAILED
         self.schedule_periodic()
-        return ok
+        if result is False:
+            return RELOAD_FAILED
+        return result if isinstance(result, str) else None
 
     def _apply_end_actions(self):
         actions = self.sessions.take_end_actions()

@@ -4,6 +4,8 @@ Real loopback sockets, the server's loop driven by hand with a fake clock (no sl
 checked is which connections the server keeps and answers, never how long anything took.
 """
 
+import json
+import os
 import socket
 
 import pytest
@@ -99,3 +101,66 @@ def test_finding_02_a_blank_line_before_a_request_is_still_tolerated(rig):
     s = rig.connect()
     s.send(b"\r\nGET / HTTP/1.1\r\n\r\n")
     assert rig.answered(s)
+
+
+# --- 16: two Content-Length headers ---------------------------------------------------------------
+@pytest.mark.parametrize("head", [
+    b"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 0\r\n\r\n{}",
+    b"POST / HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\n{}",
+    b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+])
+def test_finding_16_duplicate_framing_headers_get_400(rig, head):
+    s = rig.connect()
+    s.send(head)
+    rig.pump()
+    assert s.recv(65536).startswith(b"HTTP/1.1 400 ")
+    assert rig.closed_by_server(s)
+
+
+# --- 4 and 14: through the whole shim ----------------------------------------------------------------
+@pytest.fixture
+def shim(tmp_path):
+    from jsonrpc_helpers import Running, StandinTr069, TestObject
+
+    r = Running(lambda loop: {"tr069": StandinTr069(), "test": TestObject(loop)}, state_dir=str(tmp_path))
+    yield r
+    r.close()
+
+
+def cli_sid(shim):
+    with open(os.path.join(shim.shim.state_dir, "cli.sid")) as f:
+        return f.read().strip()
+
+
+def test_finding_04_huge_batch_gets_one_error_not_thousands(shim):
+    from bridge.jsonrpc.rpc import MAX_BATCH
+
+    c = shim.client()
+    status, _, body = c.post_raw(("[" + ",".join(["1"] * 30000) + "]").encode())
+    assert status == 200 and len(body) < 200
+    assert json.loads(body) == {"jsonrpc": "2.0", "id": None,
+                                "error": {"code": -32600, "message": "Invalid request"}}
+    # a batch within the limit is answered element by element, as before
+    answers = c.post([{"jsonrpc": "2.0", "id": i, "method": "list"} for i in range(MAX_BATCH)])
+    assert [a["id"] for a in answers] == list(range(MAX_BATCH))
+
+
+@pytest.mark.parametrize("body", [
+    b'{"jsonrpc":"2.0","id":"\\ud800","method":"list"}',
+    b'[{"jsonrpc":"2.0","id":"\\udfff","method":"list"},{"jsonrpc":"2.0","id":2,"method":"list"}]',
+    b"{'jsonrpc':'2.0','id':'\\ud800x',/* json-c only */'method':'list'}",
+])
+def test_finding_14_lone_surrogate_is_replaced_not_a_500(shim, body):
+    status, _, raw = shim.client().post_raw(body)
+    assert status == 200
+    doc = json.loads(raw)
+    first = doc[0] if isinstance(doc, list) else doc
+    assert first["id"].startswith("\ufffd") and "result" in first
+    if isinstance(doc, list):
+        assert doc[1]["id"] == 2
+
+
+def test_finding_14_echoed_lone_surrogate(shim):
+    c = shim.client()
+    res = c.call(cli_sid(shim), "test", "echo", {"k": "a\ud800b", "pair": "\U0001f600"})
+    assert res["result"] == [0, {"k": "a\ufffdb", "pair": "\U0001f600", "ubus_rpc_session": cli_sid(shim)}]

@@ -234,6 +234,9 @@ def test_reload_now_and_at_session_end(tmp_path):
 def test_reload_failure_is_reported(h):
     h.reload_ok = False
     assert h.call("command", {"command": "reload"})[1] == {"status": -1, "info": "tr069-bridge config reload failed"}
+    # the daemon's on_reload gives the first problem of the refused file: that is the info
+    h.reload_ok = "/etc/config/tr069:3: tr069.cpe.log_level: expected one of error, warning, info, debug, got 'loud'"
+    assert h.call("command", {"command": "reload"})[1] == {"status": -1, "info": h.reload_ok}
 
 
 def test_reboot_and_reload_at_end_of_session(tmp_path):
