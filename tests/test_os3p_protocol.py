@@ -39,7 +39,7 @@ class Core:
     def __init__(self, tmp_path, rand=lambda: 1.0, state=None, **settings):
         self.config = Config(str(tmp_path / "tr069"))
         for name, value in dict(SETTINGS, **settings).items():
-            self.config.override(name, value)
+            self.config.override("%s=%s" % (name, value))
         self.clock = Clock()
         self.state = State(str(tmp_path / "state.json"))
         self.state.data.update(state or {})
@@ -331,7 +331,7 @@ def test_dead_peer_is_aborted_after_a_ping_interval_without_pong_or_traffic(tmp_
 def test_ping_interval_change_takes_effect_at_once(core):
     core.connect()
     core.take()
-    core.config.override("os3p.ping_interval", 3)
+    core.config.override("os3p.ping_interval=3")
     core.p.config_changed("os3p.ping_interval")
     core.advance(3)
     assert core.take() == [Ping()]
