@@ -1,0 +1,162 @@
+"""The peers and the caller the ubus bench measures with.
+
+- PYUBUS_PEER: python-ubus (libubus) registering `tr069` with a static reply of the status shape;
+- PLAIN_PEER: the same object written the straightforward way in Python: a blocking socket, every
+  message decoded and every reply encoded with the generic codec (bridge.ubus.blob) each time;
+- Caller: one client connection to a real ubusd that looks `tr069` up and times sequential INVOKEs.
+  It sends pre-encoded requests and reads only the reply headers, so that the caller's own cost
+  (the same for every peer) stays small beside the object's.
+"""
+
+import socket
+import time
+
+from bridge.ubus import blob
+
+STATUS_REPLY = (
+    '{"cwmp": {"status": "up", "start_time": "2026-11-22T10:00:00+01:00", "acs_url": ""},'
+    ' "last_session": {"status": "N/A", "start_time": "N/A", "end_time": "N/A"},'
+    ' "next_session": {"status": "waiting", "start_time": "N/A", "end_time": "N/A"},'
+    ' "statistics": {"success_sessions": 0, "failure_sessions": 0, "total_sessions": 0}}')
+
+PYUBUS_PEER = r"""
+import json, sys, ubus
+reply = json.loads(sys.argv[2])
+def status(handler, data):
+    handler.reply(reply)
+def inform(handler, data):
+    handler.reply({"status": 1, "info": "Session started"})
+ubus.connect(socket_path=sys.argv[1])
+ubus.add("tr069", {"status": {"method": status, "signature": {}},
+                   "inform": {"method": inform, "signature": {"GetRPCMethods": ubus.BLOBMSG_TYPE_BOOL,
+                                                             "event": ubus.BLOBMSG_TYPE_STRING}},
+                   "command": {"method": inform, "signature": {"command": ubus.BLOBMSG_TYPE_STRING}}})
+while True:
+    ubus.loop(1000)
+"""
+
+PLAIN_PEER = r"""
+import json, socket, sys
+from bridge.ubus import blob
+reply = json.loads(sys.argv[2])
+sig = {"status": {}, "inform": {"GetRPCMethods": blob.Typed(blob.INT32, blob.BOOL),
+                                "event": blob.Typed(blob.INT32, blob.STRING)},
+       "command": {"command": blob.Typed(blob.INT32, blob.STRING)}}
+def read(s, buf):
+    while True:
+        if len(buf) >= blob.FIRST_READ:
+            n = blob.message_length(bytes(buf[:blob.FIRST_READ]))
+            if len(buf) >= n:
+                msg = blob.decode_message(buf)
+                del buf[:n]
+                return msg
+        data = s.recv(65536)
+        if not data:
+            sys.exit(0)
+        buf += data
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+buf = bytearray()
+read(s, buf)                                           # HELLO
+s.sendall(blob.encode_message(blob.ADD_OBJECT, 1, 0, [(blob.ATTR_OBJPATH, "tr069"), (blob.ATTR_SIGNATURE, sig)]))
+while True:
+    msg = read(s, buf)
+    if msg.type != blob.INVOKE:
+        continue
+    oid = msg.get(blob.ATTR_OBJID)
+    if msg.get(blob.ATTR_METHOD) == "status":
+        s.sendall(blob.encode_message(blob.DATA, msg.seq, msg.peer, [(blob.ATTR_OBJID, oid), (blob.ATTR_DATA, reply)]))
+        code = 0
+    else:
+        code = 3
+    s.sendall(blob.encode_message(blob.STATUS, msg.seq, msg.peer, [(blob.ATTR_STATUS, code), (blob.ATTR_OBJID, oid)]))
+"""
+
+
+class Caller:
+    """A client of a real ubusd: look an object up, then time sequential INVOKEs."""
+
+    def __init__(self, path, timeout=10.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = bytearray()
+        hello = self._next()
+        self.local_id = hello.peer
+
+    def _next(self):
+        buf = self.buf
+        while True:
+            if len(buf) >= blob.FIRST_READ:
+                n = blob.message_length(bytes(buf[:blob.FIRST_READ]))
+                if len(buf) >= n:
+                    msg = blob.decode_message(buf)
+                    del buf[:n]
+                    return msg
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("ubusd closed the connection")
+            buf += data
+
+    def lookup(self, name, wait=10.0):
+        """The object's id, waiting up to `wait` seconds for it to appear."""
+        deadline = time.monotonic() + wait
+        seq = 0
+        while True:
+            seq += 1
+            self.sock.sendall(blob.encode_message(blob.LOOKUP, seq, 0, [(blob.ATTR_OBJPATH, name)]))
+            oid = None
+            while True:
+                msg = self._next()
+                if msg.type == blob.DATA:
+                    oid = msg.get(blob.ATTR_OBJID, oid)
+                elif msg.type == blob.STATUS and msg.seq == seq:
+                    break
+            if oid is not None:
+                return oid
+            if time.monotonic() > deadline:
+                raise TimeoutError("%s not registered on ubusd" % name)
+            time.sleep(0.002)
+
+    def call(self, oid, method, args=None):
+        """One call, fully decoded: (status, data)."""
+        self.sock.sendall(blob.encode_message(blob.INVOKE, 0xFFFF, oid, [
+            (blob.ATTR_OBJID, oid), (blob.ATTR_METHOD, method), (blob.ATTR_DATA, args or {})]))
+        data = None
+        while True:
+            msg = self._next()
+            if msg.type == blob.DATA:
+                data = msg.get(blob.ATTR_DATA)
+            elif msg.type == blob.STATUS:
+                return msg.get(blob.ATTR_STATUS), data
+
+    def timed_calls(self, oid, method, args, n):
+        """Latencies (s) of n sequential calls; each ends at its STATUS, which must be 0."""
+        reqs = [blob.encode_message(blob.INVOKE, i & 0xFFFF, oid, [
+            (blob.ATTR_OBJID, oid), (blob.ATTR_METHOD, method), (blob.ATTR_DATA, args or {})]) for i in range(n)]
+        sock, recv, clock = self.sock, self.sock.recv, time.perf_counter
+        lat = []
+        for req in reqs:
+            t = clock()
+            sock.sendall(req)
+            buf = b""
+            while True:
+                buf += recv(65536)
+                # walk the whole messages received so far; the call ends with a STATUS message
+                pos, done = 0, False
+                while len(buf) - pos >= blob.FIRST_READ:
+                    n_ = blob.HEADER_LEN + (int.from_bytes(buf[pos + 8:pos + 12], "big") & blob.LEN_MASK)
+                    if len(buf) - pos < n_:
+                        break
+                    if buf[pos + 1] == blob.STATUS:
+                        if buf[pos + 12:pos + 20] != b"\x01\x00\x00\x08\x00\x00\x00\x00":
+                            raise RuntimeError("call failed: %r" % blob.decode_message(buf, pos))
+                        done = True
+                    pos += n_
+                if done:
+                    break
+            lat.append(clock() - t)
+        return lat
+
+    def close(self):
+        self.sock.close()
