@@ -66,6 +66,9 @@ class RequestParser:
         self._pending = None  # Request whose body is being read
         self._need = 0
         self.closed = False  # no more requests on this connection
+        # a byte of the next request (blank lines included) has arrived: the head timer runs.
+        # Blank lines count, or a client sending only CRLFs would hold its connection for ever.
+        self.started = False
         self.continue_wanted = False  # the client waits for "100 Continue" before sending the body
 
     def feed(self, data):
@@ -73,6 +76,8 @@ class RequestParser:
         if self.closed:
             return []
         self._buf += data
+        if data:
+            self.started = True
         out = []
         while not self.closed:
             if self._pending is None:
@@ -114,12 +119,14 @@ class RequestParser:
             out.append(req)
             if not req.keep_alive:
                 self.closed = True
+        if out and self._pending is None and not self._buf:
+            self.started = False
         return out
 
     @property
     def busy(self):
         """True while part of a request has arrived (the head timeout applies, not the idle one)."""
-        return bool(self._buf.strip(b"\r\n")) or self._pending is not None
+        return self.started or self._pending is not None
 
     def _parse_head(self, head):
         head = head.lstrip(b"\r\n")

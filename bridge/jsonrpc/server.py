@@ -66,11 +66,10 @@ class Connection:
         except http.HttpError as e:
             self.queue.append(e)
             reqs = ()
-        if self.parser.busy:
-            if self.started is None:
-                self.started = now
-        else:
+        if not self.parser.busy:
             self.started = None
+        elif self.started is None or reqs:
+            self.started = now  # (a pipelined request began after the last one ended)
         if self.parser.continue_wanted and not self.continue_sent:
             self.continue_sent = True
             self._write(http.CONTINUE)
