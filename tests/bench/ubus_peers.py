@@ -130,33 +130,54 @@ class Caller:
             elif msg.type == blob.STATUS:
                 return msg.get(blob.ATTR_STATUS), data
 
-    def timed_calls(self, oid, method, args, n):
-        """Latencies (s) of n sequential calls; each ends at its STATUS, which must be 0."""
-        reqs = [blob.encode_message(blob.INVOKE, i & 0xFFFF, oid, [
+    @staticmethod
+    def requests(oid, method, args, n):
+        return [blob.encode_message(blob.INVOKE, i & 0xFFFF, oid, [
             (blob.ATTR_OBJID, oid), (blob.ATTR_METHOD, method), (blob.ATTR_DATA, args or {})]) for i in range(n)]
-        sock, recv, clock = self.sock, self.sock.recv, time.perf_counter
-        lat = []
-        for req in reqs:
-            t = clock()
-            sock.sendall(req)
-            buf = b""
-            while True:
-                buf += recv(65536)
-                # walk the whole messages received so far; the call ends with a STATUS message
-                pos, done = 0, False
-                while len(buf) - pos >= blob.FIRST_READ:
-                    n_ = blob.HEADER_LEN + (int.from_bytes(buf[pos + 8:pos + 12], "big") & blob.LEN_MASK)
-                    if len(buf) - pos < n_:
-                        break
-                    if buf[pos + 1] == blob.STATUS:
-                        if buf[pos + 12:pos + 20] != b"\x01\x00\x00\x08\x00\x00\x00\x00":
-                            raise RuntimeError("call failed: %r" % blob.decode_message(buf, pos))
-                        done = True
-                    pos += n_
-                if done:
-                    break
-            lat.append(clock() - t)
-        return lat
 
     def close(self):
         self.sock.close()
+
+
+_OK = b"\x01\x00\x00\x08\x00\x00\x00\x00"    # STATUS attribute, status 0: how every STATUS here starts
+
+
+def timed(sock, reqs, window=1):
+    """Latencies (s) of the calls in reqs (INVOKEs with seq = their index) over sock, `window` of
+    them in flight at any time (1: sequential; more: as that many callers at once), each from its
+    INVOKE to its STATUS, which must be 0. Only the reply headers are read."""
+    n = len(reqs)
+    sent = [0.0] * n
+    lat = []
+    recv, clock = sock.recv, time.perf_counter
+    nxt = min(window, n)
+    now = clock()
+    for i in range(nxt):
+        sent[i] = now
+    sock.sendall(b"".join(reqs[:nxt]))
+    buf = b""
+    while len(lat) < n:
+        data = recv(262144)
+        if not data:
+            raise ConnectionError("closed")
+        buf = buf + data if buf else data
+        pos, end, done = 0, len(buf), 0
+        now = clock()
+        while end - pos >= blob.FIRST_READ:
+            size = blob.HEADER_LEN + (int.from_bytes(buf[pos + 8:pos + 12], "big") & blob.LEN_MASK)
+            if end - pos < size:
+                break
+            if buf[pos + 1] == blob.STATUS:
+                if buf[pos + 12:pos + 20] != _OK:
+                    raise RuntimeError("call failed: %r" % blob.decode_message(buf, pos))
+                lat.append(now - sent[int.from_bytes(buf[pos + 2:pos + 4], "big")])
+                done += 1
+            pos += size
+        buf = buf[pos:]
+        if done and nxt < n:
+            more = min(done, n - nxt)
+            for i in range(nxt, nxt + more):
+                sent[i] = now
+            sock.sendall(b"".join(reqs[nxt:nxt + more]))
+            nxt += more
+    return lat
