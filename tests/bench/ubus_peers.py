@@ -12,6 +12,7 @@ import socket
 import time
 
 from bridge.ubus import blob
+from bridge.ubus.client import Client
 
 STATUS_REPLY = (
     '{"cwmp": {"status": "up", "start_time": "2026-11-22T10:00:00+01:00", "acs_url": ""},'
@@ -38,6 +39,7 @@ while True:
 PLAIN_PEER = r"""
 import json, socket, sys
 from bridge.ubus import blob
+from bridge.ubus.client import Client
 reply = json.loads(sys.argv[2])
 sig = {"status": {}, "inform": {"GetRPCMethods": blob.Typed(blob.INT32, blob.BOOL),
                                 "event": blob.Typed(blob.INT32, blob.STRING)},
@@ -74,44 +76,17 @@ while True:
 
 
 class Caller:
-    """A client of a real ubusd: look an object up, then time sequential INVOKEs."""
+    """A client of a real ubusd: look an object up, then time INVOKEs over the same connection."""
 
     def __init__(self, path, timeout=10.0):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(path)
-        self.buf = bytearray()
-        hello = self._next()
-        self.local_id = hello.peer
-
-    def _next(self):
-        buf = self.buf
-        while True:
-            if len(buf) >= blob.FIRST_READ:
-                n = blob.message_length(bytes(buf[:blob.FIRST_READ]))
-                if len(buf) >= n:
-                    msg = blob.decode_message(buf)
-                    del buf[:n]
-                    return msg
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("ubusd closed the connection")
-            buf += data
+        self.client = Client(path, timeout).connect()
+        self.sock = self.client.sock
 
     def lookup(self, name, wait=10.0):
         """The object's id, waiting up to `wait` seconds for it to appear."""
         deadline = time.monotonic() + wait
-        seq = 0
         while True:
-            seq += 1
-            self.sock.sendall(blob.encode_message(blob.LOOKUP, seq, 0, [(blob.ATTR_OBJPATH, name)]))
-            oid = None
-            while True:
-                msg = self._next()
-                if msg.type == blob.DATA:
-                    oid = msg.get(blob.ATTR_OBJID, oid)
-                elif msg.type == blob.STATUS and msg.seq == seq:
-                    break
+            _, oid = self.client.lookup_id(name)
             if oid is not None:
                 return oid
             if time.monotonic() > deadline:
@@ -120,15 +95,7 @@ class Caller:
 
     def call(self, oid, method, args=None):
         """One call, fully decoded: (status, data)."""
-        self.sock.sendall(blob.encode_message(blob.INVOKE, 0xFFFF, oid, [
-            (blob.ATTR_OBJID, oid), (blob.ATTR_METHOD, method), (blob.ATTR_DATA, args or {})]))
-        data = None
-        while True:
-            msg = self._next()
-            if msg.type == blob.DATA:
-                data = msg.get(blob.ATTR_DATA)
-            elif msg.type == blob.STATUS:
-                return msg.get(blob.ATTR_STATUS), data
+        return self.client.invoke(oid, method, args)
 
     @staticmethod
     def requests(oid, method, args, n):
@@ -136,7 +103,7 @@ class Caller:
             (blob.ATTR_OBJID, oid), (blob.ATTR_METHOD, method), (blob.ATTR_DATA, args or {})]) for i in range(n)]
 
     def close(self):
-        self.sock.close()
+        self.client.close()
 
 
 _OK = b"\x01\x00\x00\x08\x00\x00\x00\x00"    # STATUS attribute, status 0: how every STATUS here starts
