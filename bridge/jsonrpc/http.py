@@ -7,6 +7,7 @@ hard limits on the request head and body so a client cannot make the daemon buff
 
 MAX_HEAD = 16384  # request line + headers (uhttpd's UH_LIMIT_HEADER_BYTES)
 MAX_HEADERS = 100  # uhttpd's UH_LIMIT_HEADER_COUNT
+_SINGLE = ("content-length", "transfer-encoding", "host")  # twice in one request: 400
 
 REASONS = {
     100: "Continue",
@@ -154,7 +155,13 @@ class RequestParser:
             if not sep or not name or name != name.strip():
                 self.closed = True
                 raise HttpError(400, "malformed header")
-            headers[name.lower()] = value.strip()
+            name = name.lower()
+            if name in _SINGLE and name in headers:
+                # a proxy that takes the first value and we the last would see two different
+                # requests in one stream (request smuggling, RFC 9112 6.3)
+                self.closed = True
+                raise HttpError(400, "duplicate " + name)
+            headers[name] = value.strip()
         return Request(method.upper(), target, version, headers)
 
     def _content_length(self, req):
