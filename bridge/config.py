@@ -141,12 +141,19 @@ KEYS = {k.name: k for k in [
 
 
 class Config:
-    """Values from the UCI file over the embedded defaults."""
+    """Values from the UCI config over the embedded defaults.
 
-    def __init__(self, path, writer=None):
+    Writes are UCI's: set() records the changed option, save() hands only the changes to the writer
+    (the device: rpcd's uci set/commit) or, without one, applies them to the file as it is now, under
+    libuci's lock; then the config is read again, so what others changed meanwhile is seen and kept.
+    """
+
+    def __init__(self, path, writer=None, reader=None):
         self.path = path
-        self.writer = writer  # device-backed persistence (uci set/commit); None: write the file
+        self.writer = writer  # writer(changes): device-backed persistence; None: bridge.uci.commit on the file
+        self.reader = reader  # reader() -> sections: the device's view (rpcd); None: parse the file
         self.sections = []
+        self.changes = {}  # (section, option) -> UCI text, set but not saved yet
         self.overrides = {}  # name -> value given on the command line for this run
         self.reload()
 
@@ -155,8 +162,10 @@ class Config:
         self.overrides[name] = self.convert(KEYS[name], value)
 
     def reload(self):
-        """Re-read the file; raises uci.UciError on a file that does not parse (the old values stay)."""
-        self.sections = uci.load(self.path)
+        """Re-read the config, dropping unsaved changes; raises uci.UciError (a ValueError) or OSError
+        when it cannot be read (the old values stay)."""
+        self.sections = self.reader() if self.reader is not None else uci.load(self.path)
+        self.changes = {}
 
     def raw(self, key: Key):
         section = uci.find(self.sections, key.section)
@@ -191,14 +200,24 @@ class Config:
             section = {".type": key.section, ".name": key.section, ".anonymous": False}
             self.sections.append(section)
         section[key.option] = _uci_text(v)
+        self.changes[(key.section, key.option)] = _uci_text(v)
         return v
 
     def save(self):
+        """Write the changed options only; raises OSError (the changes stay pending) when it cannot."""
+        changes = [(sec, sec, opt, value) for (sec, opt), value in self.changes.items()]
+        if not changes:
+            return
         if self.writer is not None:
-            self.writer(self.sections)
+            self.writer(changes)
+            self.changes = {}
+            try:
+                self.reload()
+            except (OSError, ValueError) as e:
+                log.warning("config re-read after a write failed: %s", e)
         else:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            uci.save(self.path, self.sections)
+            self.sections = uci.commit(self.path, changes)
+            self.changes = {}
 
     @staticmethod
     def by_os3p(name):

@@ -47,8 +47,9 @@ class Tr069:
     name = "tr069"
 
     def __init__(self, loop, sessions: Sessions, acs_url=lambda: "", on_reload=None, on_reboot=None,
-                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0):
+                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0, missing=lambda: ()):
         self.loop = loop
+        self.missing = missing  # () -> names of the device facilities that are missing (status shows them)
         self.sessions = sessions
         self.acs_url = acs_url
         self.on_reload = on_reload or (lambda: True)
@@ -142,7 +143,7 @@ class Tr069:
     def _status(self, _args):
         s = self.sessions
         nxt = min((t for t in (self.next_session_time, self._retry_at, self._periodic_at) if t), default=None)
-        return {
+        reply = {
             "cwmp": {
                 "status": self.connection_state(),
                 "start_time": format_time(self.start_time),
@@ -157,6 +158,10 @@ class Tr069:
             "statistics": {"success_sessions": s.success, "failure_sessions": s.failure,
                            "total_sessions": s.total},
         }
+        missing = list(self.missing())
+        if missing:  # only on a device that lacks something: icwmp's reply is unchanged otherwise
+            reply["cwmp"]["missing"] = missing
+        return reply
 
     # --- inform ----------------------------------------------------------------------
     def _inform(self, args):
