@@ -1,7 +1,9 @@
 """tr069-bridge command line.
 
     tr069-bridge call [tr069] METHOD [JSON]   like `ubus call tr069 METHOD JSON`
+    tr069-bridge check [--config FILE]        validate the UCI config: every problem as file:line: key: why
     tr069-bridge daemon [--backend ...]       run the daemon (what the init script starts)
+    tr069-bridge --version | --help
 
 `call` prints what `ubus call` prints and exits as it does (254 for Invalid
 argument, ...). It goes through ubusd where one runs (a device, or
@@ -64,6 +66,46 @@ def call_via_http(state_dir, obj, method, args):
     return result[0], (result[1] if len(result) > 1 else None)
 
 
+HELP = ("-h", "--help", "help")
+CALL_USAGE = "usage: tr069-bridge call [--state-dir DIR] [tr069] METHOD [JSON]"
+CHECK_USAGE = """usage: tr069-bridge check [--quiet] [--backend host|ubus] [--state-dir DIR] [--config FILE]
+  validates the daemon's UCI config (default: the backend's, /etc/config/tr069 on a device) and prints
+  every problem as FILE:LINE: tr069.SECTION.OPTION: WHY; exit 1 when any value is invalid (the daemon
+  would refuse it), 0 when it is valid (unknown options are printed as warnings); --quiet: problems only"""
+
+
+def cmd_check(argv):
+    if any(a in HELP for a in argv):
+        print(CHECK_USAGE)
+        return 0
+    from .config import CONFIG_NAME, examine
+    from .daemon import parse_args, default_state_dir
+    from .device import default_backend, open_device
+
+    quiet = "--quiet" in argv
+    try:
+        opts = parse_args([a for a in argv if a != "--quiet"])
+    except SystemExit as e:
+        print(e, file=sys.stderr)
+        return 1
+    path = opts["config"]
+    if path is None:
+        backend = opts["backend"] or default_backend()
+        path = open_device(backend, os.path.abspath(opts["state_dir"] or default_state_dir(backend))).config_path(
+            CONFIG_NAME)
+    _, problems = examine(path)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.fatal for p in problems)
+    if errors:
+        print("%s: %d invalid value(s): the daemon does not start with this file, and a reload of it is refused"
+              % (path, errors))
+        return 1
+    if not quiet:
+        print("%s: valid%s" % (path, ", %d warning(s)" % len(problems) if problems else ""))
+    return 0
+
+
 def cmd_call(argv):
     args = list(argv)
     state_dir = None
@@ -72,8 +114,11 @@ def cmd_call(argv):
         args = args[2:]
     if args and args[0] == OBJECT:
         args = args[1:]
+    if args and args[0] in HELP:
+        print(CALL_USAGE)
+        return 0
     if not args or len(args) > 2:
-        print("usage: tr069-bridge call [--state-dir DIR] [tr069] METHOD [JSON]", file=sys.stderr)
+        print(CALL_USAGE, file=sys.stderr)
         return 1
     method = args[0]
     payload = None
@@ -108,6 +153,8 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "call":
         return cmd_call(argv[1:])
+    if argv and argv[0] == "check":
+        return cmd_check(argv[1:])
     if argv and argv[0] == "daemon":
         from .daemon import main as daemon_main
 
@@ -117,6 +164,11 @@ def main(argv=None):
 
         print(__version__)
         return 0
+    if argv and argv[0] in HELP:
+        print(__doc__.strip())
+        return 0
+    if argv:
+        print("tr069-bridge: unknown command %r" % argv[0], file=sys.stderr)
     print(__doc__.strip(), file=sys.stderr)
     return 1
 

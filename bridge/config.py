@@ -41,6 +41,11 @@ def _str(value):
     return str(value)
 
 
+def _shown(value):
+    """A given value as a user wrote it: 'banana' (quoted as in the UCI file), empty as ''."""
+    return "'%s'" % value if isinstance(value, str) else repr(value)
+
+
 def _uci_text(value):
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -48,6 +53,8 @@ def _uci_text(value):
 
 
 CONVERT = {bool: _bool, int: _int, str: _str}
+# what a value of each type looks like, in the messages users see
+EXPECT = {bool: "a boolean (1/0, true/false, yes/no, on/off)", int: "an integer", str: "a string"}
 
 
 class Key:
@@ -74,24 +81,45 @@ class Key:
         return "Key(%s)" % self.name
 
 
+def _expecting(expect):
+    """A check on a converted value, with what it expects in words (for the messages users see)."""
+    def wrap(test):
+        test.expect = expect
+        return test
+    return wrap
+
+
+@_expecting("an integer > 0")
 def _positive(v):
     return v > 0
 
 
+@_expecting("an integer >= 0")
 def _non_negative(v):
     return v >= 0
 
 
+@_expecting("an integer 0-65535 (a port number)")
+def _port(v):
+    return 0 <= v <= 65535
+
+
+@_expecting("one of error, warning, info, debug")
 def _log_level(v):
     return v in LOG_LEVELS
 
 
+@_expecting("'[<latitude>, <longitude>]' or empty")
 def _latlng(v):
     """OS3P latlng: "[<latitude>, <longitude>]" (or empty: not set)."""
     if v == "":
         return True
     m = re.fullmatch(r"\s*\[\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\]\s*", v)
     return bool(m) and abs(float(m.group(1))) <= 90 and abs(float(m.group(2))) <= 180
+
+
+def _at_most(n):
+    return _expecting("at most %d characters" % n)(lambda v: len(v) <= n)
 
 
 LOG_LEVELS = ("error", "warning", "info", "debug")
@@ -111,7 +139,7 @@ KEYS = {k.name: k for k in [
     Key("jsonrpc.enabled", "jsonrpc", "enabled", bool, True, readonly=True, reboot=True),
     Key("jsonrpc.listen", "jsonrpc", "listen", str, "127.0.0.1", readonly=True, reboot=True),
     Key("jsonrpc.port", "jsonrpc", "port", int, 8069, readonly=True, reboot=True,
-        check=lambda v: 0 <= v <= 65535),
+        check=_port),
     Key("jsonrpc.session_timeout", "jsonrpc", "session_timeout", int, 300, check=_positive),
     Key("jsonrpc.call_timeout", "jsonrpc", "call_timeout", int, 60, check=_positive),
     Key("jsonrpc.login_attempts", "jsonrpc", "login_attempts", int, 5, check=_positive),
@@ -133,11 +161,115 @@ KEYS = {k.name: k for k in [
     Key("os3p.queue_limit", "os3p", "queue_limit", int, 1000, check=_positive),
     Key("os3p.max_message", "os3p", "max_message", int, 262144, check=_positive),
     Key("os3p.download_dir", "os3p", "download_dir", str, "/tmp", readonly=True),
-    Key("os3p.station_number", "os3p", "station_number", str, "", check=lambda v: len(v) <= 10),
-    Key("os3p.iccid", "os3p", "iccid", str, "", check=lambda v: len(v) <= 20),
-    Key("os3p.imsi", "os3p", "imsi", str, "", check=lambda v: len(v) <= 20),
+    Key("os3p.station_number", "os3p", "station_number", str, "", check=_at_most(10)),
+    Key("os3p.iccid", "os3p", "iccid", str, "", check=_at_most(20)),
+    Key("os3p.imsi", "os3p", "imsi", str, "", check=_at_most(20)),
     Key("os3p.geolocation", "os3p", "geolocation", str, "", os3p="Geolocation", check=_latlng),
 ]}
+
+
+class Problem:
+    """One thing wrong in a config file: `file:line: tr069.<section>.<option>: <why>`."""
+
+    __slots__ = ("path", "line", "where", "why", "fatal")
+
+    def __init__(self, path, line, where, why, fatal=True):
+        self.path = path
+        self.line = line  # None: no line to point at
+        self.where = where  # "tr069.acs.url", or None for the file as a whole
+        self.why = why
+        self.fatal = fatal  # False: a warning (an unknown option), the file is still used
+
+    def __str__(self):
+        at = self.path if self.line is None else "%s:%d" % (self.path, self.line)
+        return "%s: %s: %s" % (at, self.where, self.why) if self.where else "%s: %s" % (at, self.why)
+
+    def __repr__(self):
+        return "Problem(%s)" % self
+
+
+class ConfigError(ValueError):
+    """A config refused as a whole; .problems lists every reason (str() is the first one)."""
+
+    def __init__(self, problems):
+        super().__init__(str(problems[0]))
+        self.problems = problems
+
+
+def _options_by_section():
+    out = {}
+    for k in KEYS.values():
+        out.setdefault(k.section, {})[k.option] = k
+    return out
+
+
+def _did_you_mean(word, known):
+    import difflib  # only on a mistake
+
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return " (did you mean %s?)" % close[0] if close else ""
+
+
+def check_override(item):
+    """'KEY=VALUE' of --option -> (key name, converted value); ValueError names the key and what it expects."""
+    name, eq, value = item.partition("=")
+    if not eq:
+        raise ValueError("--option %s: expected KEY=VALUE, e.g. --option %s=..." % (item, name or "acs.url"))
+    if name not in KEYS:
+        raise ValueError("--option %s: no such key%s" % (name, _did_you_mean(name, KEYS) or
+                                                         " (the keys: README.md, configuration table)"))
+    try:
+        return name, Config.convert(KEYS[name], value)
+    except ValueError as e:
+        raise ValueError("--option %s: %s" % (name, e)) from None
+
+
+def examine(path):
+    """Parse and validate a config file -> (sections, [Problem]); sections is None when it does not parse.
+
+    Every option of a section the table knows is converted and checked; an option the table does not
+    know is a warning (not fatal). Sections the table does not name (other programs' or other modules'
+    sections, anonymous lists) are left alone. A missing file is valid: every key has its default.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return [], []
+    except (OSError, UnicodeDecodeError) as e:
+        return None, [Problem(path, None, None, "cannot read: %s" % (getattr(e, "strerror", None) or e))]
+    positions = {}
+    try:
+        sections = uci.parse(text, positions)
+    except uci.UciError as e:
+        return None, [Problem(path, e.line, None, e.reason)]
+    return sections, check_sections(path, sections, positions)
+
+
+def check_sections(path, sections, positions=None):
+    """The problems of sections already parsed (by us, or read through rpcd: no line numbers then)."""
+    positions = positions or {}
+    known = _options_by_section()
+    problems = []
+    for section in sections:
+        options = known.get(section[".name"])
+        if options is None:
+            continue
+        for option, value in section.items():
+            if option.startswith("."):
+                continue
+            where = "%s.%s.%s" % (CONFIG_NAME, section[".name"], option)
+            line = positions.get((section[".name"], option))
+            key = options.get(option)
+            if key is None:
+                problems.append(Problem(path, line, where, "unknown option, ignored" + _did_you_mean(
+                    option, options), fatal=False))
+                continue
+            try:
+                Config.convert(key, value)
+            except ValueError as e:
+                problems.append(Problem(path, line, where, str(e)))
+    return problems
 
 
 class Config:
@@ -155,16 +287,31 @@ class Config:
         self.sections = []
         self.changes = {}  # (section, option) -> UCI text, set but not saved yet
         self.overrides = {}  # name -> value given on the command line for this run
+        self.warned = set()  # unknown options already warned about: once per process, not per reload
         self.reload()
 
-    def override(self, name, value):
-        """Set a key for this run only (--option); raises KeyError/ValueError like set()."""
-        self.overrides[name] = self.convert(KEYS[name], value)
+    def override(self, item):
+        """Set a key for this run only from --option's 'KEY=VALUE'; ValueError as check_override."""
+        name, value = check_override(item)
+        self.overrides[name] = value
 
     def reload(self):
-        """Re-read the config, dropping unsaved changes; raises uci.UciError (a ValueError) or OSError
-        when it cannot be read (the old values stay)."""
-        self.sections = self.reader() if self.reader is not None else uci.load(self.path)
+        """Re-read and validate the config (the file, or the device's view through the reader), dropping
+        unsaved changes; raises ConfigError (every problem) when it does not parse or any value is invalid,
+        OSError when it cannot be read, and then keeps every previous value. Unknown options are logged once."""
+        if self.reader is not None:
+            sections = self.reader()
+            problems = check_sections(self.path, sections)
+        else:
+            sections, problems = examine(self.path)
+        fatal = [p for p in problems if p.fatal]
+        if fatal:
+            raise ConfigError(fatal)
+        for p in problems:
+            if p.where not in self.warned:
+                self.warned.add(p.where)
+                log.warning("%s", p)
+        self.sections = sections
         self.changes = {}
 
     def raw(self, key: Key):
@@ -186,9 +333,16 @@ class Config:
 
     @staticmethod
     def convert(key: Key, value):
-        v = CONVERT[key.type](value)
+        """-> the value as key.type; ValueError says what was expected and what was given."""
+        expect = key.check.expect if key.check is not None else EXPECT[key.type]
+        if isinstance(value, list):
+            raise ValueError("expected %s, got a list (use option, not list)" % expect)
+        try:
+            v = CONVERT[key.type](value)
+        except ValueError:
+            raise ValueError("expected %s, got %s" % (expect, _shown(value))) from None
         if key.check is not None and not key.check(v):
-            raise ValueError("%r is out of range for %s" % (value, key.name))
+            raise ValueError("expected %s, got %s" % (expect, _shown(value)))
         return v
 
     def set(self, name, value):

@@ -10,7 +10,7 @@ import signal
 import sys
 
 from . import __version__, logsetup
-from .config import CONFIG_NAME, Config
+from .config import CONFIG_NAME, Config, ConfigError, check_override
 from .device import default_backend, open_device
 from .device.base import DeviceError
 from .loop import Loop
@@ -129,11 +129,16 @@ class Daemon:
                 log.info("%s face started", name)
 
     def reload(self):
+        """True, or the first problem (str) when the config is refused as a whole (every value kept)."""
         try:
             self.config.reload()
-        except (ValueError, OSError) as e:
-            log.error("config %s cannot be read: %s", self.config.path, e)
-            return False
+        except ConfigError as e:
+            for problem in e.problems:
+                log.error("config reload refused, previous values kept: %s", problem)
+            return str(e)
+        except OSError as e:  # rpcd or the file cannot be read now
+            log.error("config reload failed, previous values kept: %s", e)
+            return str(e)
         self.apply_log_level()
         for face in self.faces.values():
             if hasattr(face, "reload"):
@@ -201,6 +206,11 @@ def parse_args(argv):
             opts[key] = value
     if opts["backend"] not in (None, "host", "ubus"):
         raise SystemExit("--backend is host or ubus\n%s" % USAGE)
+    for item in opts["option"]:
+        try:
+            check_override(item)
+        except ValueError as e:
+            raise SystemExit("cannot start: %s" % e) from None
     return opts
 
 
@@ -217,9 +227,12 @@ def main(argv=None):
     try:
         daemon = Daemon(backend, state_dir, opts["config"])
         for item in opts["option"]:
-            key, _, value = item.partition("=")
-            daemon.config.override(key, value)
-    except (OSError, ValueError, KeyError) as e:
+            daemon.config.override(item)
+    except ConfigError as e:
+        for problem in e.problems:
+            log.error("cannot start: %s", problem)
+        return 1
+    except OSError as e:
         log.error("cannot start: %s", e)
         return 1
     daemon.apply_log_level()

@@ -10,6 +10,7 @@ import os
 import time
 
 from . import schema
+from .backoff import Backoff
 from .sessions import Sessions
 from .ubus import status as ubus
 
@@ -22,6 +23,7 @@ EVENTS = {e.split(" ", 1)[0]: e for e in ("1 BOOT", "2 PERIODIC", "3 SCHEDULED",
                                            "6 CONNECTION REQUEST", "8 DIAGNOSTICS COMPLETE")}
 # uhttpd adds this to every call it forwards; it names the caller's session, nothing to validate
 SESSION_ARG = "ubus_rpc_session"
+RELOAD_FAILED = "tr069-bridge config reload failed"  # when on_reload gives no reason
 
 
 def format_time(epoch):
@@ -54,6 +56,7 @@ class Tr069:
         self.acs_url = acs_url
         self.on_reload = on_reload or (lambda: True)
         self.on_reboot = on_reboot or (lambda: None)
+        self.before_reboot = []  # hooks run before a reboot we cause (the OS3P client: not "unexpected")
         self.on_exit = on_exit or (lambda: None)
         self.periodic = periodic  # () -> (enabled, interval seconds)
         self.driver = None
@@ -61,11 +64,10 @@ class Tr069:
         self.next_session_time = None  # a driver may set it
         self._periodic_timer = None
         self._periodic_at = None
-        # a failed session's events are retried after min(retry_base * 2^(n-1), retry_max) seconds,
-        # n consecutive failures: CWMP's session retry policy, so an absent central system is not hammered
-        self.retry_base = retry_base
-        self.retry_max = retry_max
-        self._failures = 0
+        # a failed session's events are retried after about min(retry_base * 2^(n-1), retry_max) seconds
+        # (n consecutive failures, bridge.backoff): CWMP's session retry policy, so that an absent central
+        # system is not hammered
+        self.retry = Backoff(retry_base, retry_max)
         self._retry_timer = None
         self._retry_at = None
         self.schema = schema.load(SCHEMA_NAME)
@@ -201,12 +203,13 @@ class Tr069:
         self.schedule_periodic()
         if self.sessions.end_actions:
             self._apply_end_actions()
-        self._failures = 0 if success else self._failures + 1
+        if success:
+            self.retry.reset()
         if self.sessions.pending_events:
             if success:
                 self.loop.call_soon(self._start_pending)
             else:
-                delay = min(self.retry_base * 2 ** (self._failures - 1), self.retry_max)
+                delay = self.retry.next()
                 self._retry_at = time.time() + delay
                 self._retry_timer = self.loop.call_later(delay, self._start_pending)
                 log.info("retrying the session's events in %.0f s", delay)
@@ -244,8 +247,9 @@ class Tr069:
         if self.sessions.running:
             self.sessions.flag_end_action("reload")
             return {"status": 0, "info": "Session running, reload at the end of the session"}
-        if not self._reload():
-            return {"status": -1, "info": "tr069-bridge config reload failed"}
+        refused = self._reload()
+        if refused:
+            return {"status": -1, "info": refused}
         return {"status": 0, "info": "tr069-bridge config reloaded"}
 
     def _cmd_reload_end_session(self):
@@ -268,13 +272,16 @@ class Tr069:
         return {"status": 0, "info": "tr069-bridge is stopping"}
 
     def _reload(self):
+        """None when reloaded, else why not: on_reload answers False or the first problem (a str)."""
         try:
-            ok = self.on_reload() is not False
+            result = self.on_reload()
         except Exception:
             log.exception("config reload failed")
-            return False
+            return RELOAD_FAILED
         self.schedule_periodic()
-        return ok
+        if result is False:
+            return RELOAD_FAILED
+        return result if isinstance(result, str) else None
 
     def _apply_end_actions(self):
         actions = self.sessions.take_end_actions()
@@ -282,6 +289,8 @@ class Tr069:
             self._reload()
         if "reboot" in actions:
             log.warning("rebooting at the end of the session, as requested")
+            for hook in self.before_reboot:
+                hook()
             self.on_reboot()
         return actions
 

@@ -17,11 +17,20 @@ from .atomic import write_atomic
 
 
 class UciError(ValueError):
-    pass
+    """A file that does not parse; .line is the 1-based line, .reason what is wrong there."""
+
+    def __init__(self, line, reason):
+        super().__init__("line %d: %s" % (line, reason))
+        self.line = line
+        self.reason = reason
 
 
-def parse(text):
-    """-> list of sections: {'.type': t, '.name': n, '.anonymous': bool, option: str | [str]}"""
+def parse(text, positions=None):
+    """-> list of sections: {'.type': t, '.name': n, '.anonymous': bool, option: str | [str]}
+
+    positions, when given, is filled with (section name, option) -> line of its last assignment
+    (and (section name, None) -> line of the section), for messages that point at the file.
+    """
     sections = []
     current = None
     anon = 0
@@ -29,7 +38,7 @@ def parse(text):
         try:
             words = shlex.split(line, comments=True, posix=True)
         except ValueError as e:
-            raise UciError("line %d: %s" % (lineno, e)) from None
+            raise UciError(lineno, str(e)) from None
         if not words:
             continue
         kw = words[0]
@@ -37,7 +46,7 @@ def parse(text):
             continue
         if kw == "config":
             if len(words) not in (2, 3):
-                raise UciError("line %d: config takes a type and an optional name" % lineno)
+                raise UciError(lineno, "config takes a type and an optional name")
             if len(words) == 3:
                 current = {".type": words[1], ".name": words[2], ".anonymous": False}
             else:
@@ -48,17 +57,21 @@ def parse(text):
                 current = existing
             else:
                 sections.append(current)
+            if positions is not None:
+                positions.setdefault((current[".name"], None), lineno)
         elif kw in ("option", "list"):
             if current is None or len(words) != 3:
-                raise UciError("line %d: %s outside a section or without a value" % (lineno, kw))
+                raise UciError(lineno, "%s outside a section or without a value" % kw)
             name, value = words[1], words[2]
+            if positions is not None:
+                positions[(current[".name"], name)] = lineno
             if kw == "option":
                 current[name] = value
             else:
                 prev = current.get(name)
                 current[name] = (prev if isinstance(prev, list) else []) + [value]
         else:
-            raise UciError("line %d: unknown keyword %r" % (lineno, kw))
+            raise UciError(lineno, "unknown keyword %r" % kw)
     return sections
 
 

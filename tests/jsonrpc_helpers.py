@@ -92,6 +92,8 @@ class Running:
         objects = objects_factory(self.loop) if objects_factory else {}
         self.objects = objects
         users = Users(users_file or os.devnull, kw.pop("shadow", os.devnull))
+        # failed logins answer after short delays here; the real ones are tested with a fake clock
+        kw.setdefault("login_delays", (0.01, 0.05))
         self.shim = Shim(self.loop, objects, port=0, users=users,
                          acl_dirs=acl_dirs if acl_dirs is not None else [REPO_ACL_DIR],
                          state_dir=state_dir or self.tmp, **kw)

@@ -109,9 +109,20 @@ def test_reload_picks_up_config_changes(tmp_path, daemon):
 
 
 def test_broken_config_reload_keeps_running(tmp_path, daemon):
-    write_config(str(tmp_path), "config acs 'acs\n")
-    assert daemon.call("command", {"command": "reload"})[1] == {"status": -1, "info": "tr069-bridge config reload failed"}
+    path = write_config(str(tmp_path), "config acs 'acs\n")
+    assert daemon.call("command", {"command": "reload"})[1] == {"status": -1,
+                                                                "info": "%s:1: No closing quotation" % path}
     assert daemon.call("status")[0] == 0
+
+
+def test_reload_with_an_invalid_value_keeps_every_previous_value(tmp_path, daemon):
+    write_config(str(tmp_path), BASE_CONFIG + "\toption url 'wss://before.example/OS3P'\n")
+    assert daemon.call("command", {"command": "reload"})[1]["status"] == 0
+    path = write_config(str(tmp_path), BASE_CONFIG + "\toption url 'wss://after.example/OS3P'\n"
+                                                     "\toption periodic_inform_interval 'banana'\n")
+    assert daemon.call("command", {"command": "reload"})[1] == {"status": -1, "info": (
+        "%s:7: tr069.acs.periodic_inform_interval: expected an integer > 0, got 'banana'" % path)}
+    assert daemon.call("status")[1]["cwmp"]["acs_url"] == "wss://before.example/OS3P"
 
 
 def test_reboot_end_session_reaches_the_device(tmp_path, daemon):

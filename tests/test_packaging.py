@@ -249,11 +249,38 @@ procd_send_signal() { _rec send_signal "$@"; }
 """
 
 
-def run_init(function):
-    script = PROCD_STUBS + '. "$1"\n"$2"\n'
-    r = subprocess.run(["sh", "-c", script, "sh", INIT, function], capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
+def run_init(function, prog="true", returncode=0):
+    """Call one function of the init script with procd stubbed; PROG (the launcher) is `prog`."""
+    script = PROCD_STUBS + '. "$1"\nPROG="$3"\n"$2"\n'
+    r = subprocess.run(["sh", "-c", script, "sh", INIT, function, prog], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == returncode, r.stderr
     return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+def test_init_script_checks_the_config_first(tmp_path):
+    """A config the check refuses: the service does not start (no instance) and the reason is on stderr."""
+    argv_file = tmp_path / "argv"
+    fake = tmp_path / "tr069-bridge"
+    fake.write_text('#!/bin/sh\necho "$@" > %s\necho "/etc/config/tr069:3: tr069.acs.url: bad" >&2\nexit 1\n'
+                    % argv_file)
+    fake.chmod(0o755)
+    logger = tmp_path / "logger"
+    logger.write_text("#!/bin/sh\nexit 0\n")
+    logger.chmod(0o755)
+    script = PROCD_STUBS + '. "$1"\nPROG="$2"\nstart_service\n'
+    r = subprocess.run(["sh", "-c", script, "sh", INIT, str(fake)], capture_output=True, text=True, timeout=30,
+                       env=dict(os.environ, PATH=str(tmp_path) + ":" + os.environ.get("PATH", "")))
+    assert r.returncode == 1 and r.stdout == ""
+    assert "tr069.acs.url: bad" in r.stderr
+    assert argv_file.read_text().split() == ["check", "--backend", "ubus", "--quiet"]
+
+
+def test_shipped_config_passes_check():
+    from bridge.config import examine
+
+    sections, problems = examine(UCI_DEFAULTS)
+    assert sections and problems == []
 
 
 def test_init_script_start_service():

@@ -1,5 +1,5 @@
 """The ubus device backend: UCI over rpcd's uci object (replaying the recorded uci transcripts
-from a real ubusd + rpcd, fixtures/ubus/uci-transcripts.json), system calls against a small ubusd
+from a real ubusd + rpcd, tests/data/ubus/uci-transcripts.json), system calls against a small ubusd
 emulator on a real Unix socket, sysupgrade and logread as real programs on PATH."""
 
 import os

@@ -1,5 +1,5 @@
 """blob/blobmsg codec against the wire transcripts recorded from a real ubusd + libubus
-(shared fixtures: fixtures/ubus/*.json; see that directory's README for how they were captured)."""
+(tests/data/ubus/*.json; see that directory's README for how they were captured)."""
 
 import json
 import math

@@ -2,8 +2,8 @@
 
 Run with TR069_UBUS_SOCKET pointing at a running ubusd's socket; the CLI is found through
 TR069_UBUS_CLI or PATH. TR069_UBUSD (a ubusd binary) enables the restart test, which runs its own
-private ubusd. Without them these tests are skipped. Expected outputs are the shared transcripts
-recorded from a real ubusd + ubus CLI (fixtures/ubus/caller-transcripts.json).
+private ubusd. Without them these tests are skipped. Expected outputs are the transcripts
+recorded from a real ubusd + ubus CLI (tests/data/ubus/caller-transcripts.json).
 """
 
 import json

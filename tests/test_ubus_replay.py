@@ -1,7 +1,7 @@
 """The ubus face and the blocking client against a scripted ubusd on a real Unix socket.
 
 The scripts are the wire transcripts recorded from a real ubusd with python-ubus and the ubus CLI
-(shared fixtures fixtures/ubus/, see its README). Where our behaviour is meant to be libubus's, the
+(tests/data/ubus/, see its README). Where our behaviour is meant to be libubus's, the
 bytes must be identical; where it intentionally differs from python-ubus (inform with missing
 optional keys), the new behaviour is asserted explicitly.
 """

@@ -45,13 +45,15 @@ def _setting(config, name, default):
 
 class Shim:
     def __init__(self, loop, objects, host="127.0.0.1", port=0, users=None, acl_dirs=(),
-                 session_timeout=300, call_timeout=60, login_attempts=5, state_dir=None):
+                 session_timeout=300, call_timeout=60, login_attempts=5, state_dir=None,
+                 login_delays=None):
         self.loop = loop
         self.daemon_objects = objects  # {name: object}, looked up on each call
         self.sessions = SessionStore(loop.time)
         self.acl_files = AclFiles(list(acl_dirs))
         self.session_object = SessionObject(self.sessions, users or Users(os.devnull), self.acl_files,
-                                            session_timeout, FailedLogins(loop.time, login_attempts))
+                                            session_timeout, FailedLogins(loop.time, login_attempts),
+                                            loop, *(login_delays or ()))
         self.session_object.setup_default()
         self.recent_calls = deque(maxlen=64)  # (object, method) of dispatched calls, newest last
         self.dispatcher = rpc.Dispatcher(self.objects, self.sessions, loop, call_timeout,

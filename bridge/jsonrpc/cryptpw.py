@@ -122,6 +122,11 @@ def _libc_crypt(password, setting):
         return None
 
 
+# SHA-crypt hashes `pw * len(pw)`: its time and memory grow with the square of the length (64 KB
+# would take gigabytes). musl's crypt(), which OpenWrt's passwd and rpcd use, refuses SHA-crypt keys
+# longer than 256 bytes (KEY_MAX), so no OpenWrt account can have a longer password.
+MAX_PASSWORD = 256
+
 SCHEMES = {"$1$": md5_crypt, "$5$": sha_crypt, "$6$": sha_crypt}
 
 
@@ -135,9 +140,19 @@ def crypt(password, setting):
     return None  # DES crypt, "*", "!" (locked) and the like never match
 
 
+def too_long(password):
+    """Passwords over MAX_PASSWORD bytes never match and are never hashed."""
+    if len(password) > MAX_PASSWORD:
+        return True
+    try:
+        return len(password.encode()) > MAX_PASSWORD
+    except UnicodeError:  # a lone surrogate: no crypt() could have hashed it
+        return True
+
+
 def verify(password, stored):
     """True when `password` hashes to `stored`, compared in constant time."""
-    if not stored:
+    if not stored or too_long(password):
         return False
     try:
         computed = crypt(password, stored)
@@ -146,4 +161,3 @@ def verify(password, stored):
     return computed is not None and hmac.compare_digest(computed.encode(), stored.encode())
 
 
-DUMMY_HASH = "$6$invalid.salt$"  # hashed against for unknown users, so timing says nothing

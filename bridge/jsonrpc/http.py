@@ -7,6 +7,7 @@ hard limits on the request head and body so a client cannot make the daemon buff
 
 MAX_HEAD = 16384  # request line + headers (uhttpd's UH_LIMIT_HEADER_BYTES)
 MAX_HEADERS = 100  # uhttpd's UH_LIMIT_HEADER_COUNT
+_SINGLE = ("content-length", "transfer-encoding", "host")  # twice in one request: 400
 
 REASONS = {
     100: "Continue",
@@ -66,6 +67,9 @@ class RequestParser:
         self._pending = None  # Request whose body is being read
         self._need = 0
         self.closed = False  # no more requests on this connection
+        # a byte of the next request (blank lines included) has arrived: the head timer runs.
+        # Blank lines count, or a client sending only CRLFs would hold its connection for ever.
+        self.started = False
         self.continue_wanted = False  # the client waits for "100 Continue" before sending the body
 
     def feed(self, data):
@@ -73,6 +77,8 @@ class RequestParser:
         if self.closed:
             return []
         self._buf += data
+        if data:
+            self.started = True
         out = []
         while not self.closed:
             if self._pending is None:
@@ -114,12 +120,14 @@ class RequestParser:
             out.append(req)
             if not req.keep_alive:
                 self.closed = True
+        if out and self._pending is None and not self._buf:
+            self.started = False
         return out
 
     @property
     def busy(self):
         """True while part of a request has arrived (the head timeout applies, not the idle one)."""
-        return bool(self._buf.strip(b"\r\n")) or self._pending is not None
+        return self.started or self._pending is not None
 
     def _parse_head(self, head):
         head = head.lstrip(b"\r\n")
@@ -147,7 +155,13 @@ class RequestParser:
             if not sep or not name or name != name.strip():
                 self.closed = True
                 raise HttpError(400, "malformed header")
-            headers[name.lower()] = value.strip()
+            name = name.lower()
+            if name in _SINGLE and name in headers:
+                # a proxy that takes the first value and we the last would see two different
+                # requests in one stream (request smuggling, RFC 9112 6.3)
+                self.closed = True
+                raise HttpError(400, "duplicate " + name)
+            headers[name] = value.strip()
         return Request(method.upper(), target, version, headers)
 
     def _content_length(self, req):

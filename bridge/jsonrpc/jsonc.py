@@ -9,6 +9,7 @@ levels of nesting and ignores whatever follows the first complete value.
 
 import json
 import math
+import re
 
 MAX_DEPTH = 32
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
@@ -17,6 +18,7 @@ _LITERALS = (("true", True), ("false", False), ("null", None), ("nan", math.nan)
              ("infinity", math.inf), ("-infinity", -math.inf))
 _WS = " \t\n\r"
 _NUMBER_CHARS = set("0123456789+-.eE")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 def clamp_int(text):
@@ -35,17 +37,29 @@ def loads(text):
     except (ValueError, RecursionError):
         value = _Parser(text).document()
     if "\0" in text or "\\u0000" in text:
-        value = _cut_at_nul(value)
+        value = _map_strings(value, _cut_at_nul)
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        value = _map_strings(value, _replace_lone_surrogates)
     return value
 
 
-def _cut_at_nul(v):
+def _cut_at_nul(s):
+    return s.split("\0", 1)[0]
+
+
+def _replace_lone_surrogates(s):
+    """json-c writes U+FFFD for a \\uD800-\\uDFFF escape that is not half of a pair; so do we,
+    or the answer that echoes it could not be encoded as UTF-8."""
+    return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _map_strings(v, fn):
     if isinstance(v, str):
-        return v.split("\0", 1)[0]
+        return fn(v)
     if isinstance(v, list):
-        return [_cut_at_nul(x) for x in v]
+        return [_map_strings(x, fn) for x in v]
     if isinstance(v, dict):
-        return {_cut_at_nul(k): _cut_at_nul(x) for k, x in v.items()}
+        return {_map_strings(k, fn): _map_strings(x, fn) for k, x in v.items()}
     return v
 
 

@@ -36,6 +36,7 @@ ERRORS = {
 
 DEFAULT_SID = "0" * 32
 MAX_DEPTH = jsonc.MAX_DEPTH  # json-c's tokener depth; deeper documents are a parse error there
+MAX_BATCH = 256  # requests in one batch; a longer batch is answered with one -32600 error
 
 # blobmsg type in a method signature -> the word uhttpd's "list" prints (uh_ubus_list_cb)
 SIGNATURE_TYPES = {7: "boolean", 5: "number", 3: "string", 1: "array", 2: "object"}
@@ -44,7 +45,11 @@ SIGNATURE_TYPES = {7: "boolean", 5: "number", 3: "string", 1: "array", 2: "objec
 _CALL_PARAM_TYPES = (str, str, str, dict)
 
 def dumps(obj):
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate from an object's answer: U+FFFD, as json-c writes
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode()
 
 
 def decode_body(body):
@@ -121,6 +126,9 @@ class Dispatcher:
         if isinstance(doc, dict):
             self.handle_object(doc, lambda resp: done(dumps(resp)), peer)
         elif isinstance(doc, list):
+            if len(doc) > MAX_BATCH:
+                # one answer, not thousands: 64 KiB of numbers would otherwise be a 2.5 MB reply
+                return done(dumps(error_response(None, REQUEST)))
             _Batch(self, doc, done, peer).next()
         else:
             done(dumps(error_response(None, PARSE)))

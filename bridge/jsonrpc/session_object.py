@@ -1,8 +1,14 @@
 """The `session` object the shim serves, as rpcd's session object answers over /ubus.
 
 login, destroy, access and list; the ubus_rpc_session argument is the caller's session, added by
-the dispatcher. Failed logins are limited per client address: past the limit, login answers
-PERMISSION_DENIED without looking at the password until the window has passed.
+the dispatcher.
+
+Logins are slowed, never refused: every failed login is answered FAIL_DELAY after it began, so
+the time taken does not tell a known user from an unknown one or one hash scheme from another
+(unknown users cost no hash at all). Past `limit` failures in a minute for one user from one
+address, every answer for that pair (the right password's too) waits LOCKED_DELAY. Refusing the
+right password instead would let anyone who knows a user name lock that user out, and behind a
+local proxy every client has the same address.
 """
 
 import logging
@@ -17,8 +23,11 @@ log = logging.getLogger(__name__)
 S, I32 = ubus.BLOBMSG_STRING, ubus.BLOBMSG_INT32
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 
-RATE_WINDOW = 60.0  # seconds a failed login counts against its client address
-RATE_CLIENTS = 1024  # addresses remembered at most (the oldest are forgotten)
+RATE_WINDOW = 60.0  # seconds a failed login counts against its user and client address
+RATE_CLIENTS = 1024  # (user, address) pairs remembered at most (the oldest are forgotten)
+FAIL_DELAY = 0.5  # seconds from the start of a login to its PERMISSION_DENIED
+LOCKED_DELAY = 5.0  # seconds before any answer to a login of a pair past the limit
+MAX_USERNAME = 256  # longer names are no user's: not remembered, not looked up
 
 
 def _int32(value):
@@ -54,15 +63,39 @@ class FailedLogins:
         self._by_client.pop(client, None)
 
 
+class Later:
+    """An answer given after a delay, awaited by the dispatcher like a future."""
+
+    __slots__ = ("_result", "_callbacks")
+
+    def __init__(self, loop, delay, result):
+        self._result, self._callbacks = None, []
+        loop.call_later(delay, self._set, result)
+
+    def _set(self, result):
+        self._result = result
+        for fn in self._callbacks:
+            fn(self)
+
+    def add_done_callback(self, fn):
+        self._callbacks.append(fn)
+
+    def result(self):
+        return self._result
+
+
 class SessionObject:
     name = "session"
 
-    def __init__(self, store, users, acl_files, default_timeout, failed_logins):
+    def __init__(self, store, users, acl_files, default_timeout, failed_logins, loop=None,
+                 fail_delay=FAIL_DELAY, locked_delay=LOCKED_DELAY):
         self.store = store
         self.users = users
         self.acl_files = acl_files
         self.default_timeout = default_timeout
         self.failed_logins = failed_logins
+        self.loop = loop  # None: answers at once (no delays)
+        self.fail_delay, self.locked_delay = fail_delay, locked_delay
         self.methods = {"login": self._login, "destroy": self._destroy, "access": self._access,
                         "list": self._list}
 
@@ -91,21 +124,32 @@ class SessionObject:
         username, password = args.get("username"), args.get("password")
         if not isinstance(username, str) or not isinstance(password, str):
             return ubus.INVALID_ARGUMENT, None
+        started = self.loop.time() if self.loop else 0.0
         client = peer[0] if peer else "local"
-        if self.failed_logins.blocked(client):
-            log.warning("login of %r from %s refused: too many failed logins", username, client)
-            return ubus.PERMISSION_DENIED, None
-        login = self.users.authenticate(username, password)
+        key = (username[:MAX_USERNAME], client)
+        locked = self.failed_logins.blocked(key)
+        login = self.users.authenticate(username, password) if len(username) <= MAX_USERNAME else None
         if login is None:
-            log.info("failed login of %r from %s", username, client)
-            self.failed_logins.failed(client)
-            return ubus.PERMISSION_DENIED, None
-        self.failed_logins.succeeded(client)
-        timeout = args.get("timeout")
-        ses = self.store.create(timeout if _int32(timeout) else self.default_timeout)
-        aclmod.grant_groups(ses, login, self.acl_files.groups())
-        ses.data["username"] = username
-        return ubus.OK, self.store.dump(ses)
+            # the name is not logged: a password typed into the user field would land in the log
+            log.info("failed login from %s%s", client, " (past the limit)" if locked else "")
+            self.failed_logins.failed(key)
+            answer = (ubus.PERMISSION_DENIED, None)
+        else:
+            self.failed_logins.succeeded(key)
+            timeout = args.get("timeout")
+            ses = self.store.create(timeout if _int32(timeout) else self.default_timeout)
+            aclmod.grant_groups(ses, login, self.acl_files.groups())
+            ses.data["username"] = username
+            answer = (ubus.OK, self.store.dump(ses))
+            if not locked:
+                return answer
+        if self.loop is None:
+            return answer
+        if locked:
+            delay = self.locked_delay
+        else:
+            delay = self.fail_delay - (self.loop.time() - started)
+        return Later(self.loop, delay, answer)
 
     def _destroy(self, args, peer):
         sid = args.get("ubus_rpc_session")

@@ -50,22 +50,20 @@ class Users:
     def authenticate(self, username, password):
         """The first login section whose username and password match, else None.
 
-        Every candidate costs one hash; an unknown user costs one too, so the time taken does
-        not tell whether a user exists.
+        An unknown user and an over-long password cost no hash at all: the session object answers
+        every failed login at the same time after its start, so the time taken says nothing.
         """
         # loaded at the first login: hashlib brings in OpenSSL (~3.6 MiB) that an idle shim does not need
         from bridge.jsonrpc import cryptpw
 
-        tried = False
+        if cryptpw.too_long(password):
+            return None
         for section in self.sections():
             if section.get("username") != username:
                 continue
             stored = section.get("password")
             if not isinstance(stored, str):
                 continue
-            tried = True
             if cryptpw.verify(password, self.resolve(stored) or ""):
                 return section
-        if not tried:
-            cryptpw.verify(password, cryptpw.DUMMY_HASH)
         return None

@@ -1,0 +1,63 @@
+"""The repository stands alone: a clone with nothing beside it collects and reads its own test data.
+
+A clean `git clone` (the committed tree, as CI and a new user get it) is made in an empty directory,
+then the whole suite is collected there and the modules that read recorded transcripts are run.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# a tracked file must not point at a directory beside the repository
+OUTSIDE = re.compile(r"\.\./shared|shared/(fixtures|specs)/")
+
+
+def tracked_files():
+    out = subprocess.run(["git", "-C", ROOT, "ls-files", "-z"], capture_output=True, check=True).stdout
+    return [p for p in out.decode().split("\0") if p]
+
+
+needs_git = pytest.mark.skipif(
+    shutil.which("git") is None or not os.path.exists(os.path.join(ROOT, ".git")), reason="not a git checkout")
+
+
+@needs_git
+def test_no_tracked_file_points_outside_the_repository():
+    found = []
+    for path in tracked_files():
+        full = os.path.join(ROOT, path)
+        if path == "tests/test_standalone.py" or not os.path.isfile(full):
+            continue
+        with open(full, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        found += ["%s:%d" % (path, text.count("\n", 0, m.start()) + 1) for m in OUTSIDE.finditer(text)]
+    assert found == []
+
+
+def test_ubus_transcripts_are_in_the_repository():
+    from conftest import UBUS_FIXTURES
+    assert os.path.commonpath([UBUS_FIXTURES, ROOT]) == ROOT
+    for name in ("README.md", "object-transcript.json", "caller-transcripts.json", "uci-transcripts.json",
+                 "event-listener-transcript.json"):
+        assert os.path.isfile(os.path.join(UBUS_FIXTURES, name)), name
+
+
+@needs_git
+def test_a_lonely_clone_collects_and_reads_its_data(tmp_path):
+    clone = tmp_path / "lonely" / "x"
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", ROOT, str(clone)], check=True, capture_output=True)
+    assert sorted(os.listdir(tmp_path / "lonely")) == ["x"]
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    collected = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only",
+                                "tests"], cwd=clone, env=env, capture_output=True, text=True)
+    assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
+    assert " error" not in collected.stdout.splitlines()[-1], collected.stdout[-3000:]
+    ran = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_ubus_blob.py"],
+                         cwd=clone, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
