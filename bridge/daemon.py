@@ -9,8 +9,8 @@ import os
 import signal
 import sys
 
-from . import __version__, logsetup
-from .config import CONFIG_NAME, Config, ConfigError, check_override
+from . import __version__, logsetup, uci
+from .config import CONFIG_NAME, Config, ConfigError, Problem, check_override
 from .device import default_backend, open_device
 from .device.base import DeviceError
 from .loop import Loop
@@ -67,8 +67,8 @@ class Daemon:
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
         self.device = open_device(backend, self.state_dir)
         self.missing = self.device.missing()  # found (and logged) once, at start
-        if config_path:  # a file given: read and written as a file, under libuci's lock
-            self.config = Config(config_path)
+        if config_path or self.device.uci_is_files:  # read and written as a file, under libuci's lock
+            self.config = Config(config_path or self.device.config_path(CONFIG_NAME))
         else:  # the device's UCI: its config dir, its writer (rpcd, the uci program, or the file)
             self.config = Config(self.device.config_path(CONFIG_NAME), writer=self._uci_write,
                                  reader=self._uci_read)
@@ -92,6 +92,8 @@ class Daemon:
     def _uci_read(self):
         try:
             return self.device.uci_sections(CONFIG_NAME)
+        except uci.UciError as e:  # `uci export` gave what does not parse
+            raise ConfigError([Problem(self.config.path, e.line, None, e.reason)]) from None
         except DeviceError as e:
             raise OSError("cannot read UCI config %s: %s" % (CONFIG_NAME, e)) from None
 
@@ -159,7 +161,7 @@ class Daemon:
             signal.signal(sig, lambda *_: self.stop())
         signal.signal(signal.SIGHUP, lambda *_: self.loop.call_soon_threadsafe(self.reload))
         self.start_faces()
-        if self.device.backend == "host" or self.config.reader is None:
+        if self.config.reader is None:
             self.watch_config()
         log.info("tr069-bridge %s running (backend %s, state %s)", __version__, self.device.backend, self.state_dir)
         try:

@@ -15,6 +15,7 @@ class NotSupported(DeviceError):
 
 class Device:
     backend = "abstract"
+    uci_is_files = False  # True: UCI is plain files under config_path() and nothing else edits them for us
 
     def config_path(self, config):
         """Where the UCI file of `config` lives (for messages and file-based configs)."""

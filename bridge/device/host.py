@@ -19,6 +19,7 @@ from .. import __version__
 
 class HostDevice(Device):
     backend = "host"
+    uci_is_files = True
 
     def __init__(self, state_dir, **_options):
         self.state_dir = state_dir
