@@ -12,6 +12,7 @@ import time
 from . import schema
 from .backoff import Backoff
 from .sessions import Sessions
+from .ubus import blob
 from .ubus import status as ubus
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,13 @@ EVENTS = {e.split(" ", 1)[0]: e for e in ("1 BOOT", "2 PERIODIC", "3 SCHEDULED",
 # uhttpd adds this to every call it forwards; it names the caller's session, nothing to validate
 SESSION_ARG = "ubus_rpc_session"
 RELOAD_FAILED = "tr069-bridge config reload failed"  # when on_reload gives no reason
+# the status reply's shape (schemas/tr069.json), for its encoder
+STATUS_SHAPE = blob.Shape({
+    "cwmp": {"status": blob.STRING, "start_time": blob.STRING, "acs_url": blob.STRING},
+    "last_session": {"status": blob.STRING, "start_time": blob.STRING, "end_time": blob.STRING},
+    "next_session": {"status": blob.STRING, "start_time": blob.STRING, "end_time": blob.STRING},
+    "statistics": {"success_sessions": blob.INT32, "failure_sessions": blob.INT32, "total_sessions": blob.INT32},
+})
 
 
 def format_time(epoch):
@@ -70,6 +78,7 @@ class Tr069:
         self.retry = Backoff(retry_base, retry_max)
         self._retry_timer = None
         self._retry_at = None
+        self._status_cache = None   # (inputs, dict, blobmsg): see _status_reply
         self.schema = schema.load(SCHEMA_NAME)
         # Replies are built by this module, so checking each against its schema is a self-test: on in
         # the test suite and at log level debug, off otherwise (it costs more than the call itself).
@@ -142,28 +151,54 @@ class Tr069:
     def connection_state(self):
         return self.driver.connection_state() if self.driver else "up"
 
-    def _status(self, _args):
-        s = self.sessions
-        nxt = min((t for t in (self.next_session_time, self._retry_at, self._periodic_at) if t), default=None)
-        reply = {
-            "cwmp": {
-                "status": self.connection_state(),
-                "start_time": format_time(self.start_time),
-                "acs_url": self.driver.acs_url if self.driver else self.acs_url(),
-            },
-            "last_session": {
-                "status": s.last_status if s.last_start else "N/A",
-                "start_time": format_time(s.last_start),
-                "end_time": format_time(s.last_end),
-            },
-            "next_session": {"status": "waiting", "start_time": format_time(nxt), "end_time": "N/A"},
-            "statistics": {"success_sessions": s.success, "failure_sessions": s.failure,
-                           "total_sessions": s.total},
+    def _status_inputs(self):
+        """Everything the status reply shows, in STATUS_SHAPE's leaf order before formatting: the
+        reply is recomputed exactly when one of these changed (read on every call, so never stale)."""
+        s, d = self.sessions, self.driver
+        return (d.connection_state() if d else "up", self.start_time, d.acs_url if d else self.acs_url(),
+                s.last_status if s.last_start else "N/A", s.last_start, s.last_end,
+                self.next_session_time, self._retry_at, self._periodic_at, s.success, s.failure)
+
+    def _status_reply(self):
+        """(dict, blobmsg children) of the status reply, from the cache while its inputs are the same."""
+        inputs = self._status_inputs()
+        cached = self._status_cache
+        if cached is not None and cached[0] == inputs:
+            return cached[1], cached[2]
+        conn, started, acs, last, last_start, last_end, nxt, retry_at, periodic_at, ok, failed = inputs
+        nxt = min((t for t in (nxt, retry_at, periodic_at) if t), default=None)
+        leaves = (conn, format_time(started), acs, last, format_time(last_start), format_time(last_end),
+                  "waiting", format_time(nxt), "N/A", ok, failed, ok + failed)
+        data = {
+            "cwmp": {"status": leaves[0], "start_time": leaves[1], "acs_url": leaves[2]},
+            "last_session": {"status": leaves[3], "start_time": leaves[4], "end_time": leaves[5]},
+            "next_session": {"status": leaves[6], "start_time": leaves[7], "end_time": leaves[8]},
+            "statistics": {"success_sessions": ok, "failure_sessions": failed, "total_sessions": ok + failed},
         }
         missing = list(self.missing())
         if missing:  # only on a device that lacks something: icwmp's reply is unchanged otherwise
-            reply["cwmp"]["missing"] = missing
-        return reply
+            data["cwmp"]["missing"] = missing
+            encoded = None  # not STATUS_SHAPE's: the face encodes it the ordinary way
+        else:
+            encoded = STATUS_SHAPE.encode(leaves)
+        self._status_cache = (inputs, data, encoded)
+        return data, encoded
+
+    def _status(self, _args):
+        # the cached dict is shared by every caller until an input changes: callers only read it
+        return self._status_reply()[0]
+
+    def encoded_reply(self, method, args):
+        """The blobmsg-encoded reply (table children) for a call the ubus face can answer without
+        decoding or validating anything, else None: status with no arguments."""
+        if method != "status" or args:
+            return None
+        data, encoded = self._status_reply()
+        if encoded is None:
+            return None
+        if self.check_output and schema.errors(self._part(method, "output"), data, "", self.schema):
+            return None    # call() answers it, and logs why
+        return encoded
 
     # --- inform ----------------------------------------------------------------------
     def _inform(self, args):
