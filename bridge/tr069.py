@@ -59,8 +59,9 @@ class Tr069:
     name = "tr069"
 
     def __init__(self, loop, sessions: Sessions, acs_url=lambda: "", on_reload=None, on_reboot=None,
-                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0):
+                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0, missing=lambda: ()):
         self.loop = loop
+        self.missing = missing  # () -> names of the device facilities that are missing (status shows them)
         self.sessions = sessions
         self.acs_url = acs_url
         self.on_reload = on_reload or (lambda: True)
@@ -177,7 +178,12 @@ class Tr069:
             "next_session": {"status": leaves[6], "start_time": leaves[7], "end_time": leaves[8]},
             "statistics": {"success_sessions": ok, "failure_sessions": failed, "total_sessions": ok + failed},
         }
-        encoded = STATUS_SHAPE.encode(leaves)
+        missing = list(self.missing())
+        if missing:  # only on a device that lacks something: icwmp's reply is unchanged otherwise
+            data["cwmp"]["missing"] = missing
+            encoded = None  # not STATUS_SHAPE's: the face encodes it the ordinary way
+        else:
+            encoded = STATUS_SHAPE.encode(leaves)
         self._status_cache = (inputs, data, encoded)
         return data, encoded
 
@@ -191,6 +197,8 @@ class Tr069:
         if method != "status" or args:
             return None
         data, encoded = self._status_reply()
+        if encoded is None:
+            return None
         if self.check_output and schema.errors(self._part(method, "output"), data, "", self.schema):
             return None    # call() answers it, and logs why
         return encoded
