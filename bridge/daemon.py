@@ -183,6 +183,13 @@ def main(argv=None):
     backend = opts["backend"] or default_backend()
     state_dir = os.path.abspath(opts["state_dir"] or default_state_dir(backend))
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    from . import statelock
+
+    try:
+        statelock.acquire(state_dir)  # the descriptor stays open, and the lock held, until this process ends
+    except statelock.Busy as e:
+        print("cannot start: %s" % e, file=sys.stderr)
+        return 1
     logsetup.setup(backend, log_file=os.path.join(state_dir, "daemon.log") if backend == "host" else None)
     try:
         daemon = Daemon(backend, state_dir, opts["config"])
