@@ -8,8 +8,9 @@ import logging
 import os
 import signal
 import sys
+import time
 
-from . import __version__, logsetup
+from . import __version__, logsetup, stateview
 from .config import CONFIG_NAME, Config, ConfigError, check_override
 from .device import default_backend, open_device
 from .loop import Loop
@@ -78,7 +79,9 @@ class Daemon:
             periodic=lambda: (self.config.get("acs.periodic_inform_enable"),
                               self.config.get("acs.periodic_inform_interval")),
         )
-        self.objects = {self.tr069.name: self.tr069}
+        self.started = time.time()
+        self.recent_errors = stateview.RecentErrors()  # attached to the root logger while run() runs
+        self.objects = {self.tr069.name: self.tr069, stateview.OBJECT_NAME: stateview.StateObject(self)}
 
     def start_faces(self):
         for name, module, wanted in FACES:
@@ -120,6 +123,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop())
         signal.signal(signal.SIGHUP, lambda *_: self.loop.call_soon_threadsafe(self.reload))
+        logging.getLogger().addHandler(self.recent_errors)
         self.start_faces()
         log.info("tr069-bridge %s running (backend %s, state %s)", __version__, self.device.backend, self.state_dir)
         try:
@@ -136,6 +140,7 @@ class Daemon:
                 log.exception("stopping the %s face failed", name)
         self.faces.clear()
         log.info("stopped")
+        logging.getLogger().removeHandler(self.recent_errors)
 
 
 USAGE = """usage: python -m bridge.daemon [--backend host|ubus] [--state-dir DIR] [--config FILE]
