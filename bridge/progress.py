@@ -32,13 +32,16 @@ class Progress:
         self.log = logger
         self._next_mark = 0
 
-    def begin_attempt(self, total=None):
-        """A new attempt; total: the size the server announced (None: unknown)."""
+    def begin_attempt(self):
         self.attempt += 1
         self.state = "running"
         self.done = 0
-        self.total = total if total and total > 0 else None
+        self.total = None
         self._next_mark = 1
+
+    def sized(self, total):
+        """The size the server announced for this attempt (None or 0: unknown)."""
+        self.total = total if total and total > 0 else None
 
     def add(self, n):
         self.done += n
@@ -67,6 +70,14 @@ class Progress:
         return {"name": self.name, "url": self.url, "state": self.state, "bytes_done": self.done,
                 "bytes_total": self.total, "percent": percent, "attempt": self.attempt, "attempts": self.attempts,
                 "retries_left": max(0, self.attempts - max(self.attempt, 1)), "error": self.error}
+
+
+def announced_size(headers):
+    """Content-Length of an HTTP answer, None when absent or not a number."""
+    try:
+        return int(headers.get("Content-Length") or 0) or None
+    except ValueError:
+        return None
 
 
 def start(name, url, attempts=1, **kwargs):

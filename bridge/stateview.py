@@ -112,7 +112,9 @@ def _os3p(daemon):
     oldest = None if head is None else {"action": head["action"], "queued": iso(head["queued"]),
                                         "age": max(0, int(time.time() - head["queued"]))}
     history = getattr(client, "history", None)
+    core = getattr(client, "core", None)
     return {"enabled": True, "url": safe_url(client.acs_url), "link": client.connection_state(),
+            "connected": bool(getattr(core, "connected", False)), "registration": getattr(core, "registration", None),
             "history": history.view() if history is not None else [],
             "outbox": {"depth": len(box), "oldest": oldest, "dropped": box.dropped}}
 
@@ -192,7 +194,9 @@ def render_text(view):
         elif "error" in o:
             lines.append("os3p       %s" % o["error"])
         else:
-            lines.append("os3p       %s  %s" % (o["link"], o["url"]))
+            link = ["connected" if o.get("connected") else "not connected"] + (
+                [o["registration"]] if o.get("registration") else [])
+            lines.append("os3p       %s (%s)  %s" % (o["link"], ", ".join(link), o["url"]))
             box = o["outbox"]
             oldest = box["oldest"]
             lines.append("outbox     %d queued%s%s" % (
