@@ -138,7 +138,7 @@ def test_session_expiry_and_touch():
 def test_session_cap_evicts_least_recently_used_but_not_permanent_ones():
     now = [0.0]
     store = SessionStore(lambda: now[0], max_sessions=4)
-    forever = store.create(timeout=0)
+    forever = store.create(timeout=0, pinned=True)
     a = store.create(timeout=100)
     b = store.create(timeout=100)
     store.get(a.sid)  # a used after b
