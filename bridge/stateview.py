@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 OBJECT_NAME = "tr069.bridge"
 SCHEMA_NAME = "tr069.bridge"
-SESSION_ARG = "ubus_rpc_session"  # uhttpd adds it to every call it forwards
 ERRORS_KEPT = 10
 HISTORY_KEPT = 20
 
@@ -147,14 +146,11 @@ class StateObject:
         return {method: {} for method in self.methods}
 
     def call(self, method, args):
-        handler = self.methods.get(method)
-        if handler is None:
-            return ubus.METHOD_NOT_FOUND, None
-        if args is None:
-            args = {}
-        if not isinstance(args, dict):
-            return ubus.INVALID_ARGUMENT, None
-        args = {k: v for k, v in args.items() if k != SESSION_ARG}
+        from .tr069 import prepare_call
+
+        refused, handler, args = prepare_call(self.methods, method, args)
+        if refused is not None:
+            return refused, None
         part = self.schema["properties"][method]["properties"]
         if schema.errors(part["input"], args, "", self.schema):
             return ubus.INVALID_ARGUMENT, None

@@ -10,11 +10,12 @@ import jsonschema
 import pytest
 
 from bridge import progress, schema, stateview
-from bridge.centralsystem import CentralSystem
 from bridge.ubus import status as st
-from daemon_process import BASE_CONFIG, ROOT, DaemonProcess, write_config
+from daemon_process import ROOT
 from os3p_harness import Station
 from stalling_peer import StallingPeer
+from test_daemon_process import daemon  # noqa: F401  (fixture: a daemon process on the host backend)
+from test_os3p_process import cs  # noqa: F401  (fixture: a real central system on loopback)
 
 CHUNK = 64 * 1024
 
@@ -129,14 +130,6 @@ def test_render_text():
 
 # --- a real daemon process: the CLI ---------------------------------------------------------------
 
-@pytest.fixture
-def daemon(tmp_path):
-    write_config(str(tmp_path), BASE_CONFIG)
-    d = DaemonProcess(tmp_path).start()
-    yield d
-    d.kill()
-
-
 def state_cli(daemon, *args):
     env = {k: v for k, v in daemon.env.items() if k != "TR069_UBUS_SOCKET"}
     return subprocess.run([sys.executable, "-m", "bridge.cli", "state", "--state-dir", daemon.state_dir] + list(args),
@@ -166,13 +159,6 @@ def test_state_cli_without_a_daemon(tmp_path):
 
 
 # --- a firmware download in progress, through a real central system -------------------------------
-
-@pytest.fixture
-def cs():
-    server = CentralSystem(quiet=True).start()
-    yield server
-    server.stop()
-
 
 def test_firmware_download_in_progress_is_in_the_state_view_and_logged_every_10_percent(tmp_path, cs):
     peer = StallingPeer(b"x" * (10 * CHUNK), stall_at=5 * CHUNK)
