@@ -9,6 +9,7 @@ optional keys), the new behaviour is asserted explicitly.
 import json
 import os
 import socket
+import struct
 import threading
 import time
 
@@ -365,6 +366,36 @@ def test_split_and_coalesced_reads(ubusd, running):
         msgs = [m for _, m in read_until_status(conn)]
         seen.append((msgs[-1].seq, answer(msgs)[1]["n"]))
     assert seen == [(5, 1), (6, 2), (5, 1)]
+
+
+def test_undecodable_arguments_get_invalid_argument_and_the_connection_stays(ubusd, running):
+    running()
+    conn = ubusd.accept()
+    register(conn)
+    bad = struct.pack(">IH", blob.EXTENDED | (blob.STRING << 24) | 10, 1) + b"k\0\0xyz\0\0"  # no NUL in value
+    conn.sendall(blob.encode_message(blob.INVOKE, 8, 0x66, [
+        (blob.ATTR_OBJID, 0x11223344), (blob.ATTR_METHOD, "status"), (blob.ATTR_DATA, bad)]))
+    msgs = [m for _, m in read_until_status(conn)]
+    assert [(m.type, m.seq, m.peer) for m in msgs] == [(blob.STATUS, 8, 0x66)]
+    assert msgs[0].get(blob.ATTR_STATUS) == st.INVALID_ARGUMENT
+    status, data = answer(invoke(conn, "status", {}))
+    assert status == st.OK and data["cwmp"]["status"] == "up"
+
+
+def test_status_calls_in_one_read_are_answered_in_order_and_in_full(ubusd, running):
+    running()
+    conn = ubusd.accept()
+    register(conn)
+    calls = [blob.encode_message(blob.INVOKE, 100 + i, 0x70 + i, [
+        (blob.ATTR_OBJID, 0x11223344), (blob.ATTR_METHOD, "status"), (blob.ATTR_DATA, {})]) for i in range(5)]
+    conn.sendall(b"".join(calls))
+    replies = [[m for _, m in read_until_status(conn)] for _ in calls]
+    assert [[(m.type, m.seq, m.peer) for m in r] for r in replies] == [
+        [(blob.DATA, 100 + i, 0x70 + i), (blob.STATUS, 100 + i, 0x70 + i)] for i in range(5)]
+    for r in replies:
+        assert r[0].attrs[0] == (blob.ATTR_OBJID, 0x11223344)
+        jsonschema.validate(r[0].get(blob.ATTR_DATA), tr069_output_schema("status"))
+        assert r[1].attrs == [(blob.ATTR_STATUS, st.OK), (blob.ATTR_OBJID, 0x11223344)]
 
 
 def test_large_reply_is_written_in_pieces(ubusd, running):
