@@ -127,7 +127,9 @@ class _Os3pRig:
         config = Config(os.path.join(self.tmp, "tr069"))
         for item in ("os3p.call_timeout=10", "os3p.ping_interval=0"):
             config.override(item)
-        self.clock = _Clock()
+        from test_os3p_protocol import Clock
+
+        self.clock = Clock()
         fields = {"vendor": "Acme", "model": "R1", "stationNumber": "", "serialNumber": "42",
                   "firmwareVersion": "1.0", "iccid": "", "imsi": ""}
         self.p = Protocol(config, self.clock, State(os.path.join(self.tmp, "state.json")),
@@ -167,17 +169,6 @@ class _Os3pRig:
 
     def close(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-class _Clock:
-    def __init__(self):
-        self.t = 1000.0
-
-    def time(self):
-        return self.t
-
-    def wall(self):
-        return 1_800_000_000.0 + self.t
 
 
 class _NoLoop:
