@@ -2,8 +2,6 @@
 feedback contacts and a local switch, as files), driven by a loopback central system; then kill -9."""
 
 import datetime
-import glob
-import json
 import os
 import time
 
@@ -14,7 +12,7 @@ from bridge.station import schedule
 from bridge.station.sun import Sun
 from bridge.station.zone import ZoneInfoZone
 from daemon_process import DaemonProcess
-from os3p_harness import write_config
+from os3p_harness import queued, write_config
 
 NOTES = ("StreetlightStatusNotification", "StreetlightModeStatusNotification")
 SPEC_7_10_3 = {
@@ -67,17 +65,6 @@ def output(state, cid):
 def write(state, name, value):
     with open(os.path.join(state, "station", name), "r+") as f:
         f.write("%d\n" % value)
-
-
-def queued(state):
-    out = []
-    for path in sorted(glob.glob(os.path.join(state, "os3p", "outbox", "*.json"))):
-        try:
-            with open(path) as f:
-                out.append(json.load(f))
-        except FileNotFoundError:
-            pass
-    return out
 
 
 def test_every_streetlight_action_then_kill_9(tmp_path, cs):

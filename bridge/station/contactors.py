@@ -228,20 +228,14 @@ class Station:
 
     def override(self, cid, action):
         """OverrideStreetlight: "Accepted", "Rejected" (no such contactor) or "RejectedLocalOverride"."""
-        ids = self._targets(cid)
-        if ids is None or action not in OVERRIDES:
+        if action not in OVERRIDES:
             return "Rejected"
-        if self.local:
-            return "RejectedLocalOverride"
-        for i in ids:
-            c = self.contactors[i]
-            c.mode, c.override = "RemoteOverride", action
-        self.save()
-        self._mode_event(ids)
-        self.evaluate()
-        return "Accepted"
+        return self._remote(cid, "RemoteOverride", action)
 
     def resume(self, cid):
+        return self._remote(cid, "Schedule", None)
+
+    def _remote(self, cid, mode, override):
         ids = self._targets(cid)
         if ids is None:
             return "Rejected"
@@ -249,7 +243,7 @@ class Station:
             return "RejectedLocalOverride"
         for i in ids:
             c = self.contactors[i]
-            c.mode, c.override = "Schedule", None
+            c.mode, c.override = mode, override
         self.save()
         self._mode_event(ids)
         self.evaluate()
