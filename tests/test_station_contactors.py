@@ -4,8 +4,6 @@ that are plain files (the host backend), no loop, no sleeps."""
 import datetime
 import os
 
-import pytest
-
 from bridge.station import contactors as ct
 from bridge.station.backends import hostlines
 from bridge.station.schedule import Place
