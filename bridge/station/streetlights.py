@@ -18,6 +18,7 @@ import logging
 import os
 import time
 
+from ..stateview import provider
 from .contactors import Contactor, Station
 from .schedule import Place
 from . import zone as zones
@@ -223,6 +224,30 @@ class Streetlights:
             self.watcher.close()
         for line in self.lines:
             line.close()
+
+
+@provider("streetlights")
+def _state_view(daemon):
+    """The state view's section (tr069-bridge state, ubus tr069.bridge state, the status page)."""
+    shell = daemon.faces.get("streetlights")
+    if shell is None:
+        return None
+    st = shell.station
+    now = time.time()
+    place = shell.place()
+    today = place.schedule_day(now)
+    sun = shell.sun_today()
+    return {
+        "simulated": shell.simulated, "zone": shell.zone.name, "local_switch": st.local,
+        "local_action": st.local_action, "geolocation": shell.config.get("os3p.geolocation"),
+        "sunrise": None if sun is None else shell.zone.iso(sun[0]),
+        "sunset": None if sun is None else shell.zone.iso(sun[1]),
+        "next_change": None if st.next_change is None else shell.zone.iso(st.next_change),
+        "contactors": [{"id": c.id, "light": None if c.light is None else ("On" if c.light else "Off"),
+                        "mode": c.mode, "override": c.override, "feedback": c.feedback is not None,
+                        "today": st.effective_day(c.id, today),
+                        "profiles": [p.profile_id for p in st.profiles.of(c.id)]}
+                       for c in st.contactors.values()]}
 
 
 def start(daemon):
