@@ -3,34 +3,43 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test bench lint clean venv ipk sdk-ipk browser
+.PHONY: run test bench fuzz lint clean venv ipk sdk-ipk browser
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements-dev.txt pyproject.toml
+	@echo "creating $(VENV) and installing requirements-dev.txt from PyPI (once; usually under a minute)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
+# make run [STATE_DIR=dir] [PORT=8069] [CS_PORT=9000]: a second instance beside the first needs all three
+RUN_ARGS = $(if $(STATE_DIR),--state-dir $(STATE_DIR)) $(if $(PORT),--port $(PORT)) $(if $(CS_PORT),--cs-port $(CS_PORT))
 run: venv
-	$(PY) -m bridge.devrun
+	@$(PY) -m bridge.devrun $(RUN_ARGS)
 
 test: venv browser
 	$(PY) -m pytest -q tests
 
 # headless Chromium for the status-page test and Node.js for the LuCI view test; best effort
-# (each test skips with its reason where its program is missing)
+# (each test skips with its reason where its program is missing). apt-get's own progress is shown.
 browser:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	  echo "make test: installing$$missing with apt-get (once; a few minutes: Chromium and its libraries are a large download)" && \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing) && \
+	  echo "make test: installed$$missing" || \
 	  echo "not installed:$$missing; the tests that need it will be skipped"; }
 
 bench: venv
 	$(PY) tests/bench
+
+# generated inputs into every face (FUZZ_EXAMPLES per face, default 20000; FUZZ_SEED repeats a run)
+fuzz: venv
+	$(PY) tests/fuzz_run.py
 
 # the OpenWrt package, built without the SDK: build/tr069-bridge_<version>_all.ipk (stdlib Python only)
 ipk:

@@ -8,8 +8,9 @@ import logging
 import os
 import signal
 import sys
+import time
 
-from . import __version__, logsetup, uci
+from . import __version__, logsetup, stateview, uci
 from .config import CONFIG_NAME, Config, ConfigError, Problem, check_override
 from .device import default_backend, open_device
 from .device.base import DeviceError
@@ -51,10 +52,16 @@ def _os3p_wanted(daemon):
     return "os3p.enabled" in KEYS and bool(daemon.config.get("os3p.enabled"))
 
 
+def _streetlights_wanted(daemon):
+    # the host simulates four contactors; a device drives only `config contactor` sections
+    return daemon.device.backend == "host" or any(s.get(".type") == "contactor" for s in daemon.config.sections)
+
+
 # face -> (module whose start(daemon) returns an object with .stop(), when it runs); imported lazily
 FACES = [
     ("ubus", "bridge.ubus.face", _ubus_wanted),
     ("jsonrpc", "bridge.jsonrpc", _jsonrpc_wanted),
+    ("streetlights", "bridge.station.streetlights", _streetlights_wanted),  # before os3p: its actions use it
     ("os3p", "bridge.os3p.client", _os3p_wanted),
 ]
 
@@ -87,7 +94,9 @@ class Daemon:
                               self.config.get("acs.periodic_inform_interval")),
             missing=lambda: sorted(self.missing),
         )
-        self.objects = {self.tr069.name: self.tr069}
+        self.started = time.time()
+        self.recent_errors = stateview.RecentErrors()  # attached to the root logger while run() runs
+        self.objects = {self.tr069.name: self.tr069, stateview.OBJECT_NAME: stateview.StateObject(self)}
 
     def _uci_read(self):
         try:
@@ -110,11 +119,11 @@ class Daemon:
             st = os.stat(self.config.path)
             mark = (st.st_ino, st.st_mtime_ns, st.st_size)
         except OSError:
-            mark = None
+            mark = ()  # no file (every key at its default): a change only when one appears
         if self._config_mark is not None and mark != self._config_mark:
             log.info("config %s changed on disk", self.config.path)
             self.reload()
-        self._config_mark = mark or ()
+        self._config_mark = mark
         self.loop.call_later(CONFIG_WATCH, self.watch_config)
 
     def start_faces(self):
@@ -160,6 +169,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop())
         signal.signal(signal.SIGHUP, lambda *_: self.loop.call_soon_threadsafe(self.reload))
+        logging.getLogger().addHandler(self.recent_errors)
         self.start_faces()
         if self.config.reader is None:
             self.watch_config()
@@ -178,6 +188,7 @@ class Daemon:
                 log.exception("stopping the %s face failed", name)
         self.faces.clear()
         log.info("stopped")
+        logging.getLogger().removeHandler(self.recent_errors)
 
 
 USAGE = """usage: python -m bridge.daemon [--backend host|ubus] [--state-dir DIR] [--config FILE]
@@ -225,6 +236,13 @@ def main(argv=None):
     backend = opts["backend"] or default_backend()
     state_dir = os.path.abspath(opts["state_dir"] or default_state_dir(backend))
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    from . import statelock
+
+    try:
+        statelock.acquire(state_dir)  # the descriptor stays open, and the lock held, until this process ends
+    except statelock.Busy as e:
+        print("cannot start: %s" % e, file=sys.stderr)
+        return 1
     logsetup.setup(backend, log_file=os.path.join(state_dir, "daemon.log") if backend == "host" else None)
     try:
         daemon = Daemon(backend, state_dir, opts["config"])
