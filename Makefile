@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test bench lint clean venv ipk sdk-ipk browser
+.PHONY: run test bench fuzz lint clean venv ipk sdk-ipk browser
 
 venv: $(VENV)/.installed
 
@@ -36,6 +36,10 @@ browser:
 
 bench: venv
 	$(PY) tests/bench
+
+# generated inputs into every face (FUZZ_EXAMPLES per face, default 20000; FUZZ_SEED repeats a run)
+fuzz: venv
+	$(PY) tests/fuzz_run.py
 
 # the OpenWrt package, built without the SDK: build/tr069-bridge_<version>_all.ipk (stdlib Python only)
 ipk:
