@@ -171,6 +171,21 @@ class Protocol:
         self.state.data["reboot_expected"] = True
         self.state.save()
 
+    def reboot_cancelled(self):
+        """The reboot announced with expect_reboot() will not come (a flash refused before it started)."""
+        if self.state.data.pop("reboot_expected", None) is not None:
+            self.state.save()
+
+    @_entry
+    def reboot_failed(self, reason):
+        """A reboot we asked for failed: the next reboot is unexpected again, and the central system is told
+        (StatusNotification ResetFailure), since it expects the device to come back with a new boot."""
+        log.error("reboot failed: %s", reason)
+        self.reboot_cancelled()
+        self.notify("StatusNotification", {
+            "status": "Ok", "errorCode": "ResetFailure", "info": ("reboot failed: %s" % reason)[:128],
+            "vendorId": "tr069-bridge", "vendorErrorCode": "RebootFailed", "timestamp": self.now_iso()})
+
     @_entry
     def check_reboot(self, boot_id):
         """Spec annex 3.2: a reboot that was the result of unexpected behaviour must be reported with a
