@@ -221,3 +221,51 @@ def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_p
         st.stop()
         peer.close()
         cs.stop()
+
+
+def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switch(browser, tmp_path):
+    """The host simulation's four contactors on the page: lights, modes, today's schedule and the sun; the
+    page's button moves the local switch and the lights follow (LocalOverride, all on)."""
+    from bridge.centralsystem import CentralSystem
+    from bridge.jsonrpc import devuser
+    from bridge.station.streetlights import Streetlights
+    from os3p_harness import Station
+
+    cs = CentralSystem(quiet=True).start()
+    state = tmp_path / "state"
+    password = devuser.create(str(state / "config" / "rpcd"))
+    st = Station(state, cs.url, jsonrpc__port="0", os3p__geolocation="[52.37, 4.90]")
+    shim = None
+    try:
+        from bridge import jsonrpc
+
+        st.daemon.faces["streetlights"] = lights = st.run(lambda: Streetlights(st.daemon))
+        shim = st.run(lambda: jsonrpc.start(st.daemon))
+        st.daemon.faces["jsonrpc"] = shim
+        page = open_page(browser, "http://127.0.0.1:%d/?refresh=200" % shim.address[1])
+        try:
+            page.js("document.getElementById('username').value = %s;"
+                    "document.getElementById('password').value = %s;"
+                    "document.getElementById('login-form').requestSubmit(); true"
+                    % (json.dumps(devuser.DEV_USER), json.dumps(password)))
+            row = "document.querySelector('#lights-contactors tr[data-name=contactor-3] td')"
+            assert page.wait_for("%s && %s.textContent" % (row, row)) == "Off, Schedule; today off all day"
+            sun = page.js("document.getElementById('lights-sun').textContent")
+            assert re.fullmatch(r"\S+T\S+ / \S+T\S+", sun)  # today's sunrise and sunset, computed on the device
+            page.js("document.getElementById('local-switch').click(); true")
+            assert page.wait_for("%s.textContent.indexOf('On, LocalOverride') === 0 && %s.textContent" % (row, row))
+            assert page.js("document.getElementById('lights-local').textContent") == \
+                "on (local action: on), simulated"
+            assert (state / "station" / "contactor3" / "output").read_text() == "1\n"
+            assert st.run(lambda: lights.station.local) is True
+            page.js("document.getElementById('local-switch').click(); true")
+            page.wait_for("%s.textContent.indexOf('Off, Schedule') === 0" % row)
+        finally:
+            page.close()
+    finally:
+        for name in ("jsonrpc", "streetlights"):
+            face = st.daemon.faces.pop(name, None)
+            if face is not None:
+                st.run(face.stop)
+        st.stop()
+        cs.stop()
