@@ -172,6 +172,16 @@ def test_wrong_password_shows_an_error(browser, tmp_path):
         r.close()
 
 
+def dev_login(page, password):
+    """Log in through the form as the development user (bridge/jsonrpc/devuser.py)."""
+    from bridge.jsonrpc import devuser
+
+    page.js("document.getElementById('username').value = %s;"
+            "document.getElementById('password').value = %s;"
+            "document.getElementById('login-form').requestSubmit(); true"
+            % (json.dumps(devuser.DEV_USER), json.dumps(password)))
+
+
 def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_path):
     """As after `make run`: the dev login (bridge/jsonrpc/devuser.py) in <state>/config/rpcd, the daemon
     connected to a central system, a firmware download stalled half-way; the page's "Now" section shows it."""
@@ -197,10 +207,7 @@ def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_p
                                               "location": peer.url}, timeout=5)
         page = open_page(browser, "http://127.0.0.1:%d/?refresh=200" % shim.address[1])
         try:
-            page.js("document.getElementById('username').value = %s;"
-                    "document.getElementById('password').value = %s;"
-                    "document.getElementById('login-form').requestSubmit(); true"
-                    % (json.dumps(devuser.DEV_USER), json.dumps(password)))
+            dev_login(page, password)
             row = "document.querySelector('#now-transfers tr[data-name=firmware] td')"
             text = page.wait_for("%s && %s.textContent.indexOf('running 50 %%') === 0 && %s.textContent" % (row, row, row))
             assert text == ("running 50 %, 320.0 KiB of 640.0 KiB, attempt 1 of 2 (1 retries left)")
@@ -244,10 +251,7 @@ def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switc
         st.daemon.faces["jsonrpc"] = shim
         page = open_page(browser, "http://127.0.0.1:%d/?refresh=200" % shim.address[1])
         try:
-            page.js("document.getElementById('username').value = %s;"
-                    "document.getElementById('password').value = %s;"
-                    "document.getElementById('login-form').requestSubmit(); true"
-                    % (json.dumps(devuser.DEV_USER), json.dumps(password)))
+            dev_login(page, password)
             row = "document.querySelector('#lights-contactors tr[data-name=contactor-3] td')"
             assert page.wait_for("%s && %s.textContent" % (row, row)) == "Off, Schedule; today off all day"
             sun = page.js("document.getElementById('lights-sun').textContent")
