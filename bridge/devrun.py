@@ -38,6 +38,22 @@ def port_taken(port, host="127.0.0.1"):
         s.close()
 
 
+SAMPLE_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "files", "etc", "config",
+                             "tr069")
+
+
+def sample_config(state_dir):
+    """<state>/config/tr069, a copy of the package's /etc/config/tr069 (every default, commented) when there
+    is none yet: a host config to edit. An existing file is left as it is."""
+    path = os.path.join(state_dir, "config", "tr069")
+    if not os.path.exists(path) and os.path.exists(SAMPLE_CONFIG):
+        from .atomic import write_atomic
+
+        with open(SAMPLE_CONFIG, encoding="utf-8") as f:
+            write_atomic(path, f.read(), mode=0o600)
+    return path
+
+
 # what each port is for, and the make variable / option that moves it
 PORTS = (("port", "the daemon's JSON-RPC endpoint and status page", "PORT", "--port"),
          ("cs_port", "the central-system simulator", "CS_PORT", "--cs-port"))
@@ -87,13 +103,15 @@ def main(argv=None):
         else:
             print("central-system simulator did not start; running the daemon alone", file=sys.stderr)
     password = devuser.create(os.path.join(state_dir, "config", "rpcd"))
+    config = sample_config(state_dir)
     opt = " --state-dir %s" % state_dir
     print("state directory:   %s\n"
+          "config:            %s  (edit it: the daemon re-reads it; tr069-bridge check --config %s)\n"
           "status page:       http://127.0.0.1:%d/   log in as %s, password %s (new on every make run)\n"
           "central system:    %s\n"
           "in another shell:  .venv/bin/tr069-bridge call%s status\n"
           "                   .venv/bin/tr069-bridge state%s\n"
-          % (state_dir, args.port, devuser.DEV_USER, password, url if sim else "none", opt, opt),
+          % (state_dir, config, config, args.port, devuser.DEV_USER, password, url if sim else "none", opt, opt),
           file=sys.stderr, flush=True)
     try:
         return daemon_main(["--backend", "host", "--state-dir", state_dir] + extra)

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from bridge.config import examine
 from bridge.jsonrpc.users import Users
 from daemon_process import ROOT, stop_process
 
@@ -49,23 +50,30 @@ def first(tmp_path_factory):
         wait_started(proc, tmp / "a", log_path)
         with open(log_path) as f:
             lines = f.read().splitlines()
-        yield proc, tmp / "a", port, cs_port, [line for line in lines if not line[:4].isdigit()][-6:]
+        yield proc, tmp / "a", port, cs_port, [line for line in lines if not line[:4].isdigit()]
     finally:
         stop_process(proc)
 
 
 def test_make_run_prints_its_urls_and_a_working_dev_login(first):
     proc, state, port, cs_port, printed = first
-    lines = printed[printed.index(next(x for x in printed if x.startswith("state directory:"))):]
+    lines = printed[printed.index("state directory:   %s" % state):][:7]
+    config = state / "config" / "tr069"
+    assert lines[1] == "config:            %s  (edit it: the daemon re-reads it; tr069-bridge check --config %s)" % (
+        config, config)
     m = re.fullmatch(r"status page:       http://127\.0\.0\.1:(\d+)/   log in as dev, password (\S+) "
-                     r"\(new on every make run\)", lines[1])
+                     r"\(new on every make run\)", lines[2])
     assert m and int(m.group(1)) == port, lines
-    assert lines[0] == "state directory:   %s" % state
-    assert lines[2] == "central system:    ws://127.0.0.1:%d/OS3P" % cs_port
-    assert lines[3] == "in another shell:  .venv/bin/tr069-bridge call --state-dir %s status" % state
+    assert lines[3] == "central system:    ws://127.0.0.1:%d/OS3P" % cs_port
+    assert lines[4] == "in another shell:  .venv/bin/tr069-bridge call --state-dir %s status" % state
+    assert lines[5] == "                   .venv/bin/tr069-bridge state --state-dir %s" % state
     assert Users(str(state / "config" / "rpcd")).authenticate("dev", m.group(2)) is not None
     with open(state / "cli.url") as f:
         assert f.read().strip() == "http://127.0.0.1:%d/ubus" % port
+    # the sample host config is the package's defaults file, and it passes the check
+    with open(config) as f, open(os.path.join(ROOT, "files", "etc", "config", "tr069")) as shipped:
+        assert f.read() == shipped.read()
+    assert examine(str(config))[1] == []
 
 
 def test_a_second_make_run_in_the_same_state_dir_stops_at_once(first):
