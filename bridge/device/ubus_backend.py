@@ -13,7 +13,6 @@ archive built beforehand and leaves the image check to its caller.
 
 import logging
 import os
-import subprocess
 
 from ..ubus import client
 from ..ubus import status as st
@@ -119,6 +118,8 @@ class UbusDevice(Device):
                 image_path, (check.stdout + check.stderr).strip()[-300:]))
         argv = [SYSUPGRADE] + ([] if keep_settings else ["-n"]) + [image_path]
         log.warning("flashing %s (%s settings)", image_path, "keeping" if keep_settings else "dropping")
+        import subprocess
+
         try:
             # its own session: sysupgrade stops every service, this daemon included, then reboots
             subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -135,6 +136,8 @@ class UbusDevice(Device):
 
 
 def _run(argv):
+    import subprocess  # only the programs need it (~0.7 MiB and 3 ms at start-up otherwise)
+
     try:
         return subprocess.run(argv, capture_output=True, text=True, errors="replace",
                               timeout=PROGRAM_TIMEOUT, stdin=subprocess.DEVNULL)
