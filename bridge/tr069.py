@@ -11,6 +11,7 @@ import time
 
 from . import schema
 from .backoff import Backoff
+from .redact import redact
 from .sessions import Sessions
 from .ubus import blob
 from .ubus import status as ubus
@@ -25,6 +26,7 @@ EVENTS = {e.split(" ", 1)[0]: e for e in ("1 BOOT", "2 PERIODIC", "3 SCHEDULED",
 # uhttpd adds this to every call it forwards; it names the caller's session, nothing to validate
 SESSION_ARG = "ubus_rpc_session"
 RELOAD_FAILED = "tr069-bridge config reload failed"  # when on_reload gives no reason
+NOT_SAVED = "Session not started: the state directory is not writable (full or read-only)"
 # the status reply's shape (schemas/tr069.json), for its encoder
 STATUS_SHAPE = blob.Shape({
     "cwmp": {"status": blob.STRING, "start_time": blob.STRING, "acs_url": blob.STRING},
@@ -57,8 +59,9 @@ class Tr069:
     name = "tr069"
 
     def __init__(self, loop, sessions: Sessions, acs_url=lambda: "", on_reload=None, on_reboot=None,
-                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0):
+                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0, missing=lambda: ()):
         self.loop = loop
+        self.missing = missing  # () -> names of the device facilities that are missing (status shows them)
         self.sessions = sessions
         self.acs_url = acs_url
         self.on_reload = on_reload or (lambda: True)
@@ -166,7 +169,8 @@ class Tr069:
             return cached[1], cached[2]
         conn, started, acs, last, last_start, last_end, nxt, retry_at, periodic_at, ok, failed = inputs
         nxt = min((t for t in (nxt, retry_at, periodic_at) if t), default=None)
-        leaves = (conn, format_time(started), acs, last, format_time(last_start), format_time(last_end),
+        # anyone allowed `status` may read acs_url: never the URL's password
+        leaves = (conn, format_time(started), redact(acs), last, format_time(last_start), format_time(last_end),
                   "waiting", format_time(nxt), "N/A", ok, failed, ok + failed)
         data = {
             "cwmp": {"status": leaves[0], "start_time": leaves[1], "acs_url": leaves[2]},
@@ -174,7 +178,12 @@ class Tr069:
             "next_session": {"status": leaves[6], "start_time": leaves[7], "end_time": leaves[8]},
             "statistics": {"success_sessions": ok, "failure_sessions": failed, "total_sessions": ok + failed},
         }
-        encoded = STATUS_SHAPE.encode(leaves)
+        missing = list(self.missing())
+        if missing:  # only on a device that lacks something: icwmp's reply is unchanged otherwise
+            data["cwmp"]["missing"] = missing
+            encoded = None  # not STATUS_SHAPE's: the face encodes it the ordinary way
+        else:
+            encoded = STATUS_SHAPE.encode(leaves)
         self._status_cache = (inputs, data, encoded)
         return data, encoded
 
@@ -188,6 +197,8 @@ class Tr069:
         if method != "status" or args:
             return None
         data, encoded = self._status_reply()
+        if encoded is None:
+            return None
         if self.check_output and schema.errors(self._part(method, "output"), data, "", self.schema):
             return None    # call() answers it, and logs why
         return encoded
@@ -204,7 +215,8 @@ class Tr069:
         if self.sessions.running:
             self.sessions.queue_events([event])
             return {"status": 1, "info": "Session already running, event will be sent at the end of the session"}
-        self.start_session([event])
+        if self.start_session([event]) is None:
+            return {"status": -1, "info": NOT_SAVED}
         return {"status": 1, "info": "Session started"}
 
     def start_session(self, events, get_rpc_methods=False):
@@ -213,7 +225,12 @@ class Tr069:
             return False
         self._cancel_retry()
         events = list(dict.fromkeys(self.sessions.take_pending() + list(events)))
-        self.sessions.begin(events)
+        if not self.sessions.begin(events):
+            # the state directory is full or read-only: no session runs that could never be
+            # recorded; its events wait (in memory) for the next attempt
+            self.sessions.queue_events(events)
+            self._retry_later()
+            return None
         log.info("session started: %s%s", ", ".join(events), " + GetRPCMethods" if get_rpc_methods else "")
         if self.driver is not None:
             self.driver.start_session(events, get_rpc_methods)
@@ -236,10 +253,13 @@ class Tr069:
             if success:
                 self.loop.call_soon(self._start_pending)
             else:
-                delay = self.retry.next()
-                self._retry_at = time.time() + delay
-                self._retry_timer = self.loop.call_later(delay, self._start_pending)
-                log.info("retrying the session's events in %.0f s", delay)
+                self._retry_later()
+
+    def _retry_later(self):
+        delay = self.retry.next()
+        self._retry_at = time.time() + delay
+        self._retry_timer = self.loop.call_later(delay, self._start_pending)
+        log.info("retrying the session's events in %.0f s", delay)
 
     def _cancel_retry(self):
         if self._retry_timer is not None:
