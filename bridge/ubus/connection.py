@@ -235,10 +235,16 @@ class ObjectConnection:
                 total = blob.message_length(data[pos:pos + blob.FIRST_READ])
                 if end - pos < total:
                     break
-                if data[pos + 1] == blob.INVOKE and self._state == "ready":
-                    self._on_invoke(data, pos, pos + total)
-                else:
-                    self._dispatch(blob.decode_message(data, pos))
+                try:
+                    if data[pos + 1] == blob.INVOKE and self._state == "ready":
+                        self._on_invoke(data, pos, pos + total)
+                    else:
+                        self._dispatch(blob.decode_message(data, pos))
+                except blob.BlobError as e:
+                    if self._state != "ready":
+                        raise
+                    # the framing holds (the length was valid): only this message is lost
+                    self._bad_message(data, pos, e)
                 pos += total
                 if self.sock is not sock:   # the handler closed or replaced the connection
                     return
@@ -339,6 +345,15 @@ class ObjectConnection:
             self._by_id.pop(oid, None)
         elif kind == "event" and code != st.OK:
             log.warning("ubus: event %s refused: %s", req[1], st.MESSAGES.get(code, code))
+
+    def _bad_message(self, buf, start, error):
+        """A message that does not decode inside a valid frame: an INVOKE is answered
+        INVALID_ARGUMENT (its caller is not left waiting), anything else is dropped."""
+        _, type_, seq, peer = blob.HEADER.unpack_from(buf, start)
+        log.info("ubus: bad %s from %08x ignored: %s",
+                 blob.MSG_NAMES[type_] if type_ < len(blob.MSG_NAMES) else type_, peer, error)
+        if type_ == blob.INVOKE:
+            self._send(blob.message_header(blob.STATUS, seq, peer) + blob.status_tail(st.INVALID_ARGUMENT, 0))
 
     def _on_invoke(self, buf, start, end):
         """One INVOKE at buf[start:end], answered with DATA (when there is data) and STATUS.
