@@ -8,8 +8,9 @@ import logging
 import os
 import signal
 import sys
+import time
 
-from . import __version__, logsetup, uci
+from . import __version__, logsetup, stateview, uci
 from .config import CONFIG_NAME, Config, ConfigError, Problem, check_override
 from .device import default_backend, open_device
 from .device.base import DeviceError
@@ -87,7 +88,9 @@ class Daemon:
                               self.config.get("acs.periodic_inform_interval")),
             missing=lambda: sorted(self.missing),
         )
-        self.objects = {self.tr069.name: self.tr069}
+        self.started = time.time()
+        self.recent_errors = stateview.RecentErrors()  # attached to the root logger while run() runs
+        self.objects = {self.tr069.name: self.tr069, stateview.OBJECT_NAME: stateview.StateObject(self)}
 
     def _uci_read(self):
         try:
@@ -160,6 +163,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop())
         signal.signal(signal.SIGHUP, lambda *_: self.loop.call_soon_threadsafe(self.reload))
+        logging.getLogger().addHandler(self.recent_errors)
         self.start_faces()
         if self.config.reader is None:
             self.watch_config()
@@ -178,6 +182,7 @@ class Daemon:
                 log.exception("stopping the %s face failed", name)
         self.faces.clear()
         log.info("stopped")
+        logging.getLogger().removeHandler(self.recent_errors)
 
 
 USAGE = """usage: python -m bridge.daemon [--backend host|ubus] [--state-dir DIR] [--config FILE]
@@ -225,6 +230,13 @@ def main(argv=None):
     backend = opts["backend"] or default_backend()
     state_dir = os.path.abspath(opts["state_dir"] or default_state_dir(backend))
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    from . import statelock
+
+    try:
+        statelock.acquire(state_dir)  # the descriptor stays open, and the lock held, until this process ends
+    except statelock.Busy as e:
+        print("cannot start: %s" % e, file=sys.stderr)
+        return 1
     logsetup.setup(backend, log_file=os.path.join(state_dir, "daemon.log") if backend == "host" else None)
     try:
         daemon = Daemon(backend, state_dir, opts["config"])

@@ -55,6 +55,19 @@ def canonical_event(event):
     return event
 
 
+def prepare_call(methods, method, args):
+    """What every object of ours checks first, as libubus would: -> (refusal status or None, handler, args
+    without ubus_rpc_session)."""
+    handler = methods.get(method)
+    if handler is None:
+        return ubus.METHOD_NOT_FOUND, None, None
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        return ubus.INVALID_ARGUMENT, None, None
+    return None, handler, {k: v for k, v in args.items() if k != SESSION_ARG}
+
+
 class Tr069:
     name = "tr069"
 
@@ -115,14 +128,9 @@ class Tr069:
 
     # --- dispatch --------------------------------------------------------------------
     def call(self, method, args):
-        handler = self.methods.get(method)
-        if handler is None:
-            return ubus.METHOD_NOT_FOUND, None
-        if args is None:
-            args = {}
-        if not isinstance(args, dict):
-            return ubus.INVALID_ARGUMENT, None
-        args = {k: v for k, v in args.items() if k != SESSION_ARG}
+        refused, handler, args = prepare_call(self.methods, method, args)
+        if refused is not None:
+            return refused, None
         if isinstance(args.get("event"), str):
             args["event"] = canonical_event(args["event"])
         errs = schema.errors(self._part(method, "input"), args, "", self.schema)

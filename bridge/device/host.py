@@ -7,7 +7,6 @@ recorded (not performed) in <state>/device-actions.jsonl so that tests and
 
 import json
 import os
-import socket
 import time
 
 from .. import uci
@@ -36,7 +35,7 @@ class HostDevice(Device):
             "model": "host-%s" % os.uname().machine,
             "serial": _machine_id(),
             "firmware_version": "tr069-bridge %s" % __version__,
-            "hostname": socket.gethostname(),
+            "hostname": os.uname().nodename,
         }
 
     def uci_sections(self, config):

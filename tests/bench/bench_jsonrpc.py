@@ -27,10 +27,13 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+for _p in (HERE, ROOT):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
 
+from benchutil import print_row, skipped  # noqa: E402
 from bridge.jsonrpc import rpc  # noqa: E402
 from bridge.jsonrpc.sessions import SessionStore  # noqa: E402
 from bridge.loop import Loop  # noqa: E402
@@ -220,12 +223,12 @@ def start_daemon(tmp, ubus_sock):
 def start_ubusd(report, procs, tmp):
     ubusd = os.environ.get("TR069_UBUSD") or shutil.which("ubusd")
     if not ubusd:
-        report("via ubus", 0, "", "skipped: no ubusd (set TR069_UBUSD)")
+        skipped(report, "via ubus", "no ubusd (set TR069_UBUSD)")
         return None
     sock = os.path.join(tmp, "ubus.sock")
     procs.append(subprocess.Popen([ubusd, "-s", sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     if not wait_for_socket(sock):
-        report("via ubus", 0, "", "skipped: ubusd did not start")
+        skipped(report, "via ubus", "ubusd did not start")
         return None
     return sock
 
@@ -307,7 +310,7 @@ def via_ubus_and_uhttpd(report, procs, tmp, sock):
             _, objid = c.lookup_id("tr069")
             time.sleep(0.01)
         if objid is None:
-            report("via ubus", 0, "", "skipped: tr069 not registered on ubusd")
+            skipped(report, "via ubus", "tr069 not registered on ubusd")
             return None
         for i in range(UBUS_CALLS + WARMUP):
             t = time.perf_counter()
@@ -320,7 +323,7 @@ def via_ubus_and_uhttpd(report, procs, tmp, sock):
 
     uhttpd = os.environ.get("TR069_UHTTPD")
     if not uhttpd:
-        report("real uhttpd", 0, "", "skipped: set TR069_UHTTPD to a uhttpd with the ubus plugin")
+        skipped(report, "real uhttpd", "set TR069_UHTTPD to a uhttpd with the ubus plugin")
         return None
     uport = free_port()
     www = os.path.join(tmp, "www")
@@ -328,13 +331,10 @@ def via_ubus_and_uhttpd(report, procs, tmp, sock):
     procs.append(subprocess.Popen([uhttpd, "-f", "-a", "-p", "127.0.0.1:%d" % uport, "-h", www, "-u", "/ubus",
                                    "-U", sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     if not wait_for_port(uport):
-        report("real uhttpd", 0, "", "skipped: uhttpd did not start")
+        skipped(report, "real uhttpd", "uhttpd did not start")
         return None
     return uport
 
 
 if __name__ == "__main__":
-    def _report(label, value, unit, note=""):
-        print("  %-58s %12.3f %-8s %s" % (label, value, unit, note))
-
-    run(_report)
+    run(print_row)

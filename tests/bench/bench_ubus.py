@@ -29,13 +29,13 @@ for p in (HERE, ROOT):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from benchutil import rss_kib  # noqa: E402
+from benchutil import print_row, rss_kib, skipped  # noqa: E402
 from bridge.ubus import blob  # noqa: E402
 from ubus_peers import PLAIN_PEER, PYUBUS_PEER, STATUS_REPLY, Caller, timed  # noqa: E402
 
 STARTS = 5
-ROUNDS = 5
-ROUND = 2000       # calls per round and peer
+ROUNDS = 7
+ROUND = 1500       # calls per round and peer
 WINDOW = 8         # calls in flight for the concurrent figure
 WARMUP = 200
 WAIT = 20.0
@@ -186,6 +186,13 @@ def _imports(argv, env, sock_path):
     return rows
 
 
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far (/proc/PID/stat), seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _calls_rows(report, via, window, rates, lats):
     names = list(rates)
     fig = {n: (statistics.median(rates[n]), pct(lats[n], 50) * 1000, pct(lats[n], 99) * 1000) for n in names}
@@ -264,8 +271,8 @@ def _run(report, tmp, procs):
     report("ubus: peer bare interpreter start (python -c pass)", statistics.median(floor) * 1000, "ms",
            "the floor for the figures above")
     if not pyubus:
-        report("ubus: peer python-ubus", 0, "", "skipped: no interpreter can import ubus "
-               "(set TR069_PYUBUS_PYTHON to one built against libubus)")
+        skipped(report, "ubus: peer python-ubus", "no interpreter can import ubus "
+                "(set TR069_PYUBUS_PYTHON to one built against libubus)")
 
     # (ii) what the daemon imports before its object is registered
     rows = _imports(daemon, fake_env, fake_sock)
@@ -288,13 +295,19 @@ def _run(report, tmp, procs):
         for window in (1, WINDOW):
             rates = {s.name: [] for s in served}
             lats = {s.name: [] for s in served}
+            cpu = {s.name: 0.0 for s in served}
             for _ in range(ROUNDS):
                 for s in served:
+                    c0 = cpu_seconds(s.proc.pid)
                     t0 = time.perf_counter()
                     lat = timed(s.sock, reqs[s.name], window)
                     rates[s.name].append(len(lat) / (time.perf_counter() - t0))
+                    cpu[s.name] += cpu_seconds(s.proc.pid) - c0
                     lats[s.name] += lat
             _calls_rows(report, via, window, rates, lats)
+            ours_cpu = cpu["tr069-bridge"] / (ROUNDS * ROUND) * 1e6
+            report("ubus:   object process CPU per call", ours_cpu, "us", ", ".join(
+                "%s %.1f us" % (n, c / (ROUNDS * ROUND) * 1e6) for n, c in cpu.items() if n != "tr069-bridge"))
         rss = {s.name: rss_kib(s.proc.pid) / 1024 for s in served}
         report("ubus: object process RSS after the calls (ubus face only)", rss["tr069-bridge"], "MiB",
                "target <= 12; %s" % ", ".join("%s %.1f MiB" % (n, v) for n, v in rss.items() if n != "tr069-bridge"))
@@ -323,4 +336,4 @@ def _run(report, tmp, procs):
 
 
 if __name__ == "__main__":
-    run(lambda label, value, unit, note="": print("%-58s %10.2f %-8s %s" % (label, value, unit, note)))
+    run(print_row)
