@@ -52,10 +52,16 @@ def _os3p_wanted(daemon):
     return "os3p.enabled" in KEYS and bool(daemon.config.get("os3p.enabled"))
 
 
+def _streetlights_wanted(daemon):
+    # the host simulates four contactors; a device drives only `config contactor` sections
+    return daemon.device.backend == "host" or any(s.get(".type") == "contactor" for s in daemon.config.sections)
+
+
 # face -> (module whose start(daemon) returns an object with .stop(), when it runs); imported lazily
 FACES = [
     ("ubus", "bridge.ubus.face", _ubus_wanted),
     ("jsonrpc", "bridge.jsonrpc", _jsonrpc_wanted),
+    ("streetlights", "bridge.station.streetlights", _streetlights_wanted),  # before os3p: its actions use it
     ("os3p", "bridge.os3p.client", _os3p_wanted),
 ]
 
@@ -113,11 +119,11 @@ class Daemon:
             st = os.stat(self.config.path)
             mark = (st.st_ino, st.st_mtime_ns, st.st_size)
         except OSError:
-            mark = None
+            mark = ()  # no file (every key at its default): a change only when one appears
         if self._config_mark is not None and mark != self._config_mark:
             log.info("config %s changed on disk", self.config.path)
             self.reload()
-        self._config_mark = mark or ()
+        self._config_mark = mark
         self.loop.call_later(CONFIG_WATCH, self.watch_config)
 
     def start_faces(self):
