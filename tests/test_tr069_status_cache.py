@@ -91,7 +91,7 @@ def test_each_input_shows_in_the_next_reply(obj):
     d.acs_url = "wss://b.example/OS3P"
     assert both(obj)["cwmp"]["acs_url"] == "wss://b.example/OS3P"
     d.acs_url = "wss://op:secret@b.example/OS3P"
-    assert both(obj)["cwmp"]["acs_url"] == "wss://op:***@b.example/OS3P"
+    assert both(obj)["cwmp"]["acs_url"] == "wss://op:********@b.example/OS3P"
 
     obj.missing_list.append("rpcd uci")
     assert both(obj)["cwmp"]["missing"] == ["rpcd uci"]
