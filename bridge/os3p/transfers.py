@@ -13,6 +13,7 @@ import threading
 from urllib.parse import urlsplit
 
 from ..atomic import read_json, write_json
+from ..redact import redact
 from . import errors
 from .connection import safe_url
 from .messages import parse_iso, utc_iso
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 SCHEMES = ("http", "https")
 CHUNK = 64 * 1024
+MAX_IMAGE = 256 * 1024 * 1024  # no router image comes near it
+RESERVE = 4 * 1024 * 1024  # left free in the download directory
 
 
 def check_location(location):
@@ -31,6 +34,20 @@ def check_location(location):
     if parts.scheme.lower() == "http" and (parts.username or parts.password):
         return errors.SECURITY_ERROR, "refusing to send credentials over plain http"
     return None
+
+
+class TooBig(Exception):
+    """The image does not fit where it is downloaded to."""
+
+
+def room_for_image(directory):
+    """Bytes a download may write to `directory`: its free space less RESERVE, at most MAX_IMAGE.
+    On OpenWrt the default, /tmp, is RAM: filling it would starve everything else."""
+    try:
+        st = os.statvfs(directory)
+    except OSError:
+        return MAX_IMAGE
+    return max(0, min(MAX_IMAGE, st.f_bavail * st.f_frsize - RESERVE))
 
 
 def _timeouts(ctx):
@@ -142,11 +159,21 @@ class Firmware:
                 with os.fdopen(fd, "wb") as f, requests.get(location, stream=True, timeout=timeouts,
                                                             verify=verify) as r:
                     r.raise_for_status()
-                    shown.sized(progress.announced_size(r.headers))
+                    announced = progress.announced_size(r.headers)
+                    shown.sized(announced)
+                    room = room_for_image(os.path.dirname(target))
+                    if announced and announced > room:
+                        raise TooBig("the image (%d bytes) does not fit in %s (room for %d)"
+                                     % (announced, os.path.dirname(target), room))
+                    written = 0
                     for chunk in r.iter_content(CHUNK):
                         if cancel.is_set():
                             shown.finish("cancelled")
                             return
+                        written += len(chunk)
+                        if written > room:  # no size announced, or a server that sends more than it said
+                            raise TooBig("the image passed %d bytes, the room in %s"
+                                         % (room, os.path.dirname(target)))
                         f.write(chunk)
                         shown.add(len(chunk))
                     f.flush()
@@ -155,8 +182,9 @@ class Firmware:
                 shown.finish("done")
                 loop.call_soon_threadsafe(self._downloaded, generation, target)
                 return
-            except (requests.RequestException, OSError) as e:
-                reason = "%s: %s" % (e.__class__.__name__, e)
+            except (requests.RequestException, OSError, TooBig) as e:
+                # the library's text carries the URL, with its password: never in the log or the state view
+                reason = redact("%s: %s" % (e.__class__.__name__, e))
                 shown.failed_attempt(reason)
                 log.warning("firmware download attempt %d/%d failed: %s", attempt, attempts, reason)
             if attempt < attempts and cancel.wait(interval):
@@ -338,7 +366,7 @@ class LogUpload:
             r.raise_for_status()
             ok = True
         except Exception as e:  # logread or the network: either way the upload failed
-            reason = "%s: %s" % (e.__class__.__name__, e)
+            reason = redact("%s: %s" % (e.__class__.__name__, e))  # the URL's password stays out
         self.ctx.loop.call_soon_threadsafe(self._done, name, ok, reason)
 
     def _done(self, name, ok, reason):
