@@ -51,6 +51,7 @@ def _os3p_wanted(daemon):
 
 # face -> (module whose start(daemon) returns an object with .stop(), when it runs); imported lazily
 FACES = [
+    ("station", "bridge.station.sensors", lambda daemon: True),  # first: os3p and the status views read it
     ("ubus", "bridge.ubus.face", _ubus_wanted),
     ("jsonrpc", "bridge.jsonrpc", _jsonrpc_wanted),
     ("os3p", "bridge.os3p.client", _os3p_wanted),
