@@ -10,6 +10,7 @@ import os
 import time
 
 from . import schema
+from .backoff import Backoff
 from .sessions import Sessions
 from .ubus import status as ubus
 
@@ -54,6 +55,7 @@ class Tr069:
         self.acs_url = acs_url
         self.on_reload = on_reload or (lambda: True)
         self.on_reboot = on_reboot or (lambda: None)
+        self.before_reboot = []  # hooks run before a reboot we cause (the OS3P client: not "unexpected")
         self.on_exit = on_exit or (lambda: None)
         self.periodic = periodic  # () -> (enabled, interval seconds)
         self.driver = None
@@ -61,11 +63,10 @@ class Tr069:
         self.next_session_time = None  # a driver may set it
         self._periodic_timer = None
         self._periodic_at = None
-        # a failed session's events are retried after min(retry_base * 2^(n-1), retry_max) seconds,
-        # n consecutive failures: CWMP's session retry policy, so an absent central system is not hammered
-        self.retry_base = retry_base
-        self.retry_max = retry_max
-        self._failures = 0
+        # a failed session's events are retried after about min(retry_base * 2^(n-1), retry_max) seconds
+        # (n consecutive failures, bridge.backoff): CWMP's session retry policy, so that an absent central
+        # system is not hammered
+        self.retry = Backoff(retry_base, retry_max)
         self._retry_timer = None
         self._retry_at = None
         self.schema = schema.load(SCHEMA_NAME)
@@ -197,12 +198,13 @@ class Tr069:
         self.schedule_periodic()
         if self.sessions.end_actions:
             self._apply_end_actions()
-        self._failures = 0 if success else self._failures + 1
+        if success:
+            self.retry.reset()
         if self.sessions.pending_events:
             if success:
                 self.loop.call_soon(self._start_pending)
             else:
-                delay = min(self.retry_base * 2 ** (self._failures - 1), self.retry_max)
+                delay = self.retry.next()
                 self._retry_at = time.time() + delay
                 self._retry_timer = self.loop.call_later(delay, self._start_pending)
                 log.info("retrying the session's events in %.0f s", delay)
@@ -282,6 +284,8 @@ class Tr069:
             self._reload()
         if "reboot" in actions:
             log.warning("rebooting at the end of the session, as requested")
+            for hook in self.before_reboot:
+                hook()
             self.on_reboot()
         return actions
 

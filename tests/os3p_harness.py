@@ -90,7 +90,7 @@ class Station:
         return self.run(lambda: self.daemon.tr069.call(method, args or {}))
 
     def state(self):
-        return self.run(lambda: (self.client.connection_state(), self.client.registration))
+        return self.run(lambda: (self.client.connection_state(), self.client.core.registration))
 
     def outbox(self):
         return self.run(lambda: self.client.outbox.records())

@@ -68,6 +68,10 @@ class Rig:
         self.loop.close()
 
 
+def open_fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
 @pytest.fixture
 def rig():
     r = Rig()
@@ -164,3 +168,61 @@ def test_finding_14_echoed_lone_surrogate(shim):
     c = shim.client()
     res = c.call(cli_sid(shim), "test", "echo", {"k": "a\ud800b", "pair": "\U0001f600"})
     assert res["result"] == [0, {"k": "a\ufffdb", "pair": "\U0001f600", "ubus_rpc_session": cli_sid(shim)}]
+
+
+# --- 3: slow-header, idle and many-per-address clients do not keep others out -------------------------
+SLOW_HEAD = b"POST /ubus HTTP/1.1\r\nHost: x\r\n"
+
+
+@pytest.mark.parametrize("kw", [{}, {"max_per_address": 10 ** 6}], ids=["per-address", "global"])
+@pytest.mark.parametrize("first", [SLOW_HEAD, b"", b"GET / HTTP/1.1\r\n\r\n"], ids=["slow", "silent", "idle"])
+def test_finding_03_200_slow_or_idle_clients_and_a_normal_one(kw, first):
+    rig = Rig(**kw)
+    try:
+        fds_idle = open_fds()
+        attackers = []
+        for _ in range(200):
+            s = rig.connect()
+            if first:
+                s.send(first)
+            attackers.append(s)
+            rig.pump(2)
+            rig.advance(0.01, step=0.01)
+            if first == SLOW_HEAD:
+                s.send(b"X")  # one more byte now and then: the head is never done
+        assert len(rig.srv.clients) <= min(kw.get("max_per_address", 32), rig.srv.max_clients)
+        normal = rig.connect()
+        normal.send(b"GET / HTTP/1.1\r\n\r\n")
+        assert rig.answered(normal)
+        for s in attackers:
+            s.close()
+        rig.pump()
+        assert [c.sock for c in rig.srv.clients if c.sock is not None] and len(rig.srv.clients) == 1
+        normal.close()
+        rig.pump()
+        rig.socks.clear()
+        assert not rig.srv.clients and open_fds() == fds_idle
+    finally:
+        rig.close()
+
+
+def test_finding_03_busy_connections_are_never_evicted():
+    held = []
+    rig = Rig(max_clients=2)
+    rig.srv.router = lambda req, conn: held.append((req, conn))  # never answered
+    try:
+        a, b = rig.connect(), rig.connect()
+        for s in (a, b):
+            s.send(b"GET / HTTP/1.1\r\n\r\n")
+        rig.pump()
+        assert len(held) == 2
+        c = rig.connect()
+        c.send(b"GET / HTTP/1.1\r\n\r\n")
+        rig.pump()
+        assert len(held) == 2 and not rig.closed_by_server(a) and not rig.closed_by_server(b)
+        req, conn = held[0]
+        conn.respond(req, 200, b"{}")  # a answered: idle now, so c may take its slot
+        rig.pump()
+        assert len(held) == 3
+    finally:
+        rig.close()

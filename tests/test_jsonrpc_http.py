@@ -205,25 +205,41 @@ def test_client_gone_during_a_pending_call(shim):
 
 
 def test_client_limit_keeps_extra_clients_waiting():
+    # while every slot is answering a request (idle and slow clients would be evicted instead)
     loop = Loop()
-    srv = HttpServer(loop, "127.0.0.1", 0, lambda req, conn: conn.respond(req, 200, b"{}"),
-                     lambda req: 1024, max_clients=2)
+    held = []
+
+    def router(req, conn):
+        if req.path == "/hang":
+            return held.append((req, conn))
+        conn.respond(req, 200, b"{}")
+
+    srv = HttpServer(loop, "127.0.0.1", 0, router, lambda req: 1024, max_clients=2)
     t = threading.Thread(target=loop.run, daemon=True)
     t.start()
     try:
         addr = srv.address
         a, b = socket.create_connection(addr, timeout=5), socket.create_connection(addr, timeout=5)
         for s in (a, b):
-            s.sendall(b"GET / HTTP/1.1\r\n\r\n")
-            assert read_responses(s, 1)[0][0] == 200
+            s.sendall(b"GET /hang HTTP/1.1\r\n\r\n")
+        for _ in range(500):
+            if len(held) == 2:
+                break
+            time.sleep(0.01)
         c = socket.create_connection(addr, timeout=5)
         c.sendall(b"GET / HTTP/1.1\r\n\r\n")
         c.settimeout(0.5)
         with pytest.raises(socket.timeout):
             c.recv(100)
-        a.close()  # a slot frees up: c is served
+        req, conn = held[0]
+        loop.call_soon_threadsafe(conn.respond, req, 200, b"{}")  # a is answered: now idle, evictable
+        assert read_responses(a, 1)[0][0] == 200
         assert read_responses(c, 1, timeout=5)[0][0] == 200
-        for s in (b, c):
+        try:
+            assert a.recv(100) == b""  # a made room for c
+        except ConnectionResetError:
+            pass
+        for s in (a, b, c):
             s.close()
     finally:
         loop.call_soon_threadsafe(srv.stop)

@@ -82,7 +82,7 @@ def test_offers_os3p_subprotocol_and_refuses_a_server_that_selects_none(station,
         assert server.calls() == []  # never spoke OS3P on a connection without the subprotocol
         assert st.state()[0] == "init"
         assert any("selected subprotocol None, not OS3P1.0" in r.getMessage() for r in caplog.records)
-        assert st.run(lambda: st.client.stats["attempts"]) <= 3
+        assert st.run(lambda: st.client.core.stats["attempts"]) <= 3
     finally:
         server.stop()
 
@@ -131,7 +131,7 @@ def test_boot_pending_sends_nothing_but_triggered_messages_and_retries(cs, stati
     cs.boot_status, cs.boot_interval = "Pending", 1
     st = station()
     booted(cs)
-    st.wait(lambda: st.client.registration == "Pending")
+    st.wait(lambda: st.client.core.registration == "Pending")
     assert st.tr069("inform", {"event": "4 VALUE CHANGE"})[0] == 0  # queued, must not go out while Pending
     st.wait(lambda: st.tr069("status")[1]["statistics"]["failure_sessions"] >= 1)
     # the central system may configure us meanwhile; we answer
@@ -151,7 +151,7 @@ def test_boot_rejected_closes_and_waits_interval(cs, station):
     cs.boot_status, cs.boot_interval = "Rejected", 2
     st = station()
     booted(cs)
-    st.wait(lambda: "SUBS001" not in cs.connections and not st.client.connected)
+    st.wait(lambda: "SUBS001" not in cs.connections and not st.client.core.connected)
     first = time.monotonic()
     booted(cs, 2)  # tried again, after the interval
     assert time.monotonic() - first >= 1.0  # not right away (the interval is 2 s; generous slack)
@@ -173,7 +173,7 @@ def test_heartbeat_at_negotiated_interval_and_clock_offset(cs, station):
     st = station(acs__periodic_inform_enable="1")
     booted(cs)
     cs.wait_for(lambda c: len(c.calls("Heartbeat")) >= 2, 10)  # periodic, every `interval`
-    offset = st.run(lambda: st.client.clock_offset)
+    offset = st.run(lambda: st.client.core.clock_offset)
     assert abs(offset - skew) < 5
     before = time.time()
     st.tr069("inform", {"event": "4 VALUE CHANGE"})
@@ -213,7 +213,7 @@ def test_call_errors(cs, station, text, code):
     reply = cs.wait_for(lambda c: [m for i, m in c.received if isinstance(m, list) and m[:2] == [4, "e1"]])[0]
     assert reply[2] == code
     assert isinstance(reply[3], str) and isinstance(reply[4], dict)
-    assert st.run(lambda: st.client.connected)  # a bad message is answered, not a reason to hang up
+    assert st.run(lambda: st.client.core.connected)  # a bad message is answered, not a reason to hang up
     assert st.daemon.device.actions() == []  # and nothing was done
 
 
@@ -241,7 +241,7 @@ def test_unknown_message_types_and_garbage_are_ignored(cs, station):
     assert answer(cs, "GetConfiguration", {"key": ["nope"]})[2] == {"configurationKey": [], "unknownKey": ["nope"]}
     replies = [m for i, m in cs.received if isinstance(m, list) and m and m[0] in (3, 4)]
     assert len(replies) == 1  # only the GetConfiguration was answered
-    assert st.run(lambda: st.client.stats["attempts"]) == 1  # and the connection never dropped
+    assert st.run(lambda: st.client.core.stats["attempts"]) == 1  # and the connection never dropped
 
 
 def test_null_payload_is_read_as_empty(cs, station):
@@ -284,8 +284,8 @@ def test_per_call_timeout_fails_the_session_and_the_next_call_works(cs, station)
     cs.send_raw("SUBS001", json.dumps([3, late_id, {"currentTime": "2020-01-01T00:00:00Z"}]))  # too late: ignored
     st.tr069("inform", {"event": "2 PERIODIC"})
     st.wait(lambda: st.tr069("status")[1]["statistics"]["success_sessions"] >= 1, 5)
-    assert st.run(lambda: st.client.connected)
-    assert abs(st.run(lambda: st.client.clock_offset)) < 60  # the late answer did not move the clock
+    assert st.run(lambda: st.client.core.connected)
+    assert abs(st.run(lambda: st.client.core.clock_offset)) < 60  # the late answer did not move the clock
 
 
 def test_one_outstanding_call_at_a_time_and_queue_order(cs, station):
@@ -295,7 +295,7 @@ def test_one_outstanding_call_at_a_time_and_queue_order(cs, station):
     booted(cs)
     st.wait(lambda: st.client.connection_state() == "up")
     for _ in range(3):
-        st.run(lambda: st.client.notify("StatusNotification", st.client.snapshot("StatusNotification")))
+        st.run(lambda: st.client.context.notify("StatusNotification", st.client.context.snapshot("StatusNotification")))
     cs.wait_for(lambda c: c.calls("StatusNotification"))
     time.sleep(0.5)
     assert len(cs.calls("StatusNotification")) == 1  # the others wait for the first CALLRESULT
@@ -363,12 +363,12 @@ def test_reconnect_after_server_kill_with_backoff(tmp_path, station):
     booted(server)
     st.wait(lambda: st.client.connection_state() == "up")
     server.stop()
-    st.wait(lambda: not st.client.connected)
-    before = st.run(lambda: st.client.stats["attempts"])
+    st.wait(lambda: not st.client.core.connected)
+    before = st.run(lambda: st.client.core.stats["attempts"])
     time.sleep(3.0)
-    attempts = st.run(lambda: st.client.stats["attempts"]) - before
+    attempts = st.run(lambda: st.client.core.stats["attempts"]) - before
     assert 1 <= attempts <= 4  # 1 s, then ~2 s, ~4 s...: a handful in the first seconds, never a tight loop
-    st.run(lambda: st.client.notify("StatusNotification", st.client.snapshot("StatusNotification")))
+    st.run(lambda: st.client.context.notify("StatusNotification", st.client.context.snapshot("StatusNotification")))
     server = CentralSystem(port=port, quiet=True).start()
     try:
         server.wait_for(lambda c: c.calls("StatusNotification"), 15)  # queued while away, sent on return
@@ -406,7 +406,7 @@ def test_misbehaving_servers_never_cause_a_tight_loop(station):
                for mode in MISBEHAVIOURS}
         time.sleep(3.0)
         for mode, st in sts.items():
-            attempts = st.run(lambda: st.client.stats["attempts"])
+            attempts = st.run(lambda: st.client.core.stats["attempts"])
             assert 2 <= attempts <= 4, mode  # ~1 s, ~2 s, ~4 s apart: never a tight loop
             assert st.state()[0] == "init", mode
             server = servers[mode]
@@ -427,9 +427,9 @@ def test_dead_peer_is_detected_within_two_ping_intervals(cs, station, caplog):
         booted(cs)
         st.wait(lambda: st.client.connection_state() == "up")
         time.sleep(1.5)
-        assert st.run(lambda: st.client.connected)  # pings answered: alive
+        assert st.run(lambda: st.client.core.connected)  # pings answered: alive
         proxy.blackhole = True  # TCP stays open, nothing gets through: a half-open connection
-        st.wait(lambda: not st.client.connected, timeout=2 * 1 + 2)  # 2 ping intervals, and some slack
+        st.wait(lambda: not st.client.core.connected, timeout=2 * 1 + 2)  # 2 ping intervals, and some slack
         assert any("no pong" in r.getMessage() for r in caplog.records)
         proxy.blackhole = False
         st.wait(lambda: st.client.connection_state() == "up", 10)  # and it came back
@@ -442,7 +442,7 @@ def test_oversized_message_drops_the_connection(cs, station):
     booted(cs)
     st.wait(lambda: st.client.connection_state() == "up")
     cs.send_raw("SUBS001", json.dumps([2, "big", "GetConfiguration", {"key": ["x" * 10000]}]))
-    st.wait(lambda: st.run(lambda: st.client.stats["connected"]) == 2, 10)  # dropped, then reconnected
+    st.wait(lambda: st.run(lambda: st.client.core.stats["connected"]) == 2, 10)  # dropped, then reconnected
     assert not [m for i, m in cs.received if isinstance(m, list) and m[1:2] == ["big"]]
 
 
@@ -480,7 +480,7 @@ def test_wss_refuses_a_certificate_it_cannot_verify(pki, station, caplog):
     try:
         caplog.set_level(logging.WARNING, logger="bridge.os3p")
         st = station(url=server.url)  # no ca_file: the system store does not know the test CA
-        st.wait(lambda: st.client.stats["attempts"] >= 2, 10)
+        st.wait(lambda: st.client.core.stats["attempts"] >= 2, 10)
         assert server.calls() == [] and server.count("connect") == 0
         assert any("certificate verification failed" in r.getMessage() for r in caplog.records)
     finally:

@@ -162,7 +162,7 @@ def test_event_while_a_session_runs_goes_out_at_its_end(tmp_path):
 def test_failed_session_counts_and_its_events_are_retried_with_backoff(tmp_path):
     d = Driver()
     h = Harness(tmp_path, d)
-    h.obj.retry_base = 0.05
+    h.obj.retry.base = 0.05
     h.call("inform", {"event": "8 DIAGNOSTICS COMPLETE"})
     h.obj.session_finished(False)
     st = h.call("status")[1]
@@ -177,11 +177,11 @@ def test_failed_session_counts_and_its_events_are_retried_with_backoff(tmp_path)
     assert d.started[-1][0] == ["8 DIAGNOSTICS COMPLETE"]
     # a second failure doubles the delay; a success resets it
     h.obj.session_finished(False)
-    assert h.obj._failures == 2
+    assert h.obj.retry.failures == 2
     h.call("inform", {"event": "1 BOOT"})  # a new inform does not wait for the retry
     assert d.started[-1][0] == ["8 DIAGNOSTICS COMPLETE", "1 BOOT"]
     h.obj.session_finished(True)
-    assert h.obj._failures == 0
+    assert h.obj.retry.failures == 0
 
 
 def test_driver_reports_connection_and_url(tmp_path):

@@ -7,6 +7,7 @@ request head and body size, time to send a request, idle time.
 
 import errno
 import logging
+import select
 import socket
 from collections import deque
 
@@ -19,10 +20,11 @@ HEAD_TIMEOUT = 10.0  # a request must arrive whole within this (slow-loris)
 IDLE_TIMEOUT = 20.0  # keep-alive connections idle this long are closed (uhttpd: 20 s)
 LINGER = 2.0  # after a closing answer, read and discard for at most this long, then close
 MAX_OUTPUT = 256 * 1024  # stop reading a client that does not read its answers
+MAX_PER_ADDRESS = 32  # connections from one address; half the slots, so one address cannot hold them all
 
 
 class Connection:
-    __slots__ = ("server", "sock", "fd", "peer", "parser", "queue", "out", "busy", "closing",
+    __slots__ = ("server", "sock", "fd", "peer", "address", "parser", "queue", "out", "busy", "closing",
                  "draining", "started", "last", "reading", "writing", "continue_sent")
 
     def __init__(self, server, sock, peer):
@@ -30,6 +32,7 @@ class Connection:
         self.sock = sock
         self.fd = sock.fileno()
         self.peer = peer
+        self.address = peer[0] if isinstance(peer, tuple) else ""
         self.parser = http.RequestParser(server.body_limit)
         self.queue = deque()
         self.out = bytearray()
@@ -99,6 +102,8 @@ class Connection:
         if self.sock is None:
             return  # the client went away while a deferred answer was pending
         self.busy = False
+        if not self.server.accepting:
+            self.server._accept_on()  # this connection may now make room for one in the backlog
         if req is None or not req.keep_alive or self.server.stopping:
             self.closing = True
         self._write(data)
@@ -185,6 +190,17 @@ class Connection:
         self.sock = None
         self.server.closed(self)
 
+    def eviction_rank(self):
+        """None while a request is being answered (never evicted); else lower goes first: a
+        connection lingering after its answer, then the longest idle, then the slowest request."""
+        if self.draining:
+            return (0, self.last)
+        if self.busy or self.out or self.queue:
+            return None
+        if self.started is None:
+            return (1, self.last)
+        return (2, self.started)
+
     def expired(self, now):
         if self.draining:
             return now - self.last > LINGER
@@ -199,12 +215,15 @@ class HttpServer:
     """Accepts connections and hands each complete request to `router(request, connection)`,
     which answers with connection.respond(...) now or later."""
 
-    def __init__(self, loop, host, port, router, body_limit, max_clients=MAX_CLIENTS):
+    def __init__(self, loop, host, port, router, body_limit, max_clients=MAX_CLIENTS,
+                 max_per_address=MAX_PER_ADDRESS):
         self.loop = loop
         self.router = router
         self.body_limit = body_limit
         self.max_clients = max_clients
+        self.max_per_address = max_per_address
         self.clients = set()
+        self.per_address = {}  # peer address -> open connections
         self.stopping = False
         self._sweeper = None
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
@@ -243,8 +262,14 @@ class HttpServer:
     def _accept(self):
         for _ in range(16):
             if len(self.clients) >= self.max_clients:
-                # leave further clients in the listen backlog until one leaves (as uhttpd does)
-                return self._accept_off()
+                victim = self._victim(None)
+                if victim is None:
+                    # every slot is answering a request: leave further clients in the listen
+                    # backlog until one is answered or leaves (as uhttpd does)
+                    return self._accept_off()
+                if not self._waiting():
+                    return
+                victim.close()
             try:
                 sock, peer = self.sock.accept()
             except (BlockingIOError, InterruptedError):
@@ -254,14 +279,40 @@ class HttpServer:
                     log.warning("accept: %s", e)
                     return self._accept_off_for_a_while()
                 return
+            address = peer[0] if isinstance(peer, tuple) else ""
+            if self.per_address.get(address, 0) >= self.max_per_address:
+                victim = self._victim(address)
+                if victim is None:
+                    sock.close()  # this address's connections are all answering requests
+                    continue
+                victim.close()
             sock.setblocking(False)
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = Connection(self, sock, peer)
             self.clients.add(conn)
+            self.per_address[address] = self.per_address.get(address, 0) + 1
             self.loop.add_reader(conn.fd, conn.on_readable)
             if self._sweeper is None:
                 self._sweeper = self.loop.call_later(1.0, self._sweep)
+
+    def _waiting(self):
+        """A connection waits in the listen backlog."""
+        poller = select.poll()
+        poller.register(self.sock, select.POLLIN)
+        return bool(poller.poll(0))
+
+    def _victim(self, address):
+        """The connection (of `address`, or any) that serves nobody now and goes first to make
+        room for a new one: idle and slow clients cannot keep others out by holding every slot."""
+        victim, best = None, None
+        for conn in self.clients:
+            if address is not None and conn.address != address:
+                continue
+            rank = conn.eviction_rank()
+            if rank is not None and (best is None or rank < best):
+                victim, best = conn, rank
+        return victim
 
     def _accept_off_for_a_while(self):
         self._accept_off()
@@ -276,7 +327,13 @@ class HttpServer:
             self._sweeper = self.loop.call_later(1.0, self._sweep)
 
     def closed(self, conn):
-        self.clients.discard(conn)
+        if conn in self.clients:
+            self.clients.discard(conn)
+            left = self.per_address[conn.address] - 1
+            if left:
+                self.per_address[conn.address] = left
+            else:
+                del self.per_address[conn.address]
         if len(self.clients) < self.max_clients:
             self._accept_on()
 

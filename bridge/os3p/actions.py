@@ -1,6 +1,6 @@
 """Server-initiated OS3P actions: one table, action name -> handler.
 
-A handler gets a Request (payload already validated against schemas/os3p/<Action>.req.json) and returns
+A handler gets a Request (its .context is the narrow context of context.py, .payload already validated against schemas/os3p/<Action>.req.json) and returns
 the CALLRESULT payload (validated against <Action>.resp.json before it leaves), or raises
 errors.CallError. Work that must wait until the answer is on the wire (a reboot) is registered with
 request.after(fn). Anything slow (downloads, uploads, reboots, flashing) runs in a worker thread: the loop
@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class Request:
-    def __init__(self, client, call):
-        self.client = client
+    def __init__(self, context, call):
+        self.context = context
         self.call = call
         self.payload = call.payload
         self.after_sent = None
@@ -44,7 +44,7 @@ def _text(value):
 
 
 def get_configuration(req):
-    config = req.client.config
+    config = req.context.config
     wanted = req.payload.get("key") or None
     if wanted is None:
         keys, unknown = [k for k in KEYS.values() if k.os3p], []
@@ -63,31 +63,31 @@ def get_configuration(req):
 
 
 def change_configuration(req):
-    client = req.client
+    ctx = req.context
     key = Config.by_os3p(req.payload["key"])
     if key is None or key.readonly:
         return {"status": "Rejected"}
     try:
-        client.config.set(key.name, req.payload["value"])
-        client.config.save()
+        ctx.config.set(key.name, req.payload["value"])
+        ctx.config.save()
     except (ValueError, OSError) as e:
         log.info("ChangeConfiguration %s refused: %s", key.os3p, e)
         try:
-            client.config.reload()  # drop the refused value from memory
+            ctx.config.reload()  # drop the refused value from memory
         except Exception:
             pass
         return {"status": "Rejected"}
-    log.info("ChangeConfiguration: %s = %s", key.os3p, client.config.describe(key.name))
-    client.config_changed(key.name)
+    log.info("ChangeConfiguration: %s = %s", key.os3p, ctx.config.describe(key.name))
+    ctx.config_changed(key.name)
     return {"status": "Accepted"}
 
 
 # --- device ---------------------------------------------------------------------------------------
 def reset(req):
-    device = req.client.device
+    device = req.context.device
     kind = req.payload.get("type", "Hard")
     log.warning("Reset (%s) requested by the central system: rebooting once the answer is sent", kind)
-    req.client.expect_reboot()
+    req.context.expect_reboot()
     req.after(lambda: in_worker("os3p-reset", _reboot, device))
     return {"status": "Accepted"}
 
@@ -100,25 +100,25 @@ def _reboot(device):
 
 
 def update_firmware(req):
-    req.client.firmware.request(req.payload)
+    req.context.firmware.request(req.payload)
     return {}
 
 
 def get_file(req):
-    status, file_name = req.client.files.request(req.payload)
+    status, file_name = req.context.files.request(req.payload)
     return {"status": status, "fileName": file_name}
 
 
 def trigger_message(req):
-    client = req.client
+    ctx = req.context
     what = req.payload["requestedMessage"]
     if what == "BootNotification":
-        req.after(lambda: client.connected and not client.boot_in_flight and client._send_boot())
+        req.after(ctx.request_boot)
         return {"status": "Accepted"}
-    payload = client.snapshot(what)
+    payload = ctx.snapshot(what)  # messages.PRODUCERS: a new message is a row there
     if payload is None:
         return {"status": "Rejected"}  # nothing to report: no meter, no streetlights
-    req.after(lambda: client.trigger(what, payload))
+    req.after(lambda: ctx.trigger(what, payload))
     return {"status": "Accepted"}
 
 

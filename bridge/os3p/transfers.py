@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from ..atomic import read_json, write_json
 from . import errors
 from .connection import safe_url
+from .messages import parse_iso, utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +33,21 @@ def check_location(location):
     return None
 
 
-def _timeouts(client):
-    return (client.config.get("os3p.connect_timeout"), client.config.get("os3p.call_timeout"))
+def _timeouts(ctx):
+    return (ctx.config.get("os3p.connect_timeout"), ctx.config.get("os3p.call_timeout"))
 
 
-def _verify(client):
-    return client.config.get("acs.ca_file") or True
+def _verify(ctx):
+    return ctx.config.get("acs.ca_file") or True
 
 
 class Firmware:
     """UpdateFirmware: Downloading -> Downloaded | DownloadFailed -> Installing -> (reboot) -> Installed |
     InstallationFailed, each one a FirmwareStatusNotification through the outbox."""
 
-    def __init__(self, client):
-        self.client = client
-        self.path = os.path.join(client.dir, "firmware.json")
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.path = os.path.join(ctx.dir, "firmware.json")
         self.state = read_json(self.path, {}) or {}
         self.generation = 0
         self.timer = None
@@ -66,7 +67,7 @@ class Firmware:
         self.state.update(extra, status=status)
         write_json(self.path, self.state)
         if notify:
-            self.client.notify("FirmwareStatusNotification", self.status())
+            self.ctx.notify("FirmwareStatusNotification", self.status())
 
     def request(self, payload):
         refusal = check_location(payload["location"])
@@ -75,7 +76,7 @@ class Firmware:
         self.stop()  # a new request replaces one in progress
         self.cancel = threading.Event()
         self.generation += 1
-        old = self.client.device.board().get("firmware_version") or ""
+        old = self.ctx.device.board().get("firmware_version") or ""
         state = {k: payload[k] for k in ("location", "retrieveDate", "retries", "retryInterval", "requestId")
                  if k in payload}
         self.state = dict(state, old_version=old)
@@ -84,28 +85,26 @@ class Firmware:
         self._schedule()
 
     def _schedule(self):
-        from .client import parse_iso
-
         try:
-            delay = max(0.0, parse_iso(self.state["retrieveDate"]) - self.client.now())
+            delay = max(0.0, parse_iso(self.state["retrieveDate"]) - self.ctx.now())
         except (KeyError, ValueError):
             delay = 0.0
-        self.timer = self.client.loop.call_later(delay, self._start, self.generation)
+        self.timer = self.ctx.loop.call_later(delay, self._start, self.generation)
 
     def _start(self, generation):
         if generation != self.generation:
             return
         self._set("Downloading")
-        target = os.path.join(self.client.config.get("os3p.download_dir"), "os3p-firmware.img")
+        target = os.path.join(self.ctx.config.get("os3p.download_dir"), "os3p-firmware.img")
         args = (generation, self.state["location"], target, max(1, int(self.state.get("retries") or 1)),
-                max(0, int(self.state.get("retryInterval") or 0)), _timeouts(self.client), _verify(self.client),
+                max(0, int(self.state.get("retryInterval") or 0)), _timeouts(self.ctx), _verify(self.ctx),
                 self.cancel)
         threading.Thread(target=self._download, args=args, name="os3p-download", daemon=True).start()
 
     def _download(self, generation, location, target, attempts, interval, timeouts, verify, cancel):
         import requests
 
-        loop = self.client.loop
+        loop = self.ctx.loop
         reason = "cancelled"
         for attempt in range(1, attempts + 1):
             if cancel.is_set():
@@ -146,9 +145,9 @@ class Firmware:
         self._set("Downloaded")
         # persisted before flashing: the reboot that follows must find "Installing"
         self._set("Installing")
-        self.client.expect_reboot()
-        device = self.client.device
-        loop = self.client.loop
+        self.ctx.expect_reboot()
+        device = self.ctx.device
+        loop = self.ctx.loop
 
         def install():
             try:
@@ -164,7 +163,7 @@ class Firmware:
         """At start-up: finish the story an earlier run (or the previous firmware) began."""
         status = self.state.get("status")
         if status == "Installing":
-            now = self.client.device.board().get("firmware_version") or ""
+            now = self.ctx.device.board().get("firmware_version") or ""
             result = "Installed" if now != self.state.get("old_version") else "InstallationFailed"
             log.info("firmware update %s: %s -> %s", result, self.state.get("old_version"), now)
             self._set(result, new_version=now)
@@ -183,26 +182,26 @@ class Firmware:
 class LogUpload:
     """GetFile (Syslog): logread, then an HTTP(S) POST (multipart, field "file") to the location."""
 
-    def __init__(self, client):
-        self.client = client
+    def __init__(self, ctx):
+        self.ctx = ctx
         self.busy = False
 
     def status(self):
-        state = self.client.state.get("getfile") or {}
+        state = self.ctx.state.get("getfile") or {}
         payload = {"status": state.get("status", "None")}
         if state.get("requestId"):
             payload["requestId"] = state["requestId"]
         return payload
 
     def _set(self, status, request_id=None, keep_id=True):
-        state = self.client.state.setdefault("getfile", {})
+        state = self.ctx.state.data.setdefault("getfile", {})
         if not keep_id:
             state.pop("requestId", None)
         if request_id:
             state["requestId"] = request_id
         state["status"] = status
-        self.client.save_state()
-        self.client.notify("GetFileStatusNotification", self.status())
+        self.ctx.state.save()
+        self.ctx.notify("GetFileStatusNotification", self.status())
 
     def request(self, payload):
         """(status, fileName) for the GetFile response; the upload runs in a worker."""
@@ -210,13 +209,11 @@ class LogUpload:
             return "Rejected", ""  # no meter-value history or vendor files on a router
         if check_location(payload["location"]) or self.busy:
             return "Rejected", ""
-        from .client import utc_iso
-
-        identity = re.sub(r"[^A-Za-z0-9._-]", "_", self.client.config.get("acs.identity"))
-        name = "Syslog-%s-%s.log" % (identity, utc_iso(self.client.now()).replace(":", "").replace("-", ""))
+        identity = re.sub(r"[^A-Za-z0-9._-]", "_", self.ctx.config.get("acs.identity"))
+        name = "Syslog-%s-%s.log" % (identity, utc_iso(self.ctx.now()).replace(":", "").replace("-", ""))
         self.busy = True
         self._set("Uploading", payload.get("requestId"), keep_id=False)
-        args = (payload["location"], name, _timeouts(self.client), _verify(self.client))
+        args = (payload["location"], name, _timeouts(self.ctx), _verify(self.ctx))
         threading.Thread(target=self._upload, args=args, name="os3p-upload", daemon=True).start()
         return "Accepted", name
 
@@ -225,14 +222,14 @@ class LogUpload:
 
         ok, reason = False, ""
         try:
-            data = self.client.device.logread().encode("utf-8", "replace")
+            data = self.ctx.device.logread().encode("utf-8", "replace")
             r = requests.post(location, files={"file": (name, data, "text/plain")}, timeout=timeouts,
                               verify=verify)
             r.raise_for_status()
             ok = True
         except Exception as e:  # logread or the network: either way the upload failed
             reason = "%s: %s" % (e.__class__.__name__, e)
-        self.client.loop.call_soon_threadsafe(self._done, name, ok, reason)
+        self.ctx.loop.call_soon_threadsafe(self._done, name, ok, reason)
 
     def _done(self, name, ok, reason):
         self.busy = False

@@ -246,7 +246,7 @@ def ours(server):
                     then()
                     return
                 left[0] -= 1
-                st.client.call("Heartbeat", {}, one)
+                st.client.core.call("Heartbeat", {}, one)
 
             one()
 

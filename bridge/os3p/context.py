@@ -1,0 +1,74 @@
+"""What an action handler, a transfer or a message producer may use: the narrow context.
+
+Handlers never see the client or the protocol core. They get config and device, the outbox (notify), the
+transfers (firmware, files), the central system's clock, and named requests (request_boot, trigger,
+expect_reboot, config_changed). A new feature that needs more adds a named method here, so that what
+handlers can do stays listed in one place.
+"""
+
+from . import messages
+
+
+class Context:
+    def __init__(self, core, config, device, loop, directory):
+        self._core = core
+        self.config = config
+        self.device = device
+        self.loop = loop  # for workers: call_soon_threadsafe back onto the loop, call_later
+        self.dir = directory  # where this client keeps its files
+        self.state = core.state  # state.json (bridge.os3p.state.State)
+        self._firmware = self._files = None
+
+    # transfers are imported when first needed: a router's RAM is counted in MiB
+    @property
+    def firmware(self):
+        if self._firmware is None:
+            from .transfers import Firmware
+
+            self._firmware = Firmware(self)
+        return self._firmware
+
+    @property
+    def files(self):
+        if self._files is None:
+            from .transfers import LogUpload
+
+            self._files = LogUpload(self)
+        return self._files
+
+    def notify(self, action, payload):
+        """Queue a notification in the persistent outbox; it goes out when its turn comes."""
+        return self._core.notify(action, payload)
+
+    def trigger(self, action, payload):
+        """Send a message a TriggerMessage asked for (direct, allowed while Pending)."""
+        self._core.trigger(action, payload)
+
+    def request_boot(self):
+        self._core.request_boot()
+
+    def expect_reboot(self):
+        """Before any reboot we cause: the next start must not report it as unexpected."""
+        self._core.expect_reboot()
+
+    def config_changed(self, name):
+        self._core.config_changed(name)
+
+    def now(self):
+        return self._core.now()
+
+    def now_iso(self):
+        return self._core.now_iso()
+
+    def boot_fields(self):
+        return self._core.boot_fields()
+
+    def snapshot(self, action):
+        """The current payload of a message (messages.PRODUCERS), None when there is nothing to report."""
+        produce = messages.PRODUCERS.get(action)
+        return produce(self) if produce is not None else None
+
+    def stop(self):
+        for transfer in (self._firmware, self._files):
+            if transfer is not None:
+                transfer.stop()

@@ -1,0 +1,93 @@
+"""What the Substation sends: the tables later features add rows to.
+
+EVENT_MESSAGES  tr069 inform event -> the OS3P message a session for it sends
+QUEUED          notifications that go through the persistent outbox (survive a restart)
+PRODUCERS       requested message -> producer(context) of its current payload: what a session's
+                queued notification and a TriggerMessage send; a message with no row is answered
+                Rejected by TriggerMessage (nothing to report)
+
+A new notification (a streetlight status, meter values) is one row in QUEUED and one in PRODUCERS;
+the producer gets the action context (context.py), as handlers do.
+"""
+
+import json
+from datetime import datetime, timezone
+
+from .. import schema
+
+EVENT_MESSAGES = {
+    "1 BOOT": "BootNotification",  # sent even when its fields did not change
+    "2 PERIODIC": "Heartbeat",  # the periodic inform is the heartbeat; its interval is HeartbeatInterval
+    "3 SCHEDULED": "Heartbeat",
+    "4 VALUE CHANGE": "StatusNotification",  # the station's current status, through the outbox
+    "6 CONNECTION REQUEST": "Heartbeat",  # the ACS asked us to call in: connect, drain, sync the clock
+    "8 DIAGNOSTICS COMPLETE": "GetFileStatusNotification",  # the last log upload's status, through the outbox
+}
+DEFAULT_MESSAGE = "Heartbeat"
+
+QUEUED = {"StatusNotification", "GetFileStatusNotification", "FirmwareStatusNotification", "MeterValues",
+          "StreetlightModeStatusNotification", "StreetlightStatusNotification"}
+
+
+def utc_iso(epoch):
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text):
+    return datetime.fromisoformat(text.replace("z", "+00:00").replace("Z", "+00:00")).timestamp()
+
+
+def boot_fields(config, device):
+    """The BootNotification payload: the board's facts and the configured identifiers, cut to the schema."""
+    board = device.board()
+    fields = {
+        "vendor": board.get("vendor") or "",
+        "model": board.get("model") or "",
+        "stationNumber": config.get("os3p.station_number"),
+        "serialNumber": board.get("serial") or "",
+        "firmwareVersion": board.get("firmware_version") or "",
+        "iccid": config.get("os3p.iccid"),
+        "imsi": config.get("os3p.imsi"),
+    }
+    limits = schema.load("os3p/BootNotification.req")["properties"]
+    return {k: str(v)[:limits[k]["maxLength"]] for k, v in fields.items()}
+
+
+PRODUCERS = {
+    "BootNotification": lambda ctx: ctx.boot_fields(),
+    "FirmwareStatusNotification": lambda ctx: ctx.firmware.status(),
+    "GetFileStatusNotification": lambda ctx: ctx.files.status(),
+    "Heartbeat": lambda ctx: {},
+    "StatusNotification": lambda ctx: {"status": "Ok", "errorCode": "NoError", "timestamp": ctx.now_iso()},
+}
+
+
+def messages_for(events):
+    """The messages a session for these events sends, each once, in the events' order."""
+    out = []
+    for event in events:
+        m = EVENT_MESSAGES.get(event, DEFAULT_MESSAGE)
+        if m not in out:
+            out.append(m)
+    return out
+
+
+_checked = {}  # (schema, payload as JSON text) -> errors: the same payloads come again and again
+
+
+def validate(name, payload):
+    """bridge.schema.errors for schemas/os3p/<name>.json, remembered for payloads seen before."""
+    try:
+        text = json.dumps(payload, separators=(",", ":"))
+    except (TypeError, ValueError):
+        text = None
+    if text is None or len(text) > 512:  # only small payloads are remembered: bounded memory
+        return schema.errors(schema.load("os3p/" + name), payload)
+    key = (name, text)
+    errs = _checked.get(key)
+    if errs is None:
+        errs = schema.errors(schema.load("os3p/" + name), payload)
+        if len(_checked) >= 256:
+            _checked.clear()
+        _checked[key] = errs
+    return errs
