@@ -165,6 +165,9 @@ KEYS = {k.name: k for k in [
     Key("os3p.iccid", "os3p", "iccid", str, "", check=_at_most(20)),
     Key("os3p.imsi", "os3p", "imsi", str, "", check=_at_most(20)),
     Key("os3p.geolocation", "os3p", "geolocation", str, "", os3p="Geolocation", check=_latlng),
+    # GetFile uploads (the request has no retries of its own, unlike UpdateFirmware)
+    Key("os3p.upload_retries", "os3p", "upload_retries", int, 3, check=_positive),
+    Key("os3p.upload_retry_interval", "os3p", "upload_retry_interval", int, 10, check=_non_negative),
     # station sensors (bridge/station/sensors.py); the hardware itself is in `config indicator`,
     # `config meter` + `config register` and `config threshold` sections
     Key("station.sample_interval", "station", "sample_interval", int, 900, os3p="MeterValueSampleInterval",

@@ -6,15 +6,16 @@ errors.CallError. Work that must wait until the answer is on the wire (a reboot)
 request.after(fn). Anything slow (downloads, uploads, reboots, flashing) runs in a worker thread: the loop
 never waits on the network.
 
-An action missing from the table is answered NotImplemented; the streetlight and medium-voltage actions
-are known but a router has no contactors or fault indicators: NotSupported.
+An action missing from the table is answered NotImplemented; the streetlight actions are known but a
+router has no contactors: NotSupported. The MV fault-indicator actions answer Rejected where no indicator
+is configured (tables 14 and 19), as station.py translates them.
 """
 
 import logging
 import threading
 
 from ..config import KEYS, Config
-from . import errors
+from . import errors, station
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,8 @@ def get_file(req):
 def trigger_message(req):
     ctx = req.context
     what = req.payload["requestedMessage"]
+    if what == "MeterValues":
+        return station.trigger_meter_values(req)  # fresh readings, read in a worker
     if what == "BootNotification":
         req.after(ctx.request_boot)
         return {"status": "Accepted"}
@@ -123,8 +126,7 @@ def trigger_message(req):
 
 
 def not_supported(req):
-    raise errors.NotSupported("%s: this device has no streetlight contactors or medium-voltage fault "
-                              "indicators" % req.call.action)
+    raise errors.NotSupported("%s: this device has no streetlight contactors" % req.call.action)
 
 
 ACTIONS = {
@@ -136,9 +138,9 @@ ACTIONS = {
     "OverrideStreetlight": not_supported,
     "ResumeStreetlight": not_supported,
     "Reset": reset,
-    "ResetMVFaultIndicator": not_supported,
+    "ResetMVFaultIndicator": station.reset_indicators,
     "SetStreetlightProfile": not_supported,
-    "TestMVFaultIndicator": not_supported,
+    "TestMVFaultIndicator": station.test_indicators,
     "TriggerMessage": trigger_message,
     "UpdateFirmware": update_firmware,
 }

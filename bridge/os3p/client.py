@@ -49,7 +49,14 @@ class Client:
         device = daemon.device
         self.core = Protocol(self.config, LoopClock(self.loop), State(os.path.join(self.dir, "state.json")), outbox,
                              lambda: boot_fields(self.config, device))
-        self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir)
+        station = daemon.faces.get("station")
+        self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, station)
+        self.station_listener = None
+        if station is not None:
+            from .station import Listener
+
+            station.clock = self.core.now  # timestamps on the central system's clock
+            self.station_listener = Listener(self.context)
         self.conn = None
         self._timer = self._timer_at = None
         self._handling = False
@@ -61,6 +68,8 @@ class Client:
         if os.path.exists(os.path.join(self.dir, "firmware.json")):
             self.context.firmware.resume()  # a firmware update (maybe the one we just booted into) has a story to finish
         self._event(self.core.start)
+        if self.station_listener is not None:
+            station.attach(self.station_listener)  # after start: what it missed is queued in order
 
     # --- what the tr069 object and the faces see ----------------------------------------------------
     @property
@@ -99,6 +108,8 @@ class Client:
         self._event(self.core.config_changed, None)
 
     def stop(self):
+        if self.station_listener is not None:
+            self.context.station.detach(self.station_listener)
         self._event(self.core.stop)
         if self._timer is not None:
             self._timer.cancel()

@@ -10,8 +10,9 @@ from . import messages
 
 
 class Context:
-    def __init__(self, core, config, device, loop, directory):
+    def __init__(self, core, config, device, loop, directory, station=None):
         self._core = core
+        self.station = station  # bridge/station/sensors.py (indicators, meter), None when not running
         self.config = config
         self.device = device
         self.loop = loop  # for workers: call_soon_threadsafe back onto the loop, call_later
@@ -53,12 +54,20 @@ class Context:
 
     def config_changed(self, name):
         self._core.config_changed(name)
+        if self.station is not None and name.startswith("station."):
+            self.station.reload()  # MeterValueSampleInterval
 
     def now(self):
         return self._core.now()
 
     def now_iso(self):
         return self._core.now_iso()
+
+    def station_status(self):
+        """The station's current StatusNotification content: its latest active error, or Ok."""
+        if self.station is not None:
+            return self.station.status_snapshot()
+        return {"status": "Ok", "errorCode": "NoError", "timestamp": self.now_iso()}
 
     def boot_fields(self):
         return self._core.boot_fields()

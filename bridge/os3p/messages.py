@@ -58,7 +58,7 @@ PRODUCERS = {
     "FirmwareStatusNotification": lambda ctx: ctx.firmware.status(),
     "GetFileStatusNotification": lambda ctx: ctx.files.status(),
     "Heartbeat": lambda ctx: {},
-    "StatusNotification": lambda ctx: {"status": "Ok", "errorCode": "NoError", "timestamp": ctx.now_iso()},
+    "StatusNotification": lambda ctx: ctx.station_status(),
 }
 
 
