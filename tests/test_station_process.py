@@ -28,7 +28,7 @@ from os3p_harness import FilePeer, write_config
 pytest.importorskip("pymodbus")
 pytest.importorskip("pyftpdlib")
 from ftp_server import FtpServer  # noqa: E402
-from modbus_server import ModbusServer  # noqa: E402
+from modbus_server import ModbusServer, uci_meter  # noqa: E402
 
 FAST_STATION = dict(station__test_timeout_ms="600", station__pulse_ms="50", station__settle_ms="150",
                     station__poll_ms="20", jsonrpc__port="0")
@@ -99,19 +99,7 @@ def test_indicator_test_and_reset_notifications_in_order(tmp_path, cs):
         daemon.kill()
 
 
-METER = """
-config meter 'meter'
-\toption protocol 'tcp'
-\toption host '127.0.0.1'
-\toption port '%d'
-\toption timeout '0.3'
-
-config register
-\toption address '0'
-\toption type 'float32'
-\toption measurand 'Voltage.L1N'
-\toption unit 'V'
-
+METER = uci_meter("""
 config register
 \toption address '2'
 \toption function '4'
@@ -121,7 +109,7 @@ config register
 \toption measurand 'ActivePower.L1'
 \toption location 'P1Meter'
 \toption unit 'kW'
-"""
+""")
 
 
 def _values(payload):

@@ -13,7 +13,8 @@ from bridge.station.backends.thermal import BoardTemperature
 from bridge.station.sensors import SIMULATION_FILE, Sensors
 
 pytest.importorskip("pymodbus")
-from modbus_server import ModbusServer  # noqa: E402
+from modbus_server import ModbusServer, uci_meter  # noqa: E402
+from sysfs_gpio import SysfsGpioTree  # noqa: E402
 
 FAST = """
 config station 'station'
@@ -85,59 +86,44 @@ def test_no_indicator_on_a_device_is_rejected_and_nothing_is_simulated(tmp_path)
     s.stop()
 
 
-def _sysfs_gpio(root, numbers):
-    for n in numbers:
-        d = root / ("gpio%d" % n)
-        d.mkdir(parents=True)
-        for name, value in (("direction", "in"), ("value", "0"), ("active_low", "0"), ("edge", "none")):
-            (d / name).write_text(value + "\n")
-
-
 def test_gpio_indicator_inputs_and_outputs(tmp_path):
-    gpio = tmp_path / "gpio"
-    _sysfs_gpio(gpio, (17, 18, 19, 20, 21))
-    (gpio / "export").write_text("")
-    loop, s, got = make(tmp_path, """
+    tree = SysfsGpioTree(tmp_path / "gpio")  # lines appear when the daemon exports them, as in sysfs
+    try:
+        loop, s, got = make(tmp_path, """
 config indicator 'F1'
 \toption overcurrent '17'
 \toption ground '18'
 \toption selffault '19'
 \toption test '20'
 \toption reset '21'
-""", backend="ubus", gpio_root=str(gpio))
-    assert s.test() == "Accepted"
-    assert (gpio / "gpio20" / "value").read_text().strip() == "1"  # test output pulsed
-    run_until(loop, lambda: (gpio / "gpio20" / "value").read_text().strip() == "0")
-    (gpio / "gpio17" / "value").write_text("1")
-    run_until(loop, lambda: statuses(got))
-    assert statuses(got) == [("Faulted", "OverCurrentFailure", "F1", True)]
-    run_until(loop, lambda: len(statuses(got)) >= 2)  # ground never tripped: the indicator is faulty
-    assert statuses(got)[1] == ("Faulted", "MVFaultIndicatorError", "F1", True)
-    s.reset()
-    assert (gpio / "gpio21" / "value").read_text().strip() == "1"
-    (gpio / "gpio17" / "value").write_text("0")
-    run_until(loop, lambda: len(statuses(got)) >= 3)
-    assert statuses(got)[2] == ("Faulted", "NoError", "Over current error (MV) resolved", True)
-    s.stop()
+""", backend="ubus", gpio_root=tree.root)
+        assert sorted(tree.exports) == [17, 18, 19, 20, 21]
+        assert tree.read(20, "direction") != "in" and tree.read(17, "direction") == "in"  # outputs, inputs
+        assert s.test() == "Accepted"
+        assert tree.read(20, "value") == "1"  # test output pulsed
+        run_until(loop, lambda: tree.read(20, "value") == "0")
+        tree.kernel_set(17, 1)
+        run_until(loop, lambda: statuses(got))
+        assert statuses(got) == [("Faulted", "OverCurrentFailure", "F1", True)]
+        run_until(loop, lambda: len(statuses(got)) >= 2)  # ground never tripped: the indicator is faulty
+        assert statuses(got)[1] == ("Faulted", "MVFaultIndicatorError", "F1", True)
+        s.reset()
+        assert tree.read(21, "value") == "1"
+        tree.kernel_set(17, 0)
+        run_until(loop, lambda: len(statuses(got)) >= 3)
+        assert statuses(got)[2] == ("Faulted", "NoError", "Over current error (MV) resolved", True)
+        s.stop()
+    finally:
+        tree.close()
 
 
-METER = """
-config meter 'meter'
-\toption protocol 'tcp'
-\toption host '127.0.0.1'
-\toption port '%d'
-\toption timeout '0.3'
-config register
-\toption address '0'
-\toption type 'float32'
-\toption measurand 'Voltage.L1N'
-\toption unit 'V'
+METER = uci_meter("""
 config register
 \toption address '2'
 \toption scale '0.1'
 \toption measurand 'Current.L1'
 \toption unit 'A'
-"""
+""")
 
 
 def test_meter_readings_power_meter_failure_and_recovery(tmp_path):
