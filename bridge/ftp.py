@@ -100,8 +100,9 @@ def _close(ftp):
             pass
 
 
-def download(url, target, timeout=30, cafile=None, cancel=None):
-    """Fetch url into the file `target` (created 0600, fsync'd). Returns the byte count."""
+def download(url, target, timeout=30, cafile=None, cancel=None, progress=None):
+    """Fetch url into the file `target` (created 0600, fsync'd). Returns the byte count.
+    progress: told the size (sized(n)) and each block (add(n)), as bridge/progress.Progress takes them."""
     ftp, path = _connect(url, timeout, cafile)
     done = [0]
 
@@ -110,12 +111,16 @@ def download(url, target, timeout=30, cafile=None, cancel=None):
             raise FtpError("cancelled")
         f.write(block)
         done[0] += len(block)
+        if progress is not None:
+            progress.add(len(block))
 
     try:
         try:
             expected = ftp.size(path)  # a data connection that just closes looks like the end of the file
         except ftplib.error_perm:
             expected = None  # no SIZE (RFC 3659) on this server
+        if progress is not None:
+            progress.sized(expected)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             ftp.retrbinary("RETR " + path, write, blocksize=CHUNK)

@@ -42,23 +42,27 @@ def _is_ftp(location):
     return urlsplit(location).scheme.lower() in FTP
 
 
-def _fetch(location, part, timeouts, verify, cancel):
-    """One download attempt into `part`; False when cancelled. Raises on failure."""
+def _fetch(location, part, timeouts, verify, cancel, shown):
+    """One download attempt into `part`, progress told to `shown`; False when cancelled. Raises on failure."""
     if _is_ftp(location):
         from .. import ftp
 
         ftp.download(location, part, timeout=timeouts[1], cafile=verify if isinstance(verify, str) else None,
-                     cancel=cancel)
+                     cancel=cancel, progress=shown)
         return not cancel.is_set()
     import requests
+
+    from .. import progress
 
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f, requests.get(location, stream=True, timeout=timeouts, verify=verify) as r:
         r.raise_for_status()
+        shown.sized(progress.announced_size(r.headers))
         for chunk in r.iter_content(CHUNK):
             if cancel.is_set():
                 return False
             f.write(chunk)
+            shown.add(len(chunk))
         f.flush()
         os.fsync(f.fileno())
     return True
@@ -147,27 +151,37 @@ class Firmware:
         threading.Thread(target=self._download, args=args, name="os3p-download", daemon=True).start()
 
     def _download(self, generation, location, target, attempts, interval, timeouts, verify, cancel):
+        from .. import progress
+
         loop = self.ctx.loop
         reason = "cancelled"
         failures = _transfer_errors()
+        shown = progress.start("firmware", location, attempts)  # the state view; info log every 10 %
         for attempt in range(1, attempts + 1):
             if cancel.is_set():
+                shown.finish("cancelled")
                 return
+            shown.begin_attempt()
             try:
-                if not _fetch(location, target + ".part", timeouts, verify, cancel):
+                if not _fetch(location, target + ".part", timeouts, verify, cancel, shown):
+                    shown.finish("cancelled")
                     return
                 os.replace(target + ".part", target)
+                shown.finish("done")
                 loop.call_soon_threadsafe(self._downloaded, generation, target)
                 return
             except failures as e:
                 reason = "%s: %s" % (e.__class__.__name__, e)
+                shown.failed_attempt(reason)
                 log.warning("firmware download attempt %d/%d failed: %s", attempt, attempts, reason)
             if attempt < attempts and cancel.wait(interval):
+                shown.finish("cancelled")
                 return
         try:
             os.unlink(target + ".part")
         except OSError:
             pass
+        shown.finish("failed")
         loop.call_soon_threadsafe(self._failed, generation, "DownloadFailed", reason)
 
     def _failed(self, generation, status, reason):
@@ -307,20 +321,28 @@ class LogUpload:
     def _upload(self, kind, start, stop, location, name, attempts, interval, timeouts, verify, cancel):
         import tempfile
 
+        from .. import progress
+
         ok, reason = False, ""
         failures = _transfer_errors()
+        shown = progress.start("upload", location, attempts)  # the state view
         try:
             with tempfile.TemporaryFile("w+b", dir=self.ctx.config.get("os3p.download_dir")) as tmp:
                 text = _TextTo(tmp)
                 self._make(kind, start, stop, text)
+                size = tmp.tell()
                 for attempt in range(1, attempts + 1):
                     tmp.seek(0)
+                    shown.begin_attempt()
+                    shown.sized(size)
                     try:
                         _put(location, name, tmp, timeouts, verify)
+                        shown.add(size)
                         ok = True
                         break
                     except failures as e:
                         reason = "%s: %s" % (e.__class__.__name__, e)
+                        shown.failed_attempt(reason)
                         log.warning("GetFile: upload attempt %d/%d failed: %s", attempt, attempts, reason)
                     if attempt < attempts and cancel.wait(interval):
                         reason = "cancelled"
@@ -328,6 +350,7 @@ class LogUpload:
         except Exception as e:  # logread, the history or the temporary file: the upload failed
             log.exception("GetFile: preparing %s failed", name)
             reason = "%s: %s" % (e.__class__.__name__, e)
+        shown.finish("done" if ok else "failed")
         self.ctx.loop.call_soon_threadsafe(self._done, name, ok, reason)
 
     def _done(self, name, ok, reason):
