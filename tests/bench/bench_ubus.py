@@ -29,7 +29,7 @@ for p in (HERE, ROOT):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from benchutil import rss_kib  # noqa: E402
+from benchutil import print_row, rss_kib, skipped  # noqa: E402
 from bridge.ubus import blob  # noqa: E402
 from ubus_peers import PLAIN_PEER, PYUBUS_PEER, STATUS_REPLY, Caller, timed  # noqa: E402
 
@@ -257,8 +257,8 @@ def _run(report, tmp, procs):
     report("ubus: peer bare interpreter start (python -c pass)", statistics.median(floor) * 1000, "ms",
            "the floor for the figures above")
     if not pyubus:
-        report("ubus: peer python-ubus", 0, "", "skipped: no interpreter can import ubus "
-               "(set TR069_PYUBUS_PYTHON to one built against libubus)")
+        skipped(report, "ubus: peer python-ubus", "no interpreter can import ubus "
+                "(set TR069_PYUBUS_PYTHON to one built against libubus)")
 
     # (ii) what the daemon imports before its object is registered
     rows = _imports(daemon, fake_env, fake_sock)
@@ -316,4 +316,4 @@ def _run(report, tmp, procs):
 
 
 if __name__ == "__main__":
-    run(lambda label, value, unit, note="": print("%-58s %10.2f %-8s %s" % (label, value, unit, note)))
+    run(print_row)
