@@ -178,6 +178,18 @@ KEYS = {k.name: k for k in [
     Key("station.pulse_ms", "station", "pulse_ms", int, 1000, check=_positive),
     Key("station.settle_ms", "station", "settle_ms", int, 2000, check=_non_negative),
     Key("station.poll_ms", "station", "poll_ms", int, 200, check=_positive),
+    # streetlights (bridge/station): station-wide options; the contactors are `config contactor` sections
+    Key("streetlights.max_stack_level", "streetlights", "max_stack_level", int, 16,
+        os3p="StreetlightProfileMaxStackLevel", check=_non_negative),
+    Key("streetlights.local_switch", "streetlights", "local_switch", str, "", readonly=True, reboot=True),
+    Key("streetlights.local_switch_backend", "streetlights", "local_switch_backend", str, "gpio", readonly=True,
+        reboot=True, check=_expecting("one of gpio, ubus, host")(lambda v: v in ("gpio", "ubus", "host"))),
+    Key("streetlights.local_switch_active_low", "streetlights", "local_switch_active_low", bool, False,
+        readonly=True, reboot=True),
+    Key("streetlights.local_switch_object", "streetlights", "local_switch_object", str, "", readonly=True,
+        reboot=True),
+    Key("streetlights.local_action", "streetlights", "local_action", str, "on", readonly=True,
+        check=_expecting("one of on, off, hold")(lambda v: v in ("on", "off", "hold"))),
 ]}
 
 

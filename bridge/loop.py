@@ -39,6 +39,7 @@ class Loop:
         self._ready = deque()
         self._threadsafe = deque()
         self._running = False
+        self._stop_pending = False
         self._rpipe, self._wpipe = os.pipe()
         os.set_blocking(self._rpipe, False)
         os.set_blocking(self._wpipe, False)
@@ -103,6 +104,7 @@ class Loop:
     # --- running -------------------------------------------------------------
     def stop(self):
         self._running = False
+        self._stop_pending = True  # a stop asked for before run() (SIGTERM during start-up) still counts
         # wake select() even from a signal handler: PEP 475 would otherwise resume the wait
         self.call_soon_threadsafe(lambda: None)
 
@@ -142,10 +144,12 @@ class Loop:
             self._run_callback(callback, args)
 
     def run(self):
-        self._running = True
+        self._running = not self._stop_pending
+        self._stop_pending = False
         self._thread = threading.current_thread()
         while self._running:
             self.run_once()
+        self._stop_pending = False
         self._thread = None
 
     def close(self):

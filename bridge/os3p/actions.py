@@ -6,16 +6,16 @@ errors.CallError. Work that must wait until the answer is on the wire (a reboot)
 request.after(fn). Anything slow (downloads, uploads, reboots, flashing) runs in a worker thread: the loop
 never waits on the network.
 
-An action missing from the table is answered NotImplemented; the streetlight actions are known but a
-router has no contactors: NotSupported. The MV fault-indicator actions answer Rejected where no indicator
-is configured (tables 14 and 19), as station.py translates them.
+An action missing from the table is answered NotImplemented; the streetlight actions are in
+streetlights.py; the MV fault-indicator actions answer Rejected where no indicator is configured (tables 14
+and 19), as station.py translates them.
 """
 
 import logging
 import threading
 
 from ..config import KEYS, Config
-from . import errors, station
+from . import errors, station, streetlights
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,11 @@ class Request:
 
     def after(self, fn):
         self.after_sent = fn
+
+    def after_all(self, fn):
+        """Add fn to what runs once the answer is on the wire (after() replaces, this appends)."""
+        before = self.after_sent
+        self.after_sent = fn if before is None else (lambda: (before(), fn()))
 
 
 def in_worker(name, fn, *args):
@@ -48,14 +53,21 @@ def get_configuration(req):
     config = req.context.config
     wanted = req.payload.get("key") or None
     if wanted is None:
-        keys, unknown = [k for k in KEYS.values() if k.os3p], []
+        keys, unknown = [k for k in KEYS.values() if k.os3p] + list(streetlights.COMPUTED_KEYS), []
     else:
         keys, unknown = [], []
         for name in dict.fromkeys(wanted):  # a key asked for twice is answered once
-            key = Config.by_os3p(name)
+            key = name if name in streetlights.COMPUTED_KEYS else Config.by_os3p(name)
             (keys if key is not None else unknown).append(key if key is not None else name)
     out = []
     for key in keys:
+        if isinstance(key, str):  # computed by the station (streetlights.COMPUTED_KEYS), read-only
+            entry = {"key": key, "readonly": True}
+            value = streetlights.COMPUTED_KEYS[key](req.context)
+            if value is not None:
+                entry["value"] = value
+            out.append(entry)
+            continue
         entry = {"key": key.os3p, "readonly": key.readonly}
         if not key.secret:
             entry["value"] = _text(config.get(key.name))
@@ -119,9 +131,15 @@ def trigger_message(req):
         req.after(ctx.request_boot)
         return {"status": "Accepted"}
     payload = ctx.snapshot(what)  # messages.PRODUCERS: a new message is a row there
+    if isinstance(payload, list):  # one message per contactor: keep the one asked for (contactorId/connectorId)
+        which = req.payload.get("contactorId", req.payload.get("connectorId"))
+        if which is not None:
+            payload = [p for p in payload if p.get("contactorId", which) == which]
+        payload = payload or None
     if payload is None:
         return {"status": "Rejected"}  # nothing to report: no meter, no streetlights
-    req.after(lambda: ctx.trigger(what, payload))
+    for one in (payload if isinstance(payload, list) else [payload]):
+        req.after_all(lambda one=one: ctx.trigger(what, one))
     return {"status": "Accepted"}
 
 
@@ -131,15 +149,15 @@ def not_supported(req):
 
 ACTIONS = {
     "ChangeConfiguration": change_configuration,
-    "ClearSingleStreetlightProfile": not_supported,
+    "ClearSingleStreetlightProfile": streetlights.HANDLERS["ClearSingleStreetlightProfile"],
     "GetConfiguration": get_configuration,
-    "GetEffectiveStreetlightDaySchedule": not_supported,
+    "GetEffectiveStreetlightDaySchedule": streetlights.HANDLERS["GetEffectiveStreetlightDaySchedule"],
     "GetFile": get_file,
-    "OverrideStreetlight": not_supported,
-    "ResumeStreetlight": not_supported,
+    "OverrideStreetlight": streetlights.HANDLERS["OverrideStreetlight"],
+    "ResumeStreetlight": streetlights.HANDLERS["ResumeStreetlight"],
     "Reset": reset,
     "ResetMVFaultIndicator": station.reset_indicators,
-    "SetStreetlightProfile": not_supported,
+    "SetStreetlightProfile": streetlights.HANDLERS["SetStreetlightProfile"],
     "TestMVFaultIndicator": station.test_indicators,
     "TriggerMessage": trigger_message,
     "UpdateFirmware": update_firmware,

@@ -10,14 +10,15 @@ from . import messages
 
 
 class Context:
-    def __init__(self, core, config, device, loop, directory, station=None):
+    def __init__(self, core, config, device, loop, directory, sensors=None):
         self._core = core
-        self.station = station  # bridge/station/sensors.py (indicators, meter), None when not running
+        self.sensors = sensors  # bridge/station/sensors.py (indicators, meter), None when not running
         self.config = config
         self.device = device
         self.loop = loop  # for workers: call_soon_threadsafe back onto the loop, call_later
         self.dir = directory  # where this client keeps its files
         self.state = core.state  # state.json (bridge.os3p.state.State)
+        self.station = None  # the daemon's streetlights (bridge.station.streetlights), None without contactors
         self._firmware = self._files = None
 
     # transfers are imported when first needed: a router's RAM is counted in MiB
@@ -54,8 +55,10 @@ class Context:
 
     def config_changed(self, name):
         self._core.config_changed(name)
-        if self.station is not None and name.startswith("station."):
-            self.station.reload()  # MeterValueSampleInterval
+        if self.station is not None:
+            self.station.config_changed(name)  # Geolocation moves the sun
+        if self.sensors is not None and name.startswith("station."):
+            self.sensors.reload()  # MeterValueSampleInterval
 
     def now(self):
         return self._core.now()
@@ -65,8 +68,8 @@ class Context:
 
     def station_status(self):
         """The station's current StatusNotification content: its latest active error, or Ok."""
-        if self.station is not None:
-            return self.station.status_snapshot()
+        if self.sensors is not None:
+            return self.sensors.status_snapshot()
         return {"status": "Ok", "errorCode": "NoError", "timestamp": self.now_iso()}
 
     def boot_fields(self):

@@ -42,19 +42,19 @@ class Listener:
 
 
 def test_indicators(req):
-    station = req.context.station
+    station = req.context.sensors
     return {"status": station.test() if station is not None else "Rejected"}
 
 
 def reset_indicators(req):
-    station = req.context.station
+    station = req.context.sensors
     return {"status": station.reset() if station is not None else "Rejected"}
 
 
 def trigger_meter_values(req):
     """TriggerMessage MeterValues: Accepted, then fresh readings once the answer is on the wire."""
     ctx = req.context
-    station = ctx.station
+    station = ctx.sensors
     if station is None or not station.has_readings():
         return {"status": "Rejected"}  # nothing to read: no meter, no sensor
     req.after(lambda: station.read_now("Trigger", lambda sample: ctx.trigger("MeterValues", meter_values(sample))))

@@ -268,7 +268,7 @@ class LogUpload:
         identity = re.sub(r"[^A-Za-z0-9._-]", "_", self.ctx.config.get("acs.identity"))
         stamp = utc_iso(self.ctx.now()).replace(":", "").replace("-", "")
         if kind == "MeterValueHistory":
-            history = self.ctx.station.history
+            history = self.ctx.sensors.history
             if start is None:
                 first = history.query()[:1]
                 start = first[0][0] if first else self.ctx.now()
@@ -281,7 +281,7 @@ class LogUpload:
     def request(self, payload):
         """(status, fileName) for the GetFile response; the upload runs in a worker."""
         kind = payload["fileType"]
-        station = self.ctx.station
+        station = self.ctx.sensors
         if kind == "MeterValueHistory" and (station is None or station.history is None):
             return "Rejected", ""  # no meter, no history
         if check_location(payload["location"]) or self.busy:
@@ -305,11 +305,11 @@ class LogUpload:
         if kind == "MeterValueHistory":
             from ..station.history import write_text
 
-            write_text(self.ctx.station.history.query(start, stop), f, utc_iso)
+            write_text(self.ctx.sensors.history.query(start, stop), f, utc_iso)
         elif kind == "VendorSpecific":
             import json
 
-            station = self.ctx.station
+            station = self.ctx.sensors
             json.dump({"station": station.state() if station is not None else None,
                        "board": self.ctx.device.board(), "time": utc_iso(self.ctx.now())}, f, indent=1,
                       sort_keys=True, default=str)
