@@ -25,6 +25,8 @@ import threading
 from collections import deque
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from ..redact import redact
+
 log = logging.getLogger(__name__)
 
 SUBPROTOCOL = "OS3P1.0"
@@ -112,6 +114,9 @@ def _enable_tls():
     log.info("TLS support loaded")
 
 
+_PLAIN_WARNED = set()  # endpoints warned about: Basic credentials over plain ws://
+
+
 class Options:
     """What a connection attempt needs, read from the config once per attempt."""
 
@@ -129,6 +134,11 @@ class Options:
 
     def headers(self):
         headers = ["Sec-WebSocket-Protocol: " + SUBPROTOCOL]
+        if self.username and not self.url.startswith("wss:") and self.url not in _PLAIN_WARNED:
+            # Basic credentials are readable by anyone on the path: sent as configured, but said once
+            _PLAIN_WARNED.add(self.url)
+            log.warning("sending the central system's user name and password over plain ws:// "
+                        "(configure a wss:// URL to protect them)")
         if self.username:
             token = base64.b64encode(("%s:%s" % (self.username, self.password)).encode()).decode()
             headers.append("Authorization: Basic " + token)
@@ -146,10 +156,7 @@ class Options:
 
 def safe_url(url):
     """A URL for the log, without a password it may carry."""
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(":%s@" % parts.password, ":********@", 1)
-    return url
+    return redact(url)
 
 
 class ConnectError(Exception):
