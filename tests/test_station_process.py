@@ -199,17 +199,18 @@ def test_meter_values_failure_history_and_transfers(tmp_path, cs):
         stamped = [line_time(x) for x in lines if line_time(x) is not None]
         assert stamped and min(stamped) >= int(log_start) and len(lines) < len(full)
 
+        # a download cut midway: DownloadFailed after the retries
+        assert answer(cs, "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "retries": 2,
+                                             "retryInterval": 0, "location": cut_srv.url("/fw.img")}) == {}
+        cs.wait_for(lambda c: [m for m in c.calls("FirmwareStatusNotification")
+                               if m[3]["status"] == "DownloadFailed"], 15)
         # UpdateFirmware from ftp:// reaches Installing
         assert answer(cs, "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "requestId": "fw-ftp",
                                              "location": ftp_srv.url("/fw.img")}) == {}
         cs.wait_for(lambda c: [m for m in c.calls("FirmwareStatusNotification") if m[3]["status"] == "Installing"])
         assert [m[3]["status"] for m in cs.calls("FirmwareStatusNotification")] == [
-            "Downloading", "Downloaded", "Installing"]
-        # transfers cut midway: DownloadFailed / UploadFailed after the retries
-        assert answer(cs, "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "retries": 2,
-                                             "retryInterval": 0, "location": cut_srv.url("/fw.img")}) == {}
-        cs.wait_for(lambda c: [m for m in c.calls("FirmwareStatusNotification")
-                               if m[3]["status"] == "DownloadFailed"], 15)
+            "Downloading", "DownloadFailed", "Downloading", "Downloaded", "Installing"]
+        # an upload cut midway: UploadFailed after the retries
         assert answer(cs, "GetFile", {"fileType": "Syslog", "location": cut_srv.url("/")})["status"] == "Accepted"
         cs.wait_for(lambda c: [m for m in c.calls("GetFileStatusNotification") if m[3]["status"] == "UploadFailed"],
                     15)
