@@ -79,7 +79,9 @@ def test_port_in_use_leaves_the_daemon_running(tmp_path):
                     log.read_text() if log.exists() else ""):
                 assert proc.poll() is None, "daemon exited"
                 time.sleep(0.05)
-            assert "JSON-RPC shim not started" in log.read_text()
+            assert ("JSON-RPC shim not started: 127.0.0.1:%d is taken by another program; set jsonrpc.port "
+                    "(uci, or --option jsonrpc.port=N) to a free port" % port) in log.read_text()
+            assert "Traceback" not in log.read_text()
             assert proc.poll() is None and not (tmp_path / "cli.sid").exists()
         finally:
             proc.terminate()
