@@ -9,6 +9,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # tests/: the pymodbus server helper
 
+from benchutil import skipped  # noqa: E402
 from bridge.station.history import History  # noqa: E402
 
 # a typical substation map: 3 voltages, 4 currents, 4 active powers, 3 power factors, frequency,
@@ -57,7 +58,7 @@ def _modbus(report):
         from modbus_server import ModbusServer
         from pymodbus.client import ModbusTcpClient
     except ImportError:
-        report("modbus: read 20 registers", 0, "", "skipped: pymodbus not installed")
+        skipped(report, "modbus tcp: read 20 holding registers", "pymodbus not installed")
         return
     from bridge.station.backends.modbus import TcpTransport
 
