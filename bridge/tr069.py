@@ -72,9 +72,11 @@ class Tr069:
     name = "tr069"
 
     def __init__(self, loop, sessions: Sessions, acs_url=lambda: "", on_reload=None, on_reboot=None,
-                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0, missing=lambda: ()):
+                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0, missing=lambda: (),
+                 cannot_reboot=lambda: None):
         self.loop = loop
         self.missing = missing  # () -> names of the device facilities that are missing (status shows them)
+        self.cannot_reboot = cannot_reboot  # () -> None, or why the device cannot reboot
         self.sessions = sessions
         self.acs_url = acs_url
         self.on_reload = on_reload or (lambda: True)
@@ -311,6 +313,9 @@ class Tr069:
         return {"status": 0, "info": "Config will be reloaded at the end of the session"}
 
     def _cmd_reboot_end_session(self):
+        missing = self.cannot_reboot()
+        if missing:  # cannot comply: said now, not found out at the end of the session
+            return {"status": -1, "info": "reboot is not possible: %s" % missing}
         self.sessions.flag_end_action("reboot")
         return {"status": 0, "info": "Device will reboot at the end of the session"}
 
