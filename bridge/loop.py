@@ -38,7 +38,7 @@ class Loop:
         self._timers = []
         self._ready = deque()
         self._threadsafe = deque()
-        self._running = False
+        self._stopping = False  # a stop() not yet acted on, even one that came before run()
         self._rpipe, self._wpipe = os.pipe()
         os.set_blocking(self._rpipe, False)
         os.set_blocking(self._wpipe, False)
@@ -102,7 +102,8 @@ class Loop:
 
     # --- running -------------------------------------------------------------
     def stop(self):
-        self._running = False
+        """Make run() return (now, or at once when it starts later: a SIGTERM during start-up counts)."""
+        self._stopping = True
         # wake select() even from a signal handler: PEP 475 would otherwise resume the wait
         self.call_soon_threadsafe(lambda: None)
 
@@ -142,10 +143,10 @@ class Loop:
             self._run_callback(callback, args)
 
     def run(self):
-        self._running = True
         self._thread = threading.current_thread()
-        while self._running:
+        while not self._stopping:
             self.run_once()
+        self._stopping = False
         self._thread = None
 
     def close(self):

@@ -1,6 +1,7 @@
 """The JSON-RPC shim: uhttpd's /ubus endpoint (wire format, rpcd sessions and ACLs) in the daemon.
 
-Imported only when the face is enabled; start(daemon) returns the running shim (.stop()).
+Imported only when the face is enabled; start(daemon) returns the running shim (.stop()), or None when
+it could not start (logged; the daemon's other faces keep running).
 """
 
 
@@ -12,9 +13,4 @@ def start(daemon):
     except OSError as e:
         # e.g. the port is taken: the daemon's other faces keep running without this one
         daemon.log.error("JSON-RPC shim not started: %s", e)
-        return _NotStarted()
-
-
-class _NotStarted:
-    def stop(self):
-        pass
+        return None
