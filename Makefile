@@ -8,6 +8,7 @@ PY     := $(VENV)/bin/python
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements-dev.txt pyproject.toml
+	@echo "creating $(VENV) and installing requirements-dev.txt from PyPI (once; usually under a minute)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -21,12 +22,14 @@ test: venv browser
 	$(PY) -m pytest -q tests
 
 # headless Chromium for the status-page test and Node.js for the LuCI view test; best effort
-# (each test skips with its reason where its program is missing)
+# (each test skips with its reason where its program is missing). apt-get's own progress is shown.
 browser:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	  echo "make test: installing$$missing with apt-get (once; a few minutes: Chromium and its libraries are a large download)" && \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing) && \
+	  echo "make test: installed$$missing" || \
 	  echo "not installed:$$missing; the tests that need it will be skipped"; }
 
 bench: venv

@@ -14,11 +14,20 @@ def write_atomic(path, data, mode=0o600):
     tmp = os.path.join(directory, ".%s.tmp" % os.path.basename(path))
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            view = memoryview(data)
+            while view:  # os.write may write less than asked (a nearly full disk)
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)  # no half-written file left to fill the disk
+        except OSError:
+            pass
+        raise
     fsync_dir(directory)
 
 

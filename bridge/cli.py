@@ -2,6 +2,7 @@
 
     tr069-bridge call [tr069] METHOD [JSON]   like `ubus call tr069 METHOD JSON`
     tr069-bridge check [--config FILE]        validate the UCI config: every problem as file:line: key: why
+    tr069-bridge state [--json]               what the daemon is doing now (also: ubus call tr069.bridge state)
     tr069-bridge daemon [--backend ...]       run the daemon (what the init script starts)
     tr069-bridge --version | --help
 
@@ -106,6 +107,54 @@ def cmd_check(argv):
     return 0
 
 
+def call_object(state_dir, obj, method, payload):
+    """Through ubusd where one runs, else through the running daemon's local JSON-RPC endpoint."""
+    sock = _ubus_socket()
+    if sock:
+        return call_via_ubus(sock, obj, method, payload)
+    from .daemon import default_state_dir
+
+    return call_via_http(state_dir or default_state_dir("host"), obj, method, payload)
+
+
+STATE_USAGE = """usage: tr069-bridge state [--json] [--state-dir DIR]
+  what the running daemon is doing now: the OS3P link and its history, the outbox, each transfer
+  (bytes done and total, retries left), the last warnings and errors. --json: the same as
+  `ubus call tr069.bridge state` prints it, for scripts"""
+
+
+def cmd_state(argv):
+    args = list(argv)
+    if any(a in HELP for a in args):
+        print(STATE_USAGE)
+        return 0
+    as_json = "--json" in args
+    args = [a for a in args if a != "--json"]
+    state_dir = None
+    if len(args) == 2 and args[0] == "--state-dir":
+        state_dir = args[1]
+    elif args:
+        print(STATE_USAGE, file=sys.stderr)
+        return 1
+    from .stateview import OBJECT_NAME
+
+    code, data = call_object(state_dir, OBJECT_NAME, "state", None)
+    if code != st.OK:
+        print("Command failed: ubus call %s state (%s)%s" % (
+            OBJECT_NAME, st.MESSAGES.get(code, "Unknown error"),
+            ": is the daemon running?" if code == st.CONNECTION_FAILED else ""), file=sys.stderr)
+        return 256 - code
+    if as_json:
+        from .ubus.client import format_json
+
+        print(format_json(data, 0))
+    else:
+        from .stateview import render_text
+
+        print(render_text(data))
+    return 0
+
+
 def cmd_call(argv):
     args = list(argv)
     state_dir = None
@@ -131,13 +180,7 @@ def cmd_call(argv):
             # the ubus CLI refuses what is not a JSON object before sending anything
             print("Failed to parse message data", file=sys.stderr)
             return 256 - st.PARSE_ERROR
-    sock = _ubus_socket()
-    if sock:
-        code, data = call_via_ubus(sock, OBJECT, method, payload)
-    else:
-        from .daemon import default_state_dir
-
-        code, data = call_via_http(state_dir or default_state_dir("host"), OBJECT, method, payload)
+    code, data = call_object(state_dir, OBJECT, method, payload)
     if code == st.OK:
         if data is not None:
             from .ubus.client import format_json
@@ -155,6 +198,8 @@ def main(argv=None):
         return cmd_call(argv[1:])
     if argv and argv[0] == "check":
         return cmd_check(argv[1:])
+    if argv and argv[0] == "state":
+        return cmd_state(argv[1:])
     if argv and argv[0] == "daemon":
         from .daemon import main as daemon_main
 

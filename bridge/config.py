@@ -243,6 +243,12 @@ def examine(path):
         sections = uci.parse(text, positions)
     except uci.UciError as e:
         return None, [Problem(path, e.line, None, e.reason)]
+    return sections, check_sections(path, sections, positions)
+
+
+def check_sections(path, sections, positions=None):
+    """The problems of sections already parsed (by us, or read through rpcd: no line numbers then)."""
+    positions = positions or {}
     known = _options_by_section()
     problems = []
     for section in sections:
@@ -263,16 +269,23 @@ def examine(path):
                 Config.convert(key, value)
             except ValueError as e:
                 problems.append(Problem(path, line, where, str(e)))
-    return sections, problems
+    return problems
 
 
 class Config:
-    """Values from the UCI file over the embedded defaults."""
+    """Values from the UCI config over the embedded defaults.
 
-    def __init__(self, path, writer=None):
+    Writes are UCI's: set() records the changed option, save() hands only the changes to the writer
+    (the device: rpcd's uci set/commit) or, without one, applies them to the file as it is now, under
+    libuci's lock; then the config is read again, so what others changed meanwhile is seen and kept.
+    """
+
+    def __init__(self, path, writer=None, reader=None):
         self.path = path
-        self.writer = writer  # device-backed persistence (uci set/commit); None: write the file
+        self.writer = writer  # writer(changes): device-backed persistence; None: bridge.uci.commit on the file
+        self.reader = reader  # reader() -> sections: the device's view (rpcd); None: parse the file
         self.sections = []
+        self.changes = {}  # (section, option) -> UCI text, set but not saved yet
         self.overrides = {}  # name -> value given on the command line for this run
         self.warned = set()  # unknown options already warned about: once per process, not per reload
         self.reload()
@@ -283,9 +296,14 @@ class Config:
         self.overrides[name] = value
 
     def reload(self):
-        """Re-read and validate the file; raises ConfigError (every problem) when it does not parse or any
-        value is invalid, and then keeps every previous value. Unknown options are logged once."""
-        sections, problems = examine(self.path)
+        """Re-read and validate the config (the file, or the device's view through the reader), dropping
+        unsaved changes; raises ConfigError (every problem) when it does not parse or any value is invalid,
+        OSError when it cannot be read, and then keeps every previous value. Unknown options are logged once."""
+        if self.reader is not None:
+            sections = self.reader()
+            problems = check_sections(self.path, sections)
+        else:
+            sections, problems = examine(self.path)
         fatal = [p for p in problems if p.fatal]
         if fatal:
             raise ConfigError(fatal)
@@ -294,6 +312,7 @@ class Config:
                 self.warned.add(p.where)
                 log.warning("%s", p)
         self.sections = sections
+        self.changes = {}
 
     def raw(self, key: Key):
         section = uci.find(self.sections, key.section)
@@ -339,14 +358,24 @@ class Config:
             section = {".type": key.section, ".name": key.section, ".anonymous": False}
             self.sections.append(section)
         section[key.option] = _uci_text(v)
+        self.changes[(key.section, key.option)] = _uci_text(v)
         return v
 
     def save(self):
+        """Write the changed options only; raises OSError (the changes stay pending) when it cannot."""
+        changes = [(sec, sec, opt, value) for (sec, opt), value in self.changes.items()]
+        if not changes:
+            return
         if self.writer is not None:
-            self.writer(self.sections)
+            self.writer(changes)
+            self.changes = {}
+            try:
+                self.reload()
+            except (OSError, ValueError) as e:
+                log.warning("config re-read after a write failed: %s", e)
         else:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            uci.save(self.path, self.sections)
+            self.sections = uci.commit(self.path, changes)
+            self.changes = {}
 
     @staticmethod
     def by_os3p(name):

@@ -8,10 +8,12 @@ import logging
 import os
 import signal
 import sys
+import time
 
-from . import __version__, logsetup
-from .config import CONFIG_NAME, Config, ConfigError, check_override
+from . import __version__, logsetup, stateview, uci
+from .config import CONFIG_NAME, Config, ConfigError, Problem, check_override
 from .device import default_backend, open_device
+from .device.base import DeviceError
 from .loop import Loop
 from .sessions import Sessions
 from .tr069 import Tr069
@@ -19,6 +21,7 @@ from .tr069 import Tr069
 log = logging.getLogger("tr069-bridge")
 
 DEVICE_STATE_DIR = "/etc/tr069-bridge"  # on flash: statistics and queued messages survive a reboot
+CONFIG_WATCH = 2.0  # seconds between two looks at the config file on the host
 
 
 def default_state_dir(backend):
@@ -58,11 +61,17 @@ FACES = [
 
 class Daemon:
     def __init__(self, backend=None, state_dir=None, config_path=None):
+        self._config_mark = None
         backend = backend or default_backend()
         self.state_dir = os.path.abspath(state_dir or default_state_dir(backend))
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
         self.device = open_device(backend, self.state_dir)
-        self.config = Config(config_path or self.device.config_path(CONFIG_NAME))
+        self.missing = self.device.missing()  # found (and logged) once, at start
+        if config_path or self.device.uci_is_files:  # read and written as a file, under libuci's lock
+            self.config = Config(config_path or self.device.config_path(CONFIG_NAME))
+        else:  # the device's UCI: its config dir, its writer (rpcd, the uci program, or the file)
+            self.config = Config(self.device.config_path(CONFIG_NAME), writer=self._uci_write,
+                                 reader=self._uci_read)
         self.loop = Loop()
         self.log = log
         self.faces = {}
@@ -76,8 +85,39 @@ class Daemon:
             on_exit=self.stop,
             periodic=lambda: (self.config.get("acs.periodic_inform_enable"),
                               self.config.get("acs.periodic_inform_interval")),
+            missing=lambda: sorted(self.missing),
         )
-        self.objects = {self.tr069.name: self.tr069}
+        self.started = time.time()
+        self.recent_errors = stateview.RecentErrors()  # attached to the root logger while run() runs
+        self.objects = {self.tr069.name: self.tr069, stateview.OBJECT_NAME: stateview.StateObject(self)}
+
+    def _uci_read(self):
+        try:
+            return self.device.uci_sections(CONFIG_NAME)
+        except uci.UciError as e:  # `uci export` gave what does not parse
+            raise ConfigError([Problem(self.config.path, e.line, None, e.reason)]) from None
+        except DeviceError as e:
+            raise OSError("cannot read UCI config %s: %s" % (CONFIG_NAME, e)) from None
+
+    def _uci_write(self, changes):
+        try:
+            self.device.uci_apply(CONFIG_NAME, changes)
+        except DeviceError as e:
+            raise OSError("cannot write UCI config %s: %s" % (CONFIG_NAME, e)) from None
+
+    def watch_config(self):
+        """On the host nothing tells us of an edit (procd's reload trigger does on a device): look at the
+        file now and then, one stat, and re-read it when it changed."""
+        try:
+            st = os.stat(self.config.path)
+            mark = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            mark = None
+        if self._config_mark is not None and mark != self._config_mark:
+            log.info("config %s changed on disk", self.config.path)
+            self.reload()
+        self._config_mark = mark or ()
+        self.loop.call_later(CONFIG_WATCH, self.watch_config)
 
     def start_faces(self):
         for name, module, wanted in FACES:
@@ -102,6 +142,9 @@ class Daemon:
             for problem in e.problems:
                 log.error("config reload refused, previous values kept: %s", problem)
             return str(e)
+        except OSError as e:  # rpcd or the file cannot be read now
+            log.error("config reload failed, previous values kept: %s", e)
+            return str(e)
         self.apply_log_level()
         for face in self.faces.values():
             if hasattr(face, "reload"):
@@ -121,7 +164,10 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop())
         signal.signal(signal.SIGHUP, lambda *_: self.loop.call_soon_threadsafe(self.reload))
+        logging.getLogger().addHandler(self.recent_errors)
         self.start_faces()
+        if self.config.reader is None:
+            self.watch_config()
         log.info("tr069-bridge %s running (backend %s, state %s)", __version__, self.device.backend, self.state_dir)
         try:
             self.loop.run()
@@ -137,6 +183,7 @@ class Daemon:
                 log.exception("stopping the %s face failed", name)
         self.faces.clear()
         log.info("stopped")
+        logging.getLogger().removeHandler(self.recent_errors)
 
 
 USAGE = """usage: python -m bridge.daemon [--backend host|ubus] [--state-dir DIR] [--config FILE]
@@ -184,6 +231,13 @@ def main(argv=None):
     backend = opts["backend"] or default_backend()
     state_dir = os.path.abspath(opts["state_dir"] or default_state_dir(backend))
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    from . import statelock
+
+    try:
+        statelock.acquire(state_dir)  # the descriptor stays open, and the lock held, until this process ends
+    except statelock.Busy as e:
+        print("cannot start: %s" % e, file=sys.stderr)
+        return 1
     logsetup.setup(backend, log_file=os.path.join(state_dir, "daemon.log") if backend == "host" else None)
     try:
         daemon = Daemon(backend, state_dir, opts["config"])

@@ -59,9 +59,14 @@ def setup(backend, level="info", log_file=None):
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
         if log_file:
-            fh = BoundedFileHandler(log_file)
-            fh.setFormatter(handler.formatter)
-            root.addHandler(fh)
+            try:
+                fh = BoundedFileHandler(log_file)
+            except OSError as e:  # a read-only or full state directory: stderr only, said once
+                logging.getLogger(__name__).warning("log file %s not written: %s", log_file,
+                                                    e.strerror or e)
+            else:
+                fh.setFormatter(handler.formatter)
+                root.addHandler(fh)
     set_level(level)
 
 

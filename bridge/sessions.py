@@ -5,9 +5,12 @@ after a restart or a power cut. A session found "running" at load time was cut
 short by a crash or a reboot: it is counted as a failure.
 """
 
+import logging
 import time
 
 from .atomic import read_json, write_json
+
+log = logging.getLogger(__name__)
 
 FIELDS = ("last_status", "last_start", "last_end", "success", "failure", "pending_events",
           "end_actions", "running_events")
@@ -17,6 +20,7 @@ class Sessions:
     def __init__(self, path, clock=time.time):
         self.path = path
         self.clock = clock
+        self.saved = True  # the last save succeeded
         state = read_json(path, {}) or {}
         self.last_status = state.get("last_status", "N/A")
         self.last_start = state.get("last_start")
@@ -44,14 +48,32 @@ class Sessions:
         return self.success + self.failure
 
     def save(self):
-        write_json(self.path, {k: getattr(self, k) for k in FIELDS})
+        """True when written. A full or read-only state directory is logged (once until it
+        recovers), not raised: what is in memory stays right and the next save retries."""
+        try:
+            write_json(self.path, {k: getattr(self, k) for k in FIELDS})
+        except OSError as e:
+            if self.saved:
+                log.error("session state not saved to %s: %s", self.path, e.strerror or e)
+            self.saved = False
+            return False
+        if not self.saved:
+            log.warning("session state saved to %s again", self.path)
+        self.saved = True
+        return True
 
     def begin(self, events):
+        """Starts a session; False (and nothing changed) when its start cannot be saved."""
+        before = {k: getattr(self, k) for k in FIELDS}
         self.last_status = "running"
         self.last_start = self.clock()
         self.last_end = None
         self.running_events = list(events)
-        self.save()
+        if self.save():
+            return True
+        for k, v in before.items():
+            setattr(self, k, v)
+        return False
 
     def end(self, success):
         self.last_status = "success" if success else "failure"

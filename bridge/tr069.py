@@ -11,7 +11,9 @@ import time
 
 from . import schema
 from .backoff import Backoff
+from .redact import redact
 from .sessions import Sessions
+from .ubus import blob
 from .ubus import status as ubus
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,14 @@ EVENTS = {e.split(" ", 1)[0]: e for e in ("1 BOOT", "2 PERIODIC", "3 SCHEDULED",
 # uhttpd adds this to every call it forwards; it names the caller's session, nothing to validate
 SESSION_ARG = "ubus_rpc_session"
 RELOAD_FAILED = "tr069-bridge config reload failed"  # when on_reload gives no reason
+NOT_SAVED = "Session not started: the state directory is not writable (full or read-only)"
+# the status reply's shape (schemas/tr069.json), for its encoder
+STATUS_SHAPE = blob.Shape({
+    "cwmp": {"status": blob.STRING, "start_time": blob.STRING, "acs_url": blob.STRING},
+    "last_session": {"status": blob.STRING, "start_time": blob.STRING, "end_time": blob.STRING},
+    "next_session": {"status": blob.STRING, "start_time": blob.STRING, "end_time": blob.STRING},
+    "statistics": {"success_sessions": blob.INT32, "failure_sessions": blob.INT32, "total_sessions": blob.INT32},
+})
 
 
 def format_time(epoch):
@@ -45,12 +55,26 @@ def canonical_event(event):
     return event
 
 
+def prepare_call(methods, method, args):
+    """What every object of ours checks first, as libubus would: -> (refusal status or None, handler, args
+    without ubus_rpc_session)."""
+    handler = methods.get(method)
+    if handler is None:
+        return ubus.METHOD_NOT_FOUND, None, None
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        return ubus.INVALID_ARGUMENT, None, None
+    return None, handler, {k: v for k, v in args.items() if k != SESSION_ARG}
+
+
 class Tr069:
     name = "tr069"
 
     def __init__(self, loop, sessions: Sessions, acs_url=lambda: "", on_reload=None, on_reboot=None,
-                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0):
+                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0, missing=lambda: ()):
         self.loop = loop
+        self.missing = missing  # () -> names of the device facilities that are missing (status shows them)
         self.sessions = sessions
         self.acs_url = acs_url
         self.on_reload = on_reload or (lambda: True)
@@ -69,6 +93,7 @@ class Tr069:
         self.retry = Backoff(retry_base, retry_max)
         self._retry_timer = None
         self._retry_at = None
+        self._status_cache = None   # (inputs, dict, blobmsg): see _status_reply
         self.schema = schema.load(SCHEMA_NAME)
         # Replies are built by this module, so checking each against its schema is a self-test: on in
         # the test suite and at log level debug, off otherwise (it costs more than the call itself).
@@ -103,14 +128,9 @@ class Tr069:
 
     # --- dispatch --------------------------------------------------------------------
     def call(self, method, args):
-        handler = self.methods.get(method)
-        if handler is None:
-            return ubus.METHOD_NOT_FOUND, None
-        if args is None:
-            args = {}
-        if not isinstance(args, dict):
-            return ubus.INVALID_ARGUMENT, None
-        args = {k: v for k, v in args.items() if k != SESSION_ARG}
+        refused, handler, args = prepare_call(self.methods, method, args)
+        if refused is not None:
+            return refused, None
         if isinstance(args.get("event"), str):
             args["event"] = canonical_event(args["event"])
         errs = schema.errors(self._part(method, "input"), args, "", self.schema)
@@ -141,24 +161,55 @@ class Tr069:
     def connection_state(self):
         return self.driver.connection_state() if self.driver else "up"
 
-    def _status(self, _args):
-        s = self.sessions
-        nxt = min((t for t in (self.next_session_time, self._retry_at, self._periodic_at) if t), default=None)
-        return {
-            "cwmp": {
-                "status": self.connection_state(),
-                "start_time": format_time(self.start_time),
-                "acs_url": self.driver.acs_url if self.driver else self.acs_url(),
-            },
-            "last_session": {
-                "status": s.last_status if s.last_start else "N/A",
-                "start_time": format_time(s.last_start),
-                "end_time": format_time(s.last_end),
-            },
-            "next_session": {"status": "waiting", "start_time": format_time(nxt), "end_time": "N/A"},
-            "statistics": {"success_sessions": s.success, "failure_sessions": s.failure,
-                           "total_sessions": s.total},
+    def _status_inputs(self):
+        """Everything the status reply shows, in STATUS_SHAPE's leaf order before formatting: the
+        reply is recomputed exactly when one of these changed (read on every call, so never stale)."""
+        s, d = self.sessions, self.driver
+        return (d.connection_state() if d else "up", self.start_time, d.acs_url if d else self.acs_url(),
+                s.last_status if s.last_start else "N/A", s.last_start, s.last_end,
+                self.next_session_time, self._retry_at, self._periodic_at, s.success, s.failure)
+
+    def _status_reply(self):
+        """(dict, blobmsg children) of the status reply, from the cache while its inputs are the same."""
+        inputs = self._status_inputs()
+        cached = self._status_cache
+        if cached is not None and cached[0] == inputs:
+            return cached[1], cached[2]
+        conn, started, acs, last, last_start, last_end, nxt, retry_at, periodic_at, ok, failed = inputs
+        nxt = min((t for t in (nxt, retry_at, periodic_at) if t), default=None)
+        # anyone allowed `status` may read acs_url: never the URL's password
+        leaves = (conn, format_time(started), redact(acs), last, format_time(last_start), format_time(last_end),
+                  "waiting", format_time(nxt), "N/A", ok, failed, ok + failed)
+        data = {
+            "cwmp": {"status": leaves[0], "start_time": leaves[1], "acs_url": leaves[2]},
+            "last_session": {"status": leaves[3], "start_time": leaves[4], "end_time": leaves[5]},
+            "next_session": {"status": leaves[6], "start_time": leaves[7], "end_time": leaves[8]},
+            "statistics": {"success_sessions": ok, "failure_sessions": failed, "total_sessions": ok + failed},
         }
+        missing = list(self.missing())
+        if missing:  # only on a device that lacks something: icwmp's reply is unchanged otherwise
+            data["cwmp"]["missing"] = missing
+            encoded = None  # not STATUS_SHAPE's: the face encodes it the ordinary way
+        else:
+            encoded = STATUS_SHAPE.encode(leaves)
+        self._status_cache = (inputs, data, encoded)
+        return data, encoded
+
+    def _status(self, _args):
+        # the cached dict is shared by every caller until an input changes: callers only read it
+        return self._status_reply()[0]
+
+    def encoded_reply(self, method, args):
+        """The blobmsg-encoded reply (table children) for a call the ubus face can answer without
+        decoding or validating anything, else None: status with no arguments."""
+        if method != "status" or args:
+            return None
+        data, encoded = self._status_reply()
+        if encoded is None:
+            return None
+        if self.check_output and schema.errors(self._part(method, "output"), data, "", self.schema):
+            return None    # call() answers it, and logs why
+        return encoded
 
     # --- inform ----------------------------------------------------------------------
     def _inform(self, args):
@@ -172,7 +223,8 @@ class Tr069:
         if self.sessions.running:
             self.sessions.queue_events([event])
             return {"status": 1, "info": "Session already running, event will be sent at the end of the session"}
-        self.start_session([event])
+        if self.start_session([event]) is None:
+            return {"status": -1, "info": NOT_SAVED}
         return {"status": 1, "info": "Session started"}
 
     def start_session(self, events, get_rpc_methods=False):
@@ -181,7 +233,12 @@ class Tr069:
             return False
         self._cancel_retry()
         events = list(dict.fromkeys(self.sessions.take_pending() + list(events)))
-        self.sessions.begin(events)
+        if not self.sessions.begin(events):
+            # the state directory is full or read-only: no session runs that could never be
+            # recorded; its events wait (in memory) for the next attempt
+            self.sessions.queue_events(events)
+            self._retry_later()
+            return None
         log.info("session started: %s%s", ", ".join(events), " + GetRPCMethods" if get_rpc_methods else "")
         if self.driver is not None:
             self.driver.start_session(events, get_rpc_methods)
@@ -204,10 +261,13 @@ class Tr069:
             if success:
                 self.loop.call_soon(self._start_pending)
             else:
-                delay = self.retry.next()
-                self._retry_at = time.time() + delay
-                self._retry_timer = self.loop.call_later(delay, self._start_pending)
-                log.info("retrying the session's events in %.0f s", delay)
+                self._retry_later()
+
+    def _retry_later(self):
+        delay = self.retry.next()
+        self._retry_at = time.time() + delay
+        self._retry_timer = self.loop.call_later(delay, self._start_pending)
+        log.info("retrying the session's events in %.0f s", delay)
 
     def _cancel_retry(self):
         if self._retry_timer is not None:

@@ -1,10 +1,16 @@
 """UCI configuration files (/etc/config/*): parse and write, as libuci reads them.
 
-Used for the daemon's own config on both backends (reading a file is cheaper
-than a round trip through rpcd at start-up) and as the host backend's store.
+The host backend's store, and the daemon's own config where it is given as a file. Writes never
+rewrite a file from an old copy: `commit` takes libuci's lock (flock on the file), re-reads it, applies
+only the changed options and replaces it atomically, as `uci commit` does with its delta.
 Sections keep their order; values are strings or lists of strings.
+
+A change is (section, type, option, value): value None deletes the option; option None with value None
+deletes the section; a set on a section that does not exist adds it as a named section of that type.
 """
 
+import fcntl
+import os
 import shlex
 
 from .atomic import write_atomic
@@ -103,3 +109,46 @@ def save(path, sections):
 
 def find(sections, name):
     return next((s for s in sections if s[".name"] == name), None)
+
+
+def apply(sections, changes):
+    """The sections with `changes` applied (a new list; the input is not modified)."""
+    out = [dict(s) for s in sections]
+    for section, stype, option, value in changes:
+        s = find(out, section)
+        if option is None:
+            if value is None and s is not None:
+                out.remove(s)
+            elif s is None:
+                out.append({".type": stype or section, ".name": section, ".anonymous": False})
+            continue
+        if s is None:
+            if value is None:
+                continue
+            s = {".type": stype or section, ".name": section, ".anonymous": False}
+            out.append(s)
+        if value is None:
+            s.pop(option, None)
+        else:
+            s[option] = [text(x) for x in value] if isinstance(value, (list, tuple)) else text(value)
+    return out
+
+
+def text(value):
+    """A value as UCI stores it (booleans as 1/0)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def commit(path, changes):
+    """Apply `changes` to the file as it is now, under libuci's lock; returns the new sections."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        sections = apply(load(path), changes)
+        save(path, sections)
+        return sections
+    finally:
+        os.close(fd)  # the lock goes with the descriptor (the renamed-over inode: as libuci)

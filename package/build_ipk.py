@@ -270,12 +270,27 @@ def build(out_dir=None, root=ROOT, makefile=FEED_MAKEFILE):
     return path
 
 
+def summary(path):
+    """-> (package bytes, installed bytes, data entries) of a built .ipk: the figures the README quotes."""
+    with tarfile.open(path, mode="r:gz") as outer:
+        data = outer.extractfile("./data.tar.gz").read()
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as inner:
+        entries = len(inner.getmembers())
+    return os.path.getsize(path), len(gzip.decompress(data)), entries
+
+
+def describe(path):
+    size, installed, entries = summary(path)
+    return "%s: %s bytes; %.2f MB installed, %d entries" % (os.path.relpath(path), format(size, ","),
+                                                            installed / 1e6, entries)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=os.path.join(ROOT, "build"), help="output directory (default: build/)")
     args = p.parse_args(argv)
     path = build(args.out)
-    print("%s (%d bytes)" % (os.path.relpath(path), os.path.getsize(path)))
+    print(describe(path))
     return 0
 
 

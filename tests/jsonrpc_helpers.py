@@ -18,6 +18,9 @@ from bridge.ubus import status as ubus
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data", "uhttpd")
 REPO_ACL_DIR = os.path.join(HERE, "..", "files", "usr", "share", "rpcd", "acl.d")
+# the package's ACL files as they were when answers.json was recorded; the package's own files grant
+# more since (tests/test_jsonrpc_auth.py::test_package_acl_is_the_recorded_one_plus_the_state_view)
+RECORDED_ACL_DIR = os.path.join(DATA, "package-acl.d")
 ZERO_SID = "0" * 32
 
 

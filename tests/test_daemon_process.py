@@ -2,13 +2,16 @@
 
 import json
 import os
+import re
 import signal
+import subprocess
+import sys
 
 import jsonschema
 import pytest
 
 from bridge import schema
-from daemon_process import BASE_CONFIG, DaemonProcess, write_config
+from daemon_process import BASE_CONFIG, ROOT, DaemonProcess, write_config
 
 SCHEMA = schema.load("tr069")
 
@@ -67,6 +70,29 @@ def test_statistics_persist_across_restart(tmp_path, daemon):
         assert st2["last_session"] == st["last_session"]
     finally:
         d2.kill()
+
+
+def test_one_daemon_per_state_directory(tmp_path, daemon):
+    """A second daemon on the same state directory exits at once with one line naming the first;
+    with another state directory it runs beside it."""
+    with open(tmp_path / "cli.url") as f:
+        url = f.read().strip()
+    second = subprocess.run([sys.executable, "-m", "bridge.daemon", "--backend", "host", "--state-dir",
+                             str(tmp_path)], cwd=ROOT, env=daemon.env, capture_output=True, text=True, timeout=30)
+    assert second.returncode == 1 and second.stdout == ""
+    line = re.fullmatch(r"cannot start: another tr069-bridge \(pid (\d+), since \d\d:\d\d:\d\d, (\S+)\) already runs "
+                        r"with the state directory (\S+): stop it, or start this one with another --state-dir "
+                        r"\(and other ports\)\n", second.stderr)
+    assert line, second.stderr
+    assert line.groups() == (str(daemon.proc.pid), url, str(tmp_path))
+    assert daemon.call("status")[0] == 0  # the first one is untouched
+    other = tmp_path / "other"
+    write_config(str(other), BASE_CONFIG)
+    beside = DaemonProcess(other).start()
+    try:
+        assert beside.call("status")[0] == 0 and daemon.call("status")[0] == 0
+    finally:
+        beside.kill()
 
 
 def test_sigterm_stops_cleanly(tmp_path, daemon):

@@ -193,3 +193,38 @@ def test_finding_17_failed_login_does_not_log_the_user_name(caplog):
             answer_of(loop, obj.call_from("login", {"username": "MyS3cretPass", "password": "x"},
                                           ("10.0.0.1", 1)))
     assert caplog.records and "MyS3cretPass" not in caplog.text
+
+
+# --- 5: sessions of timeout 0 and the least-recently-used eviction ------------------------------------
+def test_finding_05_a_reader_logging_in_again_and_again_cannot_log_the_admin_out():
+    loop = FakeLoop()
+    obj = session_object(loop)
+    peer = ("10.0.0.1", 1)
+    status, admin, _ = answer_of(loop, obj.call_from("login", {"username": "admin", "password": "admin-pw"}, peer))
+    assert status == ubus.OK
+    for i in range(400):
+        timeout = (0, -5, 300)[i % 3]  # never-expiring ones too
+        status, _, _ = answer_of(loop, obj.call_from(
+            "login", {"username": "viewer", "password": "viewer-pw", "timeout": timeout}, peer))
+        assert status == ubus.OK
+    store = obj.store
+    assert store.get(admin["ubus_rpc_session"]) is not None
+    from bridge.jsonrpc.sessions import MAX_PER_USER
+    assert len(store) <= MAX_PER_USER + 2  # the viewer's, the admin's, the default one
+
+
+def test_finding_05_a_full_store_evicts_from_the_biggest_holder():
+    store = SessionStore(lambda: 0.0, max_sessions=10)
+    cli = store.create(timeout=0, pinned=True)
+    admin = store.create(timeout=300, owner="admin")
+    others = [store.create(timeout=300, owner="u%d" % (i % 3)) for i in range(30)]
+    assert store.get(admin.sid) is admin and store.get(cli.sid) is cli and len(store) <= 10
+    assert store.get(others[-1].sid) is not None  # the newest login of each user is kept
+
+
+def test_finding_05_never_expiring_logins_are_bounded():
+    store = SessionStore(lambda: 0.0)
+    for _ in range(1000):
+        store.create(timeout=0, owner="viewer")
+    from bridge.jsonrpc.sessions import MAX_PER_USER
+    assert len(store) == MAX_PER_USER + 1

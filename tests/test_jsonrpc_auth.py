@@ -8,7 +8,7 @@ import pytest
 from bridge.jsonrpc import acl, cryptpw
 from bridge.jsonrpc.session_object import FailedLogins
 from bridge.jsonrpc.sessions import DEFAULT_SID, SessionStore
-from jsonrpc_helpers import DATA, REPO_ACL_DIR, Running, StandinTr069, ZERO_SID
+from jsonrpc_helpers import DATA, RECORDED_ACL_DIR, REPO_ACL_DIR, Running, StandinTr069, ZERO_SID
 
 try:
     with warnings.catch_warnings():
@@ -138,7 +138,7 @@ def test_session_expiry_and_touch():
 def test_session_cap_evicts_least_recently_used_but_not_permanent_ones():
     now = [0.0]
     store = SessionStore(lambda: now[0], max_sessions=4)
-    forever = store.create(timeout=0)
+    forever = store.create(timeout=0, pinned=True)
     a = store.create(timeout=100)
     b = store.create(timeout=100)
     store.get(a.sid)  # a used after b
@@ -176,10 +176,25 @@ def test_repo_acl_grants_status_to_readers_and_methods_to_writers():
     reader, writer = store.create(), store.create()
     acl.grant_groups(reader, {"read": ["tr069-bridge"]}, groups)
     acl.grant_groups(writer, {"write": ["tr069-bridge"]}, groups)
-    assert reader.allowed("ubus", "tr069", "status")
+    assert reader.allowed("ubus", "tr069", "status") and reader.allowed("ubus", "tr069.bridge", "state")
     assert not reader.allowed("ubus", "tr069", "inform") and not reader.allowed("ubus", "tr069", "command")
     assert all(writer.allowed("ubus", "tr069", m) for m in ("status", "inform", "command"))
     assert not writer.allowed("ubus", "system", "reboot")
+
+
+def test_package_acl_is_the_recorded_one_plus_the_state_view():
+    """The uhttpd answers were recorded with tests/data/uhttpd/package-acl.d; since then the package's
+    tr069-bridge group grants readers tr069.bridge state too, and nothing else changed."""
+    import json
+
+    def load(directory):
+        return {name: json.load(open(os.path.join(directory, name))) for name in sorted(os.listdir(directory))}
+
+    recorded, now = load(RECORDED_ACL_DIR), load(REPO_ACL_DIR)
+    assert now["tr069-bridge.json"]["tr069-bridge"]["read"]["ubus"].pop("tr069.bridge") == ["state"]
+    for doc in (recorded, now):
+        doc["tr069-bridge.json"]["tr069-bridge"].pop("description")
+    assert now == recorded
 
 
 def test_broken_acl_file_is_skipped(tmp_path):

@@ -170,3 +170,54 @@ def test_wrong_password_shows_an_error(browser, tmp_path):
             page.close()
     finally:
         r.close()
+
+
+def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_path):
+    """As after `make run`: the dev login (bridge/jsonrpc/devuser.py) in <state>/config/rpcd, the daemon
+    connected to a central system, a firmware download stalled half-way; the page's "Now" section shows it."""
+    from bridge.centralsystem import CentralSystem
+    from bridge.jsonrpc import devuser
+    from os3p_harness import Station
+    from stalling_peer import StallingPeer
+
+    chunk = 64 * 1024
+    cs = CentralSystem(quiet=True).start()
+    peer = StallingPeer(b"f" * (10 * chunk), stall_at=5 * chunk)
+    state = tmp_path / "state"
+    password = devuser.create(str(state / "config" / "rpcd"))
+    st = Station(state, cs.url, os3p__download_dir=str(tmp_path), jsonrpc__port="0")
+    shim = None
+    try:
+        from bridge import jsonrpc
+
+        shim = st.run(lambda: jsonrpc.start(st.daemon))
+        st.daemon.faces["jsonrpc"] = shim
+        st.wait(lambda: st.client.connection_state() == "up")
+        cs.call("SUBS001", "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "retries": 2,
+                                              "location": peer.url}, timeout=5)
+        page = open_page(browser, "http://127.0.0.1:%d/?refresh=200" % shim.address[1])
+        try:
+            page.js("document.getElementById('username').value = %s;"
+                    "document.getElementById('password').value = %s;"
+                    "document.getElementById('login-form').requestSubmit(); true"
+                    % (json.dumps(devuser.DEV_USER), json.dumps(password)))
+            row = "document.querySelector('#now-transfers tr[data-name=firmware] td')"
+            text = page.wait_for("%s && %s.textContent.indexOf('running 50 %%') === 0 && %s.textContent" % (row, row, row))
+            assert text == ("running 50 %, 320.0 KiB of 640.0 KiB, attempt 1 of 2 (1 retries left)")
+            assert page.js("document.querySelector('#now-transfers progress').value") == 50
+            assert page.js("document.getElementById('now-link').textContent") == \
+                "up, connected, Accepted - %s" % cs.url
+            history = page.js("document.getElementById('now-history').textContent")
+            assert "connecting" in history and "registration Accepted" in history
+            assert ("tr069.bridge", "state") in st.run(lambda: list(shim.recent_calls))
+            peer.release.set()
+            page.wait_for("%s && %s.textContent.indexOf('done 100 %%') === 0" % (row, row))
+        finally:
+            page.close()
+    finally:
+        st.daemon.faces.pop("jsonrpc", None)
+        if shim is not None:
+            st.run(shim.stop)
+        st.stop()
+        peer.close()
+        cs.stop()

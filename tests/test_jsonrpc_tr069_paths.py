@@ -24,7 +24,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from jsonrpc_helpers import DATA, REPO_ACL_DIR, Running, real_tr069  # noqa: E402
+from jsonrpc_helpers import DATA, RECORDED_ACL_DIR, REPO_ACL_DIR, Running, real_tr069  # noqa: E402
 
 ANSWERS = os.path.join(DATA, "tr069-daemon.json")
 ZERO = "0" * 32
@@ -79,7 +79,7 @@ def run_cases(url):
 def shim_answers(tmp_path_factory):
     state = tmp_path_factory.mktemp("tr069-paths")
     r = Running(lambda loop: {"tr069": real_tr069(loop, str(state))}, users_file=os.path.join(DATA, "rpcd"),
-                acl_dirs=[os.path.join(DATA, "acl.d"), REPO_ACL_DIR], state_dir=str(state))
+                acl_dirs=[os.path.join(DATA, "acl.d"), RECORDED_ACL_DIR], state_dir=str(state))
     try:
         yield run_cases("http://%s:%d/ubus" % (r.host, r.port))
     finally:

@@ -3,7 +3,7 @@
 Expected data: tests/data/uhttpd/answers.json was recorded from a real uhttpd (ubus plugin, no TLS,
 no Lua), rpcd and ubusd built from the OpenWrt sources (openwrt/uhttpd, rpcd, ubus, libubox, uci;
 Debian's json-c 0.16), run on 127.0.0.1 with `uhttpd -u /ubus -t 1` (1 s call timeout), the rpcd
-users in tests/data/uhttpd/rpcd, the ACL files files/usr/share/rpcd/acl.d/*.json (this package's),
+users in tests/data/uhttpd/rpcd, the package's ACL files of then (tests/data/uhttpd/package-acl.d/),
 tests/data/uhttpd/acl.d/test.json and rpcd's own unauthenticated.json, and two stand-in ubus
 objects written against libubus: `tr069` (canned answers, the same as StandinTr069 here) and
 `test` (echo, fail with a given code, empty, hang: the same as TestObject here). Record again with
@@ -27,7 +27,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from jsonrpc_helpers import DATA, REPO_ACL_DIR, Running, StandinTr069, TestObject  # noqa: E402
+from jsonrpc_helpers import DATA, RECORDED_ACL_DIR, REPO_ACL_DIR, Running, StandinTr069, TestObject  # noqa: E402
 
 ANSWERS = os.path.join(DATA, "answers.json")
 ZERO = "0" * 32
@@ -345,7 +345,7 @@ def recorded():
 def shim_answers():
     r = Running(lambda loop: {"tr069": StandinTr069(), "test": TestObject(loop)},
                 users_file=os.path.join(DATA, "rpcd"),
-                acl_dirs=[os.path.join(DATA, "acl.d"), REPO_ACL_DIR], call_timeout=1)
+                acl_dirs=[os.path.join(DATA, "acl.d"), RECORDED_ACL_DIR], call_timeout=1)
     try:
         yield run_cases("http://%s:%d/ubus" % (r.host, r.port))
     finally:

@@ -8,14 +8,16 @@ import stat
 import threading
 import time
 
+import jsonschema
 import pytest
 
+from bridge.daemon import Daemon
 from bridge.device import open_device
-from bridge.device.base import DeviceError, NotFound
+from bridge.device.base import DeviceError, NotFound, NotSupported
 from bridge.device.ubus_backend import UbusDevice
 from bridge.ubus import blob
 from bridge.ubus import status as st
-from test_ubus_replay import FakeUbusd, ScriptedUbusd, fixture, read_message
+from test_ubus_replay import FakeUbusd, ScriptedUbusd, fixture, read_message, tr069_output_schema
 
 WAIT = 5.0
 UCI = {" ".join(t["argv"][1:]): t for t in fixture("uci-transcripts.json")["transcripts"]}
@@ -111,11 +113,12 @@ class MiniUbusd(threading.Thread):
                 return
             if m.type == blob.LOOKUP:
                 path = m.get(blob.ATTR_OBJPATH)
-                if path in self.objects:
-                    oid, methods = self.objects[path]
-                    conn.sendall(blob.encode_message(blob.DATA, m.seq, m.peer, [
-                        (blob.ATTR_OBJPATH, path), (blob.ATTR_OBJID, oid), (blob.ATTR_OBJTYPE, oid + 1),
-                        (blob.ATTR_SIGNATURE, {k: {} for k in methods})]))
+                if path in self.objects or path is None:   # no path: every object, as ubusd lists them
+                    for name in ([path] if path else list(self.objects)):
+                        oid, methods = self.objects[name]
+                        conn.sendall(blob.encode_message(blob.DATA, m.seq, m.peer, [
+                            (blob.ATTR_OBJPATH, name), (blob.ATTR_OBJID, oid), (blob.ATTR_OBJTYPE, oid + 1),
+                            (blob.ATTR_SIGNATURE, {k: {} for k in methods})]))
                     code = st.OK
                 else:
                     code = st.NOT_FOUND
@@ -162,6 +165,7 @@ def device(tmp_path):
 
     mini = MiniUbusd(path, {
         "system": (0x100, {"board": lambda a: (st.OK, BOARD), "reboot": lambda a: (st.OK, None)}),
+        "log": (0x300, {}),
         "uci": (0x200, {"set": uci_set, "add": uci_add, "commit": lambda a: (st.PERMISSION_DENIED, None)}),
     })
     mini.start()
@@ -213,14 +217,14 @@ def bindir(tmp_path, monkeypatch):
     return d
 
 
-def test_sysupgrade_checks_the_image_then_flashes(bindir, tmp_path):
+def test_sysupgrade_checks_the_image_then_flashes(bindir, tmp_path, device):
     record = tmp_path / "argv.log"
     fake_program(bindir, "sysupgrade",
                  'printf "%%s\\n" "$*" >> %s\nif [ "$1" = -T ]; then grep -q GOOD "$2"; exit $?; fi\nexit 0\n' % record)
     good, bad = tmp_path / "good.bin", tmp_path / "bad.bin"
     good.write_text("GOOD")
     bad.write_text("BAD")
-    dev = UbusDevice(socket="/nonexistent")
+    dev = device
     dev.sysupgrade(str(good), keep_settings=False)
     with pytest.raises(DeviceError, match="refused"):
         dev.sysupgrade(str(bad))
@@ -233,11 +237,71 @@ def test_sysupgrade_checks_the_image_then_flashes(bindir, tmp_path):
     assert lines == sorted(["-T %s" % good, "-n %s" % good, "-T %s" % bad])
 
 
-def test_logread_runs_logread(bindir):
+def test_logread_runs_logread(bindir, device):
     fake_program(bindir, "logread", 'if [ "$1" = -l ]; then echo "last $2"; else printf "a\\nb\\n"; fi\n')
-    dev = UbusDevice(socket="/nonexistent")
+    dev = device
     assert dev.logread() == "a\nb\n"
     assert dev.logread(lines=5) == "last 5\n"
     fake_program(bindir, "logread", "echo broken >&2; exit 1\n")
     with pytest.raises(DeviceError, match="broken"):
         dev.logread()
+
+
+def lay_out_root(root):
+    """The files a device without procd's `system` object still has, laid out as OpenWrt lays them out."""
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "openwrt_release").write_text(
+        "DISTRIB_ID='OpenWrt'\nDISTRIB_RELEASE='24.10.0'\nDISTRIB_REVISION='r28427-6df0e3d02a'\n"
+        "DISTRIB_TARGET='mvebu/cortexa9'\nDISTRIB_DESCRIPTION='OpenWrt 24.10.0 r28427-6df0e3d02a'\n")
+    (root / "tmp" / "sysinfo").mkdir(parents=True)
+    (root / "tmp" / "sysinfo" / "model").write_text("Linksys WRT3200ACM\n")
+    (root / "tmp" / "sysinfo" / "board_name").write_text("linksys,wrt3200acm\n")
+    (root / "proc" / "sys" / "kernel").mkdir(parents=True)
+    (root / "proc" / "sys" / "kernel" / "hostname").write_text("substation-7\n")
+    (root / "sys" / "class" / "net" / "eth0").mkdir(parents=True)
+    (root / "sys" / "class" / "net" / "eth0" / "address").write_text("60:38:e0:12:34:56\n")
+
+
+@pytest.fixture
+def bare(tmp_path):
+    """A ubusd with rpcd's uci and session objects only: no procd (`system`), no logd (`log`)."""
+    path = str(tmp_path / "bare.sock")
+    mini = MiniUbusd(path, {"uci": (0x200, {"get": lambda a: (st.NOT_FOUND, None)}),
+                            "session": (0x400, {})})
+    mini.start()
+    root = tmp_path / "root"
+    lay_out_root(root)
+    yield path, root
+    mini.stop()
+
+
+def test_without_system_the_board_comes_from_files(bare):
+    path, root = bare
+    dev = UbusDevice(socket=path, timeout=WAIT, root=str(root))
+    assert set(dev.missing()) >= {"system", "log"} and "uci" not in dev.missing()
+    assert dev.board() == {"vendor": "Linksys", "model": "Linksys WRT3200ACM", "serial": "6038E0123456",
+                           "firmware_version": "OpenWrt 24.10.0 r28427-6df0e3d02a", "hostname": "substation-7"}
+    # what needs procd or logd is refused at once, naming what is missing
+    for op, call in (("reboot", dev.reboot), ("logread", dev.logread),
+                     ("validate_firmware", lambda: dev.validate_firmware(str(root / "etc" / "openwrt_release")))):
+        with pytest.raises(NotSupported, match="system|log"):
+            call()
+    assert dev.supports("reboot") == "system missing on this device"
+    assert dev.supports("logread").startswith("log")
+
+
+def test_status_names_what_is_missing_and_validates(bare, tmp_path, monkeypatch, caplog):
+    path, root = bare
+    monkeypatch.setenv("TR069_UBUS_SOCKET", path)
+    d = Daemon("ubus", str(tmp_path / "state"))
+    code, reply = d.tr069.call("status", {})
+    assert code == st.OK
+    assert "system" in reply["cwmp"]["missing"] and "log" in reply["cwmp"]["missing"]
+    jsonschema.validate(reply, tr069_output_schema("status"))
+    warned = [r.getMessage() for r in caplog.records if "missing on this device" in r.getMessage()]
+    assert any("system" in w for w in warned) and len(warned) == len(d.missing)   # once each
+
+
+def test_host_status_is_icwmp_s(tmp_path):
+    code, reply = Daemon("host", str(tmp_path / "state")).tr069.call("status", {})
+    assert "missing" not in reply["cwmp"]

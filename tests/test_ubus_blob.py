@@ -158,3 +158,50 @@ def test_message_framing_checks():
 
 def test_empty_message_is_hello_shape():
     assert blob.encode_message(blob.HELLO, 0, 0xFEE5F9DB).hex() == "00000000fee5f9db00000004"
+
+
+# --- the known-shape encoder and the INVOKE reader ------------------------------------------------
+
+SHAPE = blob.Shape({"a": {"s": blob.STRING, "n": blob.INT32, "b": blob.INT8},
+                    "t": blob.STRING, "deep": {"x": {"y": blob.STRING}}, "empty": {}})
+
+
+@pytest.mark.parametrize("s", ["", "a", "ab", "abc", "abcd", "abcde", "éè", "x" * 1000])
+def test_shape_encodes_as_the_generic_codec(s):
+    for n in (0, -1, 2**31 - 1):
+        for b in (True, False):
+            d = {"a": {"s": s, "n": n, "b": b}, "t": s + "!", "deep": {"x": {"y": s * 2}}, "empty": {}}
+            out = SHAPE.encode((s, n, b, s + "!", s * 2))
+            assert out == blob.encode_table(d)
+            assert blob.decode_table(out) == d
+
+
+def test_shape_refuses_a_wrong_number_of_values_and_unknown_leaf_types():
+    with pytest.raises(blob.BlobError):
+        SHAPE.encode(("x",))
+    with pytest.raises(blob.BlobError):
+        blob.Shape({"f": blob.DOUBLE})
+
+
+INVOKES = [m for m in ALL if m[2]["type"] == "INVOKE"]
+
+
+@pytest.mark.parametrize("where,index,m", INVOKES, ids=[f"{w}#{i}" for w, i, _ in INVOKES])
+def test_invoke_fields_read_what_decode_message_reads(where, index, m):
+    raw = bytes.fromhex(m["hex"])
+    msg = blob.decode_message(raw)
+    oid, method, ds, de, no_reply = blob.invoke_fields(raw, blob.FIRST_READ, len(raw))
+    assert (oid, method, no_reply) == (msg.get(blob.ATTR_OBJID), msg.get(blob.ATTR_METHOD),
+                                       bool(msg.get(blob.ATTR_NO_REPLY)))
+    assert blob.decode_table(raw, ds, de) == msg.get(blob.ATTR_DATA)
+
+
+@pytest.mark.parametrize("attrs", [
+    blob.encode_attr(blob.ATTR_OBJID, 1)[:6],                               # truncated
+    struct.pack(">I", (blob.ATTR_OBJID << 24) | 6) + b"\0\0\0\0",          # int32 of 2 bytes
+    struct.pack(">I", (blob.ATTR_METHOD << 24) | 12) + b"abc\0",           # length past the end
+    struct.pack(">I", (blob.ATTR_METHOD << 24) | 8) + b"abcd",             # not NUL-terminated
+])
+def test_invoke_fields_refuse_malformed_attributes(attrs):
+    with pytest.raises(blob.BlobError):
+        blob.invoke_fields(attrs, 0, len(attrs))

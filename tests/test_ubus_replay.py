@@ -9,6 +9,7 @@ optional keys), the new behaviour is asserted explicitly.
 import json
 import os
 import socket
+import struct
 import threading
 import time
 
@@ -95,8 +96,8 @@ class Running:
 
     def __init__(self, tmp_path, path, objects=None, **conn_options):
         self.daemon = Daemon("host", str(tmp_path / "state"))
-        if objects is not None:
-            self.daemon.objects = objects
+        # the transcripts were recorded with the tr069 object alone (tr069.bridge: test_face_start_..._registers_both_objects)
+        self.daemon.objects = objects if objects is not None else {"tr069": self.daemon.tr069}
         self.loop = self.daemon.loop
         self.conn = ObjectConnection(self.loop, str(path), self.daemon.objects, **conn_options)
         self.thread = threading.Thread(target=self.loop.run, daemon=True)
@@ -367,6 +368,36 @@ def test_split_and_coalesced_reads(ubusd, running):
     assert seen == [(5, 1), (6, 2), (5, 1)]
 
 
+def test_undecodable_arguments_get_invalid_argument_and_the_connection_stays(ubusd, running):
+    running()
+    conn = ubusd.accept()
+    register(conn)
+    bad = struct.pack(">IH", blob.EXTENDED | (blob.STRING << 24) | 10, 1) + b"k\0\0xyz\0\0"  # no NUL in value
+    conn.sendall(blob.encode_message(blob.INVOKE, 8, 0x66, [
+        (blob.ATTR_OBJID, 0x11223344), (blob.ATTR_METHOD, "status"), (blob.ATTR_DATA, bad)]))
+    msgs = [m for _, m in read_until_status(conn)]
+    assert [(m.type, m.seq, m.peer) for m in msgs] == [(blob.STATUS, 8, 0x66)]
+    assert msgs[0].get(blob.ATTR_STATUS) == st.INVALID_ARGUMENT
+    status, data = answer(invoke(conn, "status", {}))
+    assert status == st.OK and data["cwmp"]["status"] == "up"
+
+
+def test_status_calls_in_one_read_are_answered_in_order_and_in_full(ubusd, running):
+    running()
+    conn = ubusd.accept()
+    register(conn)
+    calls = [blob.encode_message(blob.INVOKE, 100 + i, 0x70 + i, [
+        (blob.ATTR_OBJID, 0x11223344), (blob.ATTR_METHOD, "status"), (blob.ATTR_DATA, {})]) for i in range(5)]
+    conn.sendall(b"".join(calls))
+    replies = [[m for _, m in read_until_status(conn)] for _ in calls]
+    assert [[(m.type, m.seq, m.peer) for m in r] for r in replies] == [
+        [(blob.DATA, 100 + i, 0x70 + i), (blob.STATUS, 100 + i, 0x70 + i)] for i in range(5)]
+    for r in replies:
+        assert r[0].attrs[0] == (blob.ATTR_OBJID, 0x11223344)
+        jsonschema.validate(r[0].get(blob.ATTR_DATA), tr069_output_schema("status"))
+        assert r[1].attrs == [(blob.ATTR_STATUS, st.OK), (blob.ATTR_OBJID, 0x11223344)]
+
+
 def test_large_reply_is_written_in_pieces(ubusd, running):
     running({"flaky": Flaky()})
     conn = ubusd.accept()
@@ -447,7 +478,7 @@ def test_events_are_sent_like_ubus_send(ubusd, running):
     assert (msg.type, msg.peer, msg.attrs) == (m.type, m.peer, m.attrs)
 
 
-def test_face_start_takes_the_socket_from_env_or_config(tmp_path, ubusd, monkeypatch):
+def test_face_start_takes_the_socket_from_env_or_config_and_registers_both_objects(tmp_path, ubusd, monkeypatch):
     d = Daemon("host", str(tmp_path / "state2"))
     monkeypatch.setenv(face.ENV_SOCKET, ubusd.path)
     assert face.socket_path(d.config) == ubusd.path
@@ -463,11 +494,25 @@ def test_face_start_takes_the_socket_from_env_or_config(tmp_path, ubusd, monkeyp
     conn = ubusd.accept()
     add = register(conn)
     assert add.get(blob.ATTR_OBJPATH) == "tr069"
+    # the daemon's second object, the state view
+    _, add2 = read_message(conn)
+    assert add2.type == blob.ADD_OBJECT and add2.get(blob.ATTR_OBJPATH) == "tr069.bridge"
+    assert add2.get(blob.ATTR_SIGNATURE) == {"state": {}}
+    conn.sendall(blob.encode_message(blob.DATA, add2.seq, 0, [(blob.ATTR_OBJID, 0x55667788), (blob.ATTR_OBJTYPE, 78)]))
+    conn.sendall(blob.encode_message(blob.STATUS, add2.seq, 0, [(blob.ATTR_STATUS, 0)]))
+    status, data = answer(invoke(conn, "state", {}, objid=0x55667788, seq=3))
+    assert status == 0 and data["daemon"]["backend"] == "host" and data["os3p"] == {"enabled": False}
+    assert answer(invoke(conn, "state", {"verbose": True}, objid=0x55667788, seq=4)) == (st.INVALID_ARGUMENT, None)
+    assert answer(invoke(conn, "nosuch", {}, objid=0x55667788, seq=5)) == (st.METHOD_NOT_FOUND, None)
     stopped = threading.Event()
     d.loop.call_soon_threadsafe(lambda: (box["face"].stop(), stopped.set()))
-    _, rm = read_message(conn)
-    assert rm.type == blob.REMOVE_OBJECT and rm.get(blob.ATTR_OBJID) == 0x11223344
-    conn.sendall(blob.encode_message(blob.STATUS, rm.seq, 0, [(blob.ATTR_STATUS, 0)]))
+    removed = set()
+    for _ in range(2):
+        _, rm = read_message(conn)
+        assert rm.type == blob.REMOVE_OBJECT
+        removed.add(rm.get(blob.ATTR_OBJID))
+        conn.sendall(blob.encode_message(blob.STATUS, rm.seq, 0, [(blob.ATTR_STATUS, 0)]))
+    assert removed == {0x11223344, 0x55667788}
     assert stopped.wait(WAIT)
     d.loop.stop()
     t.join(WAIT)

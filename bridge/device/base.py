@@ -9,15 +9,33 @@ class DeviceError(RuntimeError):
     """An operation the device refused or failed."""
 
 
+class NotSupported(DeviceError):
+    """An operation this device cannot do at all: the facility it needs is missing (found at start)."""
+
+
 class Device:
     backend = "abstract"
+    uci_is_files = False  # True: UCI is plain files under config_path() and nothing else edits them for us
 
     def config_path(self, config):
-        """Where the UCI file of `config` lives (read directly: cheaper than a ubus round trip)."""
+        """Where the UCI file of `config` lives (for messages and file-based configs)."""
         raise NotImplementedError
+
+    def missing(self):
+        """{facility: what goes without it} for what this device lacks (found once, at start)."""
+        return {}
 
     def board(self):
         """{vendor, model, serial, firmware_version, hostname}"""
+        raise NotImplementedError
+
+    def uci_sections(self, config):
+        """All sections of `config` in file order, as bridge.uci.parse gives them ([] if none)."""
+        raise NotImplementedError
+
+    def uci_apply(self, config, changes):
+        """Write only `changes` ((section, type, option, value) as bridge.uci.apply takes them) and
+        commit, on top of the config as it is now: what others changed meanwhile is kept."""
         raise NotImplementedError
 
     def uci_get(self, config, section=None, option=None):
@@ -31,6 +49,10 @@ class Device:
         raise NotImplementedError
 
     def reboot(self):
+        raise NotImplementedError
+
+    def validate_firmware(self, image_path):
+        """None if the image may be flashed; raises DeviceError (or NotSupported) saying why not."""
         raise NotImplementedError
 
     def sysupgrade(self, image_path, keep_settings=True):

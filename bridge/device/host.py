@@ -12,20 +12,21 @@ import socket
 import time
 
 from .. import uci
-from .base import Device, NotFound
+from .base import Device, DeviceError, NotFound
 
 from .. import __version__
 
 
 class HostDevice(Device):
     backend = "host"
+    uci_is_files = True
 
     def __init__(self, state_dir, **_options):
         self.state_dir = state_dir
         self.config_dir = os.path.join(state_dir, "config")
         self.log_path = os.path.join(state_dir, "daemon.log")
         os.makedirs(self.config_dir, mode=0o700, exist_ok=True)
-        self._staged = {}  # config -> sections with uncommitted changes, as uci keeps /tmp/.uci
+        self._staged = {}  # config -> uncommitted changes (a delta, as uci keeps in /tmp/.uci)
 
     def config_path(self, config):
         return os.path.join(self.config_dir, config)
@@ -39,13 +40,20 @@ class HostDevice(Device):
             "hostname": socket.gethostname(),
         }
 
+    def uci_sections(self, config):
+        return uci.load(self.config_path(config))
+
+    def uci_apply(self, config, changes):
+        # libuci's commit: lock, re-read, apply only these changes, replace atomically
+        uci.commit(self.config_path(config), changes)
+
     def _sections(self, config):
-        if config in self._staged:
-            return self._staged[config]
         path = self.config_path(config)
         if not os.path.exists(path):
-            raise NotFound(config)
-        return uci.load(path)
+            if config not in self._staged:
+                raise NotFound(config)
+            return uci.apply([], self._staged[config])
+        return uci.apply(uci.load(path), self._staged.get(config, ()))
 
     def uci_get(self, config, section=None, option=None):
         sections = self._sections(config)
@@ -61,21 +69,13 @@ class HostDevice(Device):
         return s[option]
 
     def uci_set(self, config, section, values):
-        try:
-            sections = [dict(s) for s in self._sections(config)]
-        except NotFound:
-            sections = []
-        s = uci.find(sections, section)
-        if s is None:
-            s = {".type": section, ".name": section, ".anonymous": False}
-            sections.append(s)
+        staged = self._staged.setdefault(config, [])
         for k, v in values.items():
-            s[k] = [str(x) for x in v] if isinstance(v, list) else str(v)
-        self._staged[config] = sections
+            staged.append((section, section, k, v))
 
     def uci_commit(self, config):
         if config in self._staged:
-            uci.save(self.config_path(config), self._staged.pop(config))
+            self.uci_apply(config, self._staged.pop(config))
 
     def _record(self, action, **details):
         entry = dict(details, action=action, time=time.time())
@@ -86,6 +86,13 @@ class HostDevice(Device):
 
     def reboot(self):
         self._record("reboot")
+
+    def validate_firmware(self, image_path):
+        # no image format to check here: a readable, non-empty file is all a host can say
+        if not os.path.isfile(image_path):
+            raise NotFound(image_path)
+        if os.path.getsize(image_path) == 0:
+            raise DeviceError("image %s is empty" % image_path)
 
     def sysupgrade(self, image_path, keep_settings=True):
         if not os.path.isfile(image_path):

@@ -99,7 +99,7 @@ class Shim:
 
     def local_session(self):
         """A never-expiring session with every right, for the local CLI; its id goes to a 0600 file."""
-        ses = self.sessions.create(timeout=0)
+        ses = self.sessions.create(timeout=0, pinned=True)
         ses.grant("ubus", "*", "*")
         ses.data["username"] = "local-cli"
         write_atomic(os.path.join(self.state_dir, CLI_SID_FILE), ses.sid + "\n", mode=0o600)

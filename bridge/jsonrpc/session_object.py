@@ -137,7 +137,7 @@ class SessionObject:
         else:
             self.failed_logins.succeeded(key)
             timeout = args.get("timeout")
-            ses = self.store.create(timeout if _int32(timeout) else self.default_timeout)
+            ses = self.store.create(timeout if _int32(timeout) else self.default_timeout, owner=username)
             aclmod.grant_groups(ses, login, self.acl_files.groups())
             ses.data["username"] = username
             answer = (ubus.OK, self.store.dump(ses))

@@ -10,7 +10,8 @@ import os
 
 DEFAULT_SID = "0" * 32
 DEFAULT_TIMEOUT = 300  # rpcd's RPC_DEFAULT_SESSION_TIMEOUT
-MAX_SESSIONS = 256  # bound memory: the least recently used session goes first
+MAX_SESSIONS = 256  # bound memory
+MAX_PER_USER = 32  # one user's sessions; a login past it ends that user's least recently used one
 
 
 def _id_prefix(pattern):
@@ -22,11 +23,13 @@ def _id_prefix(pattern):
 
 
 class Session:
-    __slots__ = ("sid", "timeout", "expires_at", "acls", "data", "_cache")
+    __slots__ = ("sid", "timeout", "expires_at", "acls", "data", "_cache", "owner", "pinned")
 
-    def __init__(self, sid, timeout):
+    def __init__(self, sid, timeout, owner=None, pinned=False):
         self.sid = sid
         self.timeout = timeout  # seconds; 0 or less: never expires (rpcd keeps the value as given)
+        self.owner = owner  # the user who logged in
+        self.pinned = pinned  # never evicted: the default session, the local CLI's
         self.expires_at = None
         self.acls = {}  # scope -> [(object, function)] in grant order
         self.data = {}
@@ -64,20 +67,31 @@ class SessionStore:
         self.clock = clock
         self.max_sessions = max_sessions
         self._sessions = {}  # insertion order doubles as LRU order (moved to the end on use)
-        self.default = Session(DEFAULT_SID, 0)
+        self.default = Session(DEFAULT_SID, 0, pinned=True)
         self._sessions[DEFAULT_SID] = self.default
 
     def __len__(self):
         return len(self._sessions)
 
-    def create(self, timeout=DEFAULT_TIMEOUT, sid=None):
+    def create(self, timeout=DEFAULT_TIMEOUT, sid=None, owner=None, pinned=False):
+        """A new session. Room is made within its owner's sessions first, then, when the store
+        is full, among the sessions of whoever holds the most: no user, however many times it
+        logs in (with a timeout of 0 or not), can push another user's session out."""
         self.sweep()
-        if len(self._sessions) >= self.max_sessions:
-            # never-expiring sessions (the default one, the local CLI's) are not evicted
-            victims = [s for s, x in self._sessions.items() if x.timeout > 0]
-            for victim in victims[:len(self._sessions) - self.max_sessions + 1]:
-                del self._sessions[victim]
-        ses = Session(sid or os.urandom(16).hex(), int(timeout))
+        if owner is not None:
+            mine = [x for x in self._sessions.values() if x.owner == owner and not x.pinned]
+            for victim in mine[:max(0, len(mine) - MAX_PER_USER + 1)]:
+                del self._sessions[victim.sid]
+        while len(self._sessions) >= self.max_sessions:
+            held = {}
+            for x in self._sessions.values():
+                if not x.pinned:
+                    held.setdefault(x.owner, []).append(x)
+            if not held:
+                break
+            victim = max(held.values(), key=len)[0]  # that holder's least recently used
+            del self._sessions[victim.sid]
+        ses = Session(sid or os.urandom(16).hex(), int(timeout), owner, pinned)
         self._sessions[ses.sid] = ses
         self._touch(ses)
         return ses
@@ -109,6 +123,7 @@ class SessionStore:
     def _touch(self, ses):
         if ses.timeout > 0:
             ses.expires_at = self.clock() + ses.timeout
+        if not ses.pinned:
             # keep LRU order: most recently used last
             self._sessions[ses.sid] = self._sessions.pop(ses.sid)
 

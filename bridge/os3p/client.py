@@ -11,6 +11,7 @@ import os
 import time
 
 from .connection import Connection, Options, connection_url, safe_url
+from ..stateview import History
 from .context import Context
 from .messages import boot_fields
 from .outbox import Outbox
@@ -55,6 +56,8 @@ class Client:
         self._handling = False
         self._flush_soon = False
         self.core.wake = self._wake
+        self.history = History()  # the link's last events, for the state view
+        self._registration = None
         self.tr069.attach_driver(self)
         self.tr069.before_reboot.append(self.core.expect_reboot)
         self._event(self.core.check_reboot, read_boot_id(BOOT_ID))
@@ -114,11 +117,13 @@ class Client:
     def on_open(self, conn, headers):
         if conn is self.conn:
             log.info("connected to the central system (%s)", safe_url(conn.options.url))
+            self.history.add("connected")
             self._event(self.core.opened)
 
     def on_close(self, conn, reason):
         if conn is self.conn:
             self.conn = None
+            self.history.add("closed", str(reason or ""))
             self._event(self.core.closed, reason)
 
     def on_text(self, conn, text):
@@ -149,6 +154,10 @@ class Client:
 
     def _flush(self):
         self._flush_soon = False
+        if self.core.registration != self._registration:
+            self._registration = self.core.registration
+            if self._registration is not None:
+                self.history.add("registration", self._registration)
         for out in self.core.take():
             kind = type(out)
             if kind is Send:
@@ -193,6 +202,7 @@ class Client:
             self._event(self.core.closed, "bad configuration")
             return
         log.info("connecting to %s", safe_url(options.url))
+        self.history.add("connecting", safe_url(options.url))
         self.conn = Connection(self.loop, options, self).start()
 
     def _heartbeat_interval(self, seconds):

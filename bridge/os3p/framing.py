@@ -19,6 +19,12 @@ from . import errors
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_ID = 36  # "to allow for GUIDs"
+# Inbound limits, checked before the text is parsed: the largest message the spec's actions need
+# is a SetStreetlightProfile of a few KiB, and its deepest nesting is under 10 levels.
+MAX_FRAME = 256 * 1024  # characters
+MAX_DEPTH = 32  # nested arrays and objects, the frame's own array counted
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 # the id of a CALL that is not valid JSON, if its head is intact: [2, "id", ...
 _CALL_HEAD = re.compile(r'\s*\[\s*2\s*,\s*"([^"\\]{1,%d})"' % MAX_ID)
@@ -58,14 +64,39 @@ def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def _too_deep(text):
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False  # cannot be: the common case costs two counts
+    depth = 0
+    for b in _BRACKETS.findall(_STRING.sub("", text)):
+        if b in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _refused(text, why):
+    """FrameError for a CALL whose id can be read, else None (nothing to answer)."""
+    m = _CALL_HEAD.match(text) if isinstance(text, str) else None
+    if m:
+        raise FrameError(m.group(1), errors.FORMATION_VIOLATION, why) from None
+    return None
+
+
 def parse(text):
+    if not isinstance(text, str):
+        return None
+    if len(text) > MAX_FRAME:
+        return _refused(text, "message longer than %d characters" % MAX_FRAME)
+    if _too_deep(text):
+        return _refused(text, "message nested deeper than %d levels" % MAX_DEPTH)
     try:
         msg = json.loads(text)
-    except (ValueError, TypeError):
-        m = _CALL_HEAD.match(text) if isinstance(text, str) else None
-        if m:
-            raise FrameError(m.group(1), errors.FORMATION_VIOLATION, "message is not valid JSON") from None
-        return None
+    except (ValueError, TypeError, RecursionError):
+        return _refused(text, "message is not valid JSON")
     if not isinstance(msg, list) or not msg or not _is_int(msg[0]):
         return None
     kind = msg[0]

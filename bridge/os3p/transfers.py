@@ -104,34 +104,46 @@ class Firmware:
     def _download(self, generation, location, target, attempts, interval, timeouts, verify, cancel):
         import requests
 
+        from .. import progress
+
         loop = self.ctx.loop
         reason = "cancelled"
+        shown = progress.start("firmware", location, attempts)  # the state view; info log every 10 %
         for attempt in range(1, attempts + 1):
             if cancel.is_set():
+                shown.finish("cancelled")
                 return
+            shown.begin_attempt()
             try:
                 fd = os.open(target + ".part", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "wb") as f, requests.get(location, stream=True, timeout=timeouts,
                                                             verify=verify) as r:
                     r.raise_for_status()
+                    shown.sized(progress.announced_size(r.headers))
                     for chunk in r.iter_content(CHUNK):
                         if cancel.is_set():
+                            shown.finish("cancelled")
                             return
                         f.write(chunk)
+                        shown.add(len(chunk))
                     f.flush()
                     os.fsync(f.fileno())
                 os.replace(target + ".part", target)
+                shown.finish("done")
                 loop.call_soon_threadsafe(self._downloaded, generation, target)
                 return
             except (requests.RequestException, OSError) as e:
                 reason = "%s: %s" % (e.__class__.__name__, e)
+                shown.failed_attempt(reason)
                 log.warning("firmware download attempt %d/%d failed: %s", attempt, attempts, reason)
             if attempt < attempts and cancel.wait(interval):
+                shown.finish("cancelled")
                 return
         try:
             os.unlink(target + ".part")
         except OSError:
             pass
+        shown.finish("failed")
         loop.call_soon_threadsafe(self._failed, generation, "DownloadFailed", reason)
 
     def _failed(self, generation, status, reason):

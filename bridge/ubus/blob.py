@@ -63,7 +63,7 @@ _be16s = struct.Struct(">h")
 _be64s = struct.Struct(">q")
 _bedbl = struct.Struct(">d")
 _bmhdr = struct.Struct(">IH")     # extended attr header + name length
-_msghdr = struct.Struct(">BBHI")
+_msghdr = HEADER = struct.Struct(">BBHI")   # version, type, seq, peer
 _PAD = (b"", b"\0\0\0", b"\0\0", b"\0")
 
 
@@ -182,6 +182,76 @@ def encode_table(d, depth=0):
 
 def encode_array(seq, depth=0):
     return b"".join([_encode_value("", v, depth) for v in seq])
+
+
+class Shape:
+    """An encoder for one known table shape: the replies a daemon sends again and again.
+
+    Shape({"cwmp": {"status": STRING, "uptime": INT32}, "ok": INT8}) precomputes every header and
+    name part into a flat list of steps; encode(values) takes the leaves in that order (a flat
+    sequence) and gives the same bytes as encode_table of the equivalent dict, without a walk over
+    types or nesting. STRING, INT32 and INT8 leaves; TABLE nesting.
+    """
+    __slots__ = ("_steps", "leaves")
+
+    _OPEN, _CLOSE = -1, -2
+
+    def __init__(self, spec):
+        self._steps = []
+        self._compile(spec)
+        self.leaves = sum(1 for st in self._steps if st[0] >= 0)
+
+    def _compile(self, spec):
+        for name, kind in spec.items():
+            nl, padded, hdrlen = _name_part(name)
+            head = struct.pack(">H", nl) + padded           # after the be32 id/length word
+            if isinstance(kind, dict):
+                self._steps.append((self._OPEN, EXTENDED | (TABLE << 24), 4 + hdrlen, head))
+                self._compile(kind)
+                self._steps.append((self._CLOSE, 0, 0, b""))
+            elif kind in (STRING, INT32, INT8):
+                self._steps.append((kind, EXTENDED | (kind << 24), 4 + hdrlen, head))
+            else:
+                raise BlobError("Shape leaves are STRING, INT32 or INT8, not %r" % (kind,))
+
+    def encode(self, values):
+        if len(values) != self.leaves:
+            raise BlobError("%d values for a shape of %d leaves" % (len(values), self.leaves))
+        out = []
+        opened = []           # (index of the table's header in out, size before its children, step)
+        size = 0              # padded bytes so far
+        vals = iter(values)
+        pack = _be32.pack
+        for step in self._steps:
+            kind, word, fixed, head = step
+            if kind == STRING:
+                v = next(vals)
+                payload = v if type(v) is bytes else v.encode()
+                raw = fixed + len(payload) + 1
+                out.append(pack(word | raw) + head + payload + _NUL_PAD[raw & 3])
+                size += (raw + 3) & ~3
+            elif kind == INT32:
+                out.append(pack(word | (fixed + 4)) + head + _be32s.pack(next(vals)))
+                size += fixed + 4
+            elif kind == INT8:
+                raw = fixed + 1
+                out.append(pack(word | raw) + head + (b"\1\0\0\0" if next(vals) else b"\0\0\0\0"))
+                size += raw + 3
+            elif kind == self._OPEN:
+                opened.append((len(out), size, step))
+                out.append(b"")
+                size += fixed
+            else:
+                at, before, (_, word, fixed, head) = opened.pop()
+                raw = size - before
+                if raw > LEN_MASK:
+                    raise BlobError("attribute too long")
+                out[at] = pack(word | raw) + head
+        return b"".join(out)
+
+
+# a string leaf's NUL terminator and its padding, by the unpadded length & 3 (NUL included)
+_NUL_PAD = (b"\0", b"\0\0\0\0", b"\0\0\0", b"\0\0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,6 +416,66 @@ def _iter_blob(buf, start, end):
     """(id, data_start, data_end) of the plain blob attributes in buf[start:end]."""
     for id_len, data, data_end in _iter_raw(buf, start, end):
         yield (id_len >> 24) & 0x7F, data, data_end
+
+
+def invoke_fields(buf, start, end):
+    """The attributes an object needs from an INVOKE, read without building a Message:
+    (objid, method, data_start, data_end, no_reply), None for those absent. The attributes
+    are checked as decode_attr checks them; DATA's children are left to decode_table.
+    The last of a repeated id wins, as in Message.get."""
+    objid = method = ds = de = None
+    no_reply = False
+    unpack = _be32.unpack_from
+    pos = start
+    while pos < end:
+        if end - pos < 4:
+            raise BlobError("truncated attribute header")
+        (id_len,) = unpack(buf, pos)
+        raw = id_len & LEN_MASK
+        if raw < 4 or pos + raw > end:
+            raise BlobError("bad attribute length %d" % raw)
+        id_ = (id_len >> 24) & 0x7F
+        s, e = pos + 4, pos + raw
+        if id_ == ATTR_OBJID:
+            if raw != 8:
+                raise BlobError("bad int32 attribute length")
+            (objid,) = unpack(buf, s)
+        elif id_ == ATTR_METHOD:
+            method = decode_attr(id_, buf, s, e)
+        elif id_ == ATTR_DATA:
+            ds, de = s, e
+        elif id_ == ATTR_NO_REPLY:
+            no_reply = decode_attr(id_, buf, s, e)
+        elif id_ in _U32_ATTRS or id_ in _STR_ATTRS or id_ in _U8_ATTRS or id_ == ATTR_SIGNATURE:
+            decode_attr(id_, buf, s, e)       # checked as decode_message would, then not needed
+        pos += (raw + 3) & ~3
+    return objid, method, ds, de, no_reply
+
+
+_status_tails = {}   # (code, objid) -> a STATUS message after its 8-byte header
+
+
+def status_tail(code, objid):
+    """The bytes of a STATUS (STATUS code, OBJID) message after its header, as libubus sends it."""
+    key = (code, objid)
+    tail = _status_tails.get(key)
+    if tail is None:
+        tail = _be32.pack(4 + 16) + encode_attr(ATTR_STATUS, code) + encode_attr(ATTR_OBJID, objid)
+        if len(_status_tails) < 256:
+            _status_tails[key] = tail
+    return tail
+
+
+def data_tail(objid, table):
+    """The bytes of a DATA (OBJID, DATA=table children) message after its header."""
+    body = encode_attr(ATTR_OBJID, objid) + _blob_attr(ATTR_DATA, table)
+    if len(body) + 4 > MAX_MSGLEN:
+        raise BlobError("message too long")
+    return _be32.pack(4 + len(body)) + body
+
+
+def message_header(type_, seq, peer):
+    return _msghdr.pack(0, type_, seq & 0xFFFF, peer & 0xFFFFFFFF)
 
 
 class Message:

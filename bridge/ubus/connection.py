@@ -53,6 +53,8 @@ class ObjectConnection:
         self._timer = None
         self._stopping = False
         self._listeners = []      # callbacks(name, id) when an object gets registered
+        self._batch = None        # messages queued while one read is handled, sent together
+        self._tail = (None, None, None)   # (objid, encoded reply, DATA message tail): the last reply
 
     # --- public -------------------------------------------------------------------------
     def start(self):
@@ -157,6 +159,7 @@ class ObjectConnection:
         self._state = "idle"
         self._inbuf.clear()
         self._outbuf.clear()
+        self._batch = None
         self._pending.clear()
         self._by_id.clear()
         self.object_ids.clear()
@@ -176,6 +179,9 @@ class ObjectConnection:
         return self._seq
 
     def _send(self, data):
+        if self._batch is not None:        # inside _on_readable: one send for all its answers
+            self._batch.append(data)
+            return
         if self.sock is None:
             return
         if not self._outbuf:
@@ -219,23 +225,40 @@ class ObjectConnection:
             self._lost("ubusd closed the connection")
             return
         buf = self._inbuf
-        buf += data
-        pos = 0
+        if buf:                   # a message was cut by the previous read: complete it
+            buf += data
+            data = buf
+        pos, end = 0, len(data)
+        self._batch = []
         try:
-            while len(buf) - pos >= blob.FIRST_READ:
-                total = blob.message_length(bytes(buf[pos:pos + blob.FIRST_READ]))
-                if len(buf) - pos < total:
+            while end - pos >= blob.FIRST_READ:
+                total = blob.message_length(data[pos:pos + blob.FIRST_READ])
+                if end - pos < total:
                     break
-                msg = blob.decode_message(buf, pos)
+                try:
+                    if data[pos + 1] == blob.INVOKE and self._state == "ready":
+                        self._on_invoke(data, pos, pos + total)
+                    else:
+                        self._dispatch(blob.decode_message(data, pos))
+                except blob.BlobError as e:
+                    if self._state != "ready":
+                        raise
+                    # the framing holds (the length was valid): only this message is lost
+                    self._bad_message(data, pos, e)
                 pos += total
-                self._dispatch(msg, buf)
                 if self.sock is not sock:   # the handler closed or replaced the connection
                     return
         except blob.BlobError as e:
             self._lost("bad message from ubusd: %s" % e)
             return
-        if pos:
+        finally:
+            batch, self._batch = self._batch, None
+            if batch and self.sock is sock:
+                self._send(batch[0] if len(batch) == 1 else b"".join(batch))
+        if data is buf:
             del buf[:pos]
+        elif pos < end:
+            buf += data[pos:]
 
     def _drain_blocking(self, waiting, timeout):
         """Shutdown only: flush and read until the replies in `waiting` arrived or time is up."""
@@ -252,14 +275,12 @@ class ObjectConnection:
                 self._on_readable()
 
     # --- messages ------------------------------------------------------------------------------
-    def _dispatch(self, msg, buf):
+    def _dispatch(self, msg):
         t = msg.type
         if self._state == "hello":
             if t != blob.HELLO or msg.peer <= 1:
                 raise blob.BlobError("expected HELLO, got type %d" % t)
             self._on_hello(msg)
-        elif t == blob.INVOKE:
-            self._on_invoke(msg)
         elif t == blob.DATA or t == blob.STATUS:
             self._on_reply(msg)
         # NOTIFY (subscriber count changes), UNSUBSCRIBE, MONITOR: nothing to do for our objects
@@ -302,7 +323,8 @@ class ObjectConnection:
             if kind == "add" and oid is not None:
                 name, sig = req[1], req[2]
                 self.object_ids[name] = oid
-                self._by_id[oid] = (name, self.objects[name], frozenset(sig))
+                obj = self.objects[name]
+                self._by_id[oid] = (name, obj, frozenset(sig), getattr(obj, "encoded_reply", None))
             return
         del self._pending[msg.seq]
         code = msg.get(blob.ATTR_STATUS, st.INVALID_ARGUMENT)
@@ -324,8 +346,24 @@ class ObjectConnection:
         elif kind == "event" and code != st.OK:
             log.warning("ubus: event %s refused: %s", req[1], st.MESSAGES.get(code, code))
 
-    def _on_invoke(self, msg):
-        oid = msg.get(blob.ATTR_OBJID)
+    def _bad_message(self, buf, start, error):
+        """A message that does not decode inside a valid frame: an INVOKE is answered
+        INVALID_ARGUMENT (its caller is not left waiting), anything else is dropped."""
+        _, type_, seq, peer = blob.HEADER.unpack_from(buf, start)
+        log.info("ubus: bad %s from %08x ignored: %s",
+                 blob.MSG_NAMES[type_] if type_ < len(blob.MSG_NAMES) else type_, peer, error)
+        if type_ == blob.INVOKE:
+            self._send(blob.message_header(blob.STATUS, seq, peer) + blob.status_tail(st.INVALID_ARGUMENT, 0))
+
+    def _on_invoke(self, buf, start, end):
+        """One INVOKE at buf[start:end], answered with DATA (when there is data) and STATUS.
+
+        An object may offer encoded_reply(method, args) -> blobmsg children or None: a reply it
+        keeps encoded (tr069 status), sent without building or encoding a dict. DATA that does not
+        decode is answered INVALID_ARGUMENT; the connection stays.
+        """
+        _, _, seq, peer = blob.HEADER.unpack_from(buf, start)
+        oid, method, ds, de, no_reply = blob.invoke_fields(buf, start + blob.FIRST_READ, end)
         if oid is None:
             return                       # libubus ignores it as well
         entry = self._by_id.get(oid)
@@ -333,26 +371,39 @@ class ObjectConnection:
         if entry is None:
             code, oid = st.NOT_FOUND, 0
         else:
-            name, obj, methods = entry
-            method = msg.get(blob.ATTR_METHOD)
+            name, obj, methods, encoded_reply = entry
             if method is None:
                 code = st.INVALID_ARGUMENT
             elif method not in methods:
                 code = st.METHOD_NOT_FOUND
-            elif not msg.has(blob.ATTR_DATA):
+            elif ds is None:
                 code = st.INVALID_ARGUMENT
             else:
                 try:
-                    code, data = obj.call(method, msg.get(blob.ATTR_DATA))
-                    if data is not None:
-                        data = blob.encode_table(data)
-                except Exception:
-                    log.exception("ubus: %s.%s failed", name, method)
-                    code, data = st.UNKNOWN_ERROR, None
-                if msg.get(blob.ATTR_NO_REPLY):
+                    args = blob.decode_table(buf, ds, de) if de > ds else {}
+                except blob.BlobError as e:
+                    log.info("ubus: %s.%s from %08x: arguments do not decode: %s", name, method, peer, e)
+                    args, code = None, st.INVALID_ARGUMENT
+                if args is not None:
+                    try:
+                        data = encoded_reply(method, args) if encoded_reply is not None else None
+                        if data is not None:
+                            code = st.OK
+                        else:
+                            code, data = obj.call(method, args)
+                            if data is not None:
+                                data = blob.encode_table(data)
+                    except Exception:
+                        log.exception("ubus: %s.%s failed", name, method)
+                        code, data = st.UNKNOWN_ERROR, None
+                if no_reply:
                     return
-        if data is not None:
-            self._send(blob.encode_message(blob.DATA, msg.seq, msg.peer,
-                                           [(blob.ATTR_OBJID, oid), (blob.ATTR_DATA, data)]))
-        self._send(blob.encode_message(blob.STATUS, msg.seq, msg.peer,
-                                       [(blob.ATTR_STATUS, code), (blob.ATTR_OBJID, oid)]))
+        status = blob.message_header(blob.STATUS, seq, peer) + blob.status_tail(code, oid)
+        if data is None:
+            self._send(status)
+            return
+        t_oid, t_data, tail = self._tail
+        if t_data is not data or t_oid != oid:
+            tail = blob.data_tail(oid, data)
+            self._tail = (oid, data, tail)
+        self._send(b"".join((blob.message_header(blob.DATA, seq, peer), tail, status)))

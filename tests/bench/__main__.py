@@ -17,9 +17,7 @@ sys.path[:0] = [HERE, ROOT]
 ORDER = ["bench_core", "bench_ubus", "bench_jsonrpc", "bench_os3p"]
 
 
-def report(label, value, unit, note=""):
-    shown = ("%.3g" % value) if isinstance(value, float) and abs(value) < 100 else ("%.0f" % value if isinstance(value, float) else str(value))
-    print("  %-58s %12s %-8s %s" % (label, shown, unit, note), flush=True)
+from benchutil import print_row as report  # noqa: E402  (one aligned row format: benchutil.format_row)
 
 
 def main(names):

@@ -24,10 +24,13 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+for _p in (HERE, ROOT):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
 
+from benchutil import print_row, skipped  # noqa: E402
 from bridge.jsonrpc import rpc  # noqa: E402
 from bridge.jsonrpc.app import Shim  # noqa: E402
 from bridge.jsonrpc.sessions import SessionStore  # noqa: E402
@@ -209,12 +212,12 @@ def run(report):
 
         ubusd = os.environ.get("TR069_UBUSD") or shutil.which("ubusd")
         if not ubusd:
-            report("via ubus", 0, "", "skipped: no ubusd (set TR069_UBUSD)")
+            skipped(report, "via ubus", "no ubusd (set TR069_UBUSD)")
             return
         sock = os.path.join(tmp, "ubus.sock")
         procs.append(subprocess.Popen([ubusd, "-s", sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         if not wait_for_socket(sock):
-            report("via ubus", 0, "", "skipped: ubusd did not start")
+            skipped(report, "via ubus", "ubusd did not start")
             return
         from bridge.ubus.client import Client
         from bridge.ubus.connection import ObjectConnection
@@ -224,7 +227,7 @@ def run(report):
         lt.run(lambda: conn.on_registered(lambda name, oid: registered.set()))
         lt.run(conn.start)
         if not registered.wait(5):
-            report("via ubus", 0, "", "skipped: tr069 not registered on ubusd")
+            skipped(report, "via ubus", "tr069 not registered on ubusd")
             return
         lat = []
         with Client(sock) as c:
@@ -240,7 +243,7 @@ def run(report):
 
         uhttpd = os.environ.get("TR069_UHTTPD")
         if not uhttpd:
-            report("real uhttpd", 0, "", "skipped: set TR069_UHTTPD to a uhttpd with the ubus plugin")
+            skipped(report, "real uhttpd", "set TR069_UHTTPD to a uhttpd with the ubus plugin")
             return
         uport = free_port()
         www = os.path.join(tmp, "www")
@@ -248,7 +251,7 @@ def run(report):
         procs.append(subprocess.Popen([uhttpd, "-f", "-a", "-p", "127.0.0.1:%d" % uport, "-h", www, "-u", "/ubus",
                                        "-U", sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         if not wait_for_port(uport):
-            report("real uhttpd", 0, "", "skipped: uhttpd did not start")
+            skipped(report, "real uhttpd", "uhttpd did not start")
             return
         ubody = body_for("0" * 32)
         figures(report, "real uhttpd -a (no ACL) keep-alive", keepalive("127.0.0.1", uport, "/ubus", ubody, DELAYED_ACK_CALLS))
@@ -268,7 +271,4 @@ def run(report):
 
 
 if __name__ == "__main__":
-    def _report(label, value, unit, note=""):
-        print("  %-58s %12.3f %-8s %s" % (label, value, unit, note))
-
-    run(_report)
+    run(print_row)

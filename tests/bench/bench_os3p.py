@@ -306,7 +306,7 @@ def theirs(server):
 
 
 # --- memory ----------------------------------------------------------------------------------------------------
-from benchutil import rss_kib  # noqa: E402
+from benchutil import heading, print_row, rss_kib  # noqa: E402
 
 
 def _device_like():
@@ -356,7 +356,7 @@ def run(report):
             for _ in range(ROUNDS):  # interleaved, so that a noisy moment hurts both
                 runs.append(ours(server) + theirs(server))
             our_hb, our_gc, their_hb, their_gc = (sorted(column)[len(column) // 2] for column in zip(*runs))
-            report("server: %s" % what, 0.0, "", "median of %d rounds" % ROUNDS)
+            heading(report, "server: %s" % what, "median of %d rounds" % ROUNDS)
             report("  Heartbeat round trips (daemon-initiated), this client", our_hb, "rt/s", "N=%d sequential" % N)
             report("  Heartbeat round trips, ocpp ChargePoint", their_hb, "rt/s")
             report("    ratio this / ocpp", our_hb / their_hb, "x", "target >= 2")
@@ -378,7 +378,4 @@ if __name__ == "__main__":
     elif sys.argv[1:] == ["--serve-lean"]:
         serve_lean()
     else:
-        def _report(label, value, unit, note=""):
-            print("  %-62s %10.1f %-5s %s" % (label, value, unit, note), flush=True)
-
-        run(_report)
+        run(print_row)

@@ -1,17 +1,21 @@
-"""ubus face figures: start-up to registration, `status` calls per second, codec cost.
+"""ubus face figures: start-up to registration, imports, `status` calls/s and p99, RSS, codec cost.
 
-The bench plays ubusd itself on a Unix socket in a temporary directory (HELLO, the ADD_OBJECT reply,
-then sequential INVOKEs, each waiting for the STATUS), so the daemon is measured as a real
-subprocess without a ubusd. Peers measured in the same run:
-- python-ubus 0.1.3 (libubus) registering the same object, when an interpreter that can
-  `import ubus` is given in TR069_PYUBUS_PYTHON (or the current one can);
-- the interpreter's bare start-up (`python -c pass`), the floor for the start-up figure;
-- json.dumps + json.loads of the same reply, for the codec.
-No figure is asserted on; they are printed.
+Peers measured in the same run, each serving `tr069` with a status reply of the same shape:
+- python-ubus (libubus), when an interpreter that can `import ubus` is given in TR069_PYUBUS_PYTHON
+  (or the current one can);
+- "plain": the object written the straightforward way in Python, the generic blobmsg codec on every
+  message (tests/bench/ubus_peers.py); it always runs, so a ratio is printed on every machine;
+- the interpreter's bare start-up (`python -c pass`), the floor for the start-up figure.
+Calls go through a real ubusd when TR069_UBUSD names a ubusd binary (the bench starts it on a socket
+of its own); otherwise the bench speaks as ubusd itself (HELLO, the ADD_OBJECT reply, then INVOKEs
+as ubusd forwards them). Start-up is always timed against the bench's own ubusd side: from the
+process start to its ADD_OBJECT. The daemon runs with the ubus face only (jsonrpc.enabled=0, as on a
+device). No figure is asserted on; they are printed.
 """
 
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -19,54 +23,28 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+for p in (HERE, ROOT):
+    if p not in sys.path:
+        sys.path.insert(0, p)
 
+from benchutil import print_row, rss_kib, skipped  # noqa: E402
 from bridge.ubus import blob  # noqa: E402
+from ubus_peers import PLAIN_PEER, PYUBUS_PEER, STATUS_REPLY, Caller, timed  # noqa: E402
 
 STARTS = 5
-CALLS = 2000
+ROUNDS = 5
+ROUND = 2000       # calls per round and peer
+WINDOW = 8         # calls in flight for the concurrent figure
+WARMUP = 200
 WAIT = 20.0
 OBJID = 0x2A2A2A2A
 
-PYUBUS_PEER = r"""
-import sys, ubus
-reply = {"cwmp": {"status": "up", "start_time": "2026-11-22T10:00:00+01:00", "acs_url": "ws://127.0.0.1:9000/OS3P"},
-         "last_session": {"status": "success", "start_time": "2026-11-22T10:00:00+01:00",
-                          "end_time": "2026-11-22T10:00:01+01:00"},
-         "next_session": {"status": "waiting", "start_time": "2026-11-22T10:05:00+01:00", "end_time": "N/A"},
-         "statistics": {"success_sessions": 1, "failure_sessions": 0, "total_sessions": 1}}
-def status(handler, data):
-    handler.reply(reply)
-def inform(handler, data):
-    handler.reply({"status": 1, "info": "Session started"})
-ubus.connect(socket_path=sys.argv[1])
-ubus.add("tr069", {"status": {"method": status, "signature": {}},
-                   "inform": {"method": inform, "signature": {"GetRPCMethods": ubus.BLOBMSG_TYPE_BOOL,
-                                                             "event": ubus.BLOBMSG_TYPE_STRING}},
-                   "command": {"method": inform, "signature": {"command": ubus.BLOBMSG_TYPE_STRING}}})
-while True:
-    ubus.loop(1000)
-"""
 
-
-# our face alone, serving the same static reply: separates the face's cost from the tr069 object's
-STATIC_FACE = r"""
-import sys
-from bridge.loop import Loop
-from bridge.ubus.connection import ObjectConnection
-exec(sys.argv[2])
-class Static:
-    name = "tr069"
-    def signature(self):
-        return {"status": {}, "inform": {"GetRPCMethods": 7, "event": 3}, "command": {"command": 3}}
-    def call(self, method, args):
-        return 0, reply
-loop = Loop()
-ObjectConnection(loop, sys.argv[1], {"tr069": Static()}).start()
-loop.run()
-"""
+def pct(samples, p):
+    s = sorted(samples)
+    return s[min(len(s) - 1, int(len(s) * p / 100.0))]
 
 
 def _read(conn, deadline):
@@ -106,25 +84,23 @@ class BenchUbusd:
         return conn, arrived
 
     @staticmethod
-    def invoke_loop(conn, method, args, n):
-        """n sequential INVOKEs as ubusd forwards them; returns seconds elapsed."""
-        msgs = [blob.encode_message(blob.INVOKE, 2, 0x1000 + i, [
+    def requests(method, args, n):
+        """n INVOKEs as ubusd forwards them (caller's seq and id, USER and GROUP), seq = index."""
+        return [blob.encode_message(blob.INVOKE, i & 0xFFFF, 0x1000, [
             (blob.ATTR_OBJID, OBJID), (blob.ATTR_METHOD, method), (blob.ATTR_USER, "root"),
             (blob.ATTR_GROUP, "root"), (blob.ATTR_DATA, args)]) for i in range(n)]
-        deadline = time.monotonic() + WAIT * 3
-        t0 = time.perf_counter()
-        for m in msgs:
-            conn.sendall(m)
-            while True:
-                reply = _read(conn, deadline)
-                if reply.type == blob.STATUS:
-                    if reply.get(blob.ATTR_STATUS) != 0:
-                        raise RuntimeError("call failed: %r" % reply)
-                    break
-        return time.perf_counter() - t0
 
     def close(self):
         self.srv.close()
+
+
+def _stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(2)     # libubus's uloop catches SIGTERM and python-ubus's loop goes on
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _pyubus_python():
@@ -136,88 +112,195 @@ def _pyubus_python():
     return cand if ok else None
 
 
-def _measure_process(argv, env, sock_path, method="status", args=None, calls=0):
-    """Start argv, time until its ADD_OBJECT, optionally run `calls` INVOKEs; returns (start s, calls/s)."""
+def _start_time(argv, env, sock_path, stderr=subprocess.DEVNULL):
+    """Seconds from the process start to its ADD_OBJECT on the bench's ubusd side."""
     srv = BenchUbusd(sock_path)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         conn, arrived = srv.register()
-        rate = None
-        if calls:
-            BenchUbusd.invoke_loop(conn, method, args or {}, 50)     # warm-up
-            rate = calls / BenchUbusd.invoke_loop(conn, method, args or {}, calls)
         conn.close()
-        return arrived - t0, rate
+        return arrived - t0
     finally:
-        proc.terminate()
-        try:
-            proc.wait(WAIT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
         srv.close()
         os.unlink(sock_path)
 
 
+class Served:
+    """One object process and the socket its calls go through: a real ubusd of its own
+    (TR069_UBUSD) with a caller connection, or the bench's ubusd side itself."""
+
+    def __init__(self, name, argv, env, tmp, ubusd):
+        self.name = name
+        self.procs = []
+        sock = os.path.join(tmp, "%s.sock" % name)
+        if ubusd:
+            self.procs.append(subprocess.Popen([ubusd, "-s", sock], stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL))
+            deadline = time.monotonic() + 5
+            while not os.path.exists(sock) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        else:
+            fake = BenchUbusd(sock)
+        env = dict(env, TR069_UBUS_SOCKET=sock)
+        self.proc = subprocess.Popen([a.replace("{sock}", sock) for a in argv], env=env, cwd=ROOT,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(self.proc)
+        if ubusd:
+            self.caller = Caller(sock)
+            self.oid = self.caller.lookup("tr069", WAIT)
+            code, data = self.caller.call(self.oid, "status")
+            if code != 0 or set(data) != set(json.loads(STATUS_REPLY)):
+                raise RuntimeError("%s: status through ubusd gave %r, %r" % (name, code, data))
+            self.sock = self.caller.sock
+        else:
+            self.sock, _ = fake.register()
+            fake.close()
+
+    def requests(self, method, args, n):
+        if hasattr(self, "caller"):
+            return Caller.requests(self.oid, method, args, n)
+        return BenchUbusd.requests(method, args, n)
+
+    def stop(self):
+        self.sock.close()
+        for p in reversed(self.procs):
+            _stop(p)
+
+
+def _imports(argv, env, sock_path):
+    """`python -X importtime` of the daemon until its object is registered: [(cumulative us, level, module)]."""
+    with tempfile.TemporaryFile() as err:
+        _start_time(argv[:1] + ["-X", "importtime"] + argv[1:], env, sock_path, stderr=err)
+        err.seek(0)
+        text = err.read().decode(errors="replace")
+    rows = []
+    for line in text.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _self, cum, name = line.split("|", 2)
+        name = name.rstrip()[1:]
+        level = (len(name) - len(name.lstrip())) // 2
+        rows.append((int(cum.strip()), level, name.strip()))
+    return rows
+
+
+def _calls_rows(report, via, window, rates, lats):
+    names = list(rates)
+    fig = {n: (statistics.median(rates[n]), pct(lats[n], 50) * 1000, pct(lats[n], 99) * 1000) for n in names}
+    rate, p50, p99 = fig["tr069-bridge"]
+    how = "one call in flight" if window == 1 else "%d calls in flight" % window
+    report("ubus: status calls/s, %s, %s" % (how, via), rate, "calls/s", "median of %d rounds of %d; %s" % (
+        ROUNDS, ROUND, ", ".join("x%.2f vs %s" % (rate / fig[n][0], n) for n in names[1:])))
+    report("ubus:   p50 / p99 (%s)" % how, p50, "ms", "p99 %.3f ms; %s" % (p99, ", ".join(
+        "%s p50 %.3f p99 %.3f" % (n, fig[n][1], fig[n][2]) for n in names[1:])))
+    for n in names[1:]:
+        report("ubus:   peer %s (%s)" % (n, how), fig[n][0], "calls/s", "p99 %.3f ms" % fig[n][2])
+
+
 def run(report):
     tmp = tempfile.mkdtemp(prefix="bench-ubus-")
-    sock_path = os.path.join(tmp, "ubus.sock")
-    env = dict(os.environ, TR069_UBUS_SOCKET=sock_path, PYTHONPATH=ROOT)
+    procs = []
+    try:
+        _run(report, tmp, procs)
+    finally:
+        for p in procs:
+            _stop(p)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(report, tmp, procs):
+    fake_sock = os.path.join(tmp, "fake.sock")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    env.pop("TR069_CHECK_OUTPUT", None)
     # a device runs from compiled bytecode: let the subprocesses cache it, and warm the cache once
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    daemon = [sys.executable, "-m", "bridge.daemon", "--backend", "host", "--state-dir", os.path.join(tmp, "state")]
-    _measure_process(daemon, env, sock_path)
+    state = os.path.join(tmp, "state")
+    os.makedirs(os.path.join(state, "config"))
+    with open(os.path.join(state, "config", "tr069"), "w") as f:
+        f.write("config jsonrpc 'jsonrpc'\n\toption enabled '0'\n")     # the ubus face only, as on a device
+    daemon = [sys.executable, "-m", "bridge.daemon", "--backend", "host", "--state-dir", state]
+    plain = os.path.join(tmp, "plain_peer.py")
+    with open(plain, "w") as f:
+        f.write(PLAIN_PEER)
+    peer_script = os.path.join(tmp, "pyubus_peer.py")
+    with open(peer_script, "w") as f:
+        f.write(PYUBUS_PEER)
+    pyubus = _pyubus_python()
+
+    def servers(sock):
+        out = [("tr069-bridge", daemon), ("plain", [sys.executable, plain, sock, STATUS_REPLY])]
+        if pyubus:
+            out.append(("python-ubus", [pyubus, peer_script, sock, STATUS_REPLY]))
+        return out
+
+    fake_env = dict(env, TR069_UBUS_SOCKET=fake_sock)
+    _start_time(daemon, fake_env, fake_sock)
 
     # (i) process start -> ADD_OBJECT received
-    ours = [_measure_process(daemon, env, sock_path)[0] for _ in range(STARTS)]
-    report("ubus: daemon start to object registered", statistics.median(ours) * 1000, "ms",
-           "median of %d, subprocess python -m bridge.daemon --backend host" % STARTS)
+    starts = {}
+    for name, argv in servers(fake_sock):
+        starts[name] = statistics.median(_start_time(argv, fake_env, fake_sock) for _ in range(STARTS))
     floor = []
     for _ in range(STARTS):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True, env=env)
         floor.append(time.perf_counter() - t0)
+    ours = starts["tr069-bridge"]
+    report("ubus: start to object registered", ours * 1000, "ms",
+           "median of %d; target <= 80 ms; ratios ours/peer: %s" % (STARTS, ", ".join(
+               "%s %.2f" % (n, ours / t) for n, t in starts.items() if n != "tr069-bridge")))
+    for name, t in starts.items():
+        if name != "tr069-bridge":
+            report("ubus: peer %s start to object registered" % name, t * 1000, "ms", "median of %d" % STARTS)
     report("ubus: peer bare interpreter start (python -c pass)", statistics.median(floor) * 1000, "ms",
-           "floor for the figure above")
-    pyubus = _pyubus_python()
-    peer_script = os.path.join(tmp, "pyubus_peer.py")
-    with open(peer_script, "w") as f:
-        f.write(PYUBUS_PEER)
-    if pyubus:
-        theirs = [_measure_process([pyubus, peer_script, sock_path], env, sock_path)[0] for _ in range(STARTS)]
-        report("ubus: peer python-ubus start to object registered", statistics.median(theirs) * 1000, "ms",
-               "ratio ours/python-ubus %.2f" % (statistics.median(ours) / statistics.median(theirs)))
-    else:
-        report("ubus: peer python-ubus", 0, "", "not measured: no interpreter can import ubus "
-               "(set TR069_PYUBUS_PYTHON to one built against libubus)")
+           "the floor for the figures above")
+    if not pyubus:
+        skipped(report, "ubus: peer python-ubus", "no interpreter can import ubus "
+                "(set TR069_PYUBUS_PYTHON to one built against libubus)")
 
-    # (ii) sequential status calls through the face (the bench speaks as ubusd forwards INVOKEs)
-    _, rate = _measure_process(daemon, env, sock_path, "status", {}, CALLS)
-    report("ubus: status calls per second through the face", rate, "calls/s",
-           "%d sequential INVOKEs, daemon subprocess, DATA+STATUS each" % CALLS)
-    _, irate = _measure_process(daemon, env, sock_path, "inform", {"GetRPCMethods": True, "event": "1 BOOT"}, CALLS)
-    report("ubus: inform calls per second through the face", irate, "calls/s", "sessions start and queue")
-    static_script = os.path.join(tmp, "static_face.py")
-    with open(static_script, "w") as f:
-        f.write(STATIC_FACE)
-    reply_src = PYUBUS_PEER[PYUBUS_PEER.index("reply ="):PYUBUS_PEER.index("def status")]
-    _, srate = _measure_process([sys.executable, static_script, sock_path, reply_src], env, sock_path,
-                                "status", {}, CALLS)
-    report("ubus: status calls per second, face alone (static reply)", srate, "calls/s",
-           "our connection + codec without the tr069 object's validation")
-    if pyubus:
-        _, prate = _measure_process([pyubus, peer_script, sock_path], env, sock_path, "status", {}, CALLS)
-        report("ubus: peer python-ubus status calls per second", prate, "calls/s",
-               "same loop, static reply of the same shape; ratios ours/python-ubus %.2f, face alone/python-ubus %.2f"
-               % (rate / prate, srate / prate))
+    # (ii) what the daemon imports before its object is registered
+    rows = _imports(daemon, fake_env, fake_sock)
+    report("ubus: imports before registration (python -X importtime)", len(rows), "modules",
+           "%.1f ms in all; top level, >= 0.3 ms:" % (sum(c for c, lvl, _ in rows if lvl == 1) / 1000))
+    for cum, level, name in rows:
+        if level == 1 and cum >= 300:
+            report("    import %s" % name, cum / 1000, "ms", "cumulative")
 
-    # codec: encode + decode of a status reply vs json
-    reply = {"cwmp": {"status": "up", "start_time": "2026-11-22T10:00:00+01:00", "acs_url": "ws://127.0.0.1:9000/OS3P"},
-             "last_session": {"status": "success", "start_time": "2026-11-22T10:00:00+01:00",
-                              "end_time": "2026-11-22T10:00:01+01:00"},
-             "next_session": {"status": "waiting", "start_time": "2026-11-22T10:05:00+01:00", "end_time": "N/A"},
-             "statistics": {"success_sessions": 1, "failure_sessions": 0, "total_sessions": 1}}
+    # (iii) status calls: every peer runs at once, measured in alternating rounds (drift hits all alike)
+    ubusd = os.environ.get("TR069_UBUSD")
+    via = "through a real ubusd" if ubusd else "bench as ubusd (set TR069_UBUSD for a real ubusd)"
+    served = []
+    try:
+        for name, argv in servers("{sock}"):
+            served.append(Served(name, argv, env, tmp, ubusd))
+        reqs = {s.name: s.requests("status", {}, ROUND) for s in served}
+        for s in served:
+            timed(s.sock, reqs[s.name][:WARMUP])
+        for window in (1, WINDOW):
+            rates = {s.name: [] for s in served}
+            lats = {s.name: [] for s in served}
+            for _ in range(ROUNDS):
+                for s in served:
+                    t0 = time.perf_counter()
+                    lat = timed(s.sock, reqs[s.name], window)
+                    rates[s.name].append(len(lat) / (time.perf_counter() - t0))
+                    lats[s.name] += lat
+            _calls_rows(report, via, window, rates, lats)
+        rss = {s.name: rss_kib(s.proc.pid) / 1024 for s in served}
+        report("ubus: object process RSS after the calls (ubus face only)", rss["tr069-bridge"], "MiB",
+               "target <= 12; %s" % ", ".join("%s %.1f MiB" % (n, v) for n, v in rss.items() if n != "tr069-bridge"))
+        ours = served[0]
+        lat = timed(ours.sock, ours.requests("inform", {"GetRPCMethods": True, "event": "1 BOOT"}, 500))
+        report("ubus: inform calls/s (sessions start and queue, state fsync'd)", len(lat) / sum(lat), "calls/s",
+               "p99 %.3f ms" % (pct(lat, 99) * 1000))
+    finally:
+        for s in served:
+            s.stop()
+
+    # (iv) codec: the generic encode + decode of a status reply, the status encoder, json
+    reply = json.loads(STATUS_REPLY)
     n = 5000
     t0 = time.perf_counter()
     for _ in range(n):
@@ -227,10 +310,10 @@ def run(report):
     for _ in range(n):
         json.loads(json.dumps(reply))
     json_us = (time.perf_counter() - t0) / n * 1e6
-    report("ubus: blobmsg encode+decode of a status reply", ours_us, "us", "pure Python")
-    report("ubus: peer json.dumps+json.loads of the same reply", json_us, "us",
-           "C-accelerated json; ratio blobmsg/json %.1f" % (ours_us / json_us))
+    report("ubus: blobmsg generic encode+decode of a status reply", ours_us, "us",
+           "pure Python; ratio blobmsg/json %.1f" % (ours_us / json_us))
+    report("ubus: peer json.dumps+json.loads of the same reply", json_us, "us", "C-accelerated json")
 
 
 if __name__ == "__main__":
-    run(lambda label, value, unit, note="": print("%-55s %10.2f %-8s %s" % (label, value, unit, note)))
+    run(print_row)

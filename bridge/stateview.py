@@ -1,0 +1,229 @@
+"""What the daemon is doing now, for people and scripts: one table of providers.
+
+PROVIDERS maps a section name to a function(daemon) -> a JSON value, or None to leave the section out
+(a feature that does not run here). A module adds its own section where it lives, when it is loaded:
+
+    from bridge.stateview import provider
+
+    @provider("streetlights")
+    def _streetlights(daemon):
+        return {...}
+
+The view is served three ways: `tr069-bridge state` (text, or --json), the ubus object `tr069.bridge`
+method `state` (schemas/tr069.bridge.json; the `tr069` object's methods are fixed by its own schema),
+and the status page. A provider that raises shows {"error": ...} in its section; the others still answer.
+"""
+
+import logging
+import os
+import time
+from collections import deque
+
+from . import __version__, schema
+from .ubus import status as ubus
+
+log = logging.getLogger(__name__)
+
+OBJECT_NAME = "tr069.bridge"
+SCHEMA_NAME = "tr069.bridge"
+ERRORS_KEPT = 10
+HISTORY_KEPT = 20
+
+PROVIDERS = {}
+
+
+def provider(name):
+    """Register fn(daemon) as the section `name` of the state view."""
+    def register(fn):
+        PROVIDERS[name] = fn
+        return fn
+    return register
+
+
+def collect(daemon):
+    out = {}
+    for name, fn in list(PROVIDERS.items()):
+        try:
+            value = fn(daemon)
+        except Exception as e:  # one broken section must not hide the others
+            log.exception("state view: section %s failed", name)
+            value = {"error": "%s: %s" % (e.__class__.__name__, e)}
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def iso(epoch):
+    from .tr069 import format_time
+
+    return format_time(epoch)
+
+
+class History:
+    """A bounded list of timestamped events (the OS3P link's, for instance), oldest first."""
+
+    def __init__(self, limit=HISTORY_KEPT, clock=time.time):
+        self.items = deque(maxlen=limit)
+        self.clock = clock
+
+    def add(self, event, detail=""):
+        self.items.append((self.clock(), event, detail))
+
+    def view(self):
+        return [{"time": iso(t), "event": e, "detail": d} for t, e, d in self.items]
+
+
+class RecentErrors(logging.Handler):
+    """Keeps the last warnings and errors the daemon logged (secrets are never logged, so none are kept)."""
+
+    def __init__(self, limit=ERRORS_KEPT):
+        super().__init__(logging.WARNING)
+        self.items = deque(maxlen=limit)
+
+    def emit(self, record):
+        try:
+            self.items.append((record.created, record.levelname.lower(), record.name, record.getMessage()[:400]))
+        except Exception:
+            pass
+
+    def view(self):
+        return [{"time": iso(t), "level": lv, "source": src, "message": msg} for t, lv, src, msg in self.items]
+
+
+# --- the core's sections ------------------------------------------------------------------------
+
+@provider("daemon")
+def _daemon(daemon):
+    return {"version": __version__, "pid": os.getpid(), "backend": daemon.device.backend,
+            "state_dir": daemon.state_dir, "config": daemon.config.path, "started": iso(daemon.started),
+            "uptime": int(time.time() - daemon.started), "faces": sorted(daemon.faces)}
+
+
+@provider("os3p")
+def _os3p(daemon):
+    client = daemon.faces.get("os3p")
+    if client is None:
+        return {"enabled": False}
+    from .os3p.connection import safe_url
+
+    box = client.outbox
+    head = box.head()
+    oldest = None if head is None else {"action": head["action"], "queued": iso(head["queued"]),
+                                        "age": max(0, int(time.time() - head["queued"]))}
+    history = getattr(client, "history", None)
+    core = getattr(client, "core", None)
+    return {"enabled": True, "url": safe_url(client.acs_url), "link": client.connection_state(),
+            "connected": bool(getattr(core, "connected", False)), "registration": getattr(core, "registration", None),
+            "history": history.view() if history is not None else [],
+            "outbox": {"depth": len(box), "oldest": oldest, "dropped": box.dropped}}
+
+
+@provider("transfers")
+def _transfers(daemon):
+    from . import progress
+
+    return [p.view() for p in progress.current()]
+
+
+@provider("errors")
+def _errors(daemon):
+    return daemon.recent_errors.view()
+
+
+# --- the ubus object ------------------------------------------------------------------------------
+
+class StateObject:
+    """ubus object `tr069.bridge`: method `state` -> collect(daemon)."""
+
+    name = OBJECT_NAME
+
+    def __init__(self, daemon):
+        self.daemon = daemon
+        self.schema = schema.load(SCHEMA_NAME)
+        self.methods = {"state": lambda _args: collect(self.daemon)}
+
+    def signature(self):
+        return {method: {} for method in self.methods}
+
+    def call(self, method, args):
+        from .tr069 import prepare_call
+
+        refused, handler, args = prepare_call(self.methods, method, args)
+        if refused is not None:
+            return refused, None
+        part = self.schema["properties"][method]["properties"]
+        if schema.errors(part["input"], args, "", self.schema):
+            return ubus.INVALID_ARGUMENT, None
+        data = handler(args)
+        if getattr(self.daemon.tr069, "check_output", False):
+            bad = schema.errors(part["output"], data, "", self.schema)
+            if bad:
+                log.error("state produced an invalid reply: %s", bad)
+                return ubus.UNKNOWN_ERROR, None
+        return ubus.OK, data
+
+
+# --- text for people ------------------------------------------------------------------------------
+
+def _size(n):
+    if n is None:
+        return "?"
+    for unit in ("B", "KiB", "MiB"):
+        if n < 1024 or unit == "MiB":
+            return ("%d %s" % (n, unit)) if unit == "B" else ("%.1f %s" % (n, unit))
+        n /= 1024.0
+
+
+def render_text(view):
+    """The state view as lines a person reads; sections the core does not know are printed as key: value."""
+    lines = []
+    d = view.get("daemon")
+    if d:
+        lines.append("daemon     tr069-bridge %s, pid %s, backend %s, up %ss (since %s)" % (
+            d["version"], d["pid"], d["backend"], d["uptime"], d["started"]))
+        lines.append("           state %s, config %s, faces %s" % (d["state_dir"], d["config"],
+                                                                   ", ".join(d["faces"]) or "none"))
+    o = view.get("os3p")
+    if o is not None:
+        if not o.get("enabled"):
+            lines.append("os3p       off (os3p.enabled is 0)")
+        elif "error" in o:
+            lines.append("os3p       %s" % o["error"])
+        else:
+            link = ["connected" if o.get("connected") else "not connected"] + (
+                [o["registration"]] if o.get("registration") else [])
+            lines.append("os3p       %s (%s)  %s" % (o["link"], ", ".join(link), o["url"]))
+            box = o["outbox"]
+            oldest = box["oldest"]
+            lines.append("outbox     %d queued%s%s" % (
+                box["depth"], ", oldest %s queued %s (%ss ago)" % (oldest["action"], oldest["queued"], oldest["age"])
+                if oldest else "", ", %d dropped (full)" % box["dropped"] if box["dropped"] else ""))
+            for h in o["history"][-5:]:
+                lines.append("  link     %s %s%s" % (h["time"], h["event"], "  " + h["detail"] if h["detail"] else ""))
+    transfers = view.get("transfers")
+    if transfers is not None:
+        if not transfers:
+            lines.append("transfers  none")
+        for t in transfers:
+            pct = "" if t["percent"] is None else " %d%%" % t["percent"]
+            lines.append("transfer   %s %s%s  %s of %s, attempt %d of %d (%d retries left)  %s%s" % (
+                t["name"], t["state"], pct, _size(t["bytes_done"]), _size(t["bytes_total"]), t["attempt"],
+                t["attempts"], t["retries_left"], t["url"], "  error: %s" % t["error"] if t["error"] else ""))
+    errors = view.get("errors")
+    if errors is not None:
+        if not errors:
+            lines.append("errors     none")
+        for e in errors[-5:]:
+            lines.append("%-10s %s %s: %s" % (e["level"], e["time"], e["source"], e["message"]))
+    for name, value in view.items():
+        if name not in ("daemon", "os3p", "transfers", "errors"):
+            lines.append("%-10s %s" % (name, _flat(value)))
+    return "\n".join(lines)
+
+
+def _flat(value):
+    if isinstance(value, dict):
+        return ", ".join("%s %s" % (k, _flat(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(_flat(v) for v in value) or "none"
+    return str(value)

@@ -1,0 +1,179 @@
+"""Record what the ubus device backend says to a real ubusd + rpcd, for tests/data/rpcd/.
+
+    TR069_UBUS_SOCKET=/path/ubus.sock TR069_UCI_CLI=/path/uci TR069_UCI_CONFDIR=/dir/rpcd/reads \
+        python tests/record_rpcd.py tests/data/rpcd/uci-writes.json
+
+A relay between the backend and ubusd keeps every message of each connection, byte for byte (one
+connection per backend operation). Between two writes another tool (the real `uci` program) commits
+an edit and adds a section, and leaves one edit staged but uncommitted: the transcript keeps the file
+as it was after each step, so the replay test (tests/test_rpcd_replay.py) shows what the bytes did.
+Overwrites TR069_UCI_CONFDIR/tr069: point it at a directory of its own.
+"""
+
+import copy
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bridge.config import Config  # noqa: E402
+from bridge.device.ubus_backend import FACILITIES, UbusDevice  # noqa: E402
+from bridge.ubus import blob  # noqa: E402
+
+START = """
+config acs 'acs'
+\toption url 'ws://127.0.0.1:9000/OS3P'
+\toption identity 'SUBS001'
+\toption username 'admin'
+\toption periodic_inform_interval '300'
+
+config cpe 'cpe'
+\toption log_level 'info'
+"""
+
+
+def attrs_for_reading(msg):
+    def show(v):
+        if isinstance(v, bool):
+            return {"int8/bool": int(v)}
+        if isinstance(v, dict):
+            return {k: show(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [show(x) for x in v]
+        return v
+
+    out = []
+    for aid, value in msg.attrs:
+        if aid in (blob.ATTR_USER, blob.ATTR_GROUP):
+            value = (value.encode() + b"\0").hex()
+        out.append([blob.ATTR_NAMES[aid], show(value)])
+    return out
+
+
+class Relay:
+    """A Unix socket in front of ubusd; each connection's messages go to self.connections[-1]."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.dir = tempfile.mkdtemp()
+        self.path = os.path.join(self.dir, "relay.sock")
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(self.path)
+        self.srv.listen(4)
+        self.connections = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                down, _ = self.srv.accept()
+            except OSError:
+                return
+            up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            up.connect(self.upstream)
+            messages = []
+            self.connections.append(messages)
+            self.pump(down, up, messages)
+
+    def pump(self, down, up, messages):
+        sel = selectors.DefaultSelector()
+        bufs = {down: bytearray(), up: bytearray()}
+        sel.register(down, selectors.EVENT_READ, (up, "send"))
+        sel.register(up, selectors.EVENT_READ, (down, "recv"))
+        while True:
+            for key, _ in sel.select():
+                src, (dst, direction) = key.fileobj, key.data
+                data = src.recv(65536)
+                if not data:
+                    down.close()
+                    up.close()
+                    return
+                buf = bufs[src]
+                buf += data
+                while len(buf) >= blob.FIRST_READ and len(buf) >= blob.message_length(bytes(buf[:blob.FIRST_READ])):
+                    n = blob.message_length(bytes(buf[:blob.FIRST_READ]))
+                    raw = bytes(buf[:n])
+                    del buf[:n]
+                    m = blob.decode_message(raw)
+                    messages.append({"dir": direction, "type": blob.MSG_NAMES[m.type], "seq": m.seq,
+                                     "peer": m.peer, "attrs": attrs_for_reading(m), "hex": raw.hex()})
+                    dst.sendall(raw)
+
+
+def main(out_path):
+    sock, cli, confdir = (os.environ[k] for k in ("TR069_UBUS_SOCKET", "TR069_UCI_CLI", "TR069_UCI_CONFDIR"))
+    path = os.path.join(confdir, "tr069")
+    with open(path, "w") as f:
+        f.write(START)
+    subprocess.run([cli, "-c", confdir, "revert", "tr069"], check=False)
+    relay = Relay(sock)
+    transcripts = []
+
+    def file_text():
+        with open(path) as f:
+            return f.read()
+
+    def step(name, call):
+        before = len(relay.connections)
+        try:
+            result = copy.deepcopy(call())  # the config's own list changes later
+        except Exception as e:  # recorded: the replay expects the same
+            result = {"error": type(e).__name__, "message": str(e)}
+        transcripts.append({"step": name, "result": result, "file_after": file_text(),
+                            "connections": relay.connections[before:]})
+
+    def tool(*argv):
+        r = subprocess.run([cli, "-c", confdir] + list(argv), capture_output=True, text=True)
+        transcripts.append({"step": "another tool: uci " + " ".join(argv), "exit_code": r.returncode,
+                            "output": r.stdout + r.stderr, "file_after": file_text(), "connections": []})
+
+    dev = UbusDevice(socket=relay.path, timeout=5)
+    step("probe", lambda: {k: v for k, v in dev._probe().items() if FACILITIES[k][0] == "ubus"})
+    dev._missing = {}
+    config = []
+
+    def change(name, value):
+        config[0].set(name, value)
+        config[0].save()
+        return config[0].sections
+
+    step("start: the daemon reads its config", lambda: config.append(Config(
+        dev.config_path("tr069"), writer=lambda ch: dev.uci_apply("tr069", ch),
+        reader=lambda: dev.uci_sections("tr069"))) or config[0].sections)
+    step("ChangeConfiguration HeartbeatInterval=60", lambda: change("acs.periodic_inform_interval", "60"))
+    tool("set", "tr069.acs.periodic_inform_interval=240")   # the option our first write changed
+    tool("set", "tr069.acs.identity=SUBS002")
+    tool("commit", "tr069")
+    tool("set", "tr069.jsonrpc=jsonrpc")
+    tool("set", "tr069.jsonrpc.port=8070")
+    tool("commit", "tr069")
+    tool("set", "tr069.cpe.log_level=debug")   # staged, never committed by that tool
+    step("ChangeConfiguration websocketPingInterval=7 (a section that does not exist yet)",
+         lambda: change("os3p.ping_interval", "7"))
+    tool("changes", "tr069")
+    step("delete an option", lambda: dev.uci_apply("tr069", [("acs", "acs", "username", None)]))
+    step("read again", lambda: dev.uci_sections("tr069"))
+    step("read a missing config", lambda: dev.uci_sections("nosuch"))
+    tool("revert", "tr069")
+    doc = {
+        "provenance": "Recorded by tests/record_rpcd.py: bridge.device.ubus_backend.UbusDevice through a "
+                      "byte-for-byte relay to a real ubusd and rpcd built from OpenWrt's ubus, libubox, uci and "
+                      "rpcd sources (master, 2026; rpcd without its rpcsys plugin), and the real uci program "
+                      "as the other tool. No procd and no logd were running: the probe shows what a device "
+                      "without them lists.",
+        "start_file": START,
+        "transcripts": transcripts,
+    }
+    with open(out_path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

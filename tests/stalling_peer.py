@@ -1,0 +1,36 @@
+"""An HTTP peer on 127.0.0.1 whose GET sends part of a file, then waits until released: a transfer that
+stays in progress for as long as a test needs to look at it."""
+
+import http.server
+import threading
+
+
+class StallingPeer:
+    def __init__(self, body, stall_at):
+        self.body = body
+        self.stall_at = stall_at
+        self.release = threading.Event()
+        peer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(peer.body)))
+                self.end_headers()
+                self.wfile.write(peer.body[:peer.stall_at])
+                self.wfile.flush()
+                peer.release.wait(30)
+                self.wfile.write(peer.body[peer.stall_at:])
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d/fw.bin" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,116 @@
+"""The daemon's UCI writes, replayed from a real ubusd + rpcd (tests/data/rpcd/uci-writes.json).
+
+Recorded by tests/record_rpcd.py (provenance in the file): the daemon reads its config, a
+ChangeConfiguration writes one option, another tool (the real `uci` program) commits a change to that
+option and to another and adds a section, and stages one more edit without committing it; a second
+ChangeConfiguration creates a section. The replay plays rpcd's side back byte for byte: our backend must
+send exactly the recorded bytes (a session of its own, set/add of the changed option only, commit) and
+understand the answers, and the file the real rpcd left after each step shows what those bytes did.
+"""
+
+import json
+import os
+import threading
+
+import pytest
+
+from bridge import uci
+from bridge.config import Config
+from bridge.device.ubus_backend import FACILITIES, UbusDevice
+from test_ubus_replay import FakeUbusd, ScriptedUbusd
+
+WAIT = 5.0
+with open(os.path.join(os.path.dirname(__file__), "data", "rpcd", "uci-writes.json")) as f:
+    RECORDED = json.load(f)
+STEPS = {t["step"]: t for t in RECORDED["transcripts"]}
+
+
+class Player(threading.Thread):
+    """rpcd's side of one step: its connections one after the other, as the backend opens them."""
+
+    def __init__(self, fake, connections):
+        super().__init__(daemon=True)
+        self.fake, self.connections = fake, connections
+        self.got, self.error = [], None
+
+    def run(self):
+        for messages in self.connections:
+            p = ScriptedUbusd(self.fake, messages)
+            p.run()
+            self.got.append(p.got)
+            if p.error is not None:
+                self.error = p.error
+                return
+
+
+@pytest.fixture
+def rpcd(tmp_path):
+    fake = FakeUbusd(tmp_path / "ubus.sock")
+    dev = UbusDevice(socket=fake.path, timeout=WAIT)
+
+    def step(name, operation):
+        entry = STEPS[name]
+        player = Player(fake, entry["connections"])
+        player.start()
+        result = operation()
+        player.join(WAIT)
+        assert player.error is None, player.error
+        assert player.got == [[m["hex"] for m in c if m["dir"] == "send"] for c in entry["connections"]]
+        return result, entry
+
+    yield dev, step
+    fake.close()
+
+
+def test_the_recording_shows_others_edits_kept():
+    final = uci.parse(STEPS["read again"]["file_after"])
+    acs = uci.find(final, "acs")
+    assert acs["periodic_inform_interval"] == "240" and acs["identity"] == "SUBS002"   # the other tool's
+    assert uci.find(final, "jsonrpc")["port"] == "8070"                                # its new section
+    assert uci.find(final, "os3p")["ping_interval"] == "7"                             # ours
+    assert uci.find(final, "cpe")["log_level"] == "info"   # staged by the other tool: not committed by us
+    assert "log_level='debug'" in STEPS["another tool: uci changes tr069"]["output"]   # still staged
+
+
+def test_probe_finds_what_the_device_lists(rpcd):
+    dev, step = rpcd
+    found, entry = step("probe", dev._probe)
+    assert {k: v for k, v in found.items() if FACILITIES[k][0] == "ubus"} == entry["result"]
+    assert set(entry["result"]) == {"system", "log"}   # no procd, no logd where it was recorded
+
+
+def test_change_configuration_writes_only_the_changed_option_and_keeps_others_edits(rpcd):
+    dev, step = rpcd
+    dev._missing = {}
+    holder = []
+    sections, entry = step("start: the daemon reads its config", lambda: holder.append(Config(
+        dev.config_path("tr069"), writer=lambda ch: dev.uci_apply("tr069", ch),
+        reader=lambda: dev.uci_sections("tr069"))) or holder[0].sections)
+    config = holder[0]
+    assert sections == entry["result"] and config.get("acs.periodic_inform_interval") == 300
+
+    def change(name, value):
+        config.set(name, value)
+        config.save()
+        return config.sections
+
+    sections, entry = step("ChangeConfiguration HeartbeatInterval=60",
+                           lambda: change("acs.periodic_inform_interval", "60"))
+    assert sections == entry["result"] and config.get("acs.periodic_inform_interval") == 60
+    # another tool commits 240 for that option, a new identity and a jsonrpc section, stages a log level
+    sections, entry = step("ChangeConfiguration websocketPingInterval=7 (a section that does not exist yet)",
+                           lambda: change("os3p.ping_interval", "7"))
+    assert sections == entry["result"]
+    assert config.get("acs.periodic_inform_interval") == 240 and config.get("acs.identity") == "SUBS002"
+    assert config.get("jsonrpc.port") == 8070 and config.get("os3p.ping_interval") == 7
+    assert config.get("cpe.log_level") == "info"
+    assert uci.parse(entry["file_after"]) == sections   # what we read is what rpcd left in the file
+
+
+def test_delete_and_missing_config(rpcd):
+    dev, step = rpcd
+    dev._missing = {}
+    assert step("delete an option", lambda: dev.uci_apply("tr069", [("acs", "acs", "username", None)]))[0] is None
+    sections, entry = step("read again", lambda: dev.uci_sections("tr069"))
+    assert sections == entry["result"] and "username" not in uci.find(sections, "acs")
+    assert step("read a missing config", lambda: dev.uci_sections("nosuch"))[0] == []

@@ -1,0 +1,102 @@
+"""The status reply is kept (as a dict and encoded) while nothing it shows changes: each input
+is changed here in turn and the very next reply must show it, in both forms."""
+
+import time
+
+import pytest
+
+from bridge.loop import Loop
+from bridge.sessions import Sessions
+from bridge.tr069 import Tr069, format_time
+from bridge.ubus import blob
+from bridge.ubus import status as ubus
+
+
+class Driver:
+    def __init__(self):
+        self.acs_url = "wss://a.example/OS3P"
+        self.state = "init"
+
+    def start_session(self, events, get_rpc_methods):
+        pass
+
+    def connection_state(self):
+        return self.state
+
+
+@pytest.fixture
+def obj(tmp_path):
+    url = {"v": "ws://one.example/OS3P"}
+    o = Tr069(Loop(), Sessions(str(tmp_path / "s.json")), acs_url=lambda: url["v"],
+              periodic=lambda: (False, 0))
+    o.url = url
+    return o
+
+
+def both(o):
+    """The reply as the JSON-RPC shim gets it and as the ubus face sends it; they must agree."""
+    code, data = o.call("status", {})
+    assert code == ubus.OK
+    encoded = o.encoded_reply("status", {})
+    assert encoded == blob.encode_table(data)
+    return data
+
+
+def test_the_same_inputs_give_the_same_reply_without_recomputing(obj):
+    first = both(obj)
+    assert obj.encoded_reply("status", {}) is obj.encoded_reply("status", {})
+    assert obj.call("status", {})[1] is first
+
+
+def test_each_input_shows_in_the_next_reply(obj):
+    s = obj.sessions
+    assert both(obj)["cwmp"]["acs_url"] == "ws://one.example/OS3P"
+    obj.url["v"] = "ws://two.example/OS3P"                      # config reloaded
+    assert both(obj)["cwmp"]["acs_url"] == "ws://two.example/OS3P"
+    obj.start_time -= 3600
+    assert both(obj)["cwmp"]["start_time"] == format_time(obj.start_time)
+
+    s.begin(["1 BOOT"])
+    st = both(obj)
+    assert st["last_session"] == {"status": "running", "start_time": format_time(s.last_start), "end_time": "N/A"}
+    s.end(True)
+    st = both(obj)
+    assert st["last_session"]["status"] == "success" and st["last_session"]["end_time"] == format_time(s.last_end)
+    assert st["statistics"] == {"success_sessions": 1, "failure_sessions": 0, "total_sessions": 1}
+    s.begin(["2 PERIODIC"])
+    s.end(False)
+    assert both(obj)["statistics"] == {"success_sessions": 1, "failure_sessions": 1, "total_sessions": 2}
+    s.last_end += 5                                             # any field, even without a method
+    assert both(obj)["last_session"]["end_time"] == format_time(s.last_end)
+
+    now = time.time()
+    obj.next_session_time = now + 100
+    assert both(obj)["next_session"]["start_time"] == format_time(now + 100)
+    obj._retry_at = now + 50                                    # the earliest of the three is shown
+    assert both(obj)["next_session"]["start_time"] == format_time(now + 50)
+    obj._periodic_at = now + 10
+    assert both(obj)["next_session"]["start_time"] == format_time(now + 10)
+    obj._periodic_at = obj._retry_at = obj.next_session_time = None
+    assert both(obj)["next_session"]["start_time"] == "N/A"
+
+    d = Driver()
+    obj.attach_driver(d)
+    st = both(obj)
+    assert st["cwmp"]["status"] == "init" and st["cwmp"]["acs_url"] == "wss://a.example/OS3P"
+    d.state = "up"
+    assert both(obj)["cwmp"]["status"] == "up"
+    d.acs_url = "wss://b.example/OS3P"
+    assert both(obj)["cwmp"]["acs_url"] == "wss://b.example/OS3P"
+
+
+def test_the_encoded_reply_is_only_for_status_without_arguments(obj):
+    assert obj.encoded_reply("inform", {}) is None
+    assert obj.encoded_reply("status", {"ubus_rpc_session": "x"}) is None
+
+
+def test_a_reply_that_fails_its_schema_is_not_sent_encoded(obj, monkeypatch):
+    obj.check_output = True
+    monkeypatch.setattr(obj.sessions, "last_status", "exploded")
+    obj.sessions.last_start = time.time()
+    assert obj.encoded_reply("status", {}) is None
+    assert obj.call("status", {}) == (ubus.UNKNOWN_ERROR, None)
