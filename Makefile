@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	touch $@
 
 run: venv
-	$(PY) -m bridge.devrun
+	$(PY) -m devtools.devrun
 
 test: venv browser
 	$(PY) -m pytest -q tests

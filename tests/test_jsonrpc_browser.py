@@ -175,7 +175,7 @@ def test_wrong_password_shows_an_error(browser, tmp_path):
 def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_path):
     """As after `make run`: the dev login (bridge/jsonrpc/devuser.py) in <state>/config/rpcd, the daemon
     connected to a central system, a firmware download stalled half-way; the page's "Now" section shows it."""
-    from bridge.centralsystem import CentralSystem
+    from devtools.centralsystem import CentralSystem
     from bridge.jsonrpc import devuser
     from os3p_harness import Station
     from stalling_peer import StallingPeer

@@ -1,7 +1,7 @@
 """The OS3P client over real loopback WebSockets, against the development central system.
 
 Each test runs the daemon core (Station: the real Daemon object, host backend) with the client attached
-to its tr069 object, and a bridge.centralsystem.CentralSystem on 127.0.0.1 as the peer.
+to its tr069 object, and a devtools.centralsystem.CentralSystem on 127.0.0.1 as the peer.
 """
 
 import json
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bridge import uci
-from bridge.centralsystem import NO_ANSWER, CallErrorReply, CentralSystem
+from devtools.centralsystem import NO_ANSWER, CallErrorReply, CentralSystem
 from bridge.os3p.connection import connection_url
 from os3p_harness import FilePeer, Proxy, Station, free_port, make_pki
 
@@ -437,13 +437,15 @@ def test_dead_peer_is_detected_within_two_ping_intervals(cs, station, caplog):
         proxy.close()
 
 
-def test_oversized_message_drops_the_connection(cs, station):
+def test_oversized_message_closes_the_connection_with_1009(cs, station):
     st = station(os3p__max_message="4096")
     booted(cs)
     st.wait(lambda: st.client.connection_state() == "up")
     cs.send_raw("SUBS001", json.dumps([2, "big", "GetConfiguration", {"key": ["x" * 10000]}]))
     st.wait(lambda: st.run(lambda: st.client.core.stats["connected"]) == 2, 10)  # dropped, then reconnected
     assert not [m for i, m in cs.received if isinstance(m, list) and m[1:2] == ["big"]]
+    # closed with 1009 (message too big), not dropped without a close frame
+    assert [e[2] for e in cs.events if e[0] == "disconnect"][0].endswith(" 1009")
 
 
 # --- TLS and authentication --------------------------------------------------------------------------------

@@ -31,15 +31,15 @@ def main(argv=None):
     args = p.parse_args(argv)
     sim = None
     extra = []
-    if not args.no_simulator and importlib.util.find_spec("bridge.centralsystem"):
-        sim = subprocess.Popen([sys.executable, "-m", "bridge.centralsystem", "--host", "127.0.0.1", "--port", "9000"])
+    if not args.no_simulator and importlib.util.find_spec("devtools.centralsystem"):
+        sim = subprocess.Popen([sys.executable, "-m", "devtools.centralsystem", "--host", "127.0.0.1", "--port", "9000"])
         if wait_port("127.0.0.1", 9000):
             # the embedded acs.url points at it; the OS3P client is off by default elsewhere
             extra = ["--option", "os3p.enabled=1"]
         else:
             print("central-system simulator did not start; running the daemon alone", file=sys.stderr)
-    from .daemon import default_state_dir
-    from .daemon import main as daemon_main
+    from bridge.daemon import default_state_dir
+    from bridge.daemon import main as daemon_main
 
     state_dir = args.state_dir or default_state_dir("host")
     opt = "" if args.state_dir is None else " --state-dir %s" % state_dir
