@@ -165,6 +165,18 @@ KEYS = {k.name: k for k in [
     Key("os3p.iccid", "os3p", "iccid", str, "", check=_at_most(20)),
     Key("os3p.imsi", "os3p", "imsi", str, "", check=_at_most(20)),
     Key("os3p.geolocation", "os3p", "geolocation", str, "", os3p="Geolocation", check=_latlng),
+    # streetlights (bridge/station): station-wide options; the contactors are `config contactor` sections
+    Key("streetlights.max_stack_level", "streetlights", "max_stack_level", int, 16,
+        os3p="StreetlightProfileMaxStackLevel", check=_non_negative),
+    Key("streetlights.local_switch", "streetlights", "local_switch", str, "", readonly=True, reboot=True),
+    Key("streetlights.local_switch_backend", "streetlights", "local_switch_backend", str, "gpio", readonly=True,
+        reboot=True, check=_expecting("one of gpio, ubus, host")(lambda v: v in ("gpio", "ubus", "host"))),
+    Key("streetlights.local_switch_active_low", "streetlights", "local_switch_active_low", bool, False,
+        readonly=True, reboot=True),
+    Key("streetlights.local_switch_object", "streetlights", "local_switch_object", str, "", readonly=True,
+        reboot=True),
+    Key("streetlights.local_action", "streetlights", "local_action", str, "on", readonly=True,
+        check=_expecting("one of on, off, hold")(lambda v: v in ("on", "off", "hold"))),
 ]}
 
 

@@ -50,11 +50,17 @@ def _os3p_wanted(daemon):
     return "os3p.enabled" in KEYS and bool(daemon.config.get("os3p.enabled"))
 
 
+def _streetlights_wanted(daemon):
+    # the host simulates four contactors; a device drives only `config contactor` sections
+    return daemon.device.backend == "host" or any(s.get(".type") == "contactor" for s in daemon.config.sections)
+
+
 # face -> (module whose start(daemon) returns an object with .stop(), or None when it could not start
 # (it logged why); when it runs); imported lazily
 FACES = [
     ("ubus", "bridge.ubus.face", _ubus_wanted),
     ("jsonrpc", "bridge.jsonrpc", _jsonrpc_wanted),
+    ("streetlights", "bridge.station.streetlights", _streetlights_wanted),  # before os3p: its actions use it
     ("os3p", "bridge.os3p.client", _os3p_wanted),
 ]
 

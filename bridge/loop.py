@@ -38,7 +38,8 @@ class Loop:
         self._timers = []
         self._ready = deque()
         self._threadsafe = deque()
-        self._stopping = False  # a stop() not yet acted on, even one that came before run()
+        self._running = False
+        self._stop_pending = False
         self._rpipe, self._wpipe = os.pipe()
         os.set_blocking(self._rpipe, False)
         os.set_blocking(self._wpipe, False)
@@ -102,8 +103,8 @@ class Loop:
 
     # --- running -------------------------------------------------------------
     def stop(self):
-        """Make run() return (now, or at once when it starts later: a SIGTERM during start-up counts)."""
-        self._stopping = True
+        self._running = False
+        self._stop_pending = True  # a stop asked for before run() (SIGTERM during start-up) still counts
         # wake select() even from a signal handler: PEP 475 would otherwise resume the wait
         self.call_soon_threadsafe(lambda: None)
 
@@ -143,10 +144,12 @@ class Loop:
             self._run_callback(callback, args)
 
     def run(self):
+        self._running = not self._stop_pending
+        self._stop_pending = False
         self._thread = threading.current_thread()
-        while not self._stopping:
+        while self._running:
             self.run_once()
-        self._stopping = False
+        self._stop_pending = False
         self._thread = None
 
     def close(self):

@@ -29,6 +29,21 @@ FAST = {
 }
 
 
+def queued(state_dir):
+    """The records in the daemon's persistent outbox, oldest first."""
+    import glob
+    import json
+
+    out = []
+    for path in sorted(glob.glob(os.path.join(state_dir, "os3p", "outbox", "*.json"))):
+        try:
+            with open(path) as f:
+                out.append(json.load(f))
+        except FileNotFoundError:
+            pass  # acknowledged (and removed) while we looked
+    return out
+
+
 def write_config(state_dir, url, identity="SUBS001", **options):
     values = dict(FAST, **{"acs.url": url, "acs.identity": identity})
     values.update({k.replace("__", "."): str(v) for k, v in options.items()})

@@ -190,7 +190,7 @@ def test_heartbeat_at_negotiated_interval_and_clock_offset(cs, station):
     ('[2, "e1", "Heartbeat", {}]', "NotImplemented"),  # a client-initiated action sent to us
     ('[2, "e1", "SetStreetlightProfile", {"contactorId": 1, "streetlightProfiles": [{"profileId": 1, '
      '"stackLevel": 0, "recurrencyKind": "Daily", "daySchedule": [{"start": {"kind": "Sunset"}, '
-     '"end": {"kind": "Sunrise"}}]}]}]', "NotSupported"),
+     '"end": {"kind": "Sunrise"}}]}]}]', "OccurenceConstraintViolation"),  # Sunset/Sunrise need an offset
     ('[2, "e1", "TestMVFaultIndicator", {}]', "NotSupported"),
     ('[2, "e1", "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "location": "ftp://h/fw"}]',
      "NotSupported"),
@@ -265,10 +265,16 @@ def test_change_and_get_configuration(cs, station):
     assert change("Geolocation", "[52.09, 5.12]") == "Accepted"
     assert change("Geolocation", "somewhere") == "Rejected"
     assert change("KVCBX_LANG", "FR") == "Rejected"  # unknown key
-    got = answer(cs, "GetConfiguration", {"key": ["websocketPingInterval", "Geolocation", "Sunrise"]})[2]
+    got = answer(cs, "GetConfiguration", {"key": ["websocketPingInterval", "Geolocation", "Sunrise", "Sunset"]})[2]
+    sunrise, sunset = got["configurationKey"][2:]
     assert got == {"configurationKey": [{"key": "websocketPingInterval", "readonly": False, "value": "5"},
-                                        {"key": "Geolocation", "readonly": False, "value": "[52.09, 5.12]"}],
-                   "unknownKey": ["Sunrise"]}
+                                        {"key": "Geolocation", "readonly": False, "value": "[52.09, 5.12]"},
+                                        sunrise, sunset], "unknownKey": []}
+    # today's, computed on the device for the Geolocation just set (read-only, local time with its offset)
+    assert sunrise["key"] == "Sunrise" and sunrise["readonly"] and sunset["key"] == "Sunset" and sunset["readonly"]
+    rise, sset = (datetime.fromisoformat(k["value"]) for k in (sunrise, sunset))
+    assert rise < sset and timedelta(hours=7) < sset - rise < timedelta(hours=17)  # Utrecht, any day of the year
+    assert change("Sunrise", "2026-01-01T08:00:00Z") == "Rejected"
 
 
 # --- outbound calls --------------------------------------------------------------------------------------

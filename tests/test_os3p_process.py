@@ -8,8 +8,6 @@ arrive again, with the same message id (guide 4.1.2: ids are unique per connecti
 notifications' "retry until each event is delivered; only a response counts as delivered" rule).
 """
 
-import glob
-import json
 import os
 import time
 
@@ -17,20 +15,9 @@ import pytest
 
 from devtools.centralsystem import NO_ANSWER, CentralSystem
 from daemon_process import DaemonProcess
-from os3p_harness import free_port, write_config
+from os3p_harness import free_port, queued, write_config
 
 NOTIFICATIONS = ("FirmwareStatusNotification", "GetFileStatusNotification", "StatusNotification")
-
-
-def queued(state_dir):
-    out = []
-    for path in sorted(glob.glob(os.path.join(state_dir, "os3p", "outbox", "*.json"))):
-        try:
-            with open(path) as f:
-                out.append(json.load(f))
-        except FileNotFoundError:
-            pass  # acknowledged (and removed) while we looked
-    return out
 
 
 @pytest.fixture

@@ -141,13 +141,15 @@ def test_state_cli_text_and_json(daemon):
     assert r.returncode == 0, r.stderr
     view = json.loads(r.stdout)
     output_validator().validate(view)
-    assert view["daemon"]["pid"] == daemon.proc.pid and view["daemon"]["faces"] == ["jsonrpc"]
+    assert view["daemon"]["pid"] == daemon.proc.pid and view["daemon"]["faces"] == ["jsonrpc", "streetlights"]
     assert view["os3p"] == {"enabled": False} and view["transfers"] == []
     text = state_cli(daemon)
     assert text.returncode == 0
     lines = text.stdout.splitlines()
     assert lines[0].startswith("daemon     tr069-bridge ") and ", pid %d, backend host" % daemon.proc.pid in lines[0]
-    assert lines[2:] == ["os3p       off (os3p.enabled is 0)", "transfers  none", "errors     none"]
+    assert lines[2:5] == ["os3p       off (os3p.enabled is 0)", "transfers  none", "errors     none"]
+    assert lines[5].startswith("streetlights simulated True, ") and len(lines) == 6  # the host's four contactors
+    assert [c["light"] for c in view["streetlights"]["contactors"]] == ["Off"] * 4
 
 
 def test_state_cli_without_a_daemon(tmp_path):

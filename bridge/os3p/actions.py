@@ -6,15 +6,15 @@ errors.CallError. Work that must wait until the answer is on the wire (a reboot)
 request.after(fn). Anything slow (downloads, uploads, reboots, flashing) runs in a worker thread: the loop
 never waits on the network.
 
-An action missing from the table is answered NotImplemented; the streetlight and medium-voltage actions
-are known but a router has no contactors or fault indicators: NotSupported.
+An action missing from the table is answered NotImplemented; the streetlight actions are in
+streetlights.py; the medium-voltage actions are known, answered NotSupported where there are no indicators.
 """
 
 import logging
 import threading
 
 from ..config import KEYS, Config
-from . import errors
+from . import errors, streetlights
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,11 @@ class Request:
 
     def after(self, fn):
         self.after_sent = fn
+
+    def after_all(self, fn):
+        """Add fn to what runs once the answer is on the wire (after() replaces, this appends)."""
+        before = self.after_sent
+        self.after_sent = fn if before is None else (lambda: (before(), fn()))
 
 
 def in_worker(name, fn, *args):
@@ -47,14 +52,21 @@ def get_configuration(req):
     config = req.context.config
     wanted = req.payload.get("key") or None
     if wanted is None:
-        keys, unknown = [k for k in KEYS.values() if k.os3p], []
+        keys, unknown = [k for k in KEYS.values() if k.os3p] + list(streetlights.COMPUTED_KEYS), []
     else:
         keys, unknown = [], []
         for name in dict.fromkeys(wanted):  # a key asked for twice is answered once
-            key = Config.by_os3p(name)
+            key = name if name in streetlights.COMPUTED_KEYS else Config.by_os3p(name)
             (keys if key is not None else unknown).append(key if key is not None else name)
     out = []
     for key in keys:
+        if isinstance(key, str):  # computed by the station (streetlights.COMPUTED_KEYS), read-only
+            entry = {"key": key, "readonly": True}
+            value = streetlights.COMPUTED_KEYS[key](req.context)
+            if value is not None:
+                entry["value"] = value
+            out.append(entry)
+            continue
         entry = {"key": key.os3p, "readonly": key.readonly}
         if not key.secret:
             entry["value"] = _text(config.get(key.name))
@@ -116,9 +128,15 @@ def trigger_message(req):
         req.after(ctx.request_boot)
         return {"status": "Accepted"}
     payload = ctx.snapshot(what)  # messages.PRODUCERS: a new message is a row there
+    if isinstance(payload, list):  # one message per contactor: keep the one asked for (contactorId/connectorId)
+        which = req.payload.get("contactorId", req.payload.get("connectorId"))
+        if which is not None:
+            payload = [p for p in payload if p.get("contactorId", which) == which]
+        payload = payload or None
     if payload is None:
         return {"status": "Rejected"}  # nothing to report: no meter, no streetlights
-    req.after(lambda: ctx.trigger(what, payload))
+    for one in (payload if isinstance(payload, list) else [payload]):
+        req.after_all(lambda one=one: ctx.trigger(what, one))
     return {"status": "Accepted"}
 
 
@@ -129,15 +147,15 @@ def not_supported(req):
 
 ACTIONS = {
     "ChangeConfiguration": change_configuration,
-    "ClearSingleStreetlightProfile": not_supported,
+    "ClearSingleStreetlightProfile": streetlights.HANDLERS["ClearSingleStreetlightProfile"],
     "GetConfiguration": get_configuration,
-    "GetEffectiveStreetlightDaySchedule": not_supported,
+    "GetEffectiveStreetlightDaySchedule": streetlights.HANDLERS["GetEffectiveStreetlightDaySchedule"],
     "GetFile": get_file,
-    "OverrideStreetlight": not_supported,
-    "ResumeStreetlight": not_supported,
+    "OverrideStreetlight": streetlights.HANDLERS["OverrideStreetlight"],
+    "ResumeStreetlight": streetlights.HANDLERS["ResumeStreetlight"],
     "Reset": reset,
     "ResetMVFaultIndicator": not_supported,
-    "SetStreetlightProfile": not_supported,
+    "SetStreetlightProfile": streetlights.HANDLERS["SetStreetlightProfile"],
     "TestMVFaultIndicator": not_supported,
     "TriggerMessage": trigger_message,
     "UpdateFirmware": update_firmware,

@@ -51,6 +51,12 @@ class Client:
         self.core = Protocol(self.config, LoopClock(self.loop), State(os.path.join(self.dir, "state.json")), outbox,
                              lambda: boot_fields(self.config, device))
         self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir)
+        station = daemon.faces.get("streetlights")
+        if station is not None:
+            from .streetlights import attach
+
+            self.context.station = station
+            attach(self.context, station)
         self.conn = None
         self._timer = self._timer_at = None
         self._handling = False

@@ -17,6 +17,7 @@ class Context:
         self.loop = loop  # for workers: call_soon_threadsafe back onto the loop, call_later
         self.dir = directory  # where this client keeps its files
         self.state = core.state  # state.json (bridge.os3p.state.State)
+        self.station = None  # the daemon's streetlights (bridge.station.streetlights), None without contactors
         self._firmware = self._files = None
 
     # transfers are imported when first needed: a router's RAM is counted in MiB
@@ -53,6 +54,8 @@ class Context:
 
     def config_changed(self, name):
         self._core.config_changed(name)
+        if self.station is not None:
+            self.station.config_changed(name)  # Geolocation moves the sun
 
     def now(self):
         return self._core.now()

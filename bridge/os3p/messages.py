@@ -53,12 +53,24 @@ def boot_fields(config, device):
     return {k: str(v)[:limits[k]["maxLength"]] for k, v in fields.items()}
 
 
+def _streetlights(name):
+    def produce(ctx):
+        from . import streetlights  # it imports this module: bound when first asked
+
+        return getattr(streetlights, name)(ctx)
+
+    return produce
+
+
 PRODUCERS = {
     "BootNotification": lambda ctx: ctx.boot_fields(),
     "FirmwareStatusNotification": lambda ctx: ctx.firmware.status(),
     "GetFileStatusNotification": lambda ctx: ctx.files.status(),
     "Heartbeat": lambda ctx: {},
     "StatusNotification": lambda ctx: {"status": "Ok", "errorCode": "NoError", "timestamp": ctx.now_iso()},
+    # a list: one message per contactor (or one for all where they agree)
+    "StreetlightModeStatusNotification": _streetlights("current_mode"),
+    "StreetlightStatusNotification": _streetlights("current_status"),
 }
 
 

@@ -37,13 +37,11 @@ class ObjectConnection:
         self.loop = loop
         self.path = path or DEFAULT_SOCKET
         self.objects = dict(objects)
-        self.backoff_initial = backoff
-        self.backoff_max = backoff_max
+        self.backoff = Backoff(backoff, backoff_max)  # reconnects and refused registrations
         self.sock = None
         self.local_id = None
         self.object_ids = {}      # name -> id on the current connection
         self.connects = 0         # completed HELLOs, for observers and tests
-        self._backoff = backoff
         self._by_id = {}          # id -> (name, obj, method names)
         self._pending = {}        # our request seq -> (kind, name)
         self._seq = 0
@@ -144,8 +142,7 @@ class ObjectConnection:
             self._lost("no HELLO from ubusd")
 
     def _retry(self, why):
-        delay = self._backoff
-        self._backoff = min(self._backoff * 2, self.backoff_max)
+        delay = self.backoff.next()
         log.warning("ubus: %s; retrying in %.1f s", why, delay)
         self._timer = self.loop.call_later(delay, self._connect)
 
@@ -291,7 +288,7 @@ class ObjectConnection:
             self._timer = None
         self.local_id = msg.peer
         self._state = "ready"
-        self._backoff = self.backoff_initial
+        self.backoff.reset()
         self.connects += 1
         log.info("ubus: connected to %s as %08x", self.path, msg.peer)
         for name in self.objects:
@@ -337,8 +334,7 @@ class ObjectConnection:
             else:
                 # e.g. the name is still held by a previous instance that ubusd has not dropped yet
                 log.error("ubus: registering %s failed: %s", name, st.MESSAGES.get(code, code))
-                delay = self._backoff
-                self._backoff = min(self._backoff * 2, self.backoff_max)
+                delay = self.backoff.next()
                 self._timer = self.loop.call_later(delay, self._add_object, name)
         elif kind == "remove":
             oid = self.object_ids.pop(req[1], None)

@@ -1,0 +1,162 @@
+"""The streetlight actions and notifications: OS3P payloads to and from bridge.station, nothing more.
+
+The handlers reach the station through the context (context.station: the daemon's streetlights, None on
+a device without contactors, where every action is refused). Station events become notifications in
+the persistent outbox, so they survive an outage and a kill -9 (spec 6.7, 6.8: delivery guaranteed).
+"""
+
+import logging
+import time
+
+from ..station.schedule import Profile, ScheduleError, parse_date
+from . import errors
+from .messages import utc_iso
+
+log = logging.getLogger(__name__)
+
+
+def _station(req):
+    shell = req.context.station
+    return None if shell is None else shell.station
+
+
+def set_streetlight_profile(req):
+    station = _station(req)
+    p = req.payload
+    try:  # a malformed profile is a CALLERROR naming it, whether or not the contactor exists
+        for entry in p["streetlightProfiles"]:
+            Profile.parse(entry)
+    except ScheduleError as e:
+        raise errors.CallError(e.code, str(e)) from None
+    if station is None:
+        return {"status": "Rejected"}
+    # the table and schema say clearAllSchedules, the spec's example sends clearSchedule: the same flag
+    clear = bool(p.get("clearAllSchedules", False) or p.get("clearSchedule", False))
+    status, why = station.set_profiles(p["contactorId"], p["streetlightProfiles"], clear)
+    if why:
+        log.info("SetStreetlightProfile refused: %s", why)
+    return {"status": status}
+
+
+def clear_single_streetlight_profile(req):
+    p = req.payload
+    if "profileId" in p and "stackLevel" in p:
+        raise errors.CallError(errors.OCCURENCE_CONSTRAINT_VIOLATION,
+                               "profileId and stackLevel are mutually exclusive (spec 7.2): send one of them")
+    station = _station(req)
+    if station is None:
+        return {"status": "Unknown"}
+    return {"status": station.clear_profiles(p.get("profileId"), p.get("contactorId"), p.get("stackLevel"))}
+
+
+def get_effective_streetlight_day_schedule(req):
+    p = req.payload
+    station = _station(req)
+    try:
+        day = parse_date(p["at"])  # "local time (not utc) and only the date part is used"
+    except ScheduleError as e:
+        raise errors.CallError(e.code, str(e)) from None
+    sched = None if station is None else station.effective_day(p["contactorId"], day)
+    if sched is None:
+        raise errors.NotSupported("contactor %d is not configured on this station" % p["contactorId"])
+    return {"contactorId": p["contactorId"], "daySchedule": sched}
+
+
+def override_streetlight(req):
+    station = _station(req)
+    if station is None:
+        return {"status": "Rejected"}
+    return {"status": station.override(req.payload.get("contactorId"), req.payload["action"])}
+
+
+def resume_streetlight(req):
+    station = _station(req)
+    if station is None:
+        return {"status": "Rejected"}
+    return {"status": station.resume(req.payload.get("contactorId"))}
+
+
+HANDLERS = {
+    "ClearSingleStreetlightProfile": clear_single_streetlight_profile,
+    "GetEffectiveStreetlightDaySchedule": get_effective_streetlight_day_schedule,
+    "OverrideStreetlight": override_streetlight,
+    "ResumeStreetlight": resume_streetlight,
+    "SetStreetlightProfile": set_streetlight_profile,
+}
+
+
+# --- notifications ------------------------------------------------------------------------------------
+def _iso(ctx, epoch):
+    return utc_iso(epoch + (ctx.now() - time.time()))  # on the central system's clock, as every timestamp
+
+
+def status_payload(ctx, cid, on, epoch, unexpected=False):
+    payload = {"contactorId": cid, "status": "On" if on else "Off", "timestamp": _iso(ctx, epoch)}
+    if unexpected:
+        payload["unexpected"] = True
+    return payload
+
+
+def mode_payload(ctx, cid, mode, epoch):
+    payload = {"mode": mode, "timestamp": _iso(ctx, epoch)}
+    if cid is not None:
+        payload["contactorId"] = cid
+    return payload
+
+
+def attach(ctx, shell):
+    """Every station event becomes a queued notification."""
+
+    def on_event(event):
+        if event[0] == "status":
+            _, cid, on, epoch, unexpected = event
+            ctx.notify("StreetlightStatusNotification", status_payload(ctx, cid, on, epoch, unexpected))
+        elif event[0] == "mode":
+            _, cid, mode, epoch = event
+            ctx.notify("StreetlightModeStatusNotification", mode_payload(ctx, cid, mode, epoch))
+
+    shell.station.listeners.append(on_event)
+
+
+def current_status(ctx):
+    """TriggerMessage StreetlightStatusNotification: every contactor's light now (a list: one message each)."""
+    shell = ctx.station
+    if shell is None:
+        return None
+    now = time.time()
+    return [status_payload(ctx, cid, on, now) for cid, on, _ in shell.station.snapshot() if on is not None] or None
+
+
+def current_mode(ctx):
+    """TriggerMessage StreetlightModeStatusNotification: one message for all when they agree, else one each."""
+    shell = ctx.station
+    if shell is None or not shell.station.contactors:
+        return None
+    now = time.time()
+    snap = shell.station.snapshot()
+    modes = {mode for _, _, mode in snap}
+    if len(modes) == 1 and len(snap) > 1:
+        return [mode_payload(ctx, None, modes.pop(), now)]
+    return [mode_payload(ctx, cid, mode, now) for cid, _, mode in snap]
+
+
+def sun_key(which):
+    """The read-only Sunrise / Sunset configuration keys: today's value, local time with its offset."""
+
+    def value(ctx):
+        shell = ctx.station
+        if shell is not None:
+            zone, times = shell.zone, shell.sun_today()
+        else:  # no contactors here, but the astronomical clock still answers
+            from ..station.streetlights import device_zone, sun_today
+
+            zone = device_zone(ctx.device)
+            times = sun_today(ctx.config.get("os3p.geolocation"), zone)
+        if times is None:
+            return None  # no Geolocation: listed without a value
+        return zone.iso(times[0] if which == "Sunrise" else times[1])
+
+    return value
+
+
+COMPUTED_KEYS = {"Sunrise": sun_key("Sunrise"), "Sunset": sun_key("Sunset")}

@@ -1,0 +1,286 @@
+"""Streetlight contactors: what each one does now, in which mode, and why.
+
+The Station is the logic, with its clock, its timer and its hardware passed in (tests give a fake clock
+and lines over plain files; the daemon gives the loop and real lines). Nothing here speaks OS3P: events
+go to listeners as plain tuples and the OS3P layer turns them into notifications.
+
+Modes (per contactor):
+  Schedule        the effective schedule drives the output;
+  RemoteOverride  OverrideStreetlight: On / Off, or Suspend (keep the current state, ignore the schedule);
+  LocalOverride   the station-wide local switch is on: the daemon does what `local_action` says (on: all
+                  lights on, off: all off, hold: leave the outputs alone, for a switch wired beside the
+                  relays); a remote override set before is kept and comes back when the switch is off.
+
+Every change of a light (output switched by us, or feedback changing by itself) is an event
+("status", contactor, on, epoch, unexpected); every mode change ("mode", contactor or None for all,
+mode, epoch). State (profiles, modes, overrides, what was last reported) is saved atomically on every
+change; at start the outputs are read first and only a contactor that disagrees with what it should be
+now is switched.
+"""
+
+import logging
+
+from ..atomic import read_json, write_json
+from . import schedule
+
+log = logging.getLogger(__name__)
+
+MODES = ("Schedule", "LocalOverride", "RemoteOverride")
+OVERRIDES = ("On", "Off", "Suspend")
+LOCAL_ACTIONS = ("on", "off", "hold")
+GUARD = 300.0  # seconds: the longest timer, so a step of the wall clock (NTP after boot) is seen within it
+
+
+class Contactor:
+    __slots__ = ("id", "output", "feedback", "mode", "override", "commanded", "light", "reported")
+
+    def __init__(self, cid, output, feedback=None):
+        self.id = cid
+        self.output = output  # a line: get(), set(on)
+        self.feedback = feedback  # a line (get()) or None
+        self.mode = "Schedule"
+        self.override = None  # "On" / "Off" / "Suspend" while in RemoteOverride (kept under LocalOverride)
+        self.commanded = None  # what the output was last set to (None: not yet, read at start)
+        self.light = None  # what the light does, as last known: our switch, or the feedback that changed
+        self.reported = None  # the last status given to listeners (persisted: nothing lost across a restart)
+
+    def read_light(self):
+        line = self.feedback if self.feedback is not None else self.output
+        return line.get()
+
+    def as_json(self):
+        return {"mode": self.mode, "override": self.override, "commanded": self.commanded,
+                "reported": self.reported}
+
+
+class Station:
+    def __init__(self, contactors, place, clock, call_later, state_path, max_stack_level=lambda: 16,
+                 local_switch=None, local_action="on"):
+        """contactors: {id: Contactor}; place: a callable giving the schedule.Place to use now;
+        clock(): Unix seconds; call_later(delay, fn) -> object with cancel()."""
+        self.contactors = dict(sorted(contactors.items()))
+        self.place = place
+        self.clock = clock
+        self.call_later = call_later
+        self.state_path = state_path
+        self.max_stack_level = max_stack_level
+        self.local_switch = local_switch
+        self.local_action = local_action if local_action in LOCAL_ACTIONS else "on"
+        self.local = False
+        self.profiles = schedule.Profiles(self.contactors)
+        self.listeners = []
+        self._timer = None
+        self.next_change = None
+        self._load()
+
+    # --- persistence --------------------------------------------------------------------------------
+    def _load(self):
+        data = read_json(self.state_path, {}) or {}
+        try:
+            self.profiles.load_json(data.get("profiles"))
+        except (schedule.ScheduleError, KeyError, TypeError, ValueError) as e:
+            log.error("streetlight profiles in %s unreadable (%s): starting without", self.state_path, e)
+        self.local = bool(data.get("local"))
+        for cid, c in self.contactors.items():
+            saved = (data.get("contactors") or {}).get(str(cid)) or {}
+            if saved.get("mode") in MODES:
+                c.mode = saved["mode"]
+            if saved.get("override") in OVERRIDES:
+                c.override = saved["override"]
+            if c.mode == "RemoteOverride" and c.override is None:
+                c.mode = "Schedule"
+            c.reported = saved.get("reported") if isinstance(saved.get("reported"), bool) else None
+
+    def save(self):
+        write_json(self.state_path, {"profiles": self.profiles.to_json(), "local": self.local,
+                                     "contactors": {str(i): c.as_json() for i, c in self.contactors.items()}})
+
+    # --- events out ------------------------------------------------------------------------------------
+    def _emit(self, *event):
+        for fn in list(self.listeners):
+            try:
+                fn(event)
+            except Exception:
+                log.exception("streetlight listener failed on %r", event)
+
+    def _report(self, c, on, unexpected=False):
+        """The light of `c` is now `on`: an event when that differs from what was last reported."""
+        c.light = on
+        if c.reported == on:
+            return
+        c.reported = on
+        self.save()  # before the listeners: what they were told is on flash first
+        self._emit("status", c.id, on, self.clock(), unexpected)
+
+    def _mode_event(self, ids):
+        """One event for all contactors when they share the mode (the spec's station-wide form), else one each."""
+        now = self.clock()
+        modes = {self.contactors[i].mode for i in ids}
+        if len(ids) == len(self.contactors) and len(modes) == 1 and len(ids) > 1:
+            self._emit("mode", None, modes.pop(), now)
+        else:
+            for i in ids:
+                self._emit("mode", i, self.contactors[i].mode, now)
+
+    # --- start -----------------------------------------------------------------------------------------
+    def start(self):
+        """Read every output and input first, then put each contactor where it should be now."""
+        for c in self.contactors.values():
+            try:
+                c.commanded = c.output.get()
+                c.light = c.read_light()
+            except OSError as e:
+                log.error("contactor %d: cannot read its output (%s)", c.id, e)
+        local = self._read_local()
+        if local != self.local:
+            self._set_local(local)
+        else:
+            self.evaluate()
+        for c in self.contactors.values():
+            if c.light is None:
+                continue
+            if c.reported is None:  # the very first start: what the lights do now is the baseline
+                c.reported = c.light
+                self.save()
+            elif c.reported != c.light:  # a switch made just before a crash, never reported
+                self._report(c, c.light, unexpected=c.commanded != c.light)
+
+    def _read_local(self):
+        if self.local_switch is None:
+            return False
+        try:
+            return self.local_switch.get()
+        except OSError as e:
+            log.error("local override switch unreadable (%s): taken as off", e)
+            return False
+
+    # --- what each contactor should do ------------------------------------------------------------------
+    def wanted(self, c, now, place):
+        """(on or None for "leave it", next instant the answer may change or None)."""
+        if c.mode == "LocalOverride":
+            return {"on": True, "off": False}.get(self.local_action), None
+        if c.mode == "RemoteOverride":
+            return {"On": True, "Off": False}.get(c.override), None
+        return schedule.state_at(self.profiles.of(c.id), now, place)
+
+    def evaluate(self):
+        """Switch every contactor that differs from what it should be now; arm one timer to the next change."""
+        now = self.clock()
+        place = self.place()
+        nxt = None
+        for c in self.contactors.values():
+            on, when = self.wanted(c, now, place)
+            if when is not None:
+                nxt = when if nxt is None else min(nxt, when)
+            if on is not None and on != c.commanded:
+                self._switch(c, on)
+        self._arm(now, nxt)
+
+    def _switch(self, c, on):
+        try:
+            c.output.set(on)
+        except OSError as e:
+            log.error("contactor %d: cannot switch %s (%s)", c.id, "on" if on else "off", e)
+            return
+        c.commanded = on
+        log.info("contactor %d switched %s (%s)", c.id, "on" if on else "off", c.mode)
+        # reported at the moment of switching: that is the switch time; the feedback contact follows within
+        # milliseconds and then agrees (no event). One that does not follow is not seen until it moves.
+        self._report(c, on)
+
+    def _arm(self, now, nxt):
+        if self._timer is not None:
+            self._timer.cancel()
+        self.next_change = nxt
+        delay = GUARD if nxt is None else min(GUARD, max(0.0, nxt - now))
+        self._timer = self.call_later(delay, self.evaluate)
+
+    # --- inputs ---------------------------------------------------------------------------------------------
+    def feedback_changed(self, cid, on):
+        """A feedback input changed (the watcher saw it)."""
+        c = self.contactors[cid]
+        if on == c.light:
+            return  # the contact confirming our own switch (or a level we read already)
+        log.warning("contactor %d: light went %s without being switched", cid, "on" if on else "off")
+        self._report(c, on, unexpected=True)
+
+    def local_switch_changed(self, on):
+        if on != self.local:
+            self._set_local(on)
+
+    def _set_local(self, on):
+        self.local = on
+        for c in self.contactors.values():
+            if on:
+                c.mode = "LocalOverride"
+            else:
+                c.mode = "RemoteOverride" if c.override is not None else "Schedule"
+        self.save()
+        log.warning("local override switch %s", "on" if on else "off")
+        self._mode_event(list(self.contactors))
+        self.evaluate()
+
+    # --- what the central system asks ---------------------------------------------------------------------
+    def _targets(self, cid):
+        if cid is None:
+            return list(self.contactors) or None
+        return [cid] if cid in self.contactors else None
+
+    def override(self, cid, action):
+        """OverrideStreetlight: "Accepted", "Rejected" (no such contactor) or "RejectedLocalOverride"."""
+        if action not in OVERRIDES:
+            return "Rejected"
+        return self._remote(cid, "RemoteOverride", action)
+
+    def resume(self, cid):
+        return self._remote(cid, "Schedule", None)
+
+    def _remote(self, cid, mode, override):
+        ids = self._targets(cid)
+        if ids is None:
+            return "Rejected"
+        if self.local:
+            return "RejectedLocalOverride"
+        for i in ids:
+            c = self.contactors[i]
+            c.mode, c.override = mode, override
+        self.save()
+        self._mode_event(ids)
+        self.evaluate()
+        return "Accepted"
+
+    def set_profiles(self, cid, entries, clear_all=False):
+        """SetStreetlightProfile: (status, reason). Raises schedule.ScheduleError for a malformed entry."""
+        if cid not in self.contactors:
+            return "Rejected", "contactor %d is not configured" % cid
+        profiles = [schedule.Profile.parse(e) for e in entries]
+        why = self.profiles.install(cid, profiles, clear_all, self.max_stack_level())
+        if why is not None:
+            return "Rejected", why
+        self.save()
+        self.evaluate()
+        return "Accepted", None
+
+    def clear_profiles(self, profile_id=None, cid=None, stack_level=None):
+        if cid is not None and cid not in self.contactors:
+            return "Unknown"
+        if not self.profiles.clear(profile_id, cid, stack_level):
+            return "Unknown"
+        self.save()
+        self.evaluate()
+        return "Accepted"
+
+    def effective_day(self, cid, day):
+        """[{"start", "end"}] local times, or None for a contactor that is not configured."""
+        if cid not in self.contactors:
+            return None
+        return schedule.effective_json(self.profiles.of(cid), day, self.place())
+
+    def snapshot(self):
+        """Every contactor now: [(id, on or None, mode)] for status views and TriggerMessage."""
+        return [(c.id, c.light, c.mode) for c in self.contactors.values()]
+
+    def stop(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -1,0 +1,254 @@
+"""The streetlights on the daemon: contactors from UCI, their lines, the watcher and the Station on the loop.
+
+    config contactor                       one section per contactor (README "Streetlights")
+        option id '1'                      1-4 (OS3P contactorId)
+        option backend 'gpio'              gpio | ubus | host: LINES below
+        option output '17'                 the relay's line
+        option feedback '22'               optional: the contactor's auxiliary contact, an input
+        option active_low '0'              output wiring; feedback_active_low for the input
+        option object 'relays'             ubus backend: the object that owns the lines
+
+The station-wide options (local switch, local_action, StreetlightProfileMaxStackLevel) are keys of the
+`streetlights` section in bridge/config.py. With the host device backend and no contactor section the
+daemon simulates four contactors with feedback contacts and a local switch (hostlines.py); on a device
+only configured contactors exist and the others are refused.
+"""
+
+import logging
+import os
+import time
+
+from ..stateview import provider
+from .contactors import Contactor, Station
+from .schedule import Place
+from . import zone as zones
+
+log = logging.getLogger(__name__)
+
+# backend -> module whose open_line(name, output, active_low, initial, **options) gives a line
+LINES = {
+    "gpio": "bridge.station.backends.gpio",
+    "ubus": "bridge.station.backends.ubuslines",
+    "host": "bridge.station.backends.hostlines",
+}
+
+
+def contactor_rows(sections):
+    """The `config contactor` sections -> [row], and the problems of those that cannot be used."""
+    rows, problems = [], []
+    seen = set()
+    for s in sections:
+        if s.get(".type") != "contactor":
+            continue
+        where = "contactor %s" % s.get(".name")
+        try:
+            cid = int(s.get("id", ""))
+        except ValueError:
+            problems.append("%s: id must be 1-4" % where)
+            continue
+        backend = s.get("backend", "gpio")
+        if cid not in (1, 2, 3, 4) or cid in seen:
+            problems.append("%s: id %d is not 1-4 or is used twice" % (where, cid))
+        elif backend not in LINES:
+            problems.append("%s: backend %r is not one of %s" % (where, backend, ", ".join(LINES)))
+        elif not s.get("output"):
+            problems.append("%s: no output" % where)
+        else:
+            seen.add(cid)
+            rows.append({"id": cid, "backend": backend, "output": s["output"], "feedback": s.get("feedback") or None,
+                         "active_low": s.get("active_low", "0") in ("1", "true", "yes", "on"),
+                         "feedback_active_low": s.get("feedback_active_low", "0") in ("1", "true", "yes", "on"),
+                         "object": s.get("object", "")})
+    return rows, problems
+
+
+def _open(backend, name, output, active_low, initial, directory, obj=""):
+    import importlib
+
+    module = importlib.import_module(LINES[backend])
+    if backend == "host":
+        return module.open_line(name, output, active_low, initial, directory=directory)
+    if backend == "ubus":
+        return module.open_line(name, output, active_low, initial, obj=obj)
+    return module.open_line(name, output, active_low, initial)
+
+
+def device_zone(device):
+    """OpenWrt's system.@system[0] zonename/timezone, else TZ, else UTC."""
+    zonename = tzrule = ""
+    try:
+        for section in device.uci_get("system").values():
+            if section.get(".type") == "system":
+                zonename, tzrule = section.get("zonename", ""), section.get("timezone", "")
+                break
+    except Exception:  # no system config on a development host
+        pass
+    return zones.from_settings(zonename, tzrule)
+
+
+def sun_today(geolocation, zone, now=None):
+    """(sunrise, sunset) instants of the local date at `now`, whole seconds; None without a Geolocation."""
+    from .sun import Sun, parse_latlng
+
+    try:
+        latlng = parse_latlng(geolocation)
+    except ValueError:
+        return None
+    if latlng is None:
+        return None
+    sun = Sun(*latlng)
+    today = zone.local(time.time() if now is None else now).date()
+    return float(round(sun.sunrise(today, zone))), float(round(sun.sunset(today, zone)))
+
+
+class Streetlights:
+    def __init__(self, daemon):
+        self.daemon = daemon
+        self.loop = daemon.loop
+        self.config = daemon.config
+        self.dir = os.path.join(daemon.state_dir, "station")
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        self.state_path = os.path.join(self.dir, "streetlights.json")
+        self.zone = device_zone(daemon.device)
+        self._place = self._place_key = None
+        self.lines = []
+        self.watcher = None
+        self.simulated = False
+        contactors, local = self._open_hardware()
+        self.station = Station(contactors, self.place, time.time, self.loop.call_later, self.state_path,
+                               max_stack_level=lambda: self.config.get("streetlights.max_stack_level"),
+                               local_switch=local, local_action=self.config.get("streetlights.local_action"))
+        self._watch(contactors, local)
+        self.loop.call_soon(self.station.start)  # after every face started: OS3P listens by then
+
+    def _saved_commanded(self):
+        from ..atomic import read_json
+
+        data = read_json(self.state_path, {}) or {}
+        return {int(k): bool(v.get("commanded")) for k, v in (data.get("contactors") or {}).items()
+                if isinstance(v, dict) and k.isdigit()}
+
+    def _open_hardware(self):
+        rows, problems = contactor_rows(self.config.sections)
+        for p in problems:
+            log.error("streetlights: %s; that contactor is not used", p)
+        initial = self._saved_commanded()  # a character-device output is claimed at this level
+        contactors = {}
+        if not rows and not problems and self.daemon.device.backend == "host":
+            from .backends import hostlines
+
+            self.simulated = True
+            lines, local = hostlines.simulated(self.dir)
+            for cid, (out, fb) in lines.items():
+                contactors[cid] = Contactor(cid, out, fb)
+                self.lines += [out, fb]
+            self.lines.append(local)
+            log.info("streetlights: no contactor configured, simulating four in %s", self.dir)
+            return contactors, local
+        for row in rows:
+            try:
+                out = _open(row["backend"], row["output"], True, row["active_low"], initial.get(row["id"], False),
+                            self.dir, row["object"])
+                fb = None
+                if row["feedback"]:
+                    fb = _open(row["backend"], row["feedback"], False, row["feedback_active_low"], False, self.dir,
+                               row["object"])
+            except (OSError, ValueError) as e:
+                log.error("streetlights: contactor %d: %s; not used", row["id"], e)
+                continue
+            contactors[row["id"]] = Contactor(row["id"], out, fb)
+            self.lines += [out] + ([fb] if fb else [])
+        local = None
+        name = self.config.get("streetlights.local_switch")
+        if name:
+            try:
+                local = _open(self.config.get("streetlights.local_switch_backend"), name, False,
+                              self.config.get("streetlights.local_switch_active_low"), False, self.dir,
+                              self.config.get("streetlights.local_switch_object"))
+                self.lines.append(local)
+            except (OSError, ValueError) as e:
+                log.error("streetlights: local switch %s: %s; not used", name, e)
+        return contactors, local
+
+    def _watch(self, contactors, local):
+        from .backends.gpio import Watcher
+
+        inputs = [(c.feedback, c.id) for c in contactors.values() if c.feedback is not None]
+        if local is not None:
+            inputs.append((local, None))
+        inputs = [(line, cid) for line, cid in inputs if line.fileno() is not None]
+        if not inputs:
+            return
+        self.watcher = Watcher()
+        for line, cid in inputs:
+            if cid is None:
+                self.watcher.add(line, lambda _line, v: self.station.local_switch_changed(v))
+            else:
+                self.watcher.add(line, lambda _line, v, cid=cid: self.station.feedback_changed(cid, v))
+        self.loop.add_reader(self.watcher.fileno(), self.watcher.dispatch)
+
+    def place(self):
+        """The schedule.Place now: the device's zone and, once Geolocation is set, the sun there."""
+        text = self.config.get("os3p.geolocation")
+        if self._place is None or self._place_key != text:
+            from .sun import Sun, parse_latlng
+
+            sun = None
+            try:
+                latlng = parse_latlng(text)
+                if latlng is not None:
+                    sun = Sun(*latlng)
+            except ValueError as e:
+                log.error("Geolocation %r: %s; Sunset/Sunrise periods stay off", text, e)
+            self._place, self._place_key = Place(self.zone, sun), text
+        return self._place
+
+    def sun_today(self):
+        """(sunrise, sunset) instants of today's local date, or None without a Geolocation."""
+        return sun_today(self.config.get("os3p.geolocation"), self.zone)
+
+    def reload(self):
+        self.zone = device_zone(self.daemon.device)
+        self._place = None
+        self.station.local_action = self.config.get("streetlights.local_action")
+        self.station.evaluate()
+
+    def config_changed(self, name):
+        if name in ("os3p.geolocation", "streetlights.local_action"):
+            self.reload()
+
+    def stop(self):
+        self.station.stop()
+        if self.watcher is not None:
+            self.loop.remove_reader(self.watcher.fileno())
+            self.watcher.close()
+        for line in self.lines:
+            line.close()
+
+
+@provider("streetlights")
+def _state_view(daemon):
+    """The state view's section (tr069-bridge state, ubus tr069.bridge state, the status page)."""
+    shell = daemon.faces.get("streetlights")
+    if shell is None:
+        return None
+    st = shell.station
+    now = time.time()
+    place = shell.place()
+    today = place.schedule_day(now)
+    sun = shell.sun_today()
+    return {
+        "simulated": shell.simulated, "zone": shell.zone.name, "local_switch": st.local,
+        "local_action": st.local_action, "geolocation": shell.config.get("os3p.geolocation"),
+        "sunrise": None if sun is None else shell.zone.iso(sun[0]),
+        "sunset": None if sun is None else shell.zone.iso(sun[1]),
+        "next_change": None if st.next_change is None else shell.zone.iso(st.next_change),
+        "contactors": [{"id": c.id, "light": None if c.light is None else ("On" if c.light else "Off"),
+                        "mode": c.mode, "override": c.override, "feedback": c.feedback is not None,
+                        "today": st.effective_day(c.id, today),
+                        "profiles": [p.profile_id for p in st.profiles.of(c.id)]}
+                       for c in st.contactors.values()]}
+
+
+def start(daemon):
+    return Streetlights(daemon)
