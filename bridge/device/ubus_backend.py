@@ -31,7 +31,7 @@ import subprocess
 
 from .. import uci
 from ..ubus import client
-from ..ubus import status as st
+from .. import ubusmsg as st
 from .base import Device, DeviceError, NotFound, NotSupported
 
 log = logging.getLogger(__name__)

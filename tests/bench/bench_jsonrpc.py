@@ -222,11 +222,12 @@ def run(report):
         from bridge.ubus.client import Client
         from bridge.ubus.connection import ObjectConnection
 
-        registered = threading.Event()
         conn = lt.run(lambda: ObjectConnection(lt.loop, sock, {"tr069": tr069}))
-        lt.run(lambda: conn.on_registered(lambda name, oid: registered.set()))
         lt.run(conn.start)
-        if not registered.wait(5):
+        deadline = time.monotonic() + 5
+        while not lt.run(lambda: conn.registered) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not lt.run(lambda: conn.registered):
             skipped(report, "via ubus", "tr069 not registered on ubusd")
             return
         lat = []
