@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test bench lint clean venv ipk sdk-ipk browser
+.PHONY: run test bench fuzz lint clean venv ipk sdk-ipk browser
 
 venv: $(VENV)/.installed
 
@@ -15,8 +15,10 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
+# make run [STATE_DIR=dir] [PORT=8069] [CS_PORT=9000]: a second instance beside the first needs all three
+RUN_ARGS = $(if $(STATE_DIR),--state-dir $(STATE_DIR)) $(if $(PORT),--port $(PORT)) $(if $(CS_PORT),--cs-port $(CS_PORT))
 run: venv
-	$(PY) -m devtools.devrun
+	@$(PY) -m devtools.devrun $(RUN_ARGS)
 
 test: venv browser
 	$(PY) -m pytest -q tests
@@ -34,6 +36,10 @@ browser:
 
 bench: venv
 	$(PY) tests/bench
+
+# generated inputs into every face (FUZZ_EXAMPLES per face, default 20000; FUZZ_SEED repeats a run)
+fuzz: venv
+	$(PY) tests/fuzz_run.py
 
 # the OpenWrt package, built without the SDK: build/tr069-bridge_<version>_all.ipk (stdlib Python only)
 ipk:

@@ -118,11 +118,11 @@ class Daemon:
             st = os.stat(self.config.path)
             mark = (st.st_ino, st.st_mtime_ns, st.st_size)
         except OSError:
-            mark = None
+            mark = ()  # no file (every key at its default): a change only when one appears
         if self._config_mark is not None and mark != self._config_mark:
             log.info("config %s changed on disk", self.config.path)
             self.reload()
-        self._config_mark = mark or ()
+        self._config_mark = mark
         self.loop.call_later(CONFIG_WATCH, self.watch_config)
 
     def start_faces(self):

@@ -17,8 +17,15 @@ class Busy(Exception):
     """Another process holds the state directory; str() is the one line to print."""
 
 
-def acquire(state_dir):
-    """-> the open lock file descriptor (keep it open); raises Busy naming the running one."""
+_held = {}  # state dir -> descriptor: this process holds it already (`make run` takes it before the daemon)
+
+
+def acquire(state_dir, beside="start this one with another --state-dir (and other ports)"):
+    """-> the open lock file descriptor (keep it open); raises Busy naming the running one and saying
+    how to run another one `beside` it."""
+    state_dir = os.path.abspath(state_dir)
+    if state_dir in _held:
+        return _held[state_dir]
     path = os.path.join(state_dir, LOCK_FILE)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -26,9 +33,10 @@ def acquire(state_dir):
     except BlockingIOError:
         holder = _read(fd)
         os.close(fd)
-        raise Busy(describe(state_dir, holder)) from None
+        raise Busy(describe(state_dir, holder, beside)) from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps({"pid": os.getpid(), "started": time.time()}).encode(), 0)
+    _held[state_dir] = fd
     return fd
 
 
@@ -39,7 +47,7 @@ def _read(fd):
         return {}
 
 
-def describe(state_dir, holder):
+def describe(state_dir, holder, beside):
     facts = ["pid %s" % holder.get("pid", "?")]
     if isinstance(holder.get("started"), (int, float)):
         facts.append("since %s" % time.strftime("%H:%M:%S", time.localtime(holder["started"])))
@@ -48,5 +56,5 @@ def describe(state_dir, holder):
             facts.append(f.read().strip())
     except OSError:
         pass
-    return ("another tr069-bridge (%s) already runs with the state directory %s: stop it, or start this one "
-            "with another --state-dir (and other ports)" % (", ".join(facts), state_dir))
+    return "another tr069-bridge (%s) already runs with the state directory %s: stop it, or %s" % (
+        ", ".join(facts), state_dir, beside)

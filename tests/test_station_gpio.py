@@ -172,3 +172,36 @@ def test_character_device_line_reads_back():  # pragma: no cover - needs a kerne
     line = gpio.open_input("%s:0" % chip, dev="/dev")
     assert line.get() in (True, False)
     line.close()
+
+
+def test_contactor_on_sysfs_lines_reports_a_feedback_that_changes_on_its_own(tree, tmp_path):
+    """The Station on real GPIO lines: the output switched through sysfs, its feedback input watched through
+    the watcher's descriptor, a contact that drops by itself reported as unexpected."""
+    import datetime
+
+    from bridge.station.contactors import Contactor, Station
+    from bridge.station.schedule import Place
+    from bridge.station.zone import UTC
+
+    tree.add_line(22, value=0)
+    out = gpio.open_output("17", active_low=True, root=tree.root)
+    fb = gpio.open_input("22", root=tree.root)
+    events, timers = [], []
+    now = datetime.datetime(2026, 5, 1, 15).timestamp()
+    st = Station({1: Contactor(1, out, fb)}, lambda: Place(UTC), lambda: now,
+                 lambda d, fn: timers.append(fn) or type("T", (), {"cancel": lambda self: None})(),
+                 str(tmp_path / "streetlights.json"))
+    st.listeners.append(events.append)
+    w = gpio.Watcher()
+    w.add(fb, lambda line, v: st.feedback_changed(1, v))
+    st.start()
+    assert st.override(1, "On") == "Accepted"
+    assert tree.read(17, "value") == "1" and tree.read(17, "active_low") == "1"  # logical on, wired active-low
+    tree.kernel_set(22, 1)  # the auxiliary contact closes: the confirmation, no event
+    w.dispatch()
+    assert [e[:3] for e in events] == [("mode", 1, "RemoteOverride"), ("status", 1, True)]
+    tree.kernel_set(22, 0)  # the contactor drops out on its own
+    assert select.select([w.fileno()], [], [], 2)[0]  # the descriptor wakes the loop
+    w.dispatch()
+    assert events[-1][:3] == ("status", 1, False) and events[-1][4] is True  # unexpected
+    w.close(), out.close(), fb.close()

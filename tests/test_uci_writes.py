@@ -82,6 +82,20 @@ def test_the_host_daemon_notices_an_edit_on_disk(tmp_path):
     assert d.config.get("acs.periodic_inform_interval") == 240
 
 
+def test_no_config_file_is_not_an_edit_every_look(tmp_path):
+    """`make run` on a fresh state directory has no config file: looking again is no change."""
+    d = Daemon("host", str(tmp_path / "state"))
+    reloads = []
+    d.reload = lambda: reloads.append(1)
+    for _ in range(3):
+        d.watch_config()
+    assert reloads == []
+    with open(d.config.path, "w") as f:
+        f.write(START)
+    d.watch_config()                                 # a file appeared: that is an edit
+    assert reloads == [1]
+
+
 def test_host_uci_set_stages_a_delta_not_a_copy(tmp_path):
     dev = HostDevice(str(tmp_path))
     path = dev.config_path("tr069")

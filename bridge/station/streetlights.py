@@ -62,14 +62,14 @@ def contactor_rows(sections):
     return rows, problems
 
 
-def _open(backend, name, output, active_low, initial, directory, obj=""):
+def _open(backend, name, output, active_low, initial, directory, obj="", socket_path=None):
     import importlib
 
     module = importlib.import_module(LINES[backend])
     if backend == "host":
         return module.open_line(name, output, active_low, initial, directory=directory)
     if backend == "ubus":
-        return module.open_line(name, output, active_low, initial, obj=obj)
+        return module.open_line(name, output, active_low, initial, obj=obj, socket_path=socket_path)
     return module.open_line(name, output, active_low, initial)
 
 
@@ -109,6 +109,7 @@ class Streetlights:
         self.dir = os.path.join(daemon.state_dir, "station")
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         self.state_path = os.path.join(self.dir, "streetlights.json")
+        self.ubus_socket = os.environ.get("TR069_UBUS_SOCKET") or self.config.get("ubus.socket")
         self.zone = device_zone(daemon.device)
         self._place = self._place_key = None
         self.lines = []
@@ -148,11 +149,11 @@ class Streetlights:
         for row in rows:
             try:
                 out = _open(row["backend"], row["output"], True, row["active_low"], initial.get(row["id"], False),
-                            self.dir, row["object"])
+                            self.dir, row["object"], self.ubus_socket)
                 fb = None
                 if row["feedback"]:
                     fb = _open(row["backend"], row["feedback"], False, row["feedback_active_low"], False, self.dir,
-                               row["object"])
+                               row["object"], self.ubus_socket)
             except (OSError, ValueError) as e:
                 log.error("streetlights: contactor %d: %s; not used", row["id"], e)
                 continue
@@ -164,7 +165,7 @@ class Streetlights:
             try:
                 local = _open(self.config.get("streetlights.local_switch_backend"), name, False,
                               self.config.get("streetlights.local_switch_active_low"), False, self.dir,
-                              self.config.get("streetlights.local_switch_object"))
+                              self.config.get("streetlights.local_switch_object"), self.ubus_socket)
                 self.lines.append(local)
             except (OSError, ValueError) as e:
                 log.error("streetlights: local switch %s: %s; not used", name, e)

@@ -213,11 +213,13 @@ def run(report):
         ubusd = os.environ.get("TR069_UBUSD") or shutil.which("ubusd")
         if not ubusd:
             skipped(report, "via ubus", "no ubusd (set TR069_UBUSD)")
+            skipped(report, "real uhttpd", "it needs a ubusd (set TR069_UBUSD, and TR069_UHTTPD)")
             return
         sock = os.path.join(tmp, "ubus.sock")
         procs.append(subprocess.Popen([ubusd, "-s", sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         if not wait_for_socket(sock):
             skipped(report, "via ubus", "ubusd did not start")
+            skipped(report, "real uhttpd", "it needs a ubusd, which did not start")
             return
         from bridge.ubus.client import Client
         from bridge.ubus.connection import ObjectConnection

@@ -9,6 +9,9 @@ it makes on its own is seen at the next of those, not at once (use a GPIO feedba
 """
 
 
+TIMEOUT = 5.0  # seconds: a relay daemon that does not answer must not hold the loop for ubus's 30
+
+
 class UbusLine:
     kind = "ubus"
 
@@ -29,9 +32,12 @@ class UbusLine:
         from ...ubus import client
 
         try:
-            return client.call(self.obj, method, args, socket_path=self.socket_path)
-        except client.UbusError as e:
+            status, data = client.call(self.obj, method, args, socket_path=self.socket_path, timeout=TIMEOUT)
+        except (client.UbusError, OSError) as e:
             raise OSError("ubus %s %s: %s" % (self.obj, method, e)) from None
+        if status != 0:
+            raise OSError("ubus %s %s %s: status %d" % (self.obj, method, self.line, status))
+        return data
 
     def get(self):
         reply = self._call("get", {"name": self.line}) or {}

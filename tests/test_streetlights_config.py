@@ -1,0 +1,93 @@
+"""Contactors from UCI: only configured ones exist (nothing simulated once one is configured), bad rows are
+named and skipped, and the OS3P handlers refuse what a station without them cannot do."""
+
+import datetime
+
+import pytest
+
+from bridge.daemon import Daemon
+from bridge.os3p import errors, streetlights as os3p_streetlights
+from bridge.station.streetlights import Streetlights, contactor_rows
+from daemon_process import write_config
+
+CONFIG = """
+config contactor 'night'
+\toption id '2'
+\toption backend 'host'
+\toption output 'night-relay'
+\toption feedback 'night-aux'
+
+config contactor
+\toption id '7'
+\toption output '17'
+
+config contactor
+\toption id '2'
+\toption output '18'
+
+config contactor
+\toption id '3'
+\toption backend 'modbus'
+\toption output '1'
+"""
+
+
+def test_rows_and_their_problems():
+    from bridge import uci
+
+    rows, problems = contactor_rows(uci.parse(CONFIG))
+    assert [r["id"] for r in rows] == [2]
+    assert rows[0] == {"id": 2, "backend": "host", "output": "night-relay", "feedback": "night-aux",
+                       "active_low": False, "feedback_active_low": False, "object": ""}
+    assert len(problems) == 3 and "1-4" in problems[0] and "used twice" in problems[1] and "modbus" in problems[2]
+
+
+@pytest.fixture
+def lights(tmp_path):
+    write_config(str(tmp_path), CONFIG)
+    d = Daemon("host", str(tmp_path))
+    d.faces["streetlights"] = s = Streetlights(d)
+    d.loop.run_once(0)  # the station starts on the loop
+    yield s
+    s.stop()
+    d.loop.close()
+
+
+def test_only_configured_contactors_exist(lights, tmp_path):
+    st = lights.station
+    assert not lights.simulated and list(st.contactors) == [2]
+    assert (tmp_path / "station" / "night-relay").exists() and not (tmp_path / "station" / "contactor1").exists()
+    assert st.override(1, "On") == "Rejected"
+    assert st.override(None, "On") == "Accepted"  # all = every configured one
+    assert (tmp_path / "station" / "night-relay").read_text() == "1\n"
+    assert st.set_profiles(3, [])[0] == "Rejected"
+    assert st.effective_day(1, datetime.date(2026, 5, 1)) is None
+    assert st.clear_profiles(cid=4) == "Unknown"
+
+
+class Ctx:
+    def __init__(self, station):
+        self.station = station
+
+
+class Req:
+    def __init__(self, station, payload):
+        self.context, self.payload = Ctx(station), payload
+
+
+def test_handlers_without_any_contactor():
+    assert os3p_streetlights.override_streetlight(Req(None, {"action": "On"})) == {"status": "Rejected"}
+    assert os3p_streetlights.resume_streetlight(Req(None, {})) == {"status": "Rejected"}
+    assert os3p_streetlights.clear_single_streetlight_profile(Req(None, {})) == {"status": "Unknown"}
+    with pytest.raises(errors.CallError) as e:
+        os3p_streetlights.get_effective_streetlight_day_schedule(Req(None, {"contactorId": 1, "at": "2026-05-01"}))
+    assert e.value.code == "NotSupported"
+    with pytest.raises(errors.CallError) as e:
+        os3p_streetlights.clear_single_streetlight_profile(Req(None, {"profileId": 1, "stackLevel": 1}))
+    assert e.value.code == "OccurenceConstraintViolation"
+    good = {"contactorId": 1, "streetlightProfiles": [{"profileId": 1, "stackLevel": 0, "recurrencyKind": "Daily",
+                                                        "daySchedule": []}]}
+    assert os3p_streetlights.set_streetlight_profile(Req(None, good)) == {"status": "Rejected"}
+    with pytest.raises(errors.CallError) as e:
+        os3p_streetlights.get_effective_streetlight_day_schedule(Req(None, {"contactorId": 1, "at": "yesterday"}))
+    assert e.value.code == "PropertyConstraintViolation"
