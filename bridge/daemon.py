@@ -87,7 +87,7 @@ class Daemon:
             self.loop, self.sessions,
             acs_url=lambda: self.config.get("acs.url"),
             on_reload=self.reload,
-            on_reboot=self.device.reboot,
+            on_reboot=lambda: self.device.reboot(),
             on_exit=self.stop,
             periodic=lambda: (self.config.get("acs.periodic_inform_enable"),
                               self.config.get("acs.periodic_inform_interval")),

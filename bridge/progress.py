@@ -9,6 +9,8 @@ visible after it ends, so `tr069-bridge state` still shows how the last one went
 import logging
 import time
 
+from .redact import redact
+
 log = logging.getLogger(__name__)
 
 UNKNOWN_SIZE_STEP = 1 << 20
@@ -17,10 +19,8 @@ _CURRENT = {}  # name -> Progress (one per name: a new transfer of that name rep
 
 class Progress:
     def __init__(self, name, url, attempts=1, clock=time.time, logger=log):
-        from .os3p.connection import safe_url
-
         self.name = name
-        self.url = safe_url(url)  # never a password
+        self.url = redact(url)  # never a password
         self.attempts = max(1, attempts)
         self.attempt = 0
         self.state = "waiting"
@@ -55,13 +55,13 @@ class Progress:
             self.log.info("%s: %d bytes (size not announced)", self.name, self.done)
 
     def failed_attempt(self, reason):
-        self.error = reason
+        self.error = redact(reason)
         self.state = "retrying" if self.attempt < self.attempts else "failed"
 
     def finish(self, state="done", error=None):
         self.state = state
         if error is not None:
-            self.error = error
+            self.error = redact(error)
 
     def view(self):
         percent = None

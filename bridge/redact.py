@@ -4,11 +4,11 @@ import re
 
 # scheme://user:password@ -- the password runs up to the last "@" before the host part
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/?#@:\s]*):[^/?#\s]*@")
-MASK = "***"
+MASK = "********"
 
 
 def redact(text):
-    """`text` with every URL password replaced by ***: ws://op:secret@host/ -> ws://op:***@host/."""
+    """`text` with every URL password replaced by ********: ws://op:secret@host/ -> ws://op:********@host/."""
     if not isinstance(text, str) or "@" not in text:
         return text
     return _URL_PASSWORD.sub(lambda m: "%s:%s@" % (m.group(1), MASK), text)

@@ -80,6 +80,7 @@ class Tr069:
         self.on_reload = on_reload or (lambda: True)
         self.on_reboot = on_reboot or (lambda: None)
         self.before_reboot = []  # hooks run before a reboot we cause (the OS3P client: not "unexpected")
+        self.reboot_failed = []  # hooks run with the reason when that reboot fails (the expectation goes)
         self.on_exit = on_exit or (lambda: None)
         self.periodic = periodic  # () -> (enabled, interval seconds)
         self.driver = None
@@ -346,7 +347,13 @@ class Tr069:
             log.warning("rebooting at the end of the session, as requested")
             for hook in self.before_reboot:
                 hook()
-            self.on_reboot()
+            try:
+                self.on_reboot()
+            except Exception as e:  # the device stays up: say so, and the next reboot is unexpected again
+                reason = "%s: %s" % (e.__class__.__name__, e)
+                log.error("the end-of-session reboot failed: %s", reason)
+                for hook in self.reboot_failed:
+                    hook(reason)
         return actions
 
     # --- the session driver (the OS3P client) --------------------------------------

@@ -62,6 +62,7 @@ class Station:
         self.daemon = Daemon("host", self.state_dir)
         if device is not None:
             self.daemon.device = device
+            self.daemon.missing = device.missing()  # as Daemon() finds it at start
         self.thread = threading.Thread(target=self.daemon.loop.run, name="loop", daemon=True)
         self.thread.start()
         from bridge.os3p import client

@@ -184,7 +184,8 @@ def test_repo_acl_grants_status_to_readers_and_methods_to_writers():
 
 def test_package_acl_is_the_recorded_one_plus_the_state_view():
     """The uhttpd answers were recorded with tests/data/uhttpd/package-acl.d; since then the package's
-    tr069-bridge group grants readers tr069.bridge state too, and nothing else changed."""
+    tr069-bridge group grants readers tr069.bridge state and writers the simulated streetlight switch
+    (tr069.streetlights local_switch), and nothing else changed."""
     import json
 
     def load(directory):
@@ -192,6 +193,7 @@ def test_package_acl_is_the_recorded_one_plus_the_state_view():
 
     recorded, now = load(RECORDED_ACL_DIR), load(REPO_ACL_DIR)
     assert now["tr069-bridge.json"]["tr069-bridge"]["read"]["ubus"].pop("tr069.bridge") == ["state"]
+    assert now["tr069-bridge.json"]["tr069-bridge"]["write"]["ubus"].pop("tr069.streetlights") == ["local_switch"]
     for doc in (recorded, now):
         doc["tr069-bridge.json"]["tr069-bridge"].pop("description")
     assert now == recorded

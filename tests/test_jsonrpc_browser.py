@@ -172,6 +172,16 @@ def test_wrong_password_shows_an_error(browser, tmp_path):
         r.close()
 
 
+def dev_login(page, password):
+    """Log in through the form as the development user (bridge/jsonrpc/devuser.py)."""
+    from bridge.jsonrpc import devuser
+
+    page.js("document.getElementById('username').value = %s;"
+            "document.getElementById('password').value = %s;"
+            "document.getElementById('login-form').requestSubmit(); true"
+            % (json.dumps(devuser.DEV_USER), json.dumps(password)))
+
+
 def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_path):
     """As after `make run`: the dev login (bridge/jsonrpc/devuser.py) in <state>/config/rpcd, the daemon
     connected to a central system, a firmware download stalled half-way; the page's "Now" section shows it."""
@@ -197,10 +207,7 @@ def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_p
                                               "location": peer.url}, timeout=5)
         page = open_page(browser, "http://127.0.0.1:%d/?refresh=200" % shim.address[1])
         try:
-            page.js("document.getElementById('username').value = %s;"
-                    "document.getElementById('password').value = %s;"
-                    "document.getElementById('login-form').requestSubmit(); true"
-                    % (json.dumps(devuser.DEV_USER), json.dumps(password)))
+            dev_login(page, password)
             row = "document.querySelector('#now-transfers tr[data-name=firmware] td')"
             text = page.wait_for("%s && %s.textContent.indexOf('running 50 %%') === 0 && %s.textContent" % (row, row, row))
             assert text == ("running 50 %, 320.0 KiB of 640.0 KiB, attempt 1 of 2 (1 retries left)")
@@ -220,4 +227,49 @@ def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_p
             st.run(shim.stop)
         st.stop()
         peer.close()
+        cs.stop()
+
+
+def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switch(browser, tmp_path):
+    """The host simulation's four contactors on the page: lights, modes, today's schedule and the sun; the
+    page's button moves the local switch and the lights follow (LocalOverride, all on)."""
+    from bridge.centralsystem import CentralSystem
+    from bridge.jsonrpc import devuser
+    from bridge.station.streetlights import Streetlights
+    from os3p_harness import Station
+
+    cs = CentralSystem(quiet=True).start()
+    state = tmp_path / "state"
+    password = devuser.create(str(state / "config" / "rpcd"))
+    st = Station(state, cs.url, jsonrpc__port="0", os3p__geolocation="[52.37, 4.90]")
+    shim = None
+    try:
+        from bridge import jsonrpc
+
+        st.daemon.faces["streetlights"] = lights = st.run(lambda: Streetlights(st.daemon))
+        shim = st.run(lambda: jsonrpc.start(st.daemon))
+        st.daemon.faces["jsonrpc"] = shim
+        page = open_page(browser, "http://127.0.0.1:%d/?refresh=200" % shim.address[1])
+        try:
+            dev_login(page, password)
+            row = "document.querySelector('#lights-contactors tr[data-name=contactor-3] td')"
+            assert page.wait_for("%s && %s.textContent" % (row, row)) == "Off, Schedule; today off all day"
+            sun = page.js("document.getElementById('lights-sun').textContent")
+            assert re.fullmatch(r"\S+T\S+ / \S+T\S+", sun)  # today's sunrise and sunset, computed on the device
+            page.js("document.getElementById('local-switch').click(); true")
+            assert page.wait_for("%s.textContent.indexOf('On, LocalOverride') === 0 && %s.textContent" % (row, row))
+            assert page.js("document.getElementById('lights-local').textContent") == \
+                "on (local action: on), simulated"
+            assert (state / "station" / "contactor3" / "output").read_text() == "1\n"
+            assert st.run(lambda: lights.station.local) is True
+            page.js("document.getElementById('local-switch').click(); true")
+            page.wait_for("%s.textContent.indexOf('Off, Schedule') === 0" % row)
+        finally:
+            page.close()
+    finally:
+        for name in ("jsonrpc", "streetlights"):
+            face = st.daemon.faces.pop(name, None)
+            if face is not None:
+                st.run(face.stop)
+        st.stop()
         cs.stop()

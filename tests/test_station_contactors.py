@@ -245,3 +245,20 @@ def test_unreadable_state_file_starts_clean(tmp_path):
     st, _, _, _ = make(tmp_path, Clock("2026-05-01T15:00:00"))
     st.start()
     assert st.profiles.of(1) == [] and st.contactors[1].mode == "Schedule"
+
+
+def test_a_failing_line_does_not_stop_the_schedule(tmp_path):
+    clock = Clock("2026-05-01T15:00:00")
+    st, events, lines, _ = make(tmp_path, clock)
+    st.start()
+    for i in (1, 2):
+        st.set_profiles(i, [dict(NIGHT, profileId=i)])
+
+    def broken(on):
+        raise OSError("relay board gone")
+
+    lines[1][0].set = broken
+    st.contactors[1].output.set = broken
+    clock.advance_to("2026-05-01T20:00:01")
+    assert events == [("status", 2, True, False)]  # contactor 2 switched, 1 logged
+    assert len(clock.armed()) == 1  # and the timer is still armed

@@ -25,6 +25,11 @@ class Device:
         """{facility: what goes without it} for what this device lacks (found once, at start)."""
         return {}
 
+    def supports(self, op):
+        """None when operation `op` (reboot, sysupgrade, validate_firmware, logread) can be done here,
+        else a description of what is missing, for an immediate refusal."""
+        return None
+
     def board(self):
         """{vendor, model, serial, firmware_version, hostname}"""
         raise NotImplementedError

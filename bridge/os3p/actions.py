@@ -96,19 +96,23 @@ def change_configuration(req):
 
 # --- device ---------------------------------------------------------------------------------------
 def reset(req):
-    device = req.context.device
+    ctx = req.context
     kind = req.payload.get("type", "Hard")
+    missing = ctx.device.supports("reboot")
+    if missing:  # cannot comply: the answer says so at once
+        log.warning("Reset (%s) refused: %s", kind, missing)
+        return {"status": "Rejected"}
     log.warning("Reset (%s) requested by the central system: rebooting once the answer is sent", kind)
-    req.context.expect_reboot()
-    req.after(lambda: in_worker("os3p-reset", _reboot, device))
+    ctx.expect_reboot()
+    req.after(lambda: in_worker("os3p-reset", _reboot, ctx))
     return {"status": "Accepted"}
 
 
-def _reboot(device):
+def _reboot(ctx):
     try:
-        device.reboot()
-    except Exception:
-        log.exception("reboot failed")
+        ctx.device.reboot()
+    except Exception as e:  # the device stays up: the expectation goes, the central system hears of it
+        ctx.loop.call_soon_threadsafe(ctx.reboot_failed, "%s: %s" % (e.__class__.__name__, e))
 
 
 def update_firmware(req):

@@ -66,6 +66,7 @@ class Client:
         self._registration = None
         self.tr069.attach_driver(self)
         self.tr069.before_reboot.append(self.core.expect_reboot)
+        self.tr069.reboot_failed.append(self.core.reboot_failed)
         self._event(self.core.check_reboot, read_boot_id(BOOT_ID))
         if os.path.exists(os.path.join(self.dir, "firmware.json")):
             self.context.firmware.resume()  # a firmware update (maybe the one we just booted into) has a story to finish
@@ -148,6 +149,11 @@ class Client:
         self._handling = True
         try:
             method(*args)
+        except Exception:  # a bug or a device surprise: never leave the connection half-open
+            log.exception("OS3P: handling %s failed: dropping the connection, registration starts over",
+                          getattr(method, "__name__", method))
+            if self.conn is not None:
+                self.conn.abort()  # on_close -> the core's closed(): backoff, reconnect, BootNotification
         finally:
             self._handling = False
         self._flush()

@@ -24,6 +24,7 @@ import threading
 from collections import deque
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from ..redact import redact
 from . import wsclient
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,9 @@ def connection_url(endpoint, identity):
         raise ValueError("the OS3P endpoint URL must be ws:// or wss://: %r" % endpoint)
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     return urlunsplit((parts.scheme, parts.netloc, path + quote(identity, safe=""), parts.query, ""))
+
+
+_PLAIN_WARNED = set()  # endpoints warned about: Basic credentials over plain ws://
 
 
 class Options:
@@ -57,6 +61,11 @@ class Options:
 
     def headers(self):
         headers = ["Sec-WebSocket-Protocol: " + SUBPROTOCOL]
+        if self.username and not self.url.startswith("wss:") and self.url not in _PLAIN_WARNED:
+            # Basic credentials are readable by anyone on the path: sent as configured, but said once
+            _PLAIN_WARNED.add(self.url)
+            log.warning("sending the central system's user name and password over plain ws:// "
+                        "(configure a wss:// URL to protect them)")
         if self.username:
             token = base64.b64encode(("%s:%s" % (self.username, self.password)).encode()).decode()
             headers.append("Authorization: Basic " + token)
@@ -74,10 +83,7 @@ class Options:
 
 def safe_url(url):
     """A URL for the log, without a password it may carry."""
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(":%s@" % parts.password, ":********@", 1)
-    return url
+    return redact(url)
 
 
 class ConnectError(Exception):

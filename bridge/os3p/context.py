@@ -52,6 +52,14 @@ class Context:
         """Before any reboot we cause: the next start must not report it as unexpected."""
         self._core.expect_reboot()
 
+    def reboot_cancelled(self):
+        """The reboot announced will not happen after all (nothing was attempted)."""
+        self._core.reboot_cancelled()
+
+    def reboot_failed(self, reason):
+        """A reboot was attempted and failed (call on the loop thread)."""
+        self._core.reboot_failed(reason)
+
     def config_changed(self, name):
         self._core.config_changed(name)
         if self.station is not None:

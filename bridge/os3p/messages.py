@@ -11,9 +11,12 @@ the producer gets the action context (context.py), as handlers do.
 """
 
 import json
+import logging
 from datetime import datetime, timezone
 
 from .. import schema
+
+log = logging.getLogger(__name__)
 
 EVENT_MESSAGES = {
     "1 BOOT": "BootNotification",  # sent even when its fields did not change
@@ -39,7 +42,11 @@ def parse_iso(text):
 
 def boot_fields(config, device):
     """The BootNotification payload: the board's facts and the configured identifiers, cut to the schema."""
-    board = device.board()
+    try:
+        board = device.board()
+    except Exception as e:  # register anyway: an empty field is allowed, no registration is not
+        log.warning("board facts unavailable (%s): BootNotification without them", e)
+        board = {}
     fields = {
         "vendor": board.get("vendor") or "",
         "model": board.get("model") or "",

@@ -38,6 +38,7 @@ HeartbeatInterval = namedtuple("HeartbeatInterval", "seconds")  # keep it (None:
 # a CALLERROR with one of these codes for a queued notification may be transient: retry a few times
 RETRYABLE = {errors.INTERNAL_ERROR, errors.GENERIC_ERROR}
 MAX_ATTEMPTS = 3
+MAX_DIRECT = 64  # direct calls waiting their turn (heartbeats, triggered messages); more are refused
 
 
 class OutCall:
@@ -59,6 +60,10 @@ class Session:
         self.force_boot = "BootNotification" in self.messages
         self.outstanding = 0
         self.started = False  # its own messages were sent
+
+
+def _trigger_key(action, payload):
+    return action, payload.get("contactorId") if isinstance(payload, dict) else None
 
 
 def _entry(method):
@@ -165,6 +170,21 @@ class Protocol:
         """Called before any reboot we cause (Reset, a flash, tr069's reboot_end_session)."""
         self.state.data["reboot_expected"] = True
         self.state.save()
+
+    def reboot_cancelled(self):
+        """The reboot announced with expect_reboot() will not come (a flash refused before it started)."""
+        if self.state.data.pop("reboot_expected", None) is not None:
+            self.state.save()
+
+    @_entry
+    def reboot_failed(self, reason):
+        """A reboot we asked for failed: the next reboot is unexpected again, and the central system is told
+        (StatusNotification ResetFailure), since it expects the device to come back with a new boot."""
+        log.error("reboot failed: %s", reason)
+        self.reboot_cancelled()
+        self.notify("StatusNotification", {
+            "status": "Ok", "errorCode": "ResetFailure", "info": ("reboot failed: %s" % reason)[:128],
+            "vendorId": "tr069-bridge", "vendorErrorCode": "RebootFailed", "timestamp": self.now_iso()})
 
     @_entry
     def check_reboot(self, boot_id):
@@ -443,6 +463,12 @@ class Protocol:
             if on_done:
                 on_done(None, "invalid payload")
             return
+        if not first and len(self.direct) >= MAX_DIRECT:  # (the BootNotification always goes)
+            log.warning("%s not sent: %d calls already wait for the central system to answer", action,
+                        len(self.direct))
+            if on_done:
+                on_done(None, "queue full")
+            return
         oc = OutCall(self.ids(), action, payload, on_done, early=early)
         if first:
             self.direct.appendleft(oc)
@@ -451,7 +477,15 @@ class Protocol:
 
     @_entry
     def trigger(self, action, payload):
-        """A message a TriggerMessage asked for: direct, allowed while Pending."""
+        """A message a TriggerMessage asked for: direct, allowed while Pending. One of the same kind
+        (and contactor) still waiting is brought up to date instead: a central system that triggers
+        faster than it answers cannot grow the queue."""
+        key = _trigger_key(action, payload)
+        for oc in self.direct:
+            if oc.early and _trigger_key(oc.action, oc.payload) == key:
+                if not validate(action + ".req", payload):
+                    oc.payload = payload
+                return
         self._call(action, payload, early=True)
 
     @_entry

@@ -13,6 +13,7 @@ import threading
 from urllib.parse import urlsplit
 
 from ..atomic import read_json, write_json
+from ..redact import redact
 from . import errors
 from .connection import safe_url
 from .messages import parse_iso, utc_iso
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 SCHEMES = ("http", "https")
 CHUNK = 64 * 1024
+MAX_IMAGE = 256 * 1024 * 1024  # no router image comes near it
+RESERVE = 4 * 1024 * 1024  # left free in the download directory
 
 
 def check_location(location):
@@ -33,6 +36,20 @@ def check_location(location):
     return None
 
 
+class TooBig(Exception):
+    """The image does not fit where it is downloaded to."""
+
+
+def room_for_image(directory):
+    """Bytes a download may write to `directory`: its free space less RESERVE, at most MAX_IMAGE.
+    On OpenWrt the default, /tmp, is RAM: filling it would starve everything else."""
+    try:
+        st = os.statvfs(directory)
+    except OSError:
+        return MAX_IMAGE
+    return max(0, min(MAX_IMAGE, st.f_bavail * st.f_frsize - RESERVE))
+
+
 def _timeouts(ctx):
     return (ctx.config.get("os3p.connect_timeout"), ctx.config.get("os3p.call_timeout"))
 
@@ -43,7 +60,17 @@ def _verify(ctx):
 
 class Firmware:
     """UpdateFirmware: Downloading -> Downloaded | DownloadFailed -> Installing -> (reboot) -> Installed |
-    InstallationFailed, each one a FirmwareStatusNotification through the outbox."""
+    InstallationFailed, each one a FirmwareStatusNotification through the outbox.
+
+    Nothing is flashed before the image passed every check, in a worker: the signature against the signing
+    certificate when the request carries them (bridge.signature), then the device's own verdict (procd's
+    `system validate_firmware_image`). A failed check ends in InstallationFailed with the image deleted.
+    With an installDateTime in the future the verified image waits (status Downloaded) until then.
+
+    A new UpdateFirmware while one runs follows EVerest's AcceptedCanceled: the new request is accepted and
+    the running one cancelled (its download stopped, its wait for the install time dropped; no further
+    notification for it), except once flashing has begun (Installing), which cannot be undone: then the new
+    request is refused (NotSupported)."""
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -52,6 +79,7 @@ class Firmware:
         self.generation = 0
         self.timer = None
         self.cancel = threading.Event()
+        self.flashing = False  # sysupgrade started by this process (cannot be cancelled)
 
     def status(self):
         status = self.state.get("status")
@@ -73,15 +101,27 @@ class Firmware:
         refusal = check_location(payload["location"])
         if refusal:
             raise errors.CallError(*refusal)
+        device = self.ctx.device
+        missing = device.supports("sysupgrade") or device.supports("validate_firmware")
+        if missing:
+            raise errors.CallError(errors.NOT_SUPPORTED, "cannot flash firmware: %s" % missing)
+        _check_signed(payload, self.ctx.config.get("os3p.download_dir"))
+        running = self.state.get("status")
+        if running == "Installing" and self.flashing:
+            raise errors.CallError(errors.NOT_SUPPORTED, "a firmware image is being flashed: it cannot be cancelled")
+        if running in ("Scheduled", "Downloading", "Downloaded"):
+            log.warning("UpdateFirmware: AcceptedCanceled: request %s (%s) cancelled for the new one",
+                        self.state.get("requestId", "-"), running)
         self.stop()  # a new request replaces one in progress
         self.cancel = threading.Event()
         self.generation += 1
-        old = self.ctx.device.board().get("firmware_version") or ""
-        state = {k: payload[k] for k in ("location", "retrieveDate", "retries", "retryInterval", "requestId")
-                 if k in payload}
+        old = device.board().get("firmware_version") or ""
+        state = {k: payload[k] for k in ("location", "retrieveDate", "retries", "retryInterval", "requestId",
+                                         "installDateTime", "signature", "signingCertificate") if k in payload}
         self.state = dict(state, old_version=old)
         self._set("Scheduled", notify=False)
-        log.info("UpdateFirmware: %s at %s", safe_url(payload["location"]), payload["retrieveDate"])
+        log.info("UpdateFirmware: %s at %s%s", safe_url(payload["location"]), payload["retrieveDate"],
+                 ", signed" if "signature" in payload else "")
         self._schedule()
 
     def _schedule(self):
@@ -119,11 +159,21 @@ class Firmware:
                 with os.fdopen(fd, "wb") as f, requests.get(location, stream=True, timeout=timeouts,
                                                             verify=verify) as r:
                     r.raise_for_status()
-                    shown.sized(progress.announced_size(r.headers))
+                    announced = progress.announced_size(r.headers)
+                    shown.sized(announced)
+                    room = room_for_image(os.path.dirname(target))
+                    if announced and announced > room:
+                        raise TooBig("the image (%d bytes) does not fit in %s (room for %d)"
+                                     % (announced, os.path.dirname(target), room))
+                    written = 0
                     for chunk in r.iter_content(CHUNK):
                         if cancel.is_set():
                             shown.finish("cancelled")
                             return
+                        written += len(chunk)
+                        if written > room:  # no size announced, or a server that sends more than it said
+                            raise TooBig("the image passed %d bytes, the room in %s"
+                                         % (room, os.path.dirname(target)))
                         f.write(chunk)
                         shown.add(len(chunk))
                     f.flush()
@@ -132,8 +182,9 @@ class Firmware:
                 shown.finish("done")
                 loop.call_soon_threadsafe(self._downloaded, generation, target)
                 return
-            except (requests.RequestException, OSError) as e:
-                reason = "%s: %s" % (e.__class__.__name__, e)
+            except (requests.RequestException, OSError, TooBig) as e:
+                # the library's text carries the URL, with its password: never in the log or the state view
+                reason = redact("%s: %s" % (e.__class__.__name__, e))
                 shown.failed_attempt(reason)
                 log.warning("firmware download attempt %d/%d failed: %s", attempt, attempts, reason)
             if attempt < attempts and cancel.wait(interval):
@@ -146,7 +197,9 @@ class Firmware:
         shown.finish("failed")
         loop.call_soon_threadsafe(self._failed, generation, "DownloadFailed", reason)
 
-    def _failed(self, generation, status, reason):
+    def _failed(self, generation, status, reason, path=None):
+        if path is not None:
+            _unlink(path)  # a refused image is never flashed later by mistake
         if generation == self.generation:
             log.error("firmware update: %s (%s)", status, reason)
             self._set(status)
@@ -155,9 +208,45 @@ class Firmware:
         if generation != self.generation:
             return
         self._set("Downloaded")
+        device, loop, state = self.ctx.device, self.ctx.loop, dict(self.state)
+        workdir = os.path.dirname(path)
+
+        def verify():  # hashing an image takes seconds on a router: not on the loop
+            try:
+                if state.get("signature"):
+                    from .. import signature
+
+                    signature.verify(path, state["signature"], state["signingCertificate"], workdir)
+                    log.info("firmware signature verified against the signing certificate")
+                device.validate_firmware(path)
+            except Exception as e:  # SignatureError, DeviceError (procd's verdict), OSError
+                loop.call_soon_threadsafe(self._failed, generation, "InstallationFailed",
+                                          "image refused before flashing: %s" % e, path)
+                return
+            loop.call_soon_threadsafe(self._verified, generation, path)
+
+        threading.Thread(target=verify, name="os3p-verify", daemon=True).start()
+
+    def _verified(self, generation, path):
+        if generation != self.generation:
+            return
+        try:
+            delay = parse_iso(self.state["installDateTime"]) - self.ctx.now()
+        except (KeyError, ValueError):
+            delay = 0.0
+        if delay > 0:
+            log.info("firmware image verified; installing at %s (in %.0f s)", self.state["installDateTime"], delay)
+            self.timer = self.ctx.loop.call_later(delay, self._install, generation, path)
+        else:
+            self._install(generation, path)
+
+    def _install(self, generation, path):
+        if generation != self.generation:
+            return
         # persisted before flashing: the reboot that follows must find "Installing"
         self._set("Installing")
         self.ctx.expect_reboot()
+        self.flashing = True
         device = self.ctx.device
         loop = self.ctx.loop
 
@@ -165,11 +254,16 @@ class Firmware:
             try:
                 device.sysupgrade(path)
             except Exception as e:
-                loop.call_soon_threadsafe(self._failed, generation, "InstallationFailed", str(e))
+                loop.call_soon_threadsafe(self._flash_failed, generation, str(e))
                 return
             log.info("sysupgrade started with %s; the device reboots into the new firmware", path)
 
         threading.Thread(target=install, name="os3p-sysupgrade", daemon=True).start()
+
+    def _flash_failed(self, generation, reason):
+        self.flashing = False
+        self.ctx.reboot_cancelled()  # no reboot comes: the next one is unexpected again
+        self._failed(generation, "InstallationFailed", reason)
 
     def resume(self):
         """At start-up: finish the story an earlier run (or the previous firmware) began."""
@@ -189,6 +283,34 @@ class Firmware:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+
+
+def _check_signed(payload, workdir):
+    """signature and signingCertificate come together, decode, and name a current certificate: refused at
+    once (CALLERROR) otherwise, before anything is downloaded."""
+    sig, cert = payload.get("signature"), payload.get("signingCertificate")
+    if sig is None and cert is None:
+        return
+    if sig is None or cert is None:
+        raise errors.CallError(errors.OCCURENCE_CONSTRAINT_VIOLATION,
+                               "signature and signingCertificate must be given together")
+    from .. import signature
+
+    if not signature.available():
+        raise errors.CallError(errors.NOT_SUPPORTED, "cannot verify a signed image: %s missing on this device"
+                               % signature.OPENSSL)
+    try:
+        signature.decode_signature(sig)
+        signature.check_certificate(cert, workdir if os.path.isdir(workdir) else None)
+    except signature.SignatureError as e:
+        raise errors.CallError(errors.PROPERTY_CONSTRAINT_VIOLATION, str(e)) from None
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 class LogUpload:
@@ -219,6 +341,10 @@ class LogUpload:
         """(status, fileName) for the GetFile response; the upload runs in a worker."""
         if payload["fileType"] != "Syslog":
             return "Rejected", ""  # no meter-value history or vendor files on a router
+        missing = self.ctx.device.supports("logread")
+        if missing:  # cannot comply: said at once, no upload is started
+            log.warning("GetFile Syslog refused: %s", missing)
+            return "Rejected", ""
         if check_location(payload["location"]) or self.busy:
             return "Rejected", ""
         identity = re.sub(r"[^A-Za-z0-9._-]", "_", self.ctx.config.get("acs.identity"))
@@ -240,7 +366,7 @@ class LogUpload:
             r.raise_for_status()
             ok = True
         except Exception as e:  # logread or the network: either way the upload failed
-            reason = "%s: %s" % (e.__class__.__name__, e)
+            reason = redact("%s: %s" % (e.__class__.__name__, e))  # the URL's password stays out
         self.ctx.loop.call_soon_threadsafe(self._done, name, ok, reason)
 
     def _done(self, name, ok, reason):

@@ -166,15 +166,20 @@ class Station:
     def evaluate(self):
         """Switch every contactor that differs from what it should be now; arm one timer to the next change."""
         now = self.clock()
-        place = self.place()
         nxt = None
-        for c in self.contactors.values():
-            on, when = self.wanted(c, now, place)
-            if when is not None:
-                nxt = when if nxt is None else min(nxt, when)
-            if on is not None and on != c.commanded:
-                self._switch(c, on)
-        self._arm(now, nxt)
+        try:
+            place = self.place()
+            for c in self.contactors.values():
+                try:
+                    on, when = self.wanted(c, now, place)
+                    if when is not None:
+                        nxt = when if nxt is None else min(nxt, when)
+                    if on is not None and on != c.commanded:
+                        self._switch(c, on)
+                except Exception:  # one contactor's trouble (a full flash, a bad line) must not stop the rest
+                    log.exception("contactor %d: evaluation failed", c.id)
+        finally:
+            self._arm(now, nxt)  # whatever happened, the schedule goes on
 
     def _switch(self, c, on):
         try:

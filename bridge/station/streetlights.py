@@ -120,6 +120,8 @@ class Streetlights:
                                max_stack_level=lambda: self.config.get("streetlights.max_stack_level"),
                                local_switch=local, local_action=self.config.get("streetlights.local_action"))
         self._watch(contactors, local)
+        if self.simulated:
+            daemon.objects[SimulationObject.name] = SimulationObject(self)  # the shim looks objects up per call
         self.loop.call_soon(self.station.start)  # after every face started: OS3P listens by then
 
     def _saved_commanded(self):
@@ -225,6 +227,41 @@ class Streetlights:
             self.watcher.close()
         for line in self.lines:
             line.close()
+
+
+class SimulationObject:
+    """ubus object `tr069.streetlights`, method `local_switch {"on": true|false}`: moves the simulated local
+    switch as a person writing <state>/station/local_switch would (the status page's button). Only the host
+    simulation has it: on a device the local switch is a piece of hardware."""
+
+    name = "tr069.streetlights"
+
+    def __init__(self, shell):
+        self.shell = shell
+        self.methods = {"local_switch": self.local_switch}
+
+    def signature(self):
+        return {"local_switch": {"on": "Boolean"}}
+
+    def call(self, method, args):
+        from ..tr069 import prepare_call
+        from ..ubus import status
+
+        refused, handler, args = prepare_call(self.methods, method, args)
+        if refused is not None:
+            return refused, None
+        if set(args) != {"on"} or not isinstance(args["on"], bool):
+            return status.INVALID_ARGUMENT, None
+        return handler(args["on"])
+
+    def local_switch(self, on):
+        from ..ubus import status
+
+        line = self.shell.station.local_switch
+        if not self.shell.simulated or line is None:
+            return status.NOT_SUPPORTED, None
+        line.write(on)  # the watcher sees the file change, as with a person's `echo`
+        return status.OK, {"local_switch": on}
 
 
 @provider("streetlights")
