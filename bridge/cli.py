@@ -218,5 +218,14 @@ def main(argv=None):
     return 1
 
 
+def run():
+    """The console entry point: `tr069-bridge state | head` ends quietly, as other tools do."""
+    try:
+        return main()
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -258,6 +258,30 @@ def examine(path):
     return sections, check_sections(path, sections, positions)
 
 
+# sections of a kind a feature owns, one per device, that the KEYS table cannot describe: their checker,
+# "module:function(sections) -> [(section name, option or None, why)]", imported only when such a section
+# exists. Their problems are warnings: the daemon runs, that device is not used.
+SECTION_CHECKS = {"contactor": "bridge.station.streetlights:check_contactors"}
+
+
+def _section_problems(path, sections, positions):
+    import importlib
+
+    problems = []
+    for kind, ref in SECTION_CHECKS.items():
+        if not any(s.get(".type") == kind for s in sections):
+            continue
+        module, _, fn = ref.partition(":")
+        # an anonymous section is named as uci names it: @contactor[1]
+        shown = {sec[".name"]: "@%s[%d]" % (kind, i) if sec.get(".anonymous") else sec[".name"]
+                 for i, sec in enumerate(x for x in sections if x.get(".type") == kind)}
+        for name, option, why in getattr(importlib.import_module(module), fn)(sections):
+            line = positions.get((name, option)) or positions.get((name, None))
+            where = "%s.%s%s" % (CONFIG_NAME, shown.get(name, name), "." + option if option else "")
+            problems.append(Problem(path, line, where, why + "; not used", fatal=False))
+    return problems
+
+
 def check_sections(path, sections, positions=None):
     """The problems of sections already parsed (by us, or read through rpcd: no line numbers then)."""
     positions = positions or {}
@@ -281,7 +305,7 @@ def check_sections(path, sections, positions=None):
                 Config.convert(key, value)
             except ValueError as e:
                 problems.append(Problem(path, line, where, str(e)))
-    return problems
+    return problems + _section_problems(path, sections, positions)
 
 
 class Config:

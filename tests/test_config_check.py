@@ -128,7 +128,7 @@ def test_check_command_finds_the_host_config_in_the_state_dir(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["-h"], ["help"], ["call", "--help"], ["check", "--help"],
-                                  ["daemon", "--help"], ["daemon", "-h"]])
+                                  ["state", "--help"], ["daemon", "--help"], ["daemon", "-h"]])
 def test_help_exits_0_on_stdout(argv, capsys):
     assert cli.main(argv) == 0
     out, err = capsys.readouterr()

@@ -504,7 +504,8 @@ def test_update_firmware_download_flash_and_report_after_restart(tmp_path, cs, s
             assert answer(cs, "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "requestId": "fw-1",
                                                  "location": peer.url + "/fw.bin"})[2] == {}
             cs.wait_for(lambda c: len(c.calls("FirmwareStatusNotification")) == 3)
-            flashed = [a for a in device.actions() if a["action"] == "sysupgrade"]
+            # the flash runs in a worker once Installing is persisted: wait for its record, not for the race
+            flashed = st.wait(lambda: [a for a in device.actions() if a["action"] == "sysupgrade"])
             assert flashed and flashed[0]["image"] == str(downloads / "os3p-firmware.img")
         finally:
             st.stop()

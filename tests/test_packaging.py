@@ -27,6 +27,7 @@ from bridge import config, schema, uci
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INIT = os.path.join(ROOT, "files", "etc", "init.d", "tr069-bridge")
 LAUNCHER = os.path.join(ROOT, "files", "usr", "bin", "tr069-bridge")
+NTP_HOTPLUG = os.path.join(ROOT, "files", "etc", "hotplug.d", "ntp", "60-tr069-bridge")
 UCI_DEFAULTS = os.path.join(ROOT, "files", "etc", "config", "tr069")
 
 _spec = importlib.util.spec_from_file_location("build_ipk", os.path.join(ROOT, "package", "build_ipk.py"))
@@ -238,7 +239,7 @@ def shellcheck():
     return None
 
 
-@pytest.mark.parametrize("path", [INIT, LAUNCHER], ids=["init", "launcher"])
+@pytest.mark.parametrize("path", [INIT, LAUNCHER, NTP_HOTPLUG], ids=["init", "launcher", "ntp-hotplug"])
 def test_shell_syntax(path):
     r = subprocess.run(["sh", "-n", path], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr

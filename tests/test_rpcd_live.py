@@ -88,3 +88,49 @@ def test_the_uci_program_without_rpcd(path, tmp_path, monkeypatch):
     assert uci.find(sections, "os3p")["ping_interval"] == "7"
     assert uci.find(sections, "acs")["periodic_inform_interval"] == "240"
     assert c.get("acs.url") == "wss://cs.example/OS3P"
+
+
+def test_the_daemon_process_on_a_device_without_procd(path, tmp_path):
+    """The issue's scenario, end to end: `--backend ubus` against the real ubusd + rpcd (no procd, no logd),
+    a real central system, the real `uci` program editing between two ChangeConfiguration calls."""
+    import sys
+
+    from bridge.centralsystem import CentralSystem
+    from daemon_process import ROOT
+
+    cs = CentralSystem(quiet=True).start()
+    with open(path, "w") as f:
+        f.write("config acs 'acs'\n\toption url '%s'\n\toption periodic_inform_enable '0'\n"
+                "config os3p 'os3p'\n\toption enabled '1'\n\toption reconnect_min '1'\n" % cs.url)
+    env = dict(os.environ, PYTHONPATH=ROOT, TR069_UCI_CONFDIR=CONFDIR)
+    log_path = tmp_path / "daemon.log"
+    with open(log_path, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bridge.daemon", "--backend", "ubus", "--state-dir",
+                                 str(tmp_path / "state")], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, timeout=15)
+        call = lambda action, payload: cs.call("SUBS001", action, payload, timeout=5)  # noqa: E731
+        assert call("ChangeConfiguration", {"key": "HeartbeatInterval", "value": "60"})[2] == {"status": "Accepted"}
+        tool("set", "tr069.acs.periodic_inform_interval=240")
+        tool("set", "tr069.jsonrpc=jsonrpc")
+        tool("set", "tr069.jsonrpc.port=8070")
+        tool("commit", "tr069")
+        assert call("ChangeConfiguration", {"key": "websocketPingInterval", "value": "7"})[2] == \
+            {"status": "Accepted"}
+        assert call("GetConfiguration", {"key": ["HeartbeatInterval"]})[2]["configurationKey"][0]["value"] == "240"
+        assert call("Reset", {"type": "Soft"})[2] == {"status": "Rejected"}
+        assert call("GetFile", {"location": "http://127.0.0.1:1/x", "fileType": "Syslog"})[2]["status"] == "Rejected"
+        reply = call("UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "location": "http://127.0.0.1:1/x"})
+        assert reply[2] == "NotSupported" and "system" in reply[3]
+        with client.Client(SOCKET, 5) as c:
+            code, status = c.call("tr069", "status")
+        assert code == 0 and "system" in status["cwmp"]["missing"] and status["cwmp"]["status"] == "up"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        cs.stop()
+    sections = uci.load(path)
+    assert uci.find(sections, "acs")["periodic_inform_interval"] == "240"
+    assert uci.find(sections, "jsonrpc")["port"] == "8070" and uci.find(sections, "os3p")["ping_interval"] == "7"
+    text = log_path.read_text()
+    assert "Traceback" not in text and text.count("missing on this device: system") == 1

@@ -39,7 +39,20 @@ def test_rows_and_their_problems():
     assert [r["id"] for r in rows] == [2]
     assert rows[0] == {"id": 2, "backend": "host", "output": "night-relay", "feedback": "night-aux",
                        "active_low": False, "feedback_active_low": False, "object": ""}
-    assert len(problems) == 3 and "1-4" in problems[0] and "used twice" in problems[1] and "modbus" in problems[2]
+    assert [(o, w) for _, o, w in problems] == [("id", "id 7 is not 1-4"), ("id", "contactor 2 is configured twice"),
+                                                 ("backend", "backend 'modbus' is not one of gpio, ubus, host")]
+
+
+def test_check_names_each_refused_contactor_with_its_line(tmp_path):
+    from bridge.config import examine
+
+    path = write_config(str(tmp_path), CONFIG)
+    _, problems = examine(path)
+    assert [str(p) for p in problems] == [
+        path + ":9: tr069.@contactor[1].id: id 7 is not 1-4; not used",
+        path + ":13: tr069.@contactor[2].id: contactor 2 is configured twice; not used",
+        path + ":18: tr069.@contactor[3].backend: backend 'modbus' is not one of gpio, ubus, host; not used"]
+    assert all(not p.fatal for p in problems)  # the daemon still starts; that contactor is not used
 
 
 @pytest.fixture

@@ -305,3 +305,15 @@ def test_status_names_what_is_missing_and_validates(bare, tmp_path, monkeypatch,
 def test_host_status_is_icwmp_s(tmp_path):
     code, reply = Daemon("host", str(tmp_path / "state")).tr069.call("status", {})
     assert "missing" not in reply["cwmp"]
+
+
+def test_board_without_openwrt_files_comes_from_proc(tmp_path):
+    root = tmp_path / "root"
+    (root / "proc" / "sys" / "kernel").mkdir(parents=True)
+    (root / "proc" / "cpuinfo").write_text("system type\t\t: MediaTek MT7621 ver:1 eco:3\n"
+                                           "machine\t\t\t: Xiaomi Mi Router 4A Gigabit Edition\n")
+    (root / "proc" / "sys" / "kernel" / "osrelease").write_text("6.6.73\n")
+    dev = UbusDevice(socket=str(tmp_path / "none.sock"), timeout=1, root=str(root))
+    b = dev.board()
+    assert b["model"] == "Xiaomi Mi Router 4A Gigabit Edition" and b["vendor"] == "Xiaomi"
+    assert b["firmware_version"] == "Linux 6.6.73" and b["serial"] == "unknown"

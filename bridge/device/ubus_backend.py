@@ -341,6 +341,16 @@ class UbusDevice(Device):
         return r.stdout
 
 
+def _cpuinfo_model(text):
+    """What /proc/cpuinfo calls the machine: `machine` (ARM, MIPS boards), `system type` (MIPS), else the CPU."""
+    fields = {}
+    for line in text.splitlines():
+        key, colon, value = line.partition(":")
+        if colon:
+            fields.setdefault(key.strip().lower(), value.strip())
+    return fields.get("machine") or fields.get("system type") or fields.get("model name") or ""
+
+
 def _board_from_files(root):
     """What `system board` answers, from the files procd reads it from (rpcd-mod-system does the same)."""
     def read(rel):
@@ -355,7 +365,10 @@ def _board_from_files(root):
         key, eq, value = line.partition("=")
         if eq:
             release[key.strip()] = value.strip().strip("'\"")
-    model = read("tmp/sysinfo/model") or read("proc/device-tree/model").rstrip("\0")
+    model = read("tmp/sysinfo/model") or read("proc/device-tree/model").rstrip("\0") or _cpuinfo_model(
+        read("proc/cpuinfo"))
+    if not release.get("DISTRIB_ID") and read("proc/sys/kernel/osrelease"):
+        release["DISTRIB_DESCRIPTION"] = "Linux " + read("proc/sys/kernel/osrelease")  # not OpenWrt: the kernel
     return {
         "model": model,
         "board_name": read("tmp/sysinfo/board_name"),

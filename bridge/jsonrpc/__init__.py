@@ -12,5 +12,12 @@ def start(daemon):
         return Shim.from_daemon(daemon)
     except OSError as e:
         # e.g. the port is taken: the daemon's other faces keep running without this one
-        daemon.log.error("JSON-RPC shim not started: %s", e)
+        import errno
+
+        if e.errno == errno.EADDRINUSE:
+            where = "%s:%s" % (daemon.config.get("jsonrpc.listen"), daemon.config.get("jsonrpc.port"))
+            daemon.log.error("JSON-RPC shim not started: %s is taken by another program; set jsonrpc.port "
+                             "(uci, or --option jsonrpc.port=N) to a free port", where)
+        else:
+            daemon.log.error("JSON-RPC shim not started: %s", e)
         return None

@@ -34,25 +34,29 @@ LINES = {
 
 
 def contactor_rows(sections):
-    """The `config contactor` sections -> [row], and the problems of those that cannot be used."""
+    """The `config contactor` sections -> ([row], [(section name, option, why)] of those not used)."""
     rows, problems = [], []
     seen = set()
     for s in sections:
         if s.get(".type") != "contactor":
             continue
-        where = "contactor %s" % s.get(".name")
+        name = s.get(".name")
         try:
             cid = int(s.get("id", ""))
         except ValueError:
-            problems.append("%s: id must be 1-4" % where)
+            problems.append((name, "id", "id must be 1-4"))
             continue
         backend = s.get("backend", "gpio")
-        if cid not in (1, 2, 3, 4) or cid in seen:
-            problems.append("%s: id %d is not 1-4 or is used twice" % (where, cid))
+        if cid not in (1, 2, 3, 4):
+            problems.append((name, "id", "id %d is not 1-4" % cid))
+        elif cid in seen:
+            problems.append((name, "id", "contactor %d is configured twice" % cid))
         elif backend not in LINES:
-            problems.append("%s: backend %r is not one of %s" % (where, backend, ", ".join(LINES)))
+            problems.append((name, "backend", "backend %r is not one of %s" % (backend, ", ".join(LINES))))
         elif not s.get("output"):
-            problems.append("%s: no output" % where)
+            problems.append((name, None, "contactor %d has no output" % cid))
+        elif backend == "ubus" and not s.get("object"):
+            problems.append((name, None, "contactor %d: the ubus backend needs option object" % cid))
         else:
             seen.add(cid)
             rows.append({"id": cid, "backend": backend, "output": s["output"], "feedback": s.get("feedback") or None,
@@ -60,6 +64,11 @@ def contactor_rows(sections):
                          "feedback_active_low": s.get("feedback_active_low", "0") in ("1", "true", "yes", "on"),
                          "object": s.get("object", "")})
     return rows, problems
+
+
+def check_contactors(sections):
+    """For `tr069-bridge check` (config.SECTION_CHECKS): what contactor_rows refuses."""
+    return contactor_rows(sections)[1]
 
 
 def _open(backend, name, output, active_low, initial, directory, obj="", socket_path=None):
@@ -133,8 +142,8 @@ class Streetlights:
 
     def _open_hardware(self):
         rows, problems = contactor_rows(self.config.sections)
-        for p in problems:
-            log.error("streetlights: %s; that contactor is not used", p)
+        for name, option, why in problems:
+            log.error("streetlights: contactor section %s: %s; not used", name, why)
         initial = self._saved_commanded()  # a character-device output is claimed at this level
         contactors = {}
         if not rows and not problems and self.daemon.device.backend == "host":
