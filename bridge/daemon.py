@@ -236,13 +236,17 @@ def main(argv=None):
     opts = parse_args(argv)
     backend = opts["backend"] or default_backend()
     state_dir = os.path.abspath(opts["state_dir"] or default_state_dir(backend))
-    os.makedirs(state_dir, mode=0o700, exist_ok=True)
     from . import statelock
 
     try:
+        os.makedirs(state_dir, mode=0o700, exist_ok=True)
         statelock.acquire(state_dir)  # the descriptor stays open, and the lock held, until this process ends
     except statelock.Busy as e:
         print("cannot start: %s" % e, file=sys.stderr)
+        return 1
+    except OSError as e:  # read-only or full: one line, not a traceback
+        print("cannot start: state directory %s is not writable: %s" % (state_dir, e.strerror or e),
+              file=sys.stderr)
         return 1
     logsetup.setup(backend, log_file=os.path.join(state_dir, "daemon.log") if backend == "host" else None)
     try:

@@ -6,7 +6,6 @@ two small classes.
 
 import logging
 import os
-import socket
 
 LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG}
 LOG_FILE_LIMIT = 256 * 1024
@@ -21,7 +20,9 @@ class SyslogHandler(logging.Handler):
         super().__init__()
         self.address = address
         self.tag = "%s[%d]" % (tag, os.getpid())
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        import _socket  # the C module: socket.py costs ~0.5 MiB for wrappers a datagram needs none of
+
+        self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM)
 
     def emit(self, record):
         try:

@@ -168,7 +168,8 @@ class Tr069:
         s, d = self.sessions, self.driver
         return (d.connection_state() if d else "up", self.start_time, d.acs_url if d else self.acs_url(),
                 s.last_status if s.last_start else "N/A", s.last_start, s.last_end,
-                self.next_session_time, self._retry_at, self._periodic_at, s.success, s.failure)
+                self.next_session_time, self._retry_at, self._periodic_at, s.success, s.failure,
+                tuple(self.missing()))
 
     def _status_reply(self):
         """(dict, blobmsg children) of the status reply, from the cache while its inputs are the same."""
@@ -176,7 +177,7 @@ class Tr069:
         cached = self._status_cache
         if cached is not None and cached[0] == inputs:
             return cached[1], cached[2]
-        conn, started, acs, last, last_start, last_end, nxt, retry_at, periodic_at, ok, failed = inputs
+        conn, started, acs, last, last_start, last_end, nxt, retry_at, periodic_at, ok, failed, missing = inputs
         nxt = min((t for t in (nxt, retry_at, periodic_at) if t), default=None)
         # anyone allowed `status` may read acs_url: never the URL's password
         leaves = (conn, format_time(started), redact(acs), last, format_time(last_start), format_time(last_end),
@@ -187,9 +188,8 @@ class Tr069:
             "next_session": {"status": leaves[6], "start_time": leaves[7], "end_time": leaves[8]},
             "statistics": {"success_sessions": ok, "failure_sessions": failed, "total_sessions": ok + failed},
         }
-        missing = list(self.missing())
         if missing:  # only on a device that lacks something: icwmp's reply is unchanged otherwise
-            data["cwmp"]["missing"] = missing
+            data["cwmp"]["missing"] = list(missing)
             encoded = None  # not STATUS_SHAPE's: the face encodes it the ordinary way
         else:
             encoded = STATUS_SHAPE.encode(leaves)

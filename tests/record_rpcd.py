@@ -2,6 +2,7 @@
 
     TR069_UBUS_SOCKET=/path/ubus.sock TR069_UCI_CLI=/path/uci TR069_UCI_CONFDIR=/dir/rpcd/reads \
         python tests/record_rpcd.py tests/data/rpcd/uci-writes.json
+    TR069_UCI_CLI=/path/uci TR069_UCI_CONFDIR=/some/dir python tests/record_rpcd.py --cli tests/data/rpcd/uci-cli.json
 
 A relay between the backend and ubusd keeps every message of each connection, byte for byte (one
 connection per backend operation). Between two writes another tool (the real `uci` program) commits
@@ -175,5 +176,82 @@ def main(out_path):
         f.write("\n")
 
 
+WRAPPER = """#!%s
+import json, os, subprocess, sys
+r = subprocess.run([os.environ["REAL_UCI"]] + sys.argv[1:], capture_output=True, text=True)
+with open(os.environ["UCI_LOG"], "a") as f:
+    f.write(json.dumps({"argv": sys.argv[1:], "exit_code": r.returncode, "stdout": r.stdout,
+                        "stderr": r.stderr}) + "\\n")
+sys.stdout.write(r.stdout)
+sys.stderr.write(r.stderr)
+sys.exit(r.returncode)
+"""
+
+
+def record_cli(out_path):
+    """The backend without rpcd: every `uci` program run it makes (argv, exit code, output), the real program
+    behind a recording wrapper on PATH; between two writes the real program, as another tool, edits."""
+    cli, confdir = os.environ["TR069_UCI_CLI"], os.environ["TR069_UCI_CONFDIR"]
+    path = os.path.join(confdir, "tr069")
+    with open(path, "w") as f:
+        f.write(START)
+    subprocess.run([cli, "-c", confdir, "revert", "tr069"], check=False)
+    bindir = tempfile.mkdtemp()
+    log = os.path.join(bindir, "uci.log")
+    with open(os.path.join(bindir, "uci"), "w") as f:
+        f.write(WRAPPER % sys.executable)
+    os.chmod(os.path.join(bindir, "uci"), 0o755)
+    os.environ.update(PATH=bindir + os.pathsep + os.environ["PATH"], REAL_UCI=cli, UCI_LOG=log)
+    dev = UbusDevice(socket="/nonexistent", config_dir=confdir)
+    dev._missing = {"uci": FACILITIES["uci"][1]}
+    steps = []
+
+    def step(name, call):
+        open(log, "w").close()
+        result = copy.deepcopy(call())
+        with open(log) as f:
+            runs = [json.loads(line) for line in f]
+        for r in runs:
+            r["argv"] = ["CONFDIR" if a == confdir else a for a in r["argv"]]
+        with open(path) as f:
+            steps.append({"step": name, "result": result, "file_after": f.read(), "runs": runs})
+
+    config = []
+    step("start: the daemon reads its config", lambda: config.append(Config(
+        dev.config_path("tr069"), writer=lambda ch: dev.uci_apply("tr069", ch),
+        reader=lambda: dev.uci_sections("tr069"))) or config[0].sections)
+
+    def change(name, value):
+        config[0].set(name, value)
+        config[0].save()
+        return config[0].sections
+
+    step("ChangeConfiguration HeartbeatInterval=60", lambda: change("acs.periodic_inform_interval", "60"))
+    subprocess.run([cli, "-c", confdir, "set", "tr069.acs.periodic_inform_interval=240"], check=True)
+    subprocess.run([cli, "-c", confdir, "set", "tr069.jsonrpc=jsonrpc"], check=True)
+    subprocess.run([cli, "-c", confdir, "set", "tr069.jsonrpc.port=8070"], check=True)
+    subprocess.run([cli, "-c", confdir, "commit", "tr069"], check=True)
+    step("another tool committed acs.periodic_inform_interval=240 and a jsonrpc section; "
+         "ChangeConfiguration websocketPingInterval=7", lambda: change("os3p.ping_interval", "7"))
+    step("a list and a deleted option", lambda: dev.uci_apply("tr069", [
+        ("cpe", "cpe", "servers", ["a", "b c"]), ("acs", "acs", "username", None)]))
+    step("read a missing config", lambda: dev.uci_sections("nosuch"))
+    doc = {
+        "provenance": "Recorded by tests/record_rpcd.py --cli: bridge.device.ubus_backend.UbusDevice as on a "
+                      "device without rpcd, running the real uci program built from OpenWrt's uci sources "
+                      "(master, 2026) through a wrapper that records each run; CONFDIR stands for the -c "
+                      "directory. Between the two ChangeConfiguration steps the same program, as another tool, "
+                      "committed an edit and a new section.",
+        "start_file": START,
+        "steps": steps,
+    }
+    with open(out_path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--cli":
+        record_cli(sys.argv[2])
+    else:
+        main(sys.argv[1])

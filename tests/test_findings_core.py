@@ -151,3 +151,13 @@ def test_finding_17_unwritable_log_file_is_one_warning_not_a_traceback(tmp_path,
     err = capsys.readouterr().err
     assert "log file %s not written" % blocked in err and "still logging" in err
     assert "Traceback" not in err
+
+
+def test_finding_17_unwritable_state_directory_at_start_is_one_line(tmp_path, capsys):
+    from bridge import daemon
+
+    (tmp_path / "daemon.lock").mkdir()  # the lock file cannot be opened, whoever runs the test
+    assert daemon.main(["--backend", "host", "--state-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cannot start: state directory %s is not writable" % tmp_path)
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -184,15 +184,16 @@ def test_repo_acl_grants_status_to_readers_and_methods_to_writers():
 
 def test_package_acl_is_the_recorded_one_plus_the_state_view():
     """The uhttpd answers were recorded with tests/data/uhttpd/package-acl.d; since then the package's
-    tr069-bridge group grants readers tr069.bridge state and writers the simulated streetlight switch
-    (tr069.streetlights local_switch), and nothing else changed."""
+    tr069-bridge and luci-app-tr069 groups grant readers tr069.bridge state, tr069-bridge's writers the
+    simulated streetlight switch (tr069.streetlights local_switch), and nothing else changed."""
     import json
 
     def load(directory):
         return {name: json.load(open(os.path.join(directory, name))) for name in sorted(os.listdir(directory))}
 
     recorded, now = load(RECORDED_ACL_DIR), load(REPO_ACL_DIR)
-    assert now["tr069-bridge.json"]["tr069-bridge"]["read"]["ubus"].pop("tr069.bridge") == ["state"]
+    for name, group in (("tr069-bridge.json", "tr069-bridge"), ("luci-app-tr069.json", "luci-app-tr069")):
+        assert now[name][group]["read"]["ubus"].pop("tr069.bridge") == ["state"], name
     assert now["tr069-bridge.json"]["tr069-bridge"]["write"]["ubus"].pop("tr069.streetlights") == ["local_switch"]
     for doc in (recorded, now):
         doc["tr069-bridge.json"]["tr069-bridge"].pop("description")

@@ -69,7 +69,9 @@ function E(tag, attrs, children) {
 String.prototype.format = function () { return this; };
 const _ = s => s;
 const status = JSON.parse(process.argv[3]);
-const rpc = { declare: d => { declared.push(d); return (...args) => Promise.resolve(d.method === 'status' ? status : { status: 0, info: 'ok' }); } };
+const state = JSON.parse(process.argv[4]);
+const rpc = { declare: d => { declared.push(d); return (...args) => Promise.resolve(
+  d.method === 'status' ? status : d.method === 'state' ? state : { status: 0, info: 'ok' }); } };
 class Section { constructor(sid) { this.sid = sid; }
   option(cls, name) { const o = { name, section: this.sid, value: () => {}, depends: () => {} }; options.push(o); return o; } }
 const form = { Map: class { constructor(config) { this.config = config; }
@@ -99,18 +101,35 @@ STATUS = {"cwmp": {"status": "up", "start_time": "2026-01-01T00:00:00+00:00", "a
           "statistics": {"success_sessions": 3, "failure_sessions": 1, "total_sessions": 4}}
 
 
+STATE = {"os3p": {"enabled": True, "url": "ws://acs/", "link": "up", "connected": True, "registration": "Accepted",
+                  "history": [], "outbox": {"depth": 1, "dropped": 0, "oldest": {
+                      "action": "StatusNotification", "queued": "2026-01-01T00:00:00+00:00", "age": 12}}},
+         "transfers": [{"name": "firmware", "url": "http://h/fw", "state": "running", "bytes_done": 327680,
+                        "bytes_total": 655360, "percent": 50, "attempt": 1, "attempts": 3, "retries_left": 2,
+                        "error": None}],
+         "errors": []}
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed")
 def test_view_runs_in_a_luci_stand_in(tmp_path):
     harness = tmp_path / "harness.js"
     harness.write_text(NODE_HARNESS)
-    out = subprocess.run(["node", str(harness), VIEW, json.dumps(STATUS)], capture_output=True, text=True, timeout=30)
+    out = subprocess.run(["node", str(harness), VIEW, json.dumps(STATUS), json.dumps(STATE)], capture_output=True,
+                         text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)
     methods = {(d["object"], d["method"]) for d in res["declared"]}
-    assert methods == {("tr069", "status"), ("tr069", "inform"), ("tr069", "command")}
+    assert methods == {("tr069", "status"), ("tr069", "inform"), ("tr069", "command"), ("tr069.bridge", "state")}
     writer = session_for({"write": ["luci-app-tr069"]})
     assert all(writer.allowed("ubus", o, m) for o, m in methods)
     # every form option is a key of the daemon's config
     assert res["options"] and all(opt in KEYS for opt in res["options"]), res["options"]
     assert res["cells"]["cwmp.acs_url"] == "ws://acs/" and res["cells"]["statistics.total_sessions"] == "4"
-    assert res["buttons"] == 2 and res["polls"] == [5]
+    assert res["buttons"] == 2 and res["polls"] == [5, 5]
+    # the state view, as `tr069-bridge state` shows it
+    assert res["cells"]["state.os3p.link"] == "up, connected, Accepted"
+    assert res["cells"]["state.os3p.outbox"] == "1 queued, oldest StatusNotification (12 s)"
+    assert res["cells"]["state.transfers"] == "firmware: running 50 %, 320.0 KiB of 640.0 KiB, 2 retries left"
+    assert res["cells"]["state.errors"] == "none"
+    reader = session_for({"read": ["luci-app-tr069"]})
+    assert reader.allowed("ubus", "tr069.bridge", "state")

@@ -114,3 +114,78 @@ def test_delete_and_missing_config(rpcd):
     sections, entry = step("read again", lambda: dev.uci_sections("tr069"))
     assert sections == entry["result"] and "username" not in uci.find(sections, "acs")
     assert step("read a missing config", lambda: dev.uci_sections("nosuch"))[0] == []
+
+
+# --- without rpcd: the uci program, replayed (tests/data/rpcd/uci-cli.json) ------------------------------
+with open(os.path.join(os.path.dirname(__file__), "data", "rpcd", "uci-cli.json")) as f:
+    CLI = json.load(f)
+CLI_STEPS = {t["step"]: t for t in CLI["steps"]}
+PLAYER = """#!%s
+import json, os, sys
+runs = json.load(open(os.environ["UCI_REPLAY"]))
+pos_file = os.environ["UCI_REPLAY"] + ".pos"
+pos = int(open(pos_file).read()) if os.path.exists(pos_file) else 0
+open(pos_file, "w").write(str(pos + 1))
+argv = ["CONFDIR" if a == os.environ["UCI_CONFDIR"] else a for a in sys.argv[1:]]
+if pos >= len(runs) or runs[pos]["argv"] != argv:
+    open(os.environ["UCI_REPLAY"] + ".mismatch", "a").write("run %%d: %%r\\n" %% (pos, argv))
+    sys.exit(99)
+sys.stdout.write(runs[pos]["stdout"])
+sys.stderr.write(runs[pos]["stderr"])
+sys.exit(runs[pos]["exit_code"])
+"""
+
+
+@pytest.fixture
+def uci_program(tmp_path, monkeypatch):
+    """The recorded `uci` runs of one step, played back by a program of that name on PATH."""
+    import sys
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "uci").write_text(PLAYER % sys.executable)
+    (bindir / "uci").chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (bindir, os.environ.get("PATH", "")))
+    confdir = str(tmp_path / "config")
+    monkeypatch.setenv("UCI_CONFDIR", confdir)
+    dev = UbusDevice(socket=str(tmp_path / "none.sock"), config_dir=confdir)
+    dev._missing = {"uci": "rpcd is not there"}
+
+    def step(name, operation):
+        entry = CLI_STEPS[name]
+        script = tmp_path / ("%d.json" % len(list(tmp_path.glob("*.json"))))
+        script.write_text(json.dumps(entry["runs"]))
+        monkeypatch.setenv("UCI_REPLAY", str(script))
+        result = operation()
+        assert not os.path.exists(str(script) + ".mismatch"), open(str(script) + ".mismatch").read()
+        assert int(open(str(script) + ".pos").read()) == len(entry["runs"])   # every recorded run, no more
+        return result, entry
+
+    return dev, step
+
+
+def test_without_rpcd_the_uci_program_writes_only_the_changes(uci_program):
+    dev, step = uci_program
+    holder = []
+    sections, entry = step("start: the daemon reads its config", lambda: holder.append(Config(
+        dev.config_path("tr069"), writer=lambda ch: dev.uci_apply("tr069", ch),
+        reader=lambda: dev.uci_sections("tr069"))) or holder[0].sections)
+    config = holder[0]
+    assert sections == entry["result"]
+
+    def change(name, value):
+        config.set(name, value)
+        config.save()
+        return config.sections
+
+    sections, entry = step("ChangeConfiguration HeartbeatInterval=60",
+                           lambda: change("acs.periodic_inform_interval", "60"))
+    assert sections == entry["result"] and config.get("acs.periodic_inform_interval") == 60
+    sections, entry = step("another tool committed acs.periodic_inform_interval=240 and a jsonrpc section; "
+                           "ChangeConfiguration websocketPingInterval=7", lambda: change("os3p.ping_interval", "7"))
+    assert sections == entry["result"] == uci.parse(entry["file_after"])
+    assert config.get("acs.periodic_inform_interval") == 240 and config.get("jsonrpc.port") == 8070
+    result, entry = step("a list and a deleted option", lambda: dev.uci_apply("tr069", [
+        ("cpe", "cpe", "servers", ["a", "b c"]), ("acs", "acs", "username", None)]))
+    assert uci.find(uci.parse(entry["file_after"]), "cpe")["servers"] == ["a", "b c"]
+    assert step("read a missing config", lambda: dev.uci_sections("nosuch"))[0] == []

@@ -2,6 +2,7 @@
 that are plain files (the host backend), no loop, no sleeps."""
 
 import datetime
+import json
 import os
 
 from bridge.station import contactors as ct
@@ -262,3 +263,23 @@ def test_a_failing_line_does_not_stop_the_schedule(tmp_path):
     clock.advance_to("2026-05-01T20:00:01")
     assert events == [("status", 2, True, False)]  # contactor 2 switched, 1 logged
     assert len(clock.armed()) == 1  # and the timer is still armed
+
+
+def test_a_crash_between_queueing_and_saving_repeats_never_loses(tmp_path):
+    """The notification is handed on (to the outbox, on flash) before the station saves that it was
+    reported: dying in between sends it again after the restart."""
+    clock = Clock("2026-05-01T21:00:00")
+    st, events, lines, _ = make(tmp_path, clock)
+    st.start()
+    st.set_profiles(1, [NIGHT])
+    assert events == [("status", 1, True, False)]
+    st.stop()
+    # as if the process died right after the first switch was queued: the saved state predates it
+    path = tmp_path / "station" / "streetlights.json"
+    data = json.loads(path.read_text())
+    data["contactors"]["1"]["reported"] = False
+    path.write_text(json.dumps(data))
+    st2, st2_events, lines2, _ = make(tmp_path, Clock("2026-05-01T21:00:05"))
+    st2.start()
+    assert st2_events == [("status", 1, True, False)]  # told again (a duplicate), not lost
+    assert outputs(lines2)[1] is True

@@ -149,7 +149,8 @@ def test_every_streetlight_action_then_kill_9(tmp_path, cs):
         before = queued(state)
         assert [r["action"] for r in before] == ["StreetlightModeStatusNotification", "StreetlightStatusNotification"] * 2
     finally:
-        daemon.kill()
+        daemon.kill()  # SIGKILL: nothing flushed, nothing said goodbye
+    assert daemon.proc.returncode == -9
     outputs = [output(state, i) for i in (1, 2, 3, 4)]
     assert outputs == ["0", "0", "1", "1"]
     for action in NOTES:

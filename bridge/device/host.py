@@ -7,8 +7,6 @@ recorded (not performed) in <state>/device-actions.jsonl so that tests and
 
 import json
 import os
-import platform
-import socket
 import time
 
 from .. import uci
@@ -34,10 +32,10 @@ class HostDevice(Device):
     def board(self):
         return {
             "vendor": "tr069-bridge",
-            "model": "host-%s" % platform.machine(),
+            "model": "host-%s" % os.uname().machine,
             "serial": _machine_id(),
             "firmware_version": "tr069-bridge %s" % __version__,
-            "hostname": socket.gethostname(),
+            "hostname": os.uname().nodename,
         }
 
     def uci_sections(self, config):

@@ -109,8 +109,10 @@ class Station:
         if c.reported == on:
             return
         c.reported = on
-        self.save()  # before the listeners: what they were told is on flash first
+        # the listeners first (the OS3P outbox writes the notification to flash), then our state: a crash
+        # in between repeats the notification at start, it never loses it
         self._emit("status", c.id, on, self.clock(), unexpected)
+        self.save()
 
     def _mode_event(self, ids):
         """One event for all contactors when they share the mode (the spec's station-wide form), else one each."""
@@ -220,9 +222,9 @@ class Station:
                 c.mode = "LocalOverride"
             else:
                 c.mode = "RemoteOverride" if c.override is not None else "Schedule"
-        self.save()
         log.warning("local override switch %s", "on" if on else "off")
-        self._mode_event(list(self.contactors))
+        self._mode_event(list(self.contactors))  # queued before saved, as statuses are (_report)
+        self.save()
         self.evaluate()
 
     # --- what the central system asks ---------------------------------------------------------------------
@@ -249,8 +251,8 @@ class Station:
         for i in ids:
             c = self.contactors[i]
             c.mode, c.override = mode, override
-        self.save()
         self._mode_event(ids)
+        self.save()  # before the answer: an Accepted override is on flash
         self.evaluate()
         return "Accepted"
 

@@ -420,9 +420,9 @@ def _iter_blob(buf, start, end):
 
 def invoke_fields(buf, start, end):
     """The attributes an object needs from an INVOKE, read without building a Message:
-    (objid, method, data_start, data_end, no_reply), None for those absent. The attributes
-    are checked as decode_attr checks them; DATA's children are left to decode_table.
-    The last of a repeated id wins, as in Message.get."""
+    (objid, method, data_start, data_end, no_reply), None for those absent. Every attribute is
+    checked as decode_attr checks it; DATA's children are left to decode_table. The last of a
+    repeated id wins, as in Message.get."""
     objid = method = ds = de = None
     no_reply = False
     unpack = _be32.unpack_from
@@ -432,22 +432,32 @@ def invoke_fields(buf, start, end):
             raise BlobError("truncated attribute header")
         (id_len,) = unpack(buf, pos)
         raw = id_len & LEN_MASK
-        if raw < 4 or pos + raw > end:
+        e = pos + raw
+        if raw < 4 or e > end:
             raise BlobError("bad attribute length %d" % raw)
         id_ = (id_len >> 24) & 0x7F
-        s, e = pos + 4, pos + raw
-        if id_ == ATTR_OBJID:
+        if id_ == ATTR_DATA:
+            ds, de = pos + 4, e
+        elif id_ in _STR_ATTRS:
+            if raw < 5 or buf[e - 1] != 0:
+                raise BlobError("string attribute not NUL-terminated")
+            if id_ == ATTR_METHOD:
+                s = buf[pos + 4:e - 1]
+                if b"\0" in s:
+                    s = s[:s.index(b"\0")]
+                method = s.decode("utf-8", "replace")
+        elif id_ in _U32_ATTRS:
             if raw != 8:
                 raise BlobError("bad int32 attribute length")
-            (objid,) = unpack(buf, s)
-        elif id_ == ATTR_METHOD:
-            method = decode_attr(id_, buf, s, e)
-        elif id_ == ATTR_DATA:
-            ds, de = s, e
-        elif id_ == ATTR_NO_REPLY:
-            no_reply = decode_attr(id_, buf, s, e)
-        elif id_ in _U32_ATTRS or id_ in _STR_ATTRS or id_ in _U8_ATTRS or id_ == ATTR_SIGNATURE:
-            decode_attr(id_, buf, s, e)       # checked as decode_message would, then not needed
+            if id_ == ATTR_OBJID:
+                (objid,) = unpack(buf, pos + 4)
+        elif id_ in _U8_ATTRS:
+            if raw != 5:
+                raise BlobError("bad int8 attribute length")
+            if id_ == ATTR_NO_REPLY:
+                no_reply = buf[pos + 4] != 0
+        elif id_ == ATTR_SIGNATURE:
+            decode_attr(id_, buf, pos + 4, e)     # checked as decode_message would, then not needed
         pos += (raw + 3) & ~3
     return objid, method, ds, de, no_reply
 

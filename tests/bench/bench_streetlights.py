@@ -75,35 +75,36 @@ def year_of_sun(report):
     report("    ratio astral / this", theirs / ours, "x")
 
 
-def idle_rss():
-    """The daemon (python -S, as on a device) with the OS3P face over ws:// and four contactors scheduled."""
-    from bench_os3p import Server, _device_like
+def idle_rss(server, streetlights=True):
+    """The daemon (python -S, as on a device) with the OS3P face over ws://, with four contactors scheduled
+    (host simulation) or with the streetlights face left out, in the same run."""
+    from bench_os3p import _device_like
     from os3p_harness import write_config
     import json
     import subprocess
 
-    server = Server("websockets")
+    ident = "BENCH-SL-%d" % streetlights
     state = tempfile.mkdtemp(prefix="streetlights-bench-rss-")
+    write_config(state, server.url, identity=ident, jsonrpc__enabled="0", os3p__geolocation="[52.37, 4.90]")
+    # the profiles as the daemon keeps them: four contactors with a base and a weekly profile each
+    os.makedirs(os.path.join(state, "station"), mode=0o700, exist_ok=True)
+    profiles = {str(c): [dict(BASE, profileId=c * 10), dict(SUNDAY, profileId=c * 10 + 1)] for c in (1, 2, 3, 4)}
+    with open(os.path.join(state, "station", "streetlights.json"), "w") as f:
+        json.dump({"profiles": profiles, "contactors": {}}, f)
+    python, env = _device_like()
+    env["TZ"] = "CET-1CEST,M3.5.0,M10.5.0/3"
+    off = "" if streetlights else "d._streetlights_wanted = lambda daemon: False; "
+    code = "import sys; import bridge.daemon as d; %ssys.exit(d.main(['--backend', 'host', '--state-dir', %r]))" % (
+        off, state)
+    proc = subprocess.Popen(python + ["-c", code], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
-        write_config(state, server.url, identity="BENCH-SL", jsonrpc__enabled="0", os3p__geolocation="[52.37, 4.90]")
-        # the profiles as the daemon keeps them: four contactors with a base and a weekly profile each
-        os.makedirs(os.path.join(state, "station"), mode=0o700, exist_ok=True)
-        profiles = {str(c): [dict(BASE, profileId=c * 10), dict(SUNDAY, profileId=c * 10 + 1)] for c in (1, 2, 3, 4)}
-        with open(os.path.join(state, "station", "streetlights.json"), "w") as f:
-            json.dump({"profiles": profiles, "contactors": {}}, f)
-        python, env = _device_like()
-        env["TZ"] = "CET-1CEST,M3.5.0,M10.5.0/3"
-        proc = subprocess.Popen(python + ["-m", "bridge.daemon", "--backend", "host", "--state-dir", state],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            server.ask("wait BENCH-SL boot")
-            time.sleep(2.0)
-            return rss_kib(proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(10)
+        server.ask("wait %s boot" % ident)
+        time.sleep(2.0)
+        return rss_kib(proc.pid)
     finally:
-        server.close()
+        proc.terminate()
+        proc.wait(10)
 
 
 def run(report):
@@ -113,8 +114,18 @@ def run(report):
            "%d periods; Sunset/Sunrise edges, DST zone" % periods)
     report("    per contactor-day", elapsed / 1460 * 1e6, "us")
     year_of_sun(report)
-    rss = idle_rss()
-    report("daemon idle RSS, 4 contactors scheduled, os3p face over ws://", rss / 1024.0, "MiB", "target <= 20")
+    from bench_os3p import Server
+
+    server = Server("websockets")
+    try:
+        runs = [(idle_rss(server, True), idle_rss(server, False)) for _ in range(3)]  # interleaved: noise hits both
+        with_lights, without = (sorted(column)[1] for column in zip(*runs))  # medians
+    finally:
+        server.close()
+    report("daemon idle RSS, 4 contactors scheduled, os3p face over ws://", with_lights / 1024.0, "MiB",
+           "median of 3; target <= 20")
+    report("  the same daemon without the streetlights face", without / 1024.0, "MiB",
+           "streetlights cost %.2f MiB" % ((with_lights - without) / 1024.0))
 
 
 if __name__ == "__main__":

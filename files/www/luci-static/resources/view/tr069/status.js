@@ -26,6 +26,49 @@ var callCommand = rpc.declare({
 	expect: { }
 });
 
+// the daemon's state view (ubus tr069.bridge state), as `tr069-bridge state` shows it
+var callState = rpc.declare({
+	object: 'tr069.bridge',
+	method: 'state',
+	expect: { }
+});
+
+function bytes(n) {
+	if (n === null || n === undefined) return '?';
+	return n < 1024 ? n + ' B' : n < 1048576 ? (n / 1024).toFixed(1) + ' KiB' : (n / 1048576).toFixed(1) + ' MiB';
+}
+
+// one row per line of the state view: [field, label, function(view) -> text]
+var STATE_FIELDS = [
+	[ 'os3p.link', _('OS3P link'), function(v) {
+		var o = v.os3p || {};
+		if (!o.enabled) return _('off (os3p.enabled is 0)');
+		return o.link + (o.connected ? ', connected' : ', not connected') + (o.registration ? ', ' + o.registration : '');
+	} ],
+	[ 'os3p.outbox', _('Outbox'), function(v) {
+		var box = (v.os3p || {}).outbox;
+		return !box ? '-' : box.depth + ' queued' + (box.oldest ? ', oldest ' + box.oldest.action + ' (' + box.oldest.age + ' s)' : '');
+	} ],
+	[ 'transfers', _('Transfers'), function(v) {
+		return (v.transfers || []).map(function(t) {
+			return t.name + ': ' + t.state + (t.percent !== null ? ' ' + t.percent + ' %' : '') + ', ' + bytes(t.bytes_done) +
+				' of ' + bytes(t.bytes_total) + ', ' + t.retries_left + ' retries left' + (t.error ? ', ' + t.error : '');
+		}).join('; ') || _('none');
+	} ],
+	[ 'errors', _('Last warnings and errors'), function(v) {
+		return (v.errors || []).slice(-3).map(function(e) { return e.time + ' ' + e.level + ': ' + e.message; }).join('; ') || _('none');
+	} ]
+];
+
+function renderState(view) {
+	return E('table', { 'class': 'table', 'id': 'tr069-state' }, STATE_FIELDS.map(function(f) {
+		return E('tr', { 'class': 'tr' }, [
+			E('td', { 'class': 'td left', 'width': '33%' }, f[1]),
+			E('td', { 'class': 'td left', 'data-field': 'state.' + f[0] }, view ? f[2](view) : '-')
+		]);
+	}));
+}
+
 // one row per shown value: [section, key, label]
 var FIELDS = [
 	[ 'cwmp', 'status', _('Connection') ],
@@ -62,7 +105,10 @@ function notifyReply(reply, fallback) {
 
 return view.extend({
 	load: function() {
-		return callStatus().catch(function() { return null; });
+		return Promise.all([
+			callStatus().catch(function() { return null; }),
+			callState().catch(function() { return null; })
+		]);
 	},
 
 	handleInform: function(ev) {
@@ -81,8 +127,8 @@ return view.extend({
 		});
 	},
 
-	render: function(status) {
-		var m, s, o;
+	render: function(loaded) {
+		var m, s, o, status = loaded[0], state = loaded[1];
 
 		m = new form.Map('tr069', _('TR-069 bridge'),
 			_('Status of the management session and the OS3P connection settings (UCI config <code>tr069</code>).'));
@@ -128,9 +174,12 @@ return view.extend({
 
 		return m.render().then(L.bind(function(mapEl) {
 			var table = renderTable(status);
+			var now = renderState(state);
 			var box = E('div', { 'class': 'cbi-section' }, [
 				E('h3', _('Status')),
 				table,
+				E('h3', _('Now')),
+				now,
 				E('div', { 'class': 'cbi-page-actions' }, [
 					E('button', { 'class': 'cbi-button cbi-button-action', 'click': ui.createHandlerFn(this, 'handleInform') },
 						_('Inform now')),
@@ -145,6 +194,14 @@ return view.extend({
 					FIELDS.forEach(function(f) {
 						var cell = table.querySelector('[data-field="' + f[0] + '.' + f[1] + '"]');
 						if (cell) cell.textContent = value(st, f);
+					});
+				}).catch(function() {});
+			}, 5);
+			poll.add(function() {
+				return callState().then(function(v) {
+					STATE_FIELDS.forEach(function(f) {
+						var cell = now.querySelector('[data-field="state.' + f[0] + '"]');
+						if (cell) cell.textContent = f[2](v);
 					});
 				}).catch(function() {});
 			}, 5);
