@@ -192,7 +192,7 @@ class Tr069:
         }
         if missing:  # only on a device that lacks something: icwmp's reply is unchanged otherwise
             data["cwmp"]["missing"] = list(missing)
-            encoded = None  # not STATUS_SHAPE's: the face encodes it the ordinary way
+            encoded = blob.encode_table(data)  # not STATUS_SHAPE's: the generic encoder, kept as well
         else:
             encoded = STATUS_SHAPE.encode(leaves)
         self._status_cache = (inputs, data, encoded)
@@ -208,8 +208,6 @@ class Tr069:
         if method != "status" or args:
             return None
         data, encoded = self._status_reply()
-        if encoded is None:
-            return None
         if self.check_output and schema.errors(self._part(method, "output"), data, "", self.schema):
             return None    # call() answers it, and logs why
         return encoded

@@ -45,20 +45,28 @@ class Player(threading.Thread):
                 return
 
 
-@pytest.fixture
-def rpcd(tmp_path):
-    fake = FakeUbusd(tmp_path / "ubus.sock")
-    dev = UbusDevice(socket=fake.path, timeout=WAIT)
-
+def replayer(fake, steps):
+    """step(name, operation) -> (its result, the recorded step): the device's bytes must be the recorded ones."""
     def step(name, operation):
-        entry = STEPS[name]
+        entry = steps[name]
         player = Player(fake, entry["connections"])
         player.start()
-        result = operation()
+        try:
+            result = operation()
+        except DeviceError as e:   # recorded as the recorder saw it
+            result = {"error": type(e).__name__, "message": str(e).replace(record_rpcd.PROCD_IMAGE, "IMAGE")}
         player.join(WAIT)
         assert player.error is None, player.error
         assert player.got == [[m["hex"] for m in c if m["dir"] == "send"] for c in entry["connections"]]
         return result, entry
+    return step
+
+
+@pytest.fixture
+def rpcd(tmp_path):
+    fake = FakeUbusd(tmp_path / "ubus.sock")
+    dev = UbusDevice(socket=fake.path, timeout=WAIT)
+    step = replayer(fake, STEPS)
 
     yield dev, step
     fake.close()
@@ -195,22 +203,7 @@ with open(os.path.join(os.path.dirname(__file__), "data", "rpcd", "procd.json"))
 @pytest.fixture
 def procd(tmp_path):
     fake = FakeUbusd(tmp_path / "ubus.sock")
-    dev = UbusDevice(socket=fake.path, timeout=WAIT)
-
-    def step(name, operation):
-        entry = PROCD[name]
-        player = Player(fake, entry["connections"])
-        player.start()
-        try:
-            result = operation()
-        except DeviceError as e:
-            result = {"error": type(e).__name__, "message": str(e).replace(record_rpcd.PROCD_IMAGE, "IMAGE")}
-        player.join(WAIT)
-        assert player.error is None, player.error
-        assert player.got == [[m["hex"] for m in c if m["dir"] == "send"] for c in entry["connections"]]
-        return result, entry
-
-    yield dev, step
+    yield UbusDevice(socket=fake.path, timeout=WAIT), replayer(fake, PROCD)
     fake.close()
 
 
