@@ -3,6 +3,7 @@
     python -m bridge.daemon [--backend host|ubus] [--state-dir DIR] [--config FILE]
 """
 
+import gc
 import importlib
 import logging
 import os
@@ -176,6 +177,10 @@ class Daemon:
         if self.config.reader is None:
             self.watch_config()
         log.info("tr069-bridge %s running (backend %s, state %s)", __version__, self.device.backend, self.state_dir)
+        # what start-up made (modules, tables, the loaded schemas) is never garbage: out of every
+        # collection, a collection costs microseconds, not the ~0.5 ms of a pass over ~9,000 objects
+        # that would land in some call's latency
+        gc.freeze()
         try:
             self.loop.run()
         finally:
