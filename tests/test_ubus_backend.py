@@ -309,6 +309,15 @@ def test_host_status_is_icwmp_s(tmp_path):
     assert "missing" not in reply["cwmp"]
 
 
+def test_board_from_os_release_as_procd_reads_it(tmp_path):
+    root = tmp_path / "root"
+    (root / "usr" / "lib").mkdir(parents=True)
+    (root / "usr" / "lib" / "os-release").write_text(
+        'NAME="OpenWrt"\nVERSION="24.10.0"\nBUILD_ID="r28427-6df0e3d02a"\nOPENWRT_BOARD="x86/64"\n')
+    dev = UbusDevice(socket=str(tmp_path / "none.sock"), timeout=1, root=str(root))
+    assert dev.board()["firmware_version"] == "OpenWrt 24.10.0 r28427-6df0e3d02a"
+
+
 def test_board_without_openwrt_files_comes_from_proc(tmp_path):
     root = tmp_path / "root"
     (root / "proc" / "sys" / "kernel").mkdir(parents=True)
