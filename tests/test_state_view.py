@@ -194,3 +194,27 @@ def test_firmware_download_in_progress_is_in_the_state_view_and_logged_every_10_
         st_.stop()
         peer.close()
         logging.getLogger("bridge.progress").removeHandler(rec)
+
+
+def test_a_log_upload_is_a_transfer_in_the_state_view(tmp_path, cs):
+    from os3p_harness import FilePeer
+
+    peer = FilePeer()
+    st_ = Station(tmp_path / "st", cs.url)
+    try:
+        st_.wait(lambda: st_.client.connection_state() == "up")
+        line = "Mon Nov 23 14:17:00 2026 daemon.info tr069-bridge: hello from the log\n"
+        with open(tmp_path / "st" / "daemon.log", "w") as f:
+            f.write(line)
+        cs.call("SUBS001", "GetFile", {"fileType": "Syslog", "location": peer.url + "/upload"}, timeout=5)
+        cs.wait_for(lambda c: len(c.calls("GetFileStatusNotification")) >= 2)
+        obj = st_.daemon.objects["tr069.bridge"]
+        upload = next(t for t in st_.run(lambda: obj.call("state", {}))[1]["transfers"] if t["name"] == "log upload")
+        size = upload["bytes_total"]
+        assert size and size >= len(line)
+        assert upload == {"name": "log upload", "url": peer.url + "/upload", "state": "done", "bytes_done": size,
+                          "bytes_total": size, "percent": 100, "attempt": 1, "attempts": 1, "retries_left": 0,
+                          "error": None}
+    finally:
+        st_.stop()
+        peer.close()

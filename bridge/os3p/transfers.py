@@ -358,15 +358,22 @@ class LogUpload:
     def _upload(self, location, name, timeouts, verify):
         import requests
 
+        from .. import progress
+
+        shown = progress.start("log upload", location)  # the state view: one POST, so done at its end
+        shown.begin_attempt()
         ok, reason = False, ""
         try:
             data = self.ctx.device.logread().encode("utf-8", "replace")
+            shown.sized(len(data))
             r = requests.post(location, files={"file": (name, data, "text/plain")}, timeout=timeouts,
                               verify=verify)
             r.raise_for_status()
+            shown.add(len(data))
             ok = True
         except Exception as e:  # logread or the network: either way the upload failed
             reason = redact("%s: %s" % (e.__class__.__name__, e))  # the URL's password stays out
+        shown.finish("done" if ok else "failed", None if ok else reason)
         self.ctx.loop.call_soon_threadsafe(self._done, name, ok, reason)
 
     def _done(self, name, ok, reason):
