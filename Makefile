@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test bench fuzz lint clean venv ipk sdk-ipk browser
+.PHONY: run test bench fuzz soak lint clean venv ipk sdk-ipk browser
 
 venv: $(VENV)/.installed
 
@@ -40,6 +40,11 @@ bench: venv
 # generated inputs into every face (FUZZ_EXAMPLES per face, default 20000; FUZZ_SEED repeats a run)
 fuzz: venv
 	$(PY) tests/fuzz_run.py
+
+# the daemon busy on every face while the central system and the daemon itself are killed
+# (SOAK_SECONDS, default 120; SOAK_CS_KILLS and SOAK_DAEMON_KILLS, default 10 each; SOAK_SEED)
+soak: venv
+	$(PY) tests/soak.py
 
 # the OpenWrt package, built without the SDK: build/tr069-bridge_<version>_all.ipk (stdlib Python only)
 ipk:

@@ -93,6 +93,7 @@ class Daemon:
             periodic=lambda: (self.config.get("acs.periodic_inform_enable"),
                               self.config.get("acs.periodic_inform_interval")),
             missing=lambda: sorted(self.missing),
+            cannot_reboot=lambda: self.device.supports("reboot"),
         )
         self.started = time.time()
         self.recent_errors = stateview.RecentErrors()  # attached to the root logger while run() runs

@@ -72,9 +72,11 @@ class Tr069:
     name = "tr069"
 
     def __init__(self, loop, sessions: Sessions, acs_url=lambda: "", on_reload=None, on_reboot=None,
-                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0, missing=lambda: ()):
+                 on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0, missing=lambda: (),
+                 cannot_reboot=lambda: None):
         self.loop = loop
         self.missing = missing  # () -> names of the device facilities that are missing (status shows them)
+        self.cannot_reboot = cannot_reboot  # () -> None, or why the device cannot reboot
         self.sessions = sessions
         self.acs_url = acs_url
         self.on_reload = on_reload or (lambda: True)
@@ -190,7 +192,7 @@ class Tr069:
         }
         if missing:  # only on a device that lacks something: icwmp's reply is unchanged otherwise
             data["cwmp"]["missing"] = list(missing)
-            encoded = None  # not STATUS_SHAPE's: the face encodes it the ordinary way
+            encoded = blob.encode_table(data)  # not STATUS_SHAPE's: the generic encoder, kept as well
         else:
             encoded = STATUS_SHAPE.encode(leaves)
         self._status_cache = (inputs, data, encoded)
@@ -206,8 +208,6 @@ class Tr069:
         if method != "status" or args:
             return None
         data, encoded = self._status_reply()
-        if encoded is None:
-            return None
         if self.check_output and schema.errors(self._part(method, "output"), data, "", self.schema):
             return None    # call() answers it, and logs why
         return encoded
@@ -313,6 +313,9 @@ class Tr069:
         return {"status": 0, "info": "Config will be reloaded at the end of the session"}
 
     def _cmd_reboot_end_session(self):
+        missing = self.cannot_reboot()
+        if missing:  # cannot comply: said now, not found out at the end of the session
+            return {"status": -1, "info": "reboot is not possible: %s" % missing}
         self.sessions.flag_end_action("reboot")
         return {"status": 0, "info": "Device will reboot at the end of the session"}
 

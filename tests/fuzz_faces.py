@@ -149,6 +149,10 @@ class _Os3pRig:
 
         self.p.received(text)
         outs = self.p.take()
+        for o in list(outs):  # what waits for the answer to be written (a reboot, triggered messages)
+            if type(o).__name__ == "Send" and o.after is not None:
+                o.after()
+                outs += self.p.take()
         frames = [json.loads(o.text) for o in outs if type(o).__name__ == "Send"]
         try:
             parsed = framing.parse(text)

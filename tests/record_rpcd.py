@@ -39,6 +39,19 @@ config cpe 'cpe'
 """
 
 
+def device_config(dev):
+    """The daemon's Config over the ubus backend, as bridge.daemon builds it."""
+    return Config(dev.config_path("tr069"), writer=lambda ch: dev.uci_apply("tr069", ch),
+                  reader=lambda: dev.uci_sections("tr069"))
+
+
+def change(config, name, value):
+    """What ChangeConfiguration does with the config: set, save; -> the sections read back."""
+    config.set(name, value)
+    config.save()
+    return config.sections
+
+
 def attrs_for_reading(msg):
     def show(v):
         if isinstance(v, bool):
@@ -138,16 +151,8 @@ def main(out_path):
     step("probe", lambda: {k: v for k, v in dev._probe().items() if FACILITIES[k][0] == "ubus"})
     dev._missing = {}
     config = []
-
-    def change(name, value):
-        config[0].set(name, value)
-        config[0].save()
-        return config[0].sections
-
-    step("start: the daemon reads its config", lambda: config.append(Config(
-        dev.config_path("tr069"), writer=lambda ch: dev.uci_apply("tr069", ch),
-        reader=lambda: dev.uci_sections("tr069"))) or config[0].sections)
-    step("ChangeConfiguration HeartbeatInterval=60", lambda: change("acs.periodic_inform_interval", "60"))
+    step("start: the daemon reads its config", lambda: config.append(device_config(dev)) or config[0].sections)
+    step("ChangeConfiguration HeartbeatInterval=60", lambda: change(config[0], "acs.periodic_inform_interval", "60"))
     tool("set", "tr069.acs.periodic_inform_interval=240")   # the option our first write changed
     tool("set", "tr069.acs.identity=SUBS002")
     tool("commit", "tr069")
@@ -156,7 +161,7 @@ def main(out_path):
     tool("commit", "tr069")
     tool("set", "tr069.cpe.log_level=debug")   # staged, never committed by that tool
     step("ChangeConfiguration websocketPingInterval=7 (a section that does not exist yet)",
-         lambda: change("os3p.ping_interval", "7"))
+         lambda: change(config[0], "os3p.ping_interval", "7"))
     tool("changes", "tr069")
     step("delete an option", lambda: dev.uci_apply("tr069", [("acs", "acs", "username", None)]))
     step("read again", lambda: dev.uci_sections("tr069"))
@@ -217,22 +222,14 @@ def record_cli(out_path):
             steps.append({"step": name, "result": result, "file_after": f.read(), "runs": runs})
 
     config = []
-    step("start: the daemon reads its config", lambda: config.append(Config(
-        dev.config_path("tr069"), writer=lambda ch: dev.uci_apply("tr069", ch),
-        reader=lambda: dev.uci_sections("tr069"))) or config[0].sections)
-
-    def change(name, value):
-        config[0].set(name, value)
-        config[0].save()
-        return config[0].sections
-
-    step("ChangeConfiguration HeartbeatInterval=60", lambda: change("acs.periodic_inform_interval", "60"))
+    step("start: the daemon reads its config", lambda: config.append(device_config(dev)) or config[0].sections)
+    step("ChangeConfiguration HeartbeatInterval=60", lambda: change(config[0], "acs.periodic_inform_interval", "60"))
     subprocess.run([cli, "-c", confdir, "set", "tr069.acs.periodic_inform_interval=240"], check=True)
     subprocess.run([cli, "-c", confdir, "set", "tr069.jsonrpc=jsonrpc"], check=True)
     subprocess.run([cli, "-c", confdir, "set", "tr069.jsonrpc.port=8070"], check=True)
     subprocess.run([cli, "-c", confdir, "commit", "tr069"], check=True)
     step("another tool committed acs.periodic_inform_interval=240 and a jsonrpc section; "
-         "ChangeConfiguration websocketPingInterval=7", lambda: change("os3p.ping_interval", "7"))
+         "ChangeConfiguration websocketPingInterval=7", lambda: change(config[0], "os3p.ping_interval", "7"))
     step("a list and a deleted option", lambda: dev.uci_apply("tr069", [
         ("cpe", "cpe", "servers", ["a", "b c"]), ("acs", "acs", "username", None)]))
     step("read a missing config", lambda: dev.uci_sections("nosuch"))

@@ -121,7 +121,7 @@ class Image:
         self.size, self.announce, self.status = size, announce, status
         self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        threading.Thread(target=self.srv.serve_forever, args=(0.02,), daemon=True).start()
 
     def url(self, userinfo=""):
         return "http://%s127.0.0.1:%d/fw.bin" % (userinfo, self.port)

@@ -153,6 +153,32 @@ def test_connection_close_header_is_honoured(shim):
     assert b"Connection: close" in data and data.endswith(b"}")
 
 
+def test_a_whole_request_sent_with_the_connect_is_answered_and_closed_by_the_server(shim):
+    # read at once after the accept; closed when answered, without waiting for the client's close
+    s = connect(shim)
+    try:
+        s.sendall(post(LIST, b"Connection: close\r\n"))
+        [(status, headers, body)] = read_responses(s, 1)
+        assert status == 200 and headers["connection"] == "close" and json.loads(body)["id"] == 1
+        assert s.recv(10) == b""
+        # closed in the same loop round as the answer was sent, though our socket is still open
+        # (a lingering connection would stay until our close or server.LINGER)
+        assert shim.run_on_loop(lambda: len(shim.shim.server.clients)) == 0
+    finally:
+        s.close()
+
+
+def test_input_after_a_closing_answer_is_read_to_the_end_not_reset(shim):
+    # a second request behind a `Connection: close` one: the answer still arrives whole (linger)
+    s = connect(shim)
+    try:
+        s.sendall(post(LIST, b"Connection: close\r\n") + post(LIST) * 200)
+        [(status, _, body)] = read_responses(s, 1)
+        assert status == 200 and json.loads(body)["id"] == 1
+    finally:
+        s.close()
+
+
 def test_routes(shim):
     s = connect(shim)
     try:

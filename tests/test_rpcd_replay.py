@@ -15,8 +15,9 @@ import threading
 import pytest
 
 from bridge import uci
-from bridge.config import Config
 from bridge.device.ubus_backend import FACILITIES, UbusDevice
+import record_rpcd
+from record_rpcd import device_config
 from test_ubus_replay import FakeUbusd, ScriptedUbusd
 
 WAIT = 5.0
@@ -83,16 +84,13 @@ def test_change_configuration_writes_only_the_changed_option_and_keeps_others_ed
     dev, step = rpcd
     dev._missing = {}
     holder = []
-    sections, entry = step("start: the daemon reads its config", lambda: holder.append(Config(
-        dev.config_path("tr069"), writer=lambda ch: dev.uci_apply("tr069", ch),
-        reader=lambda: dev.uci_sections("tr069"))) or holder[0].sections)
+    sections, entry = step("start: the daemon reads its config",
+                           lambda: holder.append(device_config(dev)) or holder[0].sections)
     config = holder[0]
     assert sections == entry["result"] and config.get("acs.periodic_inform_interval") == 300
 
     def change(name, value):
-        config.set(name, value)
-        config.save()
-        return config.sections
+        return record_rpcd.change(config, name, value)
 
     sections, entry = step("ChangeConfiguration HeartbeatInterval=60",
                            lambda: change("acs.periodic_inform_interval", "60"))
@@ -167,16 +165,13 @@ def uci_program(tmp_path, monkeypatch):
 def test_without_rpcd_the_uci_program_writes_only_the_changes(uci_program):
     dev, step = uci_program
     holder = []
-    sections, entry = step("start: the daemon reads its config", lambda: holder.append(Config(
-        dev.config_path("tr069"), writer=lambda ch: dev.uci_apply("tr069", ch),
-        reader=lambda: dev.uci_sections("tr069"))) or holder[0].sections)
+    sections, entry = step("start: the daemon reads its config",
+                           lambda: holder.append(device_config(dev)) or holder[0].sections)
     config = holder[0]
     assert sections == entry["result"]
 
     def change(name, value):
-        config.set(name, value)
-        config.save()
-        return config.sections
+        return record_rpcd.change(config, name, value)
 
     sections, entry = step("ChangeConfiguration HeartbeatInterval=60",
                            lambda: change("acs.periodic_inform_interval", "60"))

@@ -237,6 +237,10 @@ def test_install_rules_are_all_or_nothing():
     again = sch.Profiles()
     again.load_json(json.loads(json.dumps(ps.to_json())))
     assert again.to_json() == ps.to_json()
+    # a station that has only contactor 2 configured for now keeps contactor 1's profiles as they were
+    fewer = sch.Profiles((2,))
+    fewer.load_json(json.loads(json.dumps(ps.to_json())))
+    assert fewer.of(1) == [] and fewer.to_json() == ps.to_json()
 
 
 def test_clear():

@@ -298,6 +298,8 @@ def test_status_names_what_is_missing_and_validates(bare, tmp_path, monkeypatch,
     assert code == st.OK
     assert "system" in reply["cwmp"]["missing"] and "log" in reply["cwmp"]["missing"]
     jsonschema.validate(reply, tr069_output_schema("status"))
+    code, reply = d.tr069.call("command", {"command": "reboot_end_session"})
+    assert reply == {"status": -1, "info": "reboot is not possible: system missing on this device"}
     warned = [r.getMessage() for r in caplog.records if "missing on this device" in r.getMessage()]
     assert any("system" in w for w in warned) and len(warned) == len(d.missing)   # once each
 

@@ -26,8 +26,6 @@ archive built beforehand and leaves the image check to its caller.
 import contextlib
 import logging
 import os
-import shutil
-import subprocess
 
 from .. import uci
 from ..ubus import client
@@ -104,7 +102,7 @@ class UbusDevice(Device):
             objects = set()
         out = {}
         for name, (kind, what) in FACILITIES.items():
-            found = name in objects if kind == "ubus" else shutil.which(name) is not None
+            found = name in objects if kind == "ubus" else _which(name) is not None
             if not found:
                 out[name] = what
         return out
@@ -146,7 +144,7 @@ class UbusDevice(Device):
     def uci_sections(self, config):
         if self.has("uci"):
             return self._read_rpcd(config)
-        if shutil.which(UCI_CLI):
+        if _which(UCI_CLI):
             r = _run([UCI_CLI, "-c", self.config_dir, "export", config])
             if r.returncode != 0:
                 return []   # "Entry not found": no such config
@@ -159,7 +157,7 @@ class UbusDevice(Device):
             return
         if self.has("uci"):
             return self._apply_rpcd(config, changes)
-        if shutil.which(UCI_CLI):
+        if _which(UCI_CLI):
             return self._apply_cli(config, changes)
         uci.commit(self.config_path(config), changes)
 
@@ -327,6 +325,8 @@ class UbusDevice(Device):
         log.warning("flashing %s (%s settings)", image_path, "keeping" if keep_settings else "dropping")
         try:
             # its own session: sysupgrade stops every service, this daemon included, then reboots
+            import subprocess
+
             subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
         except OSError as e:
@@ -381,7 +381,21 @@ def _board_from_files(root):
     }
 
 
+def _which(name):
+    """shutil.which for a program name: shutil (and the bz2 and lzma it imports) costs start-up time
+    and RAM for this one lookup."""
+    if os.sep in name:
+        return name if os.access(name, os.X_OK) and not os.path.isdir(name) else None
+    for d in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        path = os.path.join(d or ".", name)
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    return None
+
+
 def _run(argv):
+    import subprocess  # only the programs need it
+
     try:
         return subprocess.run(argv, capture_output=True, text=True, errors="replace",
                               timeout=PROGRAM_TIMEOUT, stdin=subprocess.DEVNULL)

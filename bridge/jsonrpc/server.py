@@ -25,7 +25,7 @@ MAX_PER_ADDRESS = 32  # connections from one address; half the slots, so one add
 
 class Connection:
     __slots__ = ("server", "sock", "fd", "peer", "address", "parser", "queue", "out", "busy", "closing",
-                 "draining", "started", "last", "reading", "writing", "continue_sent")
+                 "draining", "started", "last", "reading", "writing", "continue_sent", "answered")
 
     def __init__(self, server, sock, peer):
         self.server = server
@@ -44,6 +44,7 @@ class Connection:
         self.reading = True
         self.writing = False
         self.continue_sent = False
+        self.answered = False  # the closing answer is to a whole request, read to its end
 
     # --- input ----------------------------------------------------------------------------------
     def on_readable(self):
@@ -106,6 +107,7 @@ class Connection:
             self.server._accept_on()  # this connection may now make room for one in the backlog
         if req is None or not req.keep_alive or self.server.stopping:
             self.closing = True
+            self.answered = req is not None and not req.body_limit_exceeded
         self._write(data)
         if len(self.out) > MAX_OUTPUT:
             self._stop_reading()
@@ -156,9 +158,13 @@ class Connection:
 
     def _linger(self):
         # Shut the write side and read until EOF so the answer is not lost to a TCP reset caused
-        # by unread input (e.g. the rest of a body that was too large to read).
+        # by unread input (e.g. the rest of a body that was too large to read). A whole request
+        # answered with nothing after it (the usual `Connection: close`) is closed at once: a
+        # close with nothing unread sends no reset, and the connection costs no more loop rounds.
         if self.draining:
             return
+        if self.answered and not self.parser.busy and not self._unread():
+            return self.close()
         self.draining = True
         self.last = self.server.loop.time()
         try:
@@ -168,6 +174,15 @@ class Connection:
         if not self.reading:
             self.reading = True
             self.server.loop.add_reader(self.fd, self.on_readable)
+
+    def _unread(self):
+        """Input is waiting in the socket (or cannot be told)."""
+        try:
+            return bool(self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True
 
     def _stop_reading(self):
         if self.reading:
@@ -295,6 +310,8 @@ class HttpServer:
             self.loop.add_reader(conn.fd, conn.on_readable)
             if self._sweeper is None:
                 self._sweeper = self.loop.call_later(1.0, self._sweep)
+            # a client usually sends its request with the connect: read it now, not a loop round later
+            conn.on_readable()
 
     def _waiting(self):
         """A connection waits in the listen backlog."""

@@ -272,6 +272,7 @@ class Profiles:
 
     def __init__(self, contactors=(1, 2, 3, 4)):
         self.by_contactor = {c: [] for c in contactors}
+        self.kept = {}  # profiles of contactors not configured now (a section removed for a while): kept as saved
 
     def of(self, contactor):
         return self.by_contactor.get(contactor, [])
@@ -315,8 +316,12 @@ class Profiles:
         return removed
 
     def to_json(self):
-        return {str(c): [p.to_json() for p in ps] for c, ps in self.by_contactor.items()}
+        out = dict(self.kept)
+        out.update({str(c): [p.to_json() for p in ps] for c, ps in self.by_contactor.items()})
+        return out
 
     def load_json(self, data):
+        data = data or {}
         for c in self.by_contactor:
-            self.by_contactor[c] = [Profile.parse(d) for d in (data or {}).get(str(c), [])]
+            self.by_contactor[c] = [Profile.parse(d) for d in data.get(str(c), [])]
+        self.kept = {k: v for k, v in data.items() if k not in {str(c) for c in self.by_contactor}}

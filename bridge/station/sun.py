@@ -87,6 +87,7 @@ class Sun:
             raise ValueError("latitude/longitude out of range: %r, %r" % (lat, lon))
         self.lat = float(lat)
         self.lon = float(lon)
+        self._days = {}  # (date, zone) -> day(): sunrise and sunset of a date are asked for together
 
     def _calendar_date(self, day, zone):
         """The UT calendar date whose meridian transit falls on local date `day` (far east/west of the
@@ -98,6 +99,15 @@ class Sun:
 
     def day(self, day, zone):
         """(kind, sunrise, sunset) for local date `day`: instants in Unix seconds, None for no event."""
+        key = (day, zone)
+        found = self._days.get(key)
+        if found is None:
+            if len(self._days) >= 16:
+                self._days.clear()
+            found = self._days[key] = self._compute(day, zone)
+        return found
+
+    def _compute(self, day, zone):
         d = self._calendar_date(day, zone)
         rise, cos_rise = _event(self.lat, self.lon, d, -1)
         sset, cos_set = _event(self.lat, self.lon, d, +1)

@@ -82,8 +82,8 @@ class Caller:
         self.client = Client(path, timeout).connect()
         self.sock = self.client.sock
 
-    def lookup(self, name, wait=10.0):
-        """The object's id, waiting up to `wait` seconds for it to appear."""
+    def lookup(self, name, wait=10.0, poll=0.002):
+        """The object's id, waiting up to `wait` seconds for it to appear (a LOOKUP every `poll` s)."""
         deadline = time.monotonic() + wait
         while True:
             _, oid = self.client.lookup_id(name)
@@ -91,7 +91,7 @@ class Caller:
                 return oid
             if time.monotonic() > deadline:
                 raise TimeoutError("%s not registered on ubusd" % name)
-            time.sleep(0.002)
+            time.sleep(poll)
 
     def call(self, oid, method, args=None):
         """One call, fully decoded: (status, data)."""
