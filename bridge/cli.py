@@ -4,6 +4,8 @@
     tr069-bridge check [--config FILE]        validate the UCI config: every problem as file:line: key: why
     tr069-bridge state [--json]               what the daemon is doing now (also: ubus call tr069.bridge state)
     tr069-bridge daemon [--backend ...]       run the daemon (what the init script starts)
+    tr069-bridge simulate GROUP INPUT on|off  the host backend's simulated MV fault indicator:
+                                              INPUT is overcurrent, ground, selffault, broken or persist
     tr069-bridge --version | --help
 
 `call` prints what `ubus call` prints and exits as it does (254 for Invalid
@@ -192,8 +194,29 @@ def cmd_call(argv):
     return 256 - code
 
 
+def cmd_simulate(argv):
+    from .daemon import default_state_dir
+    from .station.backends import simulated
+    from .station.sensors import SIMULATION_FILE
+
+    args = list(argv)
+    state_dir = None
+    if len(args) >= 2 and args[0] == "--state-dir":
+        state_dir, args = args[1], args[2:]
+    if len(args) != 3 or args[2] not in ("on", "off") or args[1] not in simulated.FLAGS:
+        print("usage: tr069-bridge simulate [--state-dir DIR] GROUP %s on|off" % "|".join(simulated.FLAGS),
+              file=sys.stderr)
+        return 1
+    path = os.path.join(state_dir or default_state_dir("host"), SIMULATION_FILE)
+    data = simulated.set_flag(path, args[0], args[1], args[2] == "on")
+    print(json.dumps(data, sort_keys=True))
+    return 0
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "simulate":
+        return cmd_simulate(argv[1:])
     if argv and argv[0] == "call":
         return cmd_call(argv[1:])
     if argv and argv[0] == "check":

@@ -165,6 +165,19 @@ KEYS = {k.name: k for k in [
     Key("os3p.iccid", "os3p", "iccid", str, "", check=_at_most(20)),
     Key("os3p.imsi", "os3p", "imsi", str, "", check=_at_most(20)),
     Key("os3p.geolocation", "os3p", "geolocation", str, "", os3p="Geolocation", check=_latlng),
+    # GetFile uploads (the request has no retries of its own, unlike UpdateFirmware)
+    Key("os3p.upload_retries", "os3p", "upload_retries", int, 3, check=_positive),
+    Key("os3p.upload_retry_interval", "os3p", "upload_retry_interval", int, 10, check=_non_negative),
+    # station sensors (bridge/station/sensors.py); the hardware itself is in `config indicator`,
+    # `config meter` + `config register` and `config threshold` sections
+    Key("station.sample_interval", "station", "sample_interval", int, 900, os3p="MeterValueSampleInterval",
+        check=_non_negative),
+    Key("station.history_samples", "station", "history_samples", int, 3360, readonly=True, reboot=True,
+        check=_positive),
+    Key("station.test_timeout_ms", "station", "test_timeout_ms", int, 10000, check=_positive),
+    Key("station.pulse_ms", "station", "pulse_ms", int, 1000, check=_positive),
+    Key("station.settle_ms", "station", "settle_ms", int, 2000, check=_non_negative),
+    Key("station.poll_ms", "station", "poll_ms", int, 200, check=_positive),
     # streetlights (bridge/station): station-wide options; the contactors are `config contactor` sections
     Key("streetlights.max_stack_level", "streetlights", "max_stack_level", int, 16,
         os3p="StreetlightProfileMaxStackLevel", check=_non_negative),

@@ -18,6 +18,8 @@ import ssl
 import threading
 from urllib.parse import unquote, urlsplit
 
+from .redact import redact
+
 log = logging.getLogger(__name__)
 
 SCHEMES = ("ftp", "ftps")
@@ -30,11 +32,8 @@ class FtpError(Exception):
     pass
 
 
-def redact(url):
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return url.replace(":%s@" % parts.password, ":********@", 1)
+class TooLarge(FtpError):
+    """A download bigger than the room it may take."""
 
 
 def _parts(url):
@@ -100,22 +99,32 @@ def _close(ftp):
             pass
 
 
-def download(url, target, timeout=30, cafile=None, cancel=None):
-    """Fetch url into the file `target` (created 0600, fsync'd). Returns the byte count."""
+def download(url, target, timeout=30, cafile=None, cancel=None, progress=None, limit=None):
+    """Fetch url into the file `target` (created 0600, fsync'd). Returns the byte count.
+    progress: told the size (sized(n)) and each block (add(n)), as bridge/progress.Progress takes them;
+    limit: TooLarge when the file (its SIZE, or what arrives) is bigger."""
     ftp, path = _connect(url, timeout, cafile)
     done = [0]
 
     def write(block):
         if cancel is not None and cancel.is_set():
             raise FtpError("cancelled")
-        f.write(block)
         done[0] += len(block)
+        if limit is not None and done[0] > limit:
+            raise TooLarge("the file passed %d bytes" % limit)
+        f.write(block)
+        if progress is not None:
+            progress.add(len(block))
 
     try:
         try:
             expected = ftp.size(path)  # a data connection that just closes looks like the end of the file
         except ftplib.error_perm:
             expected = None  # no SIZE (RFC 3659) on this server
+        if progress is not None:
+            progress.sized(expected)
+        if limit is not None and expected is not None and expected > limit:
+            raise TooLarge("the file (%d bytes) is bigger than the room for it (%d)" % (expected, limit))
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             ftp.retrbinary("RETR " + path, write, blocksize=CHUNK)

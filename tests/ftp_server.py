@@ -9,6 +9,7 @@ import threading
 
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import DTPHandler, FTPHandler, TLS_DTPHandler, TLS_FTPHandler
+from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
 logging.getLogger("pyftpdlib").setLevel(logging.CRITICAL)
@@ -18,16 +19,20 @@ def _cutting(base, limit):
     class Cut(base):
         moved = 0
 
+        def _cut(self):
+            self._resp = ("426 Connection closed; transfer aborted.", logging.debug)  # what a server says
+            self.close()
+
         def send(self, data):
             if self.moved + len(data) > limit:
-                self.close()
+                self._cut()
                 return 0
             self.moved += len(data)
             return super().send(data)
 
         def handle_read(self):
             if self.moved > limit:
-                self.close()
+                self._cut()
                 return
             before = self.tot_bytes_received
             super().handle_read()
@@ -59,7 +64,7 @@ class FtpServer:
         handler.auth_failed_timeout = 0
         handler.use_sendfile = False  # every byte through DTPHandler.send, which cut_after can cut
         handler.banner = "test ftp"
-        self.server = FTPServer(("127.0.0.1", 0), handler)
+        self.server = FTPServer(("127.0.0.1", 0), handler, ioloop=IOLoop())  # its own: servers side by side
         self.port = self.server.socket.getsockname()[1]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"timeout": 0.05}, daemon=True)
 

@@ -85,3 +85,21 @@ class ModbusServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def uci_meter(registers=""):
+    """UCI text: a Modbus TCP meter on 127.0.0.1 (its port filled in with %) reading Voltage.L1N as a
+    float32 at register 0, and the given further `config register` sections."""
+    return """
+config meter 'meter'
+\toption protocol 'tcp'
+\toption host '127.0.0.1'
+\toption port '%d'
+\toption timeout '0.3'
+
+config register
+\toption address '0'
+\toption type 'float32'
+\toption measurand 'Voltage.L1N'
+\toption unit 'V'
+""" + registers.replace("%", "%%")

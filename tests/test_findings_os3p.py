@@ -1,5 +1,7 @@
 """Findings of the attacker's probe against the OS3P face: each test failed before its fix."""
 
+import threading
+
 import pytest
 
 from bridge.os3p import errors, framing
@@ -203,10 +205,12 @@ def test_finding_07_a_failed_upload_never_logs_the_url_password(tmp_path):
 
     up = transfers.LogUpload.__new__(transfers.LogUpload)
     device = type("Device", (), {"logread": lambda self: "a log line\n"})()
-    up.ctx = type("Ctx", (), {"loop": Recorder(), "device": device})()
+    config = type("Config", (), {"get": lambda self, name: str(tmp_path)})()  # os3p.download_dir
+    up.ctx = type("Ctx", (), {"loop": Recorder(), "device": device, "config": config})()
     server = Image(0, status=403)
     try:
-        up._upload(server.url("op:S3cretPw@"), "x.log", (5, 5), True)
+        up._upload("Syslog", None, None, server.url("op:S3cretPw@"), "x.log", 2, 0, (5, 5), True,
+                   threading.Event())
     finally:
         server.close()
     [(what, args)] = up.ctx.loop.posted

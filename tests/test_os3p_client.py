@@ -191,8 +191,7 @@ def test_heartbeat_at_negotiated_interval_and_clock_offset(cs, station):
     ('[2, "e1", "SetStreetlightProfile", {"contactorId": 1, "streetlightProfiles": [{"profileId": 1, '
      '"stackLevel": 0, "recurrencyKind": "Daily", "daySchedule": [{"start": {"kind": "Sunset"}, '
      '"end": {"kind": "Sunrise"}}]}]}]', "OccurenceConstraintViolation"),  # Sunset/Sunrise need an offset
-    ('[2, "e1", "TestMVFaultIndicator", {}]', "NotSupported"),
-    ('[2, "e1", "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "location": "ftp://h/fw"}]',
+    ('[2, "e1", "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "location": "gopher://h/fw"}]',
      "NotSupported"),
     ('[2, "e1", "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", '
      '"location": "http://root:root@127.0.0.1:1/fw"}]', "SecurityError"),
@@ -565,7 +564,7 @@ def test_get_file_uploads_the_log(cs, station):
         assert b"hello from the log" in body and reply["fileName"].encode() in body
         assert answer(cs, "GetFile", {"fileType": "MeterValueHistory", "location": peer.url})[2] == \
             {"status": "Rejected", "fileName": ""}
-        assert answer(cs, "GetFile", {"fileType": "Syslog", "location": "ftp://h/x"})[2]["status"] == "Rejected"
+        assert answer(cs, "GetFile", {"fileType": "Syslog", "location": "gopher://h/x"})[2]["status"] == "Rejected"
         st.tr069("inform", {"event": "8 DIAGNOSTICS COMPLETE"})
         cs.wait_for(lambda c: len(c.calls("GetFileStatusNotification")) == 3)
         assert cs.calls("GetFileStatusNotification")[2][3]["status"] == "Uploaded"

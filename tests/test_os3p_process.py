@@ -29,7 +29,8 @@ def cs():
 
 def test_sigkill_loses_no_queued_notification(tmp_path, cs):
     state = str(tmp_path / "state")
-    write_config(state, cs.url, os3p__call_timeout="1", jsonrpc__port="0", os3p__download_dir=str(tmp_path))
+    write_config(state, cs.url, os3p__call_timeout="1", jsonrpc__port="0", os3p__download_dir=str(tmp_path),
+                 os3p__upload_retries="1")  # the failed upload is reported at once
     for action in NOTIFICATIONS:
         cs.responders[action] = lambda ident, payload: NO_ANSWER
     daemon = DaemonProcess(state).start()

@@ -7,14 +7,15 @@ request.after(fn). Anything slow (downloads, uploads, reboots, flashing) runs in
 never waits on the network.
 
 An action missing from the table is answered NotImplemented; the streetlight actions are in
-streetlights.py; the medium-voltage actions are known, answered NotSupported where there are no indicators.
+streetlights.py; the MV fault-indicator actions answer Rejected where no indicator is configured (tables 14
+and 19), as station.py translates them.
 """
 
 import logging
 import threading
 
 from ..config import KEYS, Config
-from . import errors, streetlights
+from . import errors, station, streetlights
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,8 @@ def get_file(req):
 def trigger_message(req):
     ctx = req.context
     what = req.payload["requestedMessage"]
+    if what == "MeterValues":
+        return station.trigger_meter_values(req)  # fresh readings, read in a worker
     if what == "BootNotification":
         req.after(ctx.request_boot)
         return {"status": "Accepted"}
@@ -145,8 +148,7 @@ def trigger_message(req):
 
 
 def not_supported(req):
-    raise errors.NotSupported("%s: this device has no streetlight contactors or medium-voltage fault "
-                              "indicators" % req.call.action)
+    raise errors.NotSupported("%s: this device has no streetlight contactors" % req.call.action)
 
 
 ACTIONS = {
@@ -158,9 +160,9 @@ ACTIONS = {
     "OverrideStreetlight": streetlights.HANDLERS["OverrideStreetlight"],
     "ResumeStreetlight": streetlights.HANDLERS["ResumeStreetlight"],
     "Reset": reset,
-    "ResetMVFaultIndicator": not_supported,
+    "ResetMVFaultIndicator": station.reset_indicators,
     "SetStreetlightProfile": streetlights.HANDLERS["SetStreetlightProfile"],
-    "TestMVFaultIndicator": not_supported,
+    "TestMVFaultIndicator": station.test_indicators,
     "TriggerMessage": trigger_message,
     "UpdateFirmware": update_firmware,
 }

@@ -50,7 +50,14 @@ class Client:
         device = daemon.device
         self.core = Protocol(self.config, LoopClock(self.loop), State(os.path.join(self.dir, "state.json")), outbox,
                              lambda: boot_fields(self.config, device))
-        self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir)
+        sensors = daemon.faces.get("sensors")
+        self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, sensors)
+        self.sensors_listener = None
+        if sensors is not None:
+            from .station import Listener
+
+            sensors.clock = self.core.now  # timestamps on the central system's clock
+            self.sensors_listener = Listener(self.context)
         station = daemon.faces.get("streetlights")
         if station is not None:
             from .streetlights import attach
@@ -71,6 +78,8 @@ class Client:
         if os.path.exists(os.path.join(self.dir, "firmware.json")):
             self.context.firmware.resume()  # a firmware update (maybe the one we just booted into) has a story to finish
         self._event(self.core.start)
+        if self.sensors_listener is not None:
+            sensors.attach(self.sensors_listener)  # after start: what it missed is queued in order
 
     # --- what the tr069 object and the faces see ----------------------------------------------------
     @property
@@ -109,6 +118,8 @@ class Client:
         self._event(self.core.config_changed, None)
 
     def stop(self):
+        if self.sensors_listener is not None:
+            self.context.sensors.detach(self.sensors_listener)
         self._event(self.core.stop)
         if self._timer is not None:
             self._timer.cancel()

@@ -10,8 +10,9 @@ from . import messages
 
 
 class Context:
-    def __init__(self, core, config, device, loop, directory):
+    def __init__(self, core, config, device, loop, directory, sensors=None):
         self._core = core
+        self.sensors = sensors  # bridge/station/sensors.py (indicators, meter), None when not running
         self.config = config
         self.device = device
         self.loop = loop  # for workers: call_soon_threadsafe back onto the loop, call_later
@@ -64,12 +65,20 @@ class Context:
         self._core.config_changed(name)
         if self.station is not None:
             self.station.config_changed(name)  # Geolocation moves the sun
+        if self.sensors is not None and name.startswith("station."):
+            self.sensors.reload()  # MeterValueSampleInterval
 
     def now(self):
         return self._core.now()
 
     def now_iso(self):
         return self._core.now_iso()
+
+    def station_status(self):
+        """The station's current StatusNotification content: its latest active error, or Ok."""
+        if self.sensors is not None:
+            return self.sensors.status_snapshot()
+        return {"status": "Ok", "errorCode": "NoError", "timestamp": self.now_iso()}
 
     def boot_fields(self):
         return self._core.boot_fields()

@@ -74,7 +74,7 @@ PRODUCERS = {
     "FirmwareStatusNotification": lambda ctx: ctx.firmware.status(),
     "GetFileStatusNotification": lambda ctx: ctx.files.status(),
     "Heartbeat": lambda ctx: {},
-    "StatusNotification": lambda ctx: {"status": "Ok", "errorCode": "NoError", "timestamp": ctx.now_iso()},
+    "StatusNotification": lambda ctx: ctx.station_status(),
     # a list: one message per contactor (or one for all where they agree)
     "StreetlightModeStatusNotification": _streetlights("current_mode"),
     "StreetlightStatusNotification": _streetlights("current_status"),

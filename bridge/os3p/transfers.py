@@ -1,7 +1,7 @@
 """File transfers the central system asks for: UpdateFirmware (download + sysupgrade) and GetFile (upload).
 
-Both run their network part in a worker thread (requests, imported there: only these paths need it) and
-report progress with notifications that go through the persistent outbox. The firmware state is kept in
+Both run their network part in a worker thread (requests for http/https and bridge/ftp.py for
+ftp/ftps, imported there: only these paths need them) and report progress with notifications that go through the persistent outbox. The firmware state is kept in
 a file so that the story survives the reboot the flash causes: after it, the daemon compares the running
 firmware version with the one it had before and reports Installed or InstallationFailed.
 """
@@ -20,17 +20,22 @@ from .messages import parse_iso, utc_iso
 
 log = logging.getLogger(__name__)
 
-SCHEMES = ("http", "https")
+SCHEMES = ("http", "https", "ftp", "ftps")
+FTP = ("ftp", "ftps")
 CHUNK = 64 * 1024
 MAX_IMAGE = 256 * 1024 * 1024  # no router image comes near it
 RESERVE = 4 * 1024 * 1024  # left free in the download directory
 
 
 def check_location(location):
-    """None when we can fetch/put there, else (error code, description)."""
+    """None when we can fetch/put there, else (error code, description).
+
+    Credentials in a plain http URL are refused; in an ftp URL they are how FTP logs in (the spec's own
+    examples send ftp://root:root@...): bridge/ftp.py uses TLS where the server offers it and warns once
+    where it does not."""
     parts = urlsplit(location)
     if parts.scheme.lower() not in SCHEMES:
-        return errors.NOT_SUPPORTED, "only http and https locations are supported, not %s" % parts.scheme
+        return errors.NOT_SUPPORTED, "only http, https, ftp and ftps locations are supported, not %s" % parts.scheme
     if parts.scheme.lower() == "http" and (parts.username or parts.password):
         return errors.SECURITY_ERROR, "refusing to send credentials over plain http"
     return None
@@ -48,6 +53,87 @@ def room_for_image(directory):
     except OSError:
         return MAX_IMAGE
     return max(0, min(MAX_IMAGE, st.f_bavail * st.f_frsize - RESERVE))
+
+
+def _is_ftp(location):
+    return urlsplit(location).scheme.lower() in FTP
+
+
+def _fetch(location, part, timeouts, verify, cancel, shown):
+    """One download attempt into `part`, progress told to `shown`; False when cancelled. Raises on failure
+    (TooBig when the image would not fit in the download directory)."""
+    directory = os.path.dirname(part)
+    room = room_for_image(directory)
+    if _is_ftp(location):
+        from .. import ftp
+
+        try:
+            ftp.download(location, part, timeout=timeouts[1], cafile=verify if isinstance(verify, str) else None,
+                         cancel=cancel, progress=shown, limit=room)
+        except ftp.TooLarge as e:
+            raise TooBig("%s (room in %s)" % (e, directory)) from None
+        return not cancel.is_set()
+    import requests
+
+    from .. import progress
+
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f, requests.get(location, stream=True, timeout=timeouts, verify=verify) as r:
+        r.raise_for_status()
+        announced = progress.announced_size(r.headers)
+        shown.sized(announced)
+        if announced and announced > room:
+            raise TooBig("the image (%d bytes) does not fit in %s (room for %d)" % (announced, directory, room))
+        written = 0
+        for chunk in r.iter_content(CHUNK):
+            if cancel.is_set():
+                return False
+            written += len(chunk)
+            if written > room:  # no size announced, or a server that sends more than it said
+                raise TooBig("the image passed %d bytes, the room in %s" % (room, directory))
+            f.write(chunk)
+            shown.add(len(chunk))
+        f.flush()
+        os.fsync(f.fileno())
+    return True
+
+
+def _attempts(what, attempts, interval, cancel, shown, attempt):
+    """attempt() up to `attempts` times, `interval` seconds apart (a worker thread waits; cancel ends the
+    wait) -> (True, None) | (False, reason of the last failure) | (False, None) when cancelled.
+    attempt() returns False when it saw the cancel itself."""
+    failures = _transfer_errors()
+    reason = None
+    for n in range(1, attempts + 1):
+        if cancel.is_set():
+            return False, None
+        shown.begin_attempt()
+        try:
+            if not attempt():
+                return False, None
+            return True, None
+        except failures as e:
+            # the libraries' texts carry the URL, with its password: never in the log or the state view
+            reason = redact("%s: %s" % (e.__class__.__name__, e))
+            shown.failed_attempt(reason)
+            log.warning("%s attempt %d/%d failed: %s", what, n, attempts, reason)
+        if n < attempts and cancel.wait(interval):
+            return False, None
+    return False, reason
+
+
+def _transfer_errors():
+    """What a failed attempt raises (imported lazily: requests only where it is installed and needed)."""
+    from ..ftp import FtpError
+
+    kinds = [OSError, FtpError, TooBig]
+    try:
+        import requests
+
+        kinds.append(requests.RequestException)
+    except ImportError:
+        pass
+    return tuple(kinds)
 
 
 def _timeouts(ctx):
@@ -142,60 +228,22 @@ class Firmware:
         threading.Thread(target=self._download, args=args, name="os3p-download", daemon=True).start()
 
     def _download(self, generation, location, target, attempts, interval, timeouts, verify, cancel):
-        import requests
-
         from .. import progress
 
-        loop = self.ctx.loop
-        reason = "cancelled"
         shown = progress.start("firmware", location, attempts)  # the state view; info log every 10 %
-        for attempt in range(1, attempts + 1):
-            if cancel.is_set():
-                shown.finish("cancelled")
-                return
-            shown.begin_attempt()
-            try:
-                fd = os.open(target + ".part", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "wb") as f, requests.get(location, stream=True, timeout=timeouts,
-                                                            verify=verify) as r:
-                    r.raise_for_status()
-                    announced = progress.announced_size(r.headers)
-                    shown.sized(announced)
-                    room = room_for_image(os.path.dirname(target))
-                    if announced and announced > room:
-                        raise TooBig("the image (%d bytes) does not fit in %s (room for %d)"
-                                     % (announced, os.path.dirname(target), room))
-                    written = 0
-                    for chunk in r.iter_content(CHUNK):
-                        if cancel.is_set():
-                            shown.finish("cancelled")
-                            return
-                        written += len(chunk)
-                        if written > room:  # no size announced, or a server that sends more than it said
-                            raise TooBig("the image passed %d bytes, the room in %s"
-                                         % (room, os.path.dirname(target)))
-                        f.write(chunk)
-                        shown.add(len(chunk))
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(target + ".part", target)
-                shown.finish("done")
-                loop.call_soon_threadsafe(self._downloaded, generation, target)
-                return
-            except (requests.RequestException, OSError, TooBig) as e:
-                # the library's text carries the URL, with its password: never in the log or the state view
-                reason = redact("%s: %s" % (e.__class__.__name__, e))
-                shown.failed_attempt(reason)
-                log.warning("firmware download attempt %d/%d failed: %s", attempt, attempts, reason)
-            if attempt < attempts and cancel.wait(interval):
-                shown.finish("cancelled")
-                return
-        try:
-            os.unlink(target + ".part")
-        except OSError:
-            pass
+        ok, reason = _attempts("firmware download", attempts, interval, cancel, shown,
+                               lambda: _fetch(location, target + ".part", timeouts, verify, cancel, shown))
+        if ok:
+            os.replace(target + ".part", target)
+            shown.finish("done")
+            self.ctx.loop.call_soon_threadsafe(self._downloaded, generation, target)
+            return
+        _unlink(target + ".part")
+        if reason is None:  # cancelled: the request that replaced it tells its own story
+            shown.finish("cancelled")
+            return
         shown.finish("failed")
-        loop.call_soon_threadsafe(self._failed, generation, "DownloadFailed", reason)
+        self.ctx.loop.call_soon_threadsafe(self._failed, generation, "DownloadFailed", reason)
 
     def _failed(self, generation, status, reason, path=None):
         if path is not None:
@@ -314,11 +362,17 @@ def _unlink(path):
 
 
 class LogUpload:
-    """GetFile (Syslog): logread, then an HTTP(S) POST (multipart, field "file") to the location."""
+    """GetFile: the file is made in a worker (Syslog: logread filtered to the period; MeterValueHistory:
+    the station's history for the period as CSV; VendorSpecific: the station's state as JSON), written to
+    a temporary file (bounded memory), then uploaded: HTTP(S) POST multipart (field "file"), streamed,
+    or FTP(S) STOR into the location's directory. `os3p.upload_retries` attempts,
+    `os3p.upload_retry_interval` seconds apart; GetFileStatusNotification Uploading ->
+    Uploaded | UploadFailed."""
 
     def __init__(self, ctx):
         self.ctx = ctx
         self.busy = False
+        self.cancel = threading.Event()
 
     def status(self):
         state = self.ctx.state.get("getfile") or {}
@@ -337,43 +391,94 @@ class LogUpload:
         self.ctx.state.save()
         self.ctx.notify("GetFileStatusNotification", self.status())
 
+    def _period(self, payload):
+        start = parse_iso(payload["startTime"]) if payload.get("startTime") else None
+        stop = parse_iso(payload["stopTime"]) if payload.get("stopTime") else None
+        return start, stop
+
+    def _name(self, kind, start, stop):
+        identity = re.sub(r"[^A-Za-z0-9._-]", "_", self.ctx.config.get("acs.identity"))
+        stamp = utc_iso(self.ctx.now()).replace(":", "").replace("-", "")
+        if kind == "MeterValueHistory":
+            history = self.ctx.sensors.history
+            if start is None:
+                first = history.query()[:1]
+                start = first[0][0] if first else self.ctx.now()
+            day = lambda t: utc_iso(t)[:10].replace("-", "")  # noqa: E731
+            return "MeterValuesHistory=%s-%s.txt" % (day(start), day(stop if stop is not None else self.ctx.now()))
+        if kind == "VendorSpecific":
+            return "VendorSpecific-%s-%s.json" % (identity, stamp)
+        return "Syslog-%s-%s.log" % (identity, stamp)
+
     def request(self, payload):
         """(status, fileName) for the GetFile response; the upload runs in a worker."""
-        if payload["fileType"] != "Syslog":
-            return "Rejected", ""  # no meter-value history or vendor files on a router
-        missing = self.ctx.device.supports("logread")
+        kind = payload["fileType"]
+        station = self.ctx.sensors
+        if kind == "MeterValueHistory" and (station is None or station.history is None):
+            return "Rejected", ""  # no meter, no history
+        missing = self.ctx.device.supports("logread") if kind == "Syslog" else None
         if missing:  # cannot comply: said at once, no upload is started
             log.warning("GetFile Syslog refused: %s", missing)
             return "Rejected", ""
         if check_location(payload["location"]) or self.busy:
             return "Rejected", ""
-        identity = re.sub(r"[^A-Za-z0-9._-]", "_", self.ctx.config.get("acs.identity"))
-        name = "Syslog-%s-%s.log" % (identity, utc_iso(self.ctx.now()).replace(":", "").replace("-", ""))
+        start, stop = self._period(payload)
+        if start is not None and stop is not None and stop < start:
+            return "Rejected", ""
+        name = self._name(kind, start, stop)
         self.busy = True
+        self.cancel = threading.Event()
         self._set("Uploading", payload.get("requestId"), keep_id=False)
-        args = (payload["location"], name, _timeouts(self.ctx), _verify(self.ctx))
+        attempts = max(1, self.ctx.config.get("os3p.upload_retries"))
+        args = (kind, start, stop, payload["location"], name, attempts,
+                self.ctx.config.get("os3p.upload_retry_interval"), _timeouts(self.ctx), _verify(self.ctx),
+                self.cancel)
         threading.Thread(target=self._upload, args=args, name="os3p-upload", daemon=True).start()
         return "Accepted", name
 
-    def _upload(self, location, name, timeouts, verify):
-        import requests
+    def _make(self, kind, start, stop, f):
+        """Write the file's content to the text stream f (in the worker)."""
+        if kind == "MeterValueHistory":
+            from ..station.history import write_text
+
+            write_text(self.ctx.sensors.history.query(start, stop), f, utc_iso)
+        elif kind == "VendorSpecific":
+            import json
+
+            station = self.ctx.sensors
+            json.dump({"station": station.state() if station is not None else None,
+                       "board": self.ctx.device.board(), "time": utc_iso(self.ctx.now())}, f, indent=1,
+                      sort_keys=True, default=str)
+        else:
+            from ..logperiod import write_period
+
+            write_period(self.ctx.device.logread(), start, stop, f)
+
+    def _upload(self, kind, start, stop, location, name, attempts, interval, timeouts, verify, cancel):
+        import tempfile
 
         from .. import progress
 
-        shown = progress.start("log upload", location)  # the state view: one POST, so done at its end
-        shown.begin_attempt()
-        ok, reason = False, ""
+        ok, reason = False, None
+        shown = progress.start("upload", location, attempts)  # the state view
         try:
-            data = self.ctx.device.logread().encode("utf-8", "replace")
-            shown.sized(len(data))
-            r = requests.post(location, files={"file": (name, data, "text/plain")}, timeout=timeouts,
-                              verify=verify)
-            r.raise_for_status()
-            shown.add(len(data))
-            ok = True
-        except Exception as e:  # logread or the network: either way the upload failed
-            reason = redact("%s: %s" % (e.__class__.__name__, e))  # the URL's password stays out
-        shown.finish("done" if ok else "failed", None if ok else reason)
+            with tempfile.TemporaryFile("w+b", dir=self.ctx.config.get("os3p.download_dir")) as tmp:
+                self._make(kind, start, stop, _TextTo(tmp))
+                size = tmp.tell()
+
+                def attempt():
+                    tmp.seek(0)
+                    shown.sized(size)
+                    _put(location, name, tmp, timeouts, verify)
+                    shown.add(size)
+                    return True
+
+                ok, reason = _attempts("GetFile: upload", attempts, interval, cancel, shown, attempt)
+        except Exception as e:  # logread, the history or the temporary file: the upload failed
+            log.exception("GetFile: preparing %s failed", name)
+            reason = redact("%s: %s" % (e.__class__.__name__, e))
+        reason = reason or "cancelled"
+        shown.finish("done" if ok else "failed")
         self.ctx.loop.call_soon_threadsafe(self._done, name, ok, reason)
 
     def _done(self, name, ok, reason):
@@ -385,4 +490,61 @@ class LogUpload:
         self._set("Uploaded" if ok else "UploadFailed")
 
     def stop(self):
-        pass
+        self.cancel.set()
+
+
+class _TextTo:
+    """A text writer into a binary file (UTF-8), without io.TextIOWrapper's buffering of the whole file."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def write(self, text):
+        self.f.write(text.encode("utf-8", "replace"))
+
+
+class _Multipart:
+    """A multipart/form-data body with one field "file", read in blocks from a file: requests streams an
+    object with read() and len() with a Content-Length, so the file is never whole in memory."""
+
+    def __init__(self, f, name, boundary):
+        f.seek(0, os.SEEK_END)
+        self.size = f.tell()
+        f.seek(0)
+        self.f = f
+        self.head = ("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
+                     "Content-Type: text/plain\r\n\r\n" % (boundary, name.replace('"', "_"))).encode()
+        self.tail = ("\r\n--%s--\r\n" % boundary).encode()
+        self.pos = 0
+
+    def __len__(self):
+        return len(self.head) + self.size + len(self.tail) - self.pos
+
+    def read(self, n=-1):
+        n = CHUNK if n is None or n < 0 else n
+        out = b""
+        if self.pos < len(self.head):
+            out = self.head[self.pos:self.pos + n]
+        elif self.pos < len(self.head) + self.size:
+            out = self.f.read(min(n, len(self.head) + self.size - self.pos))
+        else:
+            off = self.pos - len(self.head) - self.size
+            out = self.tail[off:off + n]
+        self.pos += len(out)
+        return out
+
+
+def _put(location, name, f, timeouts, verify):
+    if _is_ftp(location):
+        from .. import ftp
+
+        ftp.upload(location, name, f, timeout=timeouts[1], cafile=verify if isinstance(verify, str) else None)
+        return
+    import requests
+
+    boundary = os.urandom(16).hex()
+    body = _Multipart(f, name, boundary)
+    r = requests.post(location, data=body, timeout=timeouts, verify=verify,
+                      headers={"Content-Type": "multipart/form-data; boundary=%s" % boundary,
+                               "Content-Length": str(len(body))})
+    r.raise_for_status()

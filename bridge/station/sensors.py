@@ -1,0 +1,316 @@
+"""The station's sensors on the daemon's loop: MV fault indicators, the meter, board temperature, the
+history and the alarms they raise. This is the shell around the pure parts (indicators.py, alarms.py,
+meter.py, history.py): it polls inputs, drives outputs, reads sources in a worker thread (a meter that
+does not answer must not hold up the loop) and hands out what happened to its listeners:
+
+    listener("StatusNotification", payload)     an error started or ended (alarms.py builds the content)
+    listener("sample", (epoch, readings, context))   a sample was taken (context: Sample.Periodic, Trigger)
+
+No protocol here: bridge/os3p turns these into OS3P messages. What a listener misses before it attaches
+(the first moments after start) is kept, up to 100 entries, and handed over when it does.
+
+Hardware comes from UCI (`config indicator`, `config meter` + `config register`, `config threshold`).
+With the host backend and none of them configured, one indicator group and a meter are simulated
+(backends/simulated.py); on a device nothing is simulated.
+"""
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+
+from .alarms import Alarms, Thresholds, limits_from_uci
+from .backends.modbus import ModbusError
+from .indicators import Indicators
+
+log = logging.getLogger(__name__)
+
+SIMULATION_FILE = "simulation.json"
+HISTORY_FILE = "meter-history.bin"
+
+
+def _iso(epoch):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+class Source:
+    """A reader of readings and whether its silence is a PowerMeterFailure."""
+
+    def __init__(self, reader, meter):
+        self.reader, self.meter = reader, meter
+        self.name = reader.describe() if hasattr(reader, "describe") else reader.health.name
+        self.failing = False
+
+
+class Sensors:
+    def __init__(self, loop, config, state_dir, backend="host", sys_root="/sys", gpio_root=None):
+        self.loop = loop
+        self.config = config
+        self.state_dir = state_dir
+        self.clock = time.time  # the OS3P client puts the central system's clock here
+        self.listeners = []
+        self.missed = deque(maxlen=100)
+        self.timers = {}
+        self.last = None  # (epoch, readings) of the last sample
+        self.reading = threading.Lock()
+        self.stopped = False
+        sections = config.sections
+        self.indicator_backend, groups = self._indicators(sections, backend, gpio_root)
+        self.indicators = Indicators(groups, config.get("station.test_timeout_ms") / 1000.0,
+                                     config.get("station.pulse_ms") / 1000.0, config.get("station.settle_ms") / 1000.0)
+        self.sources = self._sources(sections, backend, sys_root)
+        self.alarms = Alarms(_iso)
+        self.thresholds = Thresholds(limits_from_uci(sections))
+        self.history = None
+        columns = self._columns(sections)
+        if columns:
+            from .history import History
+
+            try:
+                self.history = History(os.path.join(state_dir, HISTORY_FILE), columns,
+                                       config.get("station.history_samples"))
+            except OSError as e:
+                log.error("meter history %s: %s; samples are not kept", HISTORY_FILE, e)
+        if self.indicator_backend is not None:
+            self._poll()
+        self._schedule_sample()
+        log.info("station sensors: %d indicator group(s), sources: %s", len(groups),
+                 ", ".join(s.name for s in self.sources) or "none")
+
+    # --- configuration --------------------------------------------------------------------------------
+    def _indicators(self, sections, backend, gpio_root):
+        rows = [s for s in sections if s[".type"] == "indicator"]
+        if rows:
+            from .backends.gpio_indicators import GpioIndicators
+
+            kwargs = {"root": gpio_root} if gpio_root else {}
+            try:
+                hw = GpioIndicators(rows, **kwargs)
+            except (OSError, ValueError) as e:
+                log.error("MV fault indicators: %s; none in use", e)
+                return None, []
+            return hw, hw.groups
+        if backend == "host":
+            from .backends.simulated import SimulatedIndicators
+            from .indicators import Group
+
+            sim = SimulatedIndicators(os.path.join(self.state_dir, SIMULATION_FILE))
+            return sim, [Group(g) for g in sim.groups]
+        return None, []
+
+    def _sources(self, sections, backend, sys_root):
+        from .backends.thermal import BoardTemperature, sensor_files
+        from .meter import meter_from_uci
+
+        sources = []
+        try:
+            meter = meter_from_uci(sections)
+        except ValueError as e:
+            log.error("meter: %s; not read", e)
+            meter = None
+        if meter is not None:
+            sources.append(Source(meter, True))
+        elif backend == "host" and not any(s[".type"] == "meter" for s in sections):
+            from .backends.simulated import SimulatedMeter
+
+            sources.append(Source(SimulatedMeter(lambda: self.clock()), True))
+        if sensor_files(sys_root):
+            sources.append(Source(BoardTemperature(sys_root), False))
+        elif backend == "host":
+            from .backends.simulated import SimulatedBoard
+
+            sources.append(Source(SimulatedBoard(lambda: self.clock()), False))
+        return sources
+
+    def _columns(self, sections):
+        cols = []
+        for source in self.sources:
+            reader = source.reader
+            if hasattr(reader, "registers"):
+                cols += [(r.measurand, r.location, r.unit) for r in reader.registers]
+            else:
+                try:
+                    cols += [(m, loc, u) for m, loc, u, _v in reader.read()]  # fixed sets: simulated, thermal
+                except ModbusError:
+                    cols.append(("BoardTemperature", "", "Celsius"))
+        return list(dict.fromkeys(cols))
+
+    def reload(self):
+        self._schedule_sample()
+
+    # --- listeners --------------------------------------------------------------------------------------
+    def attach(self, listener):
+        self.listeners.append(listener)
+        while self.missed:
+            listener(*self.missed.popleft())
+
+    def detach(self, listener):
+        if listener in self.listeners:
+            self.listeners.remove(listener)
+
+    def _emit(self, kind, payload):
+        if not self.listeners:
+            self.missed.append((kind, payload))
+        for listener in list(self.listeners):
+            try:
+                listener(kind, payload)
+            except Exception:
+                log.exception("a station listener failed on %s", kind)
+
+    def _alarm(self, code, source, active, when, info=None, test=False):
+        payload = self.alarms.change(code, source, active, when, info=info, test=test)
+        if payload is not None:
+            log.log(logging.WARNING if active else logging.INFO, "station: %s %s (%s)", code,
+                    "raised" if active else "cleared", payload.get("info", ""))
+            self._emit("StatusNotification", payload)
+
+    # --- indicators ---------------------------------------------------------------------------------------
+    def _set_timer(self, name, delay, fn):
+        old = self.timers.pop(name, None)
+        if old is not None:
+            old.cancel()
+        if delay is not None and not self.stopped:
+            self.timers[name] = self.loop.call_later(max(0.0, delay), fn)
+
+    def _events(self, events):
+        for e in events:
+            self._alarm(e.code, e.group, e.active, e.time, test=e.test)
+
+    def _commands(self, commands):
+        for group, output, on in commands:
+            try:
+                self.indicator_backend.output(group, output, on)
+            except OSError as e:
+                log.error("indicator %s: %s output: %s", group, output, e)
+
+    def _poll(self):
+        try:
+            levels = self.indicator_backend.read()
+        except OSError as e:
+            log.warning("indicator inputs: %s", e)
+            levels = {}
+        self._events(self.indicators.inputs(self.clock(), levels))
+        self._set_timer("poll", self.config.get("station.poll_ms") / 1000.0, self._poll)
+
+    def _tick(self):
+        events, commands = self.indicators.tick(self.clock())
+        self._commands(commands)
+        self._poll()  # outputs changed: look at the inputs before judging what is due
+        self._events(events)
+        self._arm_tick()
+
+    def _arm_tick(self):
+        deadline = self.indicators.deadline()
+        self._set_timer("tick", None if deadline is None else deadline - self.clock(), self._tick)
+
+    def test(self):
+        """TestMVFaultIndicator: Accepted | RejectedAlreadyFaulted | Rejected."""
+        status, commands = self.indicators.test(self.clock())
+        self._commands(commands)
+        self._arm_tick()
+        if status == "Accepted":
+            log.info("MV fault indicators: test started (%d group(s))", len(self.indicators.groups))
+        return status
+
+    def reset(self):
+        """ResetMVFaultIndicator: Accepted | Rejected."""
+        status, commands = self.indicators.reset(self.clock())
+        self._commands(commands)
+        self._arm_tick()
+        if status == "Accepted":
+            log.info("MV fault indicators: reset")
+        return status
+
+    # --- sampling -------------------------------------------------------------------------------------------
+    def has_readings(self):
+        return bool(self.sources)
+
+    def _schedule_sample(self):
+        interval = self.config.get("station.sample_interval")
+        self._set_timer("sample", interval if interval > 0 and self.sources else None, self._periodic)
+
+    def _periodic(self):
+        self._schedule_sample()
+        self.read_now("Sample.Periodic")
+
+    def read_now(self, context="Trigger", callback=None):
+        """Read every source in a worker; on the loop: alarms, history, listeners, then callback(sample)."""
+        if not self.sources:
+            return False
+        threading.Thread(target=self._read, args=(context, callback), name="station-read", daemon=True).start()
+        return True
+
+    def _read(self, context, callback):
+        with self.reading:  # one read at a time: a meter answers one request after the other
+            results = []
+            for source in self.sources:
+                try:
+                    results.append((source, source.reader.read(), None))
+                except ModbusError as e:
+                    results.append((source, [], e))
+                except Exception as e:  # a bug in a backend must not stop the sampler
+                    log.exception("%s: read failed", source.name)
+                    results.append((source, [], ModbusError("io", str(e))))
+        self.loop.call_soon_threadsafe(self._sampled, context, results, callback)
+
+    def _sampled(self, context, results, callback):
+        if self.stopped:
+            return
+        now = self.clock()
+        readings = []
+        for source, values, error in results:
+            readings += values
+            if source.meter:
+                if error is not None and not values:
+                    if not source.failing:
+                        source.failing = True
+                        self._alarm("PowerMeterFailure", source.name, True, now,
+                                    info=("%s: %s" % (source.name, error))[:128])
+                elif source.failing:
+                    source.failing = False
+                    self._alarm("PowerMeterFailure", source.name, False, now)
+        for code, measurand, active, info in self.thresholds.check(readings):
+            self._alarm(code, measurand, active, now, info=info)
+        sample = (int(now), readings, context)
+        if readings:
+            self.last = (int(now), readings)
+            if self.history is not None and context == "Sample.Periodic":
+                try:
+                    self.history.append(int(now), readings)
+                except OSError as e:
+                    log.error("meter history: %s", e)
+            self._emit("sample", sample)
+        if callback is not None:
+            callback(sample)
+
+    # --- views ------------------------------------------------------------------------------------------------
+    def status_snapshot(self):
+        return self.alarms.snapshot(self.clock())
+
+    def state(self):
+        out = {"indicators": self.indicators.state(), "alarms": sorted("%s %s" % k for k in self.alarms.active),
+               "sources": {s.name: {"failing": s.failing} for s in self.sources}}
+        for s in self.sources:
+            health = getattr(s.reader, "health", None)
+            if health is not None:
+                out["sources"][s.name]["errors"] = dict(health.counts)
+        if self.last is not None:
+            out["last"] = {"time": _iso(self.last[0]),
+                           "readings": [[m, loc, u, v] for m, loc, u, v in self.last[1]]}
+        return out
+
+    def stop(self):
+        self.stopped = True
+        for name in list(self.timers):
+            self._set_timer(name, None, None)
+        for closer in [s.reader for s in self.sources] + [self.indicator_backend, self.history]:
+            if closer is not None:
+                try:
+                    closer.close()
+                except Exception:
+                    pass
+
+
+def start(daemon):
+    return Sensors(daemon.loop, daemon.config, daemon.state_dir, daemon.device.backend)
