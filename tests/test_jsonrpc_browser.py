@@ -273,3 +273,54 @@ def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switc
                 st.run(face.stop)
         st.stop()
         cs.stop()
+
+
+def test_sensors_panel_shows_the_indicators_readings_and_a_chart(browser, tmp_path):
+    """The host simulation's indicator group and meter on the page: a fault raised with `tr069-bridge
+    simulate` shows, and the history of a phase voltage is drawn as an SVG polyline."""
+    import time as _time
+
+    from bridge.centralsystem import CentralSystem
+    from bridge.jsonrpc import devuser
+    from bridge.station.backends import simulated
+    from bridge.station.sensors import SIMULATION_FILE, Sensors
+    from os3p_harness import Station
+
+    cs = CentralSystem(quiet=True).start()
+    state = tmp_path / "state"
+    password = devuser.create(str(state / "config" / "rpcd"))
+    st = Station(state, cs.url, jsonrpc__port="0", station__poll_ms="50")
+    shim = None
+    try:
+        from bridge import jsonrpc
+
+        st.daemon.faces["sensors"] = sensors = st.run(lambda: Sensors(st.daemon.loop, st.daemon.config,
+                                                                      str(state), "host"))
+        now = _time.time()
+        for i in range(6):  # six quarter-hours of history
+            st.run(lambda i=i: sensors.history.append(now - 900 * (6 - i), [("Voltage.L1N", "", "V", 228.0 + i)]))
+        st.run(lambda: sensors.read_now("Trigger"))
+        shim = st.run(lambda: jsonrpc.start(st.daemon))
+        st.daemon.faces["jsonrpc"] = shim
+        page = open_page(browser, "http://127.0.0.1:%d/?refresh=200" % shim.address[1])
+        try:
+            dev_login(page, password)
+            row = "document.querySelector('#sensors-indicators tr[data-name=indicator-MV1] td')"
+            assert page.wait_for("%s && %s.textContent" % (row, row)) == "no fault (inputs on: none)"
+            assert page.wait_for("document.getElementById('sensors-chart').getAttribute('data-points')") == "6"
+            assert page.js("document.querySelectorAll('#sensors-chart polyline').length") == 1
+            assert page.js("document.getElementById('sensors-chart-title').textContent") == \
+                "Voltage.L1N (V), last 24 h"
+            assert page.wait_for("document.getElementById('sensors-readings').textContent.indexOf('Frequency') >= 0")
+            simulated.set_flag(str(state / SIMULATION_FILE), "MV1", "overcurrent", True)
+            assert page.wait_for("%s.textContent.indexOf('OverCurrentFailure') === 0 && %s.textContent" % (row, row)) \
+                == "OverCurrentFailure (inputs on: overcurrent)"
+        finally:
+            page.close()
+    finally:
+        for name in ("jsonrpc", "sensors"):
+            face = st.daemon.faces.pop(name, None)
+            if face is not None:
+                st.run(face.stop)
+        st.stop()
+        cs.stop()
