@@ -5,18 +5,19 @@
         c.send("tr069.session", {"status": "success"})
         objects = c.lookup("tr069")        # [{"path", "id", "type", "signature"}]
 
-Statuses are ubus codes (bridge.ubus.status); a timeout gives TIMEOUT, a lost connection
+Statuses are ubus codes (bridge.ubusmsg); a timeout gives TIMEOUT, a lost connection
 CONNECTION_FAILED, as libubus reports them. `python -m bridge.ubus.client call|list|send ...`
 prints what the ubus CLI prints.
 """
 
+# _socket, the C module: socket.py's enum conversions cost ~0.5 MiB for wrappers this needs none of
+import _socket as socket
 import json
-import socket
 import sys
 import time
 
 from . import blob
-from . import status as st
+from .. import ubusmsg as st
 from .connection import DEFAULT_SOCKET
 
 DEFAULT_TIMEOUT = 30.0   # the ubus CLI's default (-t 30)
@@ -82,7 +83,7 @@ class Client:
             self.sock.settimeout(left)
             try:
                 data = self.sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:   # socket.timeout
                 return None
             if not data:
                 raise ConnectionResetError("ubusd closed the connection")
