@@ -290,7 +290,7 @@ def test_sensors_panel_shows_the_indicators_readings_and_a_chart(browser, tmp_pa
     simulate` shows, and the history of a phase voltage is drawn as an SVG polyline."""
     import time as _time
 
-    from bridge.centralsystem import CentralSystem
+    from devtools.centralsystem import CentralSystem
     from bridge.jsonrpc import devuser
     from bridge.station.backends import simulated
     from bridge.station.sensors import SIMULATION_FILE, Sensors
