@@ -16,7 +16,7 @@ from bridge.device import open_device
 from bridge.device.base import DeviceError, NotFound, NotSupported
 from bridge.device.ubus_backend import UbusDevice
 from bridge.ubus import blob
-from bridge.ubus import status as st
+from bridge import ubusmsg as st
 from test_ubus_replay import FakeUbusd, ScriptedUbusd, fixture, read_message, tr069_output_schema
 
 WAIT = 5.0

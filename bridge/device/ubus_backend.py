@@ -29,7 +29,7 @@ import os
 
 from .. import uci
 from ..ubus import client
-from ..ubus import status as st
+from .. import ubusmsg as st
 from .base import Device, DeviceError, NotFound, NotSupported
 
 log = logging.getLogger(__name__)
