@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 # make run [STATE_DIR=dir] [PORT=8069] [CS_PORT=9000]: a second instance beside the first needs all three
 RUN_ARGS = $(if $(STATE_DIR),--state-dir $(STATE_DIR)) $(if $(PORT),--port $(PORT)) $(if $(CS_PORT),--cs-port $(CS_PORT))
 run: venv
-	@$(PY) -m bridge.devrun $(RUN_ARGS)
+	@$(PY) -m devtools.devrun $(RUN_ARGS)
 
 test: venv browser
 	$(PY) -m pytest -q tests

@@ -19,7 +19,7 @@ import json
 import os
 import sys
 
-from .ubus import status as st
+from . import ubusmsg as st
 
 OBJECT = "tr069"
 

@@ -367,6 +367,10 @@ class Config:
         section = uci.find(self.sections, key.section)
         return None if section is None else section.get(key.option)
 
+    def given(self, name):
+        """True when the key is set, in the file or by --option (not only its default)."""
+        return name in self.overrides or self.raw(KEYS[name]) is not None
+
     def get(self, name):
         if name in self.overrides:
             return self.overrides[name]

@@ -39,10 +39,8 @@ def _ubus_wanted(daemon):
 
 
 def _jsonrpc_wanted(daemon):
-    from .config import KEYS
-
     # on the host the CLI reaches the daemon through it; on a device uhttpd + rpcd serve /ubus already
-    if "jsonrpc.enabled" in KEYS and daemon.config.raw(KEYS["jsonrpc.enabled"]) is not None:
+    if daemon.config.given("jsonrpc.enabled"):
         return daemon.config.get("jsonrpc.enabled")
     return daemon.device.backend == "host"
 
@@ -58,7 +56,8 @@ def _streetlights_wanted(daemon):
     return daemon.device.backend == "host" or any(s.get(".type") == "contactor" for s in daemon.config.sections)
 
 
-# face -> (module whose start(daemon) returns an object with .stop(), when it runs); imported lazily
+# face -> (module whose start(daemon) returns an object with .stop(), or None when it could not start
+# (it logged why); when it runs); imported lazily
 FACES = [
     ("sensors", "bridge.station.sensors", lambda daemon: True),  # first: os3p and the status views read it
     ("ubus", "bridge.ubus.face", _ubus_wanted),
@@ -134,12 +133,14 @@ class Daemon:
             if not wanted(self):
                 continue
             try:
-                self.faces[name] = importlib.import_module(module).start(self)
+                face = importlib.import_module(module).start(self)
             except ModuleNotFoundError as e:
                 if e.name != module:  # a missing dependency, not a face this build lacks
                     raise
                 log.warning("face %s is not available in this build", name)
-            else:
+                continue
+            if face is not None:
+                self.faces[name] = face
                 log.info("%s face started", name)
 
     def reload(self):

@@ -20,7 +20,7 @@ import time
 from collections import deque
 
 from . import __version__, schema
-from .ubus import status as ubus
+from . import ubusmsg as ubus
 
 log = logging.getLogger(__name__)
 

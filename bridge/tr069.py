@@ -14,7 +14,7 @@ from .backoff import Backoff
 from .redact import redact
 from .sessions import Sessions
 from .ubus import blob
-from .ubus import status as ubus
+from . import ubusmsg as ubus
 
 log = logging.getLogger(__name__)
 

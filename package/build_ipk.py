@@ -116,7 +116,6 @@ class Package:
         self.description = self.defines.get("Package/%s/description" % self.name, "").strip()
         self.site = v["PYTHON3_SITE"]
         self.schema_dir = v["SCHEMA_DIR"]
-        self.host_only = v.get("HOST_ONLY_MODULES", "").split()
         self.conffiles = self.defines.get("Package/%s/conffiles" % self.name, "").split()
         install = self.defines["Package/%s/install" % self.name]
         self.modes = {}  # absolute path on the device -> mode set by $(INSTALL_BIN) / $(INSTALL_CONF)
@@ -150,7 +149,6 @@ class Package:
     def files(self, root=ROOT):
         """-> sorted [(device path, source path)] for every file in data.tar.gz."""
         out = []
-        host_only = {os.path.join(root, "bridge", m) for m in self.host_only}
 
         def tree(src_dir, dest_dir, keep):
             for dirpath, dirnames, filenames in os.walk(src_dir):
@@ -162,7 +160,7 @@ class Package:
                     out.append((dest_dir + "/" + os.path.relpath(src, src_dir).replace(os.sep, "/"), src))
 
         tree(os.path.join(root, "bridge"), self.site + "/bridge",
-             lambda p: not p.endswith((".pyc", ".pyo")) and p not in host_only)
+             lambda p: not p.endswith((".pyc", ".pyo")))
         tree(os.path.join(root, "schemas"), self.schema_dir, lambda p: True)
         tree(os.path.join(root, "files"), "", lambda p: True)
         return sorted(out)

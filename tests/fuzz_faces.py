@@ -21,7 +21,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from bridge.ubus import blob
-from bridge.ubus import status as ubus_status
+from bridge import ubusmsg as ubus_status
 
 ZERO_SID = "0" * 32
 

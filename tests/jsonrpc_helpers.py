@@ -13,7 +13,7 @@ from bridge.jsonrpc.users import Users
 from bridge.loop import Loop
 from bridge.sessions import Sessions
 from bridge.tr069 import Tr069
-from bridge.ubus import status as ubus
+from bridge import ubusmsg as ubus
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data", "uhttpd")

@@ -2,7 +2,7 @@
 
 Station runs the real Daemon object (host backend, state in a temporary directory) with its loop on a
 thread of its own and the OS3P client started on it, exactly as the daemon starts it; the tests talk to
-it through a real central system (bridge.centralsystem) over loopback WebSockets.
+it through a real central system (devtools.centralsystem) over loopback WebSockets.
 """
 
 import http.server

@@ -3,6 +3,7 @@
     TR069_UBUS_SOCKET=/path/ubus.sock TR069_UCI_CLI=/path/uci TR069_UCI_CONFDIR=/dir/rpcd/reads \
         python tests/record_rpcd.py tests/data/rpcd/uci-writes.json
     TR069_UCI_CLI=/path/uci TR069_UCI_CONFDIR=/some/dir python tests/record_rpcd.py --cli tests/data/rpcd/uci-cli.json
+    TR069_UBUS_SOCKET=/path/procd-ubus.sock python tests/record_rpcd.py --procd tests/data/rpcd/procd.json
 
 A relay between the backend and ubusd keeps every message of each connection, byte for byte (one
 connection per backend operation). Between two writes another tool (the real `uci` program) commits
@@ -247,8 +248,52 @@ def record_cli(out_path):
         f.write("\n")
 
 
+PROCD_IMAGE = "/tmp/tr069-bridge-record-fw.bin"  # a fixed path: the replay sends the same bytes
+
+
+def record_procd(out_path):
+    """procd's `system` object as the backend calls it: probe, board, validate_firmware_image (never reboot).
+    TR069_UBUS_SOCKET names a ubusd of its own with procd attached."""
+    relay = Relay(os.environ["TR069_UBUS_SOCKET"])
+    dev = UbusDevice(socket=relay.path, timeout=5)
+    image = PROCD_IMAGE
+    with open(image, "wb") as f:
+        f.write(b"not a sysupgrade image\n")
+    steps = []
+
+    def step(name, call):
+        before = len(relay.connections)
+        try:
+            result = call()
+        except Exception as e:
+            result = {"error": type(e).__name__, "message": str(e).replace(image, "IMAGE")}
+        steps.append({"step": name, "result": result, "connections": relay.connections[before:]})
+
+    step("probe", lambda: {k: v for k, v in dev._probe().items() if FACILITIES[k][0] == "ubus"})
+    dev._missing = {}
+    step("board", dev.board)
+    step("system board, as procd answers it", lambda: dev._call("board"))
+    step("validate_firmware_image", lambda: dev.validate_firmware(image))
+    doc = {
+        "provenance": "Recorded by tests/record_rpcd.py --procd: bridge.device.ubus_backend.UbusDevice through a "
+                      "byte-for-byte relay to a real ubusd and procd built from OpenWrt's procd, ubus and libubox "
+                      "sources (master, 2026), procd running as a plain service (not PID 1, in PID and mount "
+                      "namespaces of its own) on an x86-64 Linux host, with OpenWrt 24.10.0's /usr/lib/os-release "
+                      "and /etc/openwrt_release and /tmp/sysinfo/{model,board_name} laid out for it. No "
+                      "/usr/libexec/validate_firmware_image was installed: procd refuses every image then. "
+                      "The image path is " + image + " (IMAGE in results); the serial number in the board "
+                      "step comes from the recording host's network interfaces.",
+        "steps": steps,
+    }
+    with open(out_path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--cli":
+    if sys.argv[1] == "--procd":
+        record_procd(sys.argv[2])
+    elif sys.argv[1] == "--cli":
         record_cli(sys.argv[2])
     else:
         main(sys.argv[1])

@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 try:
-    from bridge.centralsystem import CentralSystem
+    from devtools.centralsystem import CentralSystem
 except ImportError:  # where the development central system lives outside the package
     from centralsystem import CentralSystem
 from daemon_process import DaemonProcess  # noqa: E402

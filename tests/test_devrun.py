@@ -1,4 +1,4 @@
-"""`make run` (bridge.devrun) as real processes: one per state directory, taken ports named with what to
+"""`make run` (devtools.devrun) as real processes: one per state directory, taken ports named with what to
 change, printed URLs that follow the ports, a development login that works, a second one beside the first."""
 
 import os
@@ -25,7 +25,7 @@ def free_port():
 
 def devrun(state, port, cs_port, log):
     env = {k: v for k, v in os.environ.items() if k != "TR069_UBUS_SOCKET"}
-    return subprocess.Popen([sys.executable, "-m", "bridge.devrun", "--state-dir", str(state), "--port", str(port),
+    return subprocess.Popen([sys.executable, "-m", "devtools.devrun", "--state-dir", str(state), "--port", str(port),
                              "--cs-port", str(cs_port)], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=log)
 
@@ -78,7 +78,7 @@ def test_make_run_prints_its_urls_and_a_working_dev_login(first):
 
 def test_a_second_make_run_in_the_same_state_dir_stops_at_once(first):
     proc, state, port, cs_port, _ = first
-    second = subprocess.run([sys.executable, "-m", "bridge.devrun", "--state-dir", str(state), "--port",
+    second = subprocess.run([sys.executable, "-m", "devtools.devrun", "--state-dir", str(state), "--port",
                              str(free_port()), "--cs-port", str(free_port())], cwd=ROOT, capture_output=True,
                             text=True, timeout=30)
     assert second.returncode == 1
@@ -101,7 +101,7 @@ def test_a_taken_port_is_named_with_what_to_change(first, tmp_path, which, what,
     _, _, port, cs_port, _ = first
     taken = port if which == "port" else cs_port
     ports = {"port": free_port(), "cs_port": free_port(), which: taken}
-    r = subprocess.run([sys.executable, "-m", "bridge.devrun", "--state-dir", str(tmp_path / "b"), "--port",
+    r = subprocess.run([sys.executable, "-m", "devtools.devrun", "--state-dir", str(tmp_path / "b"), "--port",
                         str(ports["port"]), "--cs-port", str(ports["cs_port"])], cwd=ROOT, capture_output=True,
                        text=True, timeout=30)
     assert (r.returncode, r.stdout) == (1, "")

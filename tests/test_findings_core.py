@@ -11,7 +11,7 @@ from bridge.loop import Loop
 from bridge.redact import redact
 from bridge.sessions import Sessions
 from bridge.tr069 import Tr069
-from bridge.ubus import status as ubus
+from bridge import ubusmsg as ubus
 
 SECRET = "s3cr:et"
 

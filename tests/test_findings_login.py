@@ -13,7 +13,7 @@ from bridge.jsonrpc.acl import AclFiles
 from bridge.jsonrpc.session_object import FAIL_DELAY, LOCKED_DELAY, FailedLogins, SessionObject
 from bridge.jsonrpc.sessions import SessionStore
 from bridge.jsonrpc.users import Users
-from bridge.ubus import status as ubus
+from bridge import ubusmsg as ubus
 from jsonrpc_helpers import DATA, REPO_ACL_DIR, Running
 
 RPCD = os.path.join(DATA, "rpcd")

@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from bridge.ubus import blob
-from bridge.ubus import status as st
+from bridge import ubusmsg as st
 from test_ubus_replay import answer, invoke, read_until_status, register, running, ubusd  # noqa: F401
 
 OID = 0x11223344

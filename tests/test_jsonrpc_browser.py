@@ -185,7 +185,7 @@ def dev_login(page, password):
 def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_path):
     """As after `make run`: the dev login (bridge/jsonrpc/devuser.py) in <state>/config/rpcd, the daemon
     connected to a central system, a firmware download stalled half-way; the page's "Now" section shows it."""
-    from bridge.centralsystem import CentralSystem
+    from devtools.centralsystem import CentralSystem
     from bridge.jsonrpc import devuser
     from os3p_harness import Station
     from stalling_peer import StallingPeer
@@ -233,7 +233,7 @@ def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_p
 def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switch(browser, tmp_path):
     """The host simulation's four contactors on the page: lights, modes, today's schedule and the sun; the
     page's button moves the local switch and the lights follow (LocalOverride, all on)."""
-    from bridge.centralsystem import CentralSystem
+    from devtools.centralsystem import CentralSystem
     from bridge.jsonrpc import devuser
     from bridge.station.streetlights import Streetlights
     from os3p_harness import Station

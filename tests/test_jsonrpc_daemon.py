@@ -75,14 +75,35 @@ def test_port_in_use_leaves_the_daemon_running(tmp_path):
         try:
             deadline = time.monotonic() + 15
             log = tmp_path / "daemon.log"
-            while time.monotonic() < deadline and "JSON-RPC shim not started" not in (
+            while time.monotonic() < deadline and " running (backend" not in (
                     log.read_text() if log.exists() else ""):
                 assert proc.poll() is None, "daemon exited"
                 time.sleep(0.05)
+            text = log.read_text()
             assert ("JSON-RPC shim not started: 127.0.0.1:%d is taken by another program; set jsonrpc.port "
-                    "(uci, or --option jsonrpc.port=N) to a free port" % port) in log.read_text()
-            assert "Traceback" not in log.read_text()
+                    "(uci, or --option jsonrpc.port=N) to a free port" % port) in text
+            assert "Traceback" not in text
+            assert "jsonrpc face started" not in text  # and no claim to the contrary
             assert proc.poll() is None and not (tmp_path / "cli.sid").exists()
         finally:
             proc.terminate()
             proc.wait(10)
+
+
+def test_option_disables_the_shim_the_host_enables_by_default(tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    env.pop("TR069_UBUS_SOCKET", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bridge.daemon", "--backend", "host", "--state-dir", str(tmp_path),
+                             "--option", "jsonrpc.enabled=0", "--option", "jsonrpc.port=0"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        log = tmp_path / "daemon.log"
+        while time.monotonic() < deadline and " running (backend" not in (log.read_text() if log.exists() else ""):
+            assert proc.poll() is None, "daemon exited"
+            time.sleep(0.05)
+        text = log.read_text()
+        assert " running (backend" in text
+        assert "jsonrpc face started" not in text and not (tmp_path / "cli.url").exists()
+    finally:
+        stop_process(proc)

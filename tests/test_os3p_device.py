@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bridge.device.ubus_backend import UbusDevice
-from bridge.ubus import status as st
+from bridge import ubusmsg as st
 from os3p_harness import FilePeer, Station
 from test_os3p_client import cs  # noqa: F401  (the central-system fixture)
 from test_ubus_backend import BOARD, MiniUbusd, fake_program, lay_out_root

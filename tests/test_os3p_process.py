@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from bridge.centralsystem import NO_ANSWER, CentralSystem
+from devtools.centralsystem import NO_ANSWER, CentralSystem
 from daemon_process import DaemonProcess
 from os3p_harness import free_port, queued, write_config
 
@@ -120,3 +120,37 @@ def test_tls_is_loaded_only_for_wss_and_a_reload_can_switch_to_it(tmp_path, cs):
             daemon.terminate()
     finally:
         tls.stop()
+
+
+def _rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def test_refused_ws_connections_leave_openssl_out_and_idle_rss_unchanged(tmp_path):
+    state = str(tmp_path / "state")
+    # as on a device: no JSON-RPC face; nothing listens at the endpoint
+    write_config(state, "ws://127.0.0.1:%d/OS3P" % free_port(), jsonrpc__enabled="0", os3p__reconnect_min="1",
+                 os3p__reconnect_max="1")
+    log = os.path.join(state, "daemon.log")
+
+    def refusals(n):
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            text = open(log).read() if os.path.exists(log) else ""
+            if text.count("connection refused; next attempt") >= n:
+                return
+            assert daemon.proc.poll() is None, "daemon exited"
+            time.sleep(0.02)
+        raise AssertionError("fewer than %d refused attempts" % n)
+
+    daemon = DaemonProcess(state).start(wait_for=None)
+    try:
+        refusals(1)
+        first = _rss_kib(daemon.proc.pid)
+        refusals(4)
+        maps = _maps(daemon.proc.pid)
+        assert "_ssl" not in maps and "libssl" not in maps  # describing a refusal loads no OpenSSL
+        assert _rss_kib(daemon.proc.pid) - first < 1024  # OpenSSL alone would add about 4 MiB
+    finally:
+        daemon.terminate()

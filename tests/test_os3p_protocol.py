@@ -138,6 +138,8 @@ def test_no_boot_on_reconnect_when_nothing_changed_but_after_a_change(core):
 def test_pending_sends_only_boot_and_triggered_messages_and_retries_after_interval(core):
     core.connect(status="Pending", interval=20)
     assert core.p.registration == "Pending"
+    core.p.received('[2, "c1", "GetConfiguration", {"key": ["HeartbeatInterval"]}]')
+    assert core.frames()[0][:2] == [3, "c1"]  # the central system may configure us meanwhile: answered
     core.p.notify("StatusNotification", {"status": "Ok", "errorCode": "NoError"})
     assert core.calls() == []  # queued, not sent while Pending
     core.p.trigger("Heartbeat", {})

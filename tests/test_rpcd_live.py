@@ -95,7 +95,7 @@ def test_the_daemon_process_on_a_device_without_procd(path, tmp_path):
     a real central system, the real `uci` program editing between two ChangeConfiguration calls."""
     import sys
 
-    from bridge.centralsystem import CentralSystem
+    from devtools.centralsystem import CentralSystem
     from daemon_process import ROOT
 
     cs = CentralSystem(quiet=True).start()

@@ -15,6 +15,7 @@ import threading
 import pytest
 
 from bridge import uci
+from bridge.device.base import DeviceError
 from bridge.device.ubus_backend import FACILITIES, UbusDevice
 import record_rpcd
 from record_rpcd import device_config
@@ -44,20 +45,28 @@ class Player(threading.Thread):
                 return
 
 
-@pytest.fixture
-def rpcd(tmp_path):
-    fake = FakeUbusd(tmp_path / "ubus.sock")
-    dev = UbusDevice(socket=fake.path, timeout=WAIT)
-
+def replayer(fake, steps):
+    """step(name, operation) -> (its result, the recorded step): the device's bytes must be the recorded ones."""
     def step(name, operation):
-        entry = STEPS[name]
+        entry = steps[name]
         player = Player(fake, entry["connections"])
         player.start()
-        result = operation()
+        try:
+            result = operation()
+        except DeviceError as e:   # recorded as the recorder saw it
+            result = {"error": type(e).__name__, "message": str(e).replace(record_rpcd.PROCD_IMAGE, "IMAGE")}
         player.join(WAIT)
         assert player.error is None, player.error
         assert player.got == [[m["hex"] for m in c if m["dir"] == "send"] for c in entry["connections"]]
         return result, entry
+    return step
+
+
+@pytest.fixture
+def rpcd(tmp_path):
+    fake = FakeUbusd(tmp_path / "ubus.sock")
+    dev = UbusDevice(socket=fake.path, timeout=WAIT)
+    step = replayer(fake, STEPS)
 
     yield dev, step
     fake.close()
@@ -184,3 +193,34 @@ def test_without_rpcd_the_uci_program_writes_only_the_changes(uci_program):
         ("cpe", "cpe", "servers", ["a", "b c"]), ("acs", "acs", "username", None)]))
     assert uci.find(uci.parse(entry["file_after"]), "cpe")["servers"] == ["a", "b c"]
     assert step("read a missing config", lambda: dev.uci_sections("nosuch"))[0] == []
+
+
+# --- procd's system object, replayed (tests/data/rpcd/procd.json) ----------------------------------------
+with open(os.path.join(os.path.dirname(__file__), "data", "rpcd", "procd.json")) as f:
+    PROCD = {t["step"]: t for t in json.load(f)["steps"]}
+
+
+@pytest.fixture
+def procd(tmp_path):
+    fake = FakeUbusd(tmp_path / "ubus.sock")
+    yield UbusDevice(socket=fake.path, timeout=WAIT), replayer(fake, PROCD)
+    fake.close()
+
+
+def test_procd_board_and_validate_firmware_image(procd):
+    dev, step = procd
+    found, entry = step("probe", dev._probe)
+    assert {k: v for k, v in found.items() if FACILITIES[k][0] == "ubus"} == entry["result"]
+    assert "system" not in found
+    dev._missing = {}
+    board, entry = step("board", dev.board)
+    assert {k: v for k, v in board.items() if k != "serial"} == \
+        {k: v for k, v in entry["result"].items() if k != "serial"}
+    assert board["firmware_version"] == "OpenWrt 24.10.0 r28427-6df0e3d02a"
+    with open(record_rpcd.PROCD_IMAGE, "wb") as f:   # the recorded request names this path
+        f.write(b"not a sysupgrade image\n")
+    try:
+        refused, entry = step("validate_firmware_image", lambda: dev.validate_firmware(record_rpcd.PROCD_IMAGE))
+    finally:
+        os.unlink(record_rpcd.PROCD_IMAGE)
+    assert refused == entry["result"] and refused["error"] == "DeviceError"   # never flashed: procd said no

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from bridge import progress, schema, stateview
-from bridge.ubus import status as st
+from bridge import ubusmsg as st
 from daemon_process import ROOT
 from os3p_harness import Station
 from stalling_peer import StallingPeer

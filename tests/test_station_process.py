@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from bridge.centralsystem import CentralSystem
+from devtools.centralsystem import CentralSystem
 from bridge.logperiod import line_time
 from bridge.os3p.messages import parse_iso, utc_iso
 from bridge.station.history import History

@@ -3,7 +3,7 @@
 import pytest
 
 from bridge.station.backends.ubuslines import UbusLine
-from bridge.ubus import status as st
+from bridge import ubusmsg as st
 from test_ubus_backend import MiniUbusd
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bridge.centralsystem import NO_ANSWER, CentralSystem
+from devtools.centralsystem import NO_ANSWER, CentralSystem
 from bridge.station import schedule
 from bridge.station.sun import Sun
 from bridge.station.zone import ZoneInfoZone

@@ -9,7 +9,7 @@ from bridge import schema
 from bridge.loop import Loop
 from bridge.sessions import Sessions
 from bridge.tr069 import EVENTS, Tr069, canonical_event, format_time
-from bridge.ubus import status as ubus
+from bridge import ubusmsg as ubus
 
 SCHEMA = schema.load("tr069")
 COMMANDS = SCHEMA["definitions"]["command_t"]["enum"]

@@ -9,7 +9,7 @@ from bridge.loop import Loop
 from bridge.sessions import Sessions
 from bridge.tr069 import Tr069, format_time
 from bridge.ubus import blob
-from bridge.ubus import status as ubus
+from bridge import ubusmsg as ubus
 
 
 class Driver:

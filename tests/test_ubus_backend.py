@@ -16,7 +16,7 @@ from bridge.device import open_device
 from bridge.device.base import DeviceError, NotFound, NotSupported
 from bridge.device.ubus_backend import UbusDevice
 from bridge.ubus import blob
-from bridge.ubus import status as st
+from bridge import ubusmsg as st
 from test_ubus_replay import FakeUbusd, ScriptedUbusd, fixture, read_message, tr069_output_schema
 
 WAIT = 5.0
@@ -307,6 +307,15 @@ def test_status_names_what_is_missing_and_validates(bare, tmp_path, monkeypatch,
 def test_host_status_is_icwmp_s(tmp_path):
     code, reply = Daemon("host", str(tmp_path / "state")).tr069.call("status", {})
     assert "missing" not in reply["cwmp"]
+
+
+def test_board_from_os_release_as_procd_reads_it(tmp_path):
+    root = tmp_path / "root"
+    (root / "usr" / "lib").mkdir(parents=True)
+    (root / "usr" / "lib" / "os-release").write_text(
+        'NAME="OpenWrt"\nVERSION="24.10.0"\nBUILD_ID="r28427-6df0e3d02a"\nOPENWRT_BOARD="x86/64"\n')
+    dev = UbusDevice(socket=str(tmp_path / "none.sock"), timeout=1, root=str(root))
+    assert dev.board()["firmware_version"] == "OpenWrt 24.10.0 r28427-6df0e3d02a"
 
 
 def test_board_without_openwrt_files_comes_from_proc(tmp_path):

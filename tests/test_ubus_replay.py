@@ -18,7 +18,7 @@ import pytest
 
 from bridge.daemon import Daemon
 from bridge.ubus import blob, client, face
-from bridge.ubus import status as st
+from bridge import ubusmsg as st
 from bridge.ubus.connection import ObjectConnection
 
 from conftest import UBUS_FIXTURES as FIXTURES  # noqa: E402
@@ -464,18 +464,6 @@ def test_registration_refused_is_retried(ubusd, running):
     conn.sendall(blob.encode_message(blob.STATUS, add.seq, 0, [(blob.ATTR_STATUS, st.INVALID_ARGUMENT)]))
     _, again = read_message(conn)
     assert again.type == blob.ADD_OBJECT and again.seq == add.seq + 1
-
-
-def test_events_are_sent_like_ubus_send(ubusd, running):
-    r = running()
-    conn = ubusd.accept()
-    register(conn)
-    assert r.on_loop(r.conn.send_event, "tr069.session", {"status": "success"})
-    raw, msg = read_message(conn)
-    expected = fixture("caller-transcripts.json")["transcripts"]
-    send = next(t for t in expected if t["argv"][1] == "send")["messages"][1]
-    m = blob.decode_message(bytes.fromhex(send["hex"]))
-    assert (msg.type, msg.peer, msg.attrs) == (m.type, m.peer, m.attrs)
 
 
 def test_face_start_takes_the_socket_from_env_or_config_and_registers_both_objects(tmp_path, ubusd, monkeypatch):

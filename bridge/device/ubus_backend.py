@@ -29,7 +29,7 @@ import os
 
 from .. import uci
 from ..ubus import client
-from ..ubus import status as st
+from .. import ubusmsg as st
 from .base import Device, DeviceError, NotFound, NotSupported
 
 log = logging.getLogger(__name__)
@@ -361,24 +361,32 @@ def _board_from_files(root):
             return ""
 
     release = {}
-    for line in read("etc/openwrt_release").splitlines():
-        key, eq, value = line.partition("=")
-        if eq:
-            release[key.strip()] = value.strip().strip("'\"")
+    # procd reads /usr/lib/os-release; older images and rpcd-mod-system read /etc/openwrt_release
+    for rel, names in RELEASE_FILES:
+        for line in read(rel).splitlines():
+            key, eq, value = line.partition("=")
+            if eq and names.get(key.strip()) and not release.get(names[key.strip()]):
+                release[names[key.strip()]] = value.strip().strip("'\"")
     model = read("tmp/sysinfo/model") or read("proc/device-tree/model").rstrip("\0") or _cpuinfo_model(
         read("proc/cpuinfo"))
-    if not release.get("DISTRIB_ID") and read("proc/sys/kernel/osrelease"):
-        release["DISTRIB_DESCRIPTION"] = "Linux " + read("proc/sys/kernel/osrelease")  # not OpenWrt: the kernel
+    if not release.get("distribution") and read("proc/sys/kernel/osrelease"):
+        release["description"] = "Linux " + read("proc/sys/kernel/osrelease")  # not even a distribution: the kernel
     return {
         "model": model,
         "board_name": read("tmp/sysinfo/board_name"),
         "hostname": read("proc/sys/kernel/hostname"),
         "kernel": read("proc/sys/kernel/osrelease"),
-        "release": {"distribution": release.get("DISTRIB_ID", ""), "version": release.get("DISTRIB_RELEASE", ""),
-                    "revision": release.get("DISTRIB_REVISION", ""),
-                    "target": release.get("DISTRIB_TARGET", ""),
-                    "description": release.get("DISTRIB_DESCRIPTION", "")},
+        "release": release,
     }
+
+
+RELEASE_FILES = (
+    ("usr/lib/os-release", {"NAME": "distribution", "VERSION": "version", "BUILD_ID": "revision",
+                            "OPENWRT_BOARD": "target", "OPENWRT_RELEASE": "description"}),
+    ("etc/openwrt_release", {"DISTRIB_ID": "distribution", "DISTRIB_RELEASE": "version",
+                             "DISTRIB_REVISION": "revision", "DISTRIB_TARGET": "target",
+                             "DISTRIB_DESCRIPTION": "description"}),
+)
 
 
 def _which(name):

@@ -1,6 +1,7 @@
 """The JSON-RPC shim: uhttpd's /ubus endpoint (wire format, rpcd sessions and ACLs) in the daemon.
 
-Imported only when the face is enabled; start(daemon) returns the running shim (.stop()).
+Imported only when the face is enabled; start(daemon) returns the running shim (.stop()), or None when
+it could not start (logged; the daemon's other faces keep running).
 """
 
 
@@ -19,9 +20,4 @@ def start(daemon):
                              "(uci, or --option jsonrpc.port=N) to a free port", where)
         else:
             daemon.log.error("JSON-RPC shim not started: %s", e)
-        return _NotStarted()
-
-
-class _NotStarted:
-    def stop(self):
-        pass
+        return None

@@ -17,6 +17,7 @@ clients are written against it:
 import json
 import logging
 
+from bridge import ubusmsg
 from bridge.jsonrpc import jsonc
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,12 @@ ERRORS = {
     TIMEOUT: (-32003, "ubus request timed out"),
 }
 
-DEFAULT_SID = "0" * 32
 MAX_DEPTH = jsonc.MAX_DEPTH  # json-c's tokener depth; deeper documents are a parse error there
 MAX_BATCH = 256  # requests in one batch; a longer batch is answered with one -32600 error
 
 # blobmsg type in a method signature -> the word uhttpd's "list" prints (uh_ubus_list_cb)
-SIGNATURE_TYPES = {7: "boolean", 5: "number", 3: "string", 1: "array", 2: "object"}
+SIGNATURE_TYPES = {ubusmsg.BLOBMSG_BOOL: "boolean", ubusmsg.BLOBMSG_INT32: "number", ubusmsg.BLOBMSG_STRING: "string",
+                   ubusmsg.BLOBMSG_ARRAY: "array", ubusmsg.BLOBMSG_TABLE: "object"}
 
 # [sid, object, method, args]: the blobmsg types blobmsg_parse_array matches them by
 _CALL_PARAM_TYPES = (str, str, str, dict)

@@ -16,7 +16,7 @@ from collections import OrderedDict, deque
 
 from bridge.jsonrpc import acl as aclmod
 from bridge.jsonrpc.sessions import DEFAULT_SID
-from bridge.ubus import status as ubus
+from bridge import ubusmsg as ubus
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ import logging
 import os
 import selectors
 import socket
-import sys
 import threading
 from collections import deque
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..redact import redact
+from . import wsclient
 
 log = logging.getLogger(__name__)
 
@@ -39,79 +39,6 @@ def connection_url(endpoint, identity):
         raise ValueError("the OS3P endpoint URL must be ws:// or wss://: %r" % endpoint)
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     return urlunsplit((parts.scheme, parts.netloc, path + quote(identity, safe=""), parts.query, ""))
-
-
-_ws = None
-_MISSING = object()
-_TLS_NAMES = ("HAVE_SSL", "ssl", "SSLError", "SSLWantReadError", "SSLWantWriteError")
-
-
-def _websocket(tls=False):
-    """websocket-client's core (WebSocket, ABNF, the exceptions), imported lean.
-
-    - Without its package __init__, which also imports WebSocketApp (run_forever, unused here) and with it
-      inspect, ast and dis (about 1 MiB). The package module is put in place without running it; the first
-      access to anything else runs the real __init__ then, so other users of the package see no difference.
-    - When the first connection is ws://, with ssl and hashlib's OpenSSL backend hidden: OpenSSL costs
-      about 4.4 MiB of RSS that a plain connection does not need (hashlib then uses its built-in SHA-1 for
-      the handshake; it also lacks pbkdf2_hmac/scrypt in this process). A later wss:// connection imports
-      ssl then and hands it to the library (_enable_tls).
-    """
-    global _ws
-    if _ws is None:
-        import importlib
-        import types
-
-        hidden = {}
-        if not tls and "ssl" not in sys.modules and "hashlib" not in sys.modules:
-            for name in ("ssl", "_hashlib"):
-                hidden[name] = sys.modules.get(name, _MISSING)
-                sys.modules[name] = None  # import raises ImportError: the library runs without TLS
-        try:
-            if "websocket" not in sys.modules:
-                import importlib.util
-
-                spec = importlib.util.find_spec("websocket")
-                pkg = importlib.util.module_from_spec(spec)
-
-                def __getattr__(name):
-                    del pkg.__dict__["__getattr__"]
-                    spec.loader.exec_module(pkg)
-                    return getattr(pkg, name)
-
-                pkg.__getattr__ = __getattr__
-                sys.modules["websocket"] = pkg
-            core = importlib.import_module("websocket._core")
-            abnf = importlib.import_module("websocket._abnf")
-            exc = importlib.import_module("websocket._exceptions")
-        finally:
-            for name, module in hidden.items():
-                if module is _MISSING:
-                    sys.modules.pop(name, None)
-                else:
-                    sys.modules[name] = module
-        _ws = types.SimpleNamespace(
-            WebSocket=core.WebSocket, ABNF=abnf.ABNF, BadStatus=exc.WebSocketBadStatusException,
-            Timeout=exc.WebSocketTimeoutException, Closed=exc.WebSocketConnectionClosedException,
-            Payload=exc.WebSocketPayloadException,
-            tls=getattr(sys.modules.get("websocket._ssl_compat"), "HAVE_SSL", False))
-    if tls and not _ws.tls:
-        _enable_tls()
-    return _ws
-
-
-def _enable_tls():
-    """Give the library the ssl module it was imported without (its modules look these names up per call)."""
-    import ssl
-
-    values = (True, ssl, ssl.SSLError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
-    for name in ("websocket._ssl_compat", "websocket._http", "websocket._socket", "websocket._core"):
-        module = sys.modules.get(name)
-        if module is not None:
-            for attr, value in zip(_TLS_NAMES, values):
-                setattr(module, attr, value)
-    _ws.tls = True
-    log.info("TLS support loaded")
 
 
 _PLAIN_WARNED = set()  # endpoints warned about: Basic credentials over plain ws://
@@ -185,7 +112,7 @@ class Connection:
         self.thread = threading.Thread(target=self._run, name="os3p-io", daemon=True)
 
     def start(self):
-        _websocket(tls=not self.direct)  # imports happen here, on the loop thread, not racing its imports
+        wsclient.load(tls=not self.direct)  # imports happen here, on the loop thread, not racing its imports
         self.thread.start()
         return self
 
@@ -231,7 +158,7 @@ class Connection:
 
     # --- ws://: the loop writes ------------------------------------------------------------
     def _write(self, payload, opcode, token=None):
-        ABNF = _websocket().ABNF
+        ABNF = wsclient.load().ABNF
 
         sock = self._sock
         if sock is None or self._finished or self._aborted:
@@ -313,7 +240,7 @@ class Connection:
                 reason = str(e)
                 return
             except Exception as e:  # the library raises many kinds; each is one failed attempt
-                reason = _describe(e)
+                reason = wsclient.describe(e)
                 return
             if self._aborted:
                 reason = "aborted"
@@ -337,7 +264,7 @@ class Connection:
                 self._post(self.handler.on_close, reason)
 
     def _connect(self):
-        websocket = _websocket()
+        websocket = wsclient.load()
         o = self.options
         sslopt = {"context": o.ssl_context()} if o.url.startswith("wss:") else None
         # the library's UTF-8 check is a pure-Python loop per byte; bytes.decode() below does it in C
@@ -356,12 +283,12 @@ class Connection:
         # wss://: bounds a frame that arrives in halves, and a send to a stuck peer; ws://: the reader
         # blocks until a frame comes (dead peers are the pings' business) and the loop never blocks
         ws.settimeout(None if self.direct else o.io_timeout)
-        _limit_message_size(ws, o.max_message)
+        wsclient.limit_message_size(ws, o.max_message)
         return ws
 
     def _read(self, ws):
         """ws://: read frames until the connection ends; never write (pings go to the loop to answer)."""
-        websocket = _websocket()
+        websocket = wsclient.load()
         ABNF = websocket.ABNF
         cont = ws.cont_frame
         try:
@@ -387,14 +314,17 @@ class Connection:
                 elif op == ABNF.OPCODE_CLOSE:
                     self.loop.call_soon_threadsafe(self._answer_close, frame.data[:2])
                     return "closed by the central system"
+        except wsclient.TooBig as e:
+            self.loop.call_soon_threadsafe(self._answer_close, wsclient.CLOSE_TOO_BIG.to_bytes(2, "big"))
+            return str(e)
         except websocket.Closed:
             return "aborted" if self._aborted else "connection lost"
         except Exception as e:
-            return "aborted" if self._aborted else _describe(e)
+            return "aborted" if self._aborted else wsclient.describe(e)
 
     def _serve(self, ws):
         """wss://: this thread reads and writes; it waits for either in select()."""
-        websocket = _websocket()
+        websocket = wsclient.load()
         ABNF = websocket.ABNF
         sock = ws.sock
         sel = selectors.DefaultSelector()
@@ -439,48 +369,17 @@ class Connection:
                     return "closed by the central system"
                 elif opcode == ABNF.OPCODE_BINARY:
                     log.warning("ignoring a binary frame of %d bytes (OS3P is text)", len(frame.data))
+        except wsclient.TooBig as e:
+            try:
+                ws.send_close(wsclient.CLOSE_TOO_BIG)
+            except Exception:
+                pass  # the peer is gone already
+            return str(e)
         except websocket.Timeout:
             return "timed out reading or writing"
         except websocket.Closed:
             return "aborted" if self._aborted else "connection lost"
         except Exception as e:
-            return "aborted" if self._aborted else _describe(e)
+            return "aborted" if self._aborted else wsclient.describe(e)
         finally:
             sel.close()
-
-
-def _limit_message_size(ws, limit):
-    """websocket-client allocates whatever length a frame header announces; refuse big ones first."""
-    WebSocketPayloadException = _websocket().Payload
-
-    fb = ws.frame_buffer
-    recv_length = fb.recv_length
-
-    def bounded_length():
-        recv_length()
-        if fb.length > limit:
-            raise WebSocketPayloadException("a frame of %d bytes exceeds the %d-byte limit" % (fb.length, limit))
-
-    fb.recv_length = bounded_length
-    cont = ws.cont_frame
-    add = cont.add
-
-    def bounded_add(frame):
-        add(frame)
-        if cont.cont_data and len(cont.cont_data[1]) > limit:
-            raise WebSocketPayloadException("a fragmented message exceeds the %d-byte limit" % limit)
-
-    cont.add = bounded_add
-
-
-def _describe(e):
-    import ssl
-
-    if isinstance(e, ssl.SSLCertVerificationError):
-        return "TLS certificate verification failed: %s" % (e.verify_message or e)
-    if isinstance(e, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(e, socket.timeout):
-        return "timed out"
-    text = str(e) or e.__class__.__name__
-    return "%s: %s" % (e.__class__.__name__, text)

@@ -109,7 +109,8 @@ class Protocol:
         self.awaiting_pong = False
         self.attempts = {}  # queued message id -> CALLERRORs seen
         self.stopped = False
-        self.stats = {"attempts": 0, "connected": 0, "calls_sent": 0, "calls_received": 0}
+        self.stats = {"attempts": 0, "connected": 0, "calls_sent": 0, "calls_received": 0,
+                      "pongs": 0}
         self._deadlines = {}  # name -> (when, callback, args)
         self._out = []
         self._depth = 0
@@ -305,6 +306,7 @@ class Protocol:
     @_entry
     def pong(self):
         self.awaiting_pong = False
+        self.stats["pongs"] += 1
 
     @_entry
     def config_changed(self, name):

@@ -254,7 +254,7 @@ class SimulationObject:
 
     def call(self, method, args):
         from ..tr069 import prepare_call
-        from ..ubus import status
+        from .. import ubusmsg as status
 
         refused, handler, args = prepare_call(self.methods, method, args)
         if refused is not None:
@@ -264,7 +264,7 @@ class SimulationObject:
         return handler(args["on"])
 
     def local_switch(self, on):
-        from ..ubus import status
+        from .. import ubusmsg as status
 
         line = self.shell.station.local_switch
         if not self.shell.simulated or line is None:

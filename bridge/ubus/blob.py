@@ -17,7 +17,7 @@ None -> UNSPEC. Decoding maps INT8 to bool (blobmsg_format_json prints INT8 as t
 
 import struct
 
-from . import status as _st
+from .. import ubusmsg as _st
 
 # message types (ubusmsg.h enum ubus_msg_type)
 HELLO, STATUS, DATA, PING, LOOKUP, INVOKE, ADD_OBJECT, REMOVE_OBJECT = range(8)

@@ -5,7 +5,7 @@
         c.send("tr069.session", {"status": "success"})
         objects = c.lookup("tr069")        # [{"path", "id", "type", "signature"}]
 
-Statuses are ubus codes (bridge.ubus.status); a timeout gives TIMEOUT, a lost connection
+Statuses are ubus codes (bridge.ubusmsg); a timeout gives TIMEOUT, a lost connection
 CONNECTION_FAILED, as libubus reports them. `python -m bridge.ubus.client call|list|send ...`
 prints what the ubus CLI prints.
 """
@@ -17,7 +17,7 @@ import sys
 import time
 
 from . import blob
-from . import status as st
+from .. import ubusmsg as st
 from .connection import DEFAULT_SOCKET
 
 DEFAULT_TIMEOUT = 30.0   # the ubus CLI's default (-t 30)

@@ -21,7 +21,8 @@ import select
 import time
 
 from . import blob
-from . import status as st
+from .. import ubusmsg as st
+from ..backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,11 @@ class ObjectConnection:
         self.loop = loop
         self.path = path or DEFAULT_SOCKET
         self.objects = dict(objects)
-        self.backoff_initial = backoff
-        self.backoff_max = backoff_max
+        self.backoff = Backoff(backoff, backoff_max)  # reconnects and refused registrations
         self.sock = None
         self.local_id = None
         self.object_ids = {}      # name -> id on the current connection
         self.connects = 0         # completed HELLOs, for observers and tests
-        self._backoff = backoff
         self._by_id = {}          # id -> (name, obj, method names)
         self._pending = {}        # our request seq -> (kind, name)
         self._seq = 0
@@ -54,7 +53,6 @@ class ObjectConnection:
         self._state = "idle"      # idle | connecting | hello | ready
         self._timer = None
         self._stopping = False
-        self._listeners = []      # callbacks(name, id) when an object gets registered
         self._batch = None        # messages queued while one read is handled, sent together
         self._tail = (None, None, None)   # (objid, encoded reply, DATA message tail): the last reply
 
@@ -64,28 +62,9 @@ class ObjectConnection:
         self._connect()
         return self
 
-    def on_registered(self, callback):
-        self._listeners.append(callback)
-
     @property
     def registered(self):
         return self._state == "ready" and len(self.object_ids) == len(self.objects)
-
-    def send_event(self, event, data=None):
-        """Broadcast a ubus event (like `ubus send`); dropped when not connected. Returns whether sent."""
-        if self._state != "ready":
-            log.debug("ubus not connected, event %s dropped", event)
-            return False
-        try:
-            payload = blob.encode_table({"id": event, "data": data or {}})
-        except blob.BlobError as e:
-            log.error("event %s not sent: %s", event, e)
-            return False
-        seq = self._next_seq()
-        self._pending[seq] = ("event", event)
-        self._send(blob.encode_message(blob.INVOKE, seq, blob.OBJECT_EVENT, [
-            (blob.ATTR_OBJID, blob.OBJECT_EVENT), (blob.ATTR_METHOD, "send"), (blob.ATTR_DATA, payload)]))
-        return True
 
     def stop(self, timeout=STOP_TIMEOUT):
         """Remove our objects (bounded wait for ubusd's replies), then close. Loop thread only."""
@@ -146,8 +125,7 @@ class ObjectConnection:
             self._lost("no HELLO from ubusd")
 
     def _retry(self, why):
-        delay = self._backoff
-        self._backoff = min(self._backoff * 2, self.backoff_max)
+        delay = self.backoff.next()
         log.warning("ubus: %s; retrying in %.1f s", why, delay)
         self._timer = self.loop.call_later(delay, self._connect)
 
@@ -293,7 +271,7 @@ class ObjectConnection:
             self._timer = None
         self.local_id = msg.peer
         self._state = "ready"
-        self._backoff = self.backoff_initial
+        self.backoff.reset()
         self.connects += 1
         log.info("ubus: connected to %s as %08x", self.path, msg.peer)
         for name in self.objects:
@@ -334,19 +312,14 @@ class ObjectConnection:
             name = req[1]
             if code == st.OK and name in self.object_ids:
                 log.info("ubus: object %s registered as %08x", name, self.object_ids[name])
-                for cb in self._listeners:
-                    cb(name, self.object_ids[name])
             else:
                 # e.g. the name is still held by a previous instance that ubusd has not dropped yet
                 log.error("ubus: registering %s failed: %s", name, st.MESSAGES.get(code, code))
-                delay = self._backoff
-                self._backoff = min(self._backoff * 2, self.backoff_max)
+                delay = self.backoff.next()
                 self._timer = self.loop.call_later(delay, self._add_object, name)
         elif kind == "remove":
             oid = self.object_ids.pop(req[1], None)
             self._by_id.pop(oid, None)
-        elif kind == "event" and code != st.OK:
-            log.warning("ubus: event %s refused: %s", req[1], st.MESSAGES.get(code, code))
 
     def _bad_message(self, buf, start, error):
         """A message that does not decode inside a valid frame: an INVOKE is answered

@@ -1,6 +1,6 @@
 """OS3P client figures: sequential round trips per second both ways, against the `ocpp` package, and RSS.
 
-One central system (bridge.centralsystem, the `websockets` package) runs in a process of its own; each
+One central system (devtools.centralsystem, the `websockets` package) runs in a process of its own; each
 client in turn connects to it from this process, alone:
 
   - this daemon's client: the Daemon object (host backend) with the OS3P client on its loop thread,
@@ -174,7 +174,7 @@ def serve_lean():
 
 def serve():
     """Run the central system; commands on stdin, one answer line each on stdout."""
-    from bridge.centralsystem import CentralSystem
+    from devtools.centralsystem import CentralSystem
 
     cs = CentralSystem(subprotocols=("OS3P1.0", "ocpp1.6"), quiet=True).start()
     print(cs.port, flush=True)

@@ -1,6 +1,6 @@
 """A development OS3P central system (the server side), built on the `websockets` package.
 
-    python -m bridge.centralsystem [--port 9000] [--path /OS3P] [--boot Accepted] [--interval 300]
+    python -m devtools.centralsystem [--port 9000] [--path /OS3P] [--boot Accepted] [--interval 300]
 
 It accepts substations at ws://HOST:PORT/PATH/<identity>, answers their CALLs (BootNotification with the
 configured status and interval, Heartbeat with the time, {} for notifications), logs every message, and
@@ -189,9 +189,9 @@ class CentralSystem:
                 self._log(ident, "<-", text)
                 await self._dispatch(ident, ws, text)
         except Exception as e:  # a connection that breaks is an event, not a crash
-            self._event("disconnect", ident, "%s" % (e.__class__.__name__,))
+            self._event("disconnect", ident, "%s %s" % (e.__class__.__name__, ws.close_code))
         else:
-            self._event("disconnect", ident, "closed")
+            self._event("disconnect", ident, "closed %s" % (ws.close_code,))  # the substation's close code
         finally:
             if self.connections.get(ident) is ws:
                 del self.connections[ident]
@@ -361,7 +361,7 @@ def _command(cs, line):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m bridge.centralsystem", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m devtools.centralsystem", description=__doc__.splitlines()[0])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=9000)
     p.add_argument("--path", default="/OS3P")

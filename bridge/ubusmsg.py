@@ -1,4 +1,7 @@
-"""ubus status codes and blobmsg types, as libubus defines them (ubusmsg.h, blobmsg.h)."""
+"""ubus status codes and blobmsg types, as libubus defines them (ubusmsg.h, blobmsg.h).
+
+The vocabulary the tr069 object, the faces (ubus, JSON-RPC), the CLI and the device backend share: it
+lives beside them, not inside the ubus face."""
 
 OK = 0
 INVALID_COMMAND = 1

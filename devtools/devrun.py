@@ -47,7 +47,7 @@ def sample_config(state_dir):
     is none yet: a host config to edit. An existing file is left as it is."""
     path = os.path.join(state_dir, "config", "tr069")
     if not os.path.exists(path) and os.path.exists(SAMPLE_CONFIG):
-        from .atomic import write_atomic
+        from bridge.atomic import write_atomic
 
         with open(SAMPLE_CONFIG, encoding="utf-8") as f:
             write_atomic(path, f.read(), mode=0o600)
@@ -60,16 +60,16 @@ PORTS = (("port", "the daemon's JSON-RPC endpoint and status page", "PORT", "--p
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="make run (python -m bridge.devrun)", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="make run (python -m devtools.devrun)", description=__doc__.splitlines()[0])
     p.add_argument("--state-dir", default=None, help="default: ~/.local/state/tr069-bridge (make run STATE_DIR=...)")
     p.add_argument("--port", type=int, default=8069, help="JSON-RPC endpoint and status page (make run PORT=...)")
     p.add_argument("--cs-port", type=int, default=9000, help="the simulator; acs.url follows (make run CS_PORT=...)")
     p.add_argument("--no-simulator", action="store_true")
     args = p.parse_args(argv)
-    from . import statelock
-    from .daemon import default_state_dir
-    from .daemon import main as daemon_main
-    from .jsonrpc import devuser
+    from bridge import statelock
+    from bridge.daemon import default_state_dir
+    from bridge.daemon import main as daemon_main
+    from bridge.jsonrpc import devuser
 
     state_dir = os.path.abspath(args.state_dir or default_state_dir("host"))
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
@@ -80,7 +80,7 @@ def main(argv=None):
     except statelock.Busy as e:
         print("make run: %s" % e, file=sys.stderr)
         return 1
-    simulator = not args.no_simulator and importlib.util.find_spec("bridge.centralsystem") is not None
+    simulator = not args.no_simulator and importlib.util.find_spec("devtools.centralsystem") is not None
     for attr, what, var, flag in PORTS:
         port = getattr(args, attr)
         if attr == "cs_port" and not simulator:
@@ -96,7 +96,7 @@ def main(argv=None):
     url = "ws://127.0.0.1:%d/OS3P" % args.cs_port
     extra = ["--option", "jsonrpc.port=%d" % args.port, "--option", "acs.url=" + url]
     if simulator:
-        sim = subprocess.Popen([sys.executable, "-m", "bridge.centralsystem", "--host", "127.0.0.1",
+        sim = subprocess.Popen([sys.executable, "-m", "devtools.centralsystem", "--host", "127.0.0.1",
                                 "--port", str(args.cs_port)])
         if wait_port("127.0.0.1", args.cs_port):
             extra += ["--option", "os3p.enabled=1"]  # the OS3P client is off by default elsewhere
