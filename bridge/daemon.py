@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 
-from . import __version__, logsetup, stateview, uci
+from . import __version__, logsetup, progress, stateview, uci
 from .config import CONFIG_NAME, Config, ConfigError, Problem, check_override
 from .device import default_backend, open_device
 from .device.base import DeviceError
@@ -97,6 +97,7 @@ class Daemon:
             cannot_reboot=lambda: self.device.supports("reboot"),
         )
         self.started = time.time()
+        progress.forget_all()  # the state view shows this daemon's transfers
         self.recent_errors = stateview.RecentErrors()  # attached to the root logger while run() runs
         self.objects = {self.tr069.name: self.tr069, stateview.OBJECT_NAME: stateview.StateObject(self)}
 

@@ -36,6 +36,13 @@ class SyslogHandler(logging.Handler):
 class BoundedFileHandler(logging.FileHandler):
     """A log file that starts over (keeping one .1 copy) when it passes LOG_FILE_LIMIT."""
 
+    def _open(self):
+        # mode 0600 like every file of the state directory: GetFile uploads what logread shows, and
+        # nobody else on the host should read it
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # a file an older version left readable
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
     def emit(self, record):
         super().emit(record)
         try:

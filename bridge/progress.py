@@ -88,3 +88,8 @@ def start(name, url, attempts=1, **kwargs):
 
 def current():
     return list(_CURRENT.values())
+
+
+def forget_all():
+    """A daemon starts with no transfers shown (one daemon per process; tests run several in turn)."""
+    _CURRENT.clear()

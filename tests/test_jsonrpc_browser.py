@@ -230,6 +230,27 @@ def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_p
         cs.stop()
 
 
+def _shim_page(st, browser, password):
+    """The shim on the harness station as the jsonrpc face, its page open (fast refresh) and logged in."""
+    from bridge import jsonrpc
+
+    shim = st.run(lambda: jsonrpc.start(st.daemon))
+    st.daemon.faces["jsonrpc"] = shim
+    page = open_page(browser, "http://127.0.0.1:%d/?refresh=200" % shim.address[1])
+    dev_login(page, password)
+    return page
+
+
+def _stop_station(st, cs, *faces):
+    """Stop the faces a test started on the harness station, then the station and the central system."""
+    for name in faces:
+        face = st.daemon.faces.pop(name, None)
+        if face is not None:
+            st.run(face.stop)
+    st.stop()
+    cs.stop()
+
+
 def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switch(browser, tmp_path):
     """The host simulation's four contactors on the page: lights, modes, today's schedule and the sun; the
     page's button moves the local switch and the lights follow (LocalOverride, all on)."""
@@ -242,16 +263,10 @@ def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switc
     state = tmp_path / "state"
     password = devuser.create(str(state / "config" / "rpcd"))
     st = Station(state, cs.url, jsonrpc__port="0", os3p__geolocation="[52.37, 4.90]")
-    shim = None
     try:
-        from bridge import jsonrpc
-
         st.daemon.faces["streetlights"] = lights = st.run(lambda: Streetlights(st.daemon))
-        shim = st.run(lambda: jsonrpc.start(st.daemon))
-        st.daemon.faces["jsonrpc"] = shim
-        page = open_page(browser, "http://127.0.0.1:%d/?refresh=200" % shim.address[1])
+        page = _shim_page(st, browser, password)
         try:
-            dev_login(page, password)
             row = "document.querySelector('#lights-contactors tr[data-name=contactor-3] td')"
             assert page.wait_for("%s && %s.textContent" % (row, row)) == "Off, Schedule; today off all day"
             sun = page.js("document.getElementById('lights-sun').textContent")
@@ -267,9 +282,44 @@ def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switc
         finally:
             page.close()
     finally:
-        for name in ("jsonrpc", "streetlights"):
-            face = st.daemon.faces.pop(name, None)
-            if face is not None:
-                st.run(face.stop)
-        st.stop()
-        cs.stop()
+        _stop_station(st, cs, "jsonrpc", "streetlights")
+
+
+def test_sensors_panel_shows_the_indicators_readings_and_a_chart(browser, tmp_path):
+    """The host simulation's indicator group and meter on the page: a fault raised with `tr069-bridge
+    simulate` shows, and the history of a phase voltage is drawn as an SVG polyline."""
+    import time as _time
+
+    from devtools.centralsystem import CentralSystem
+    from bridge.jsonrpc import devuser
+    from bridge.station.backends import simulated
+    from bridge.station.sensors import SIMULATION_FILE, Sensors
+    from os3p_harness import Station
+
+    cs = CentralSystem(quiet=True).start()
+    state = tmp_path / "state"
+    password = devuser.create(str(state / "config" / "rpcd"))
+    st = Station(state, cs.url, jsonrpc__port="0", station__poll_ms="50")
+    try:
+        st.daemon.faces["sensors"] = sensors = st.run(lambda: Sensors(st.daemon.loop, st.daemon.config,
+                                                                      str(state), "host"))
+        now = _time.time()
+        for i in range(6):  # six quarter-hours of history
+            st.run(lambda i=i: sensors.history.append(now - 900 * (6 - i), [("Voltage.L1N", "", "V", 228.0 + i)]))
+        st.run(lambda: sensors.read_now("Trigger"))
+        page = _shim_page(st, browser, password)
+        try:
+            row = "document.querySelector('#sensors-indicators tr[data-name=indicator-MV1] td')"
+            assert page.wait_for("%s && %s.textContent" % (row, row)) == "no fault (inputs on: none)"
+            assert page.wait_for("document.getElementById('sensors-chart').getAttribute('data-points')") == "6"
+            assert page.js("document.querySelectorAll('#sensors-chart polyline').length") == 1
+            assert page.js("document.getElementById('sensors-chart-title').textContent") == \
+                "Voltage.L1N (V), last 24 h"
+            assert page.wait_for("document.getElementById('sensors-readings').textContent.indexOf('Frequency') >= 0")
+            simulated.set_flag(str(state / SIMULATION_FILE), "MV1", "overcurrent", True)
+            assert page.wait_for("%s.textContent.indexOf('OverCurrentFailure') === 0 && %s.textContent" % (row, row)) \
+                == "OverCurrentFailure (inputs on: overcurrent)"
+        finally:
+            page.close()
+    finally:
+        _stop_station(st, cs, "jsonrpc", "sensors")

@@ -107,7 +107,12 @@ STATE = {"os3p": {"enabled": True, "url": "ws://acs/", "link": "up", "connected"
          "transfers": [{"name": "firmware", "url": "http://h/fw", "state": "running", "bytes_done": 327680,
                         "bytes_total": 655360, "percent": 50, "attempt": 1, "attempts": 3, "retries_left": 2,
                         "error": None}],
-         "errors": []}
+         "errors": [],
+         "sensors": {"indicators": {"groups": {"MV1": {"inputs": {"overcurrent": True}, "faults": ["OverCurrentFailure"]},
+                                               "MV2": {"inputs": {}, "faults": []}}},
+                     "last": {"time": "t", "readings": [["Voltage.L1N", "", "V", 230.5], ["ActivePower.L1", "P1Meter", "kW", 40]]},
+                     "chart": {"measurand": "Voltage.L1N", "location": "", "unit": "V",
+                               "points": [[1, 228], [2, 230], [3, 232], [4, 229]]}}}
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed")
@@ -131,5 +136,8 @@ def test_view_runs_in_a_luci_stand_in(tmp_path):
     assert res["cells"]["state.os3p.outbox"] == "1 queued, oldest StatusNotification (12 s)"
     assert res["cells"]["state.transfers"] == "firmware: running 50 %, 320.0 KiB of 640.0 KiB, 2 retries left"
     assert res["cells"]["state.errors"] == "none"
+    assert res["cells"]["state.sensors.indicators"] == "MV1: OverCurrentFailure; MV2: no fault"
+    assert res["cells"]["state.sensors.last"] == "Voltage.L1N 230.5 V, ActivePower.L1 (P1Meter) 40 kW"
+    assert res["cells"]["state.sensors.chart"] == "Voltage.L1N \u2581\u2585\u2588\u2583 228-232 V"
     reader = session_for({"read": ["luci-app-tr069"]})
     assert reader.allowed("ubus", "tr069.bridge", "state")

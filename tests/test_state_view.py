@@ -148,7 +148,8 @@ def test_state_cli_text_and_json(daemon):
     lines = text.stdout.splitlines()
     assert lines[0].startswith("daemon     tr069-bridge ") and ", pid %d, backend host" % daemon.proc.pid in lines[0]
     assert lines[2:5] == ["os3p       off (os3p.enabled is 0)", "transfers  none", "errors     none"]
-    assert lines[5].startswith("streetlights simulated True, ") and len(lines) == 6  # the host's four contactors
+    assert lines[5].startswith("sensors    indicators groups MV1 ")  # the host's simulated indicator group
+    assert lines[6].startswith("streetlights simulated True, ") and len(lines) == 7  # the host's four contactors
     assert [c["light"] for c in view["streetlights"]["contactors"]] == ["Off"] * 4
 
 

@@ -159,9 +159,7 @@ def test_meter_values_failure_history_and_transfers(tmp_path, cs):
         assert failure[1] == ("Ok", "NoError", "PowerMeterFailure resolved", False)
 
         # GetFile MeterValueHistory for a period, over HTTP and FTP: exactly the samples in it
-        history = History(os.path.join(state, "meter-history.bin"),
-                          [("Voltage.L1N", "", "V"), ("ActivePower.L1", "P1Meter", "kW")] +
-                          [("BoardTemperature", "", "Celsius")], 3360)
+        history = History.existing(os.path.join(state, "meter-history.bin"))
         times = [t for t, _ in history.query()]
         if len(times) < 4:
             time.sleep(4 - len(times))
@@ -223,3 +221,34 @@ def test_meter_values_failure_history_and_transfers(tmp_path, cs):
         ftp_srv.__exit__()
         cut_srv.__exit__()
         peer.close()
+
+
+def test_kill_9_while_sampling_keeps_the_history_and_changing_the_interval(tmp_path, cs):
+    state = str(tmp_path / "state")
+    write_config(state, cs.url, station__sample_interval="0", **FAST_STATION)
+    path = os.path.join(state, "meter-history.bin")
+    daemon = DaemonProcess(state).start()
+    try:
+        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), 15)
+        assert answer(cs, "GetConfiguration", {"key": ["MeterValueSampleInterval"]})["configurationKey"] == [
+            {"key": "MeterValueSampleInterval", "readonly": False, "value": "0"}]
+        assert answer(cs, "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "1"}) == \
+            {"status": "Accepted"}
+        cs.wait_for(lambda c: len(c.calls("MeterValues")) >= 2, 10)  # sampling started at once
+        seen = len(History.existing(path).query())
+    finally:
+        daemon.kill()  # SIGKILL, maybe in the middle of a record
+    assert seen >= 2  # each periodic sample is in the history before it is sent
+    after_kill = History.existing(path).query()
+    assert len(after_kill) >= seen  # every sample written before the kill is still there
+    daemon = DaemonProcess(state).start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(History.existing(path).query()) <= len(after_kill) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        got = History.existing(path).query()
+        times = [t for t, _ in got]
+        assert len(got) > len(after_kill) and times == sorted(set(times))  # the ring goes on, in order
+        assert got[:len(after_kill)] == after_kill
+    finally:
+        daemon.kill()

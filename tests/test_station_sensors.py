@@ -197,3 +197,17 @@ def test_simulate_command_writes_the_file_the_daemon_polls(tmp_path, capsys):
     assert simulated.read_file(str(tmp_path / SIMULATION_FILE)) == {"MV1": {"overcurrent": True}}
     assert main(["simulate", "--state-dir", str(tmp_path), "MV1", "smoke", "on"]) == 1
     assert "usage" in capsys.readouterr().err
+
+
+def test_meter_values_payload_follows_the_schema_and_drops_what_it_does_not_name(caplog):
+    from bridge.os3p.messages import validate
+    from bridge.os3p.station import meter_values
+
+    payload = meter_values((1_700_000_000, [("Voltage.L1N", "", "V", 230.5), ("ActivePower.L1", "P1Meter", "kW", 40.0),
+                                            ("Humidity", "", "%", 40.0), ("Current.L1", "", "furlongs", 1.0)],
+                            "Trigger"))
+    assert validate("MeterValues.req", payload) == []
+    assert payload == {"meterValue": [{"timestamp": "2023-11-14T22:13:20Z", "sampledValue": [
+        {"value": "230.5", "measurand": "Voltage.L1N", "unit": "V", "context": "Trigger"},
+        {"value": "40", "measurand": "ActivePower.L1", "unit": "kW", "location": "P1Meter", "context": "Trigger"}]}]}
+    assert "Humidity" in caplog.text and "furlongs" in caplog.text

@@ -123,6 +123,15 @@ def test_every_streetlight_action_then_kill_9(tmp_path, cs):
         assert ok("GetEffectiveStreetlightDaySchedule", {"contactorId": 2, "at": "2026-05-01T00:00:00"})[2] == \
             {"contactorId": 2, "daySchedule": []}
         assert output(state, 2) == "0"
+        # the configuration keys of the annex's chapter 5: Sunrise/Sunset read-only, today, local time
+        keys = ok("GetConfiguration", {"key": ["Sunrise", "Sunset", "StreetlightProfileMaxStackLevel"]})[2]
+        rise, sset, level = keys["configurationKey"]
+        assert level == {"key": "StreetlightProfileMaxStackLevel", "readonly": False, "value": "16"}
+        assert rise["readonly"] and sset["readonly"]
+        rise_t, sset_t = (datetime.datetime.fromisoformat(k["value"]) for k in (rise, sset))
+        assert rise_t.utcoffset() in (datetime.timedelta(hours=1), datetime.timedelta(hours=2))  # Amsterdam
+        assert rise_t.date() == sset_t.date() == datetime.datetime.now(ZoneInfoZone("Europe/Amsterdam")._tz).date()
+        assert datetime.timedelta(hours=7) < sset_t - rise_t < datetime.timedelta(hours=17)
         # the max stack level is a read-write configuration key
         assert ok("ChangeConfiguration", {"key": "StreetlightProfileMaxStackLevel", "value": "1"})[2] == \
             {"status": "Accepted"}

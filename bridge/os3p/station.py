@@ -7,7 +7,39 @@
   is none, tables 14 and 19).
 """
 
+import logging
+
 from .messages import utc_iso
+
+log = logging.getLogger(__name__)
+
+
+_ENUMS = None
+_refused = set()
+
+
+def _enums():
+    """The schema's measurand, unit and location spellings: a value the central system would refuse is
+    left out of the message (and logged once), so one misconfigured register cannot block the others."""
+    global _ENUMS
+    if _ENUMS is None:
+        from .. import schema
+
+        props = schema.load("os3p/MeterValues.req")["properties"]["meterValue"]["items"]["properties"]
+        value = props["sampledValue"]["items"]["properties"]
+        _ENUMS = {k: set(value[k]["enum"]) for k in ("measurand", "unit", "location")}
+    return _ENUMS
+
+
+def _spelled(measurand, location, unit):
+    enums = _enums()
+    bad = [(k, v) for k, v in (("measurand", measurand), ("unit", unit), ("location", location))
+           if v and v not in enums[k]]
+    for key in bad:
+        if key not in _refused:
+            _refused.add(key)
+            log.error("MeterValues: %s %r is not one the spec names; that value is not sent", *key)
+    return not bad
 
 
 def meter_values(sample):
@@ -17,6 +49,8 @@ def meter_values(sample):
     epoch, readings, context = sample
     values = []
     for measurand, location, unit, value in readings:
+        if not _spelled(measurand, location, unit):
+            continue
         v = {"value": fmt(value), "measurand": measurand}
         if unit:
             v["unit"] = unit

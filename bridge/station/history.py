@@ -49,6 +49,18 @@ class History:
         self.dropped = 0  # records found corrupt when the file was read
         self._open()
 
+    @classmethod
+    def existing(cls, path):
+        """Open a history file with the columns and capacity its header names (tools, tests)."""
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            header = cls._read_header(None, fd)
+        finally:
+            os.close(fd)
+        if header is None:
+            raise ValueError("%s is not a meter-value history" % path)
+        return cls(path, header[3], header[1])
+
     # --- the file ------------------------------------------------------------------------------
     def _header(self):
         body = json.dumps({"columns": self.columns}, separators=(",", ":")).encode()
@@ -147,6 +159,10 @@ class History:
         out.sort()
         return [(t, [c + (v,) for c, v in zip(self.columns, values) if not math.isnan(v)])
                 for _seq, t, values in out]
+
+    def raw(self, start=None):
+        """(time, values in column order, NaN where not read) since `start`, oldest first."""
+        return [(t, v) for _seq, t, v in sorted(r for r in self._records() if start is None or r[1] >= start)]
 
     def flash_bytes(self, samples):
         return samples * self.size

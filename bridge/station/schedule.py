@@ -79,16 +79,14 @@ class Edge:
         kind = d.get("kind")
         if kind not in KINDS:
             raise ScheduleError("PropertyConstraintViolation", "%s.kind %r" % (where, kind))
+        # the field the kind does not use (an offset on Absolute, a time on Sunset) is ignored: the spec
+        # makes each mandatory for its kind, and forbids neither elsewhere
         if kind == "Absolute":
             if "time" not in d:
                 raise ScheduleError("OccurenceConstraintViolation", "%s: Absolute needs time" % where)
-            if "offset" in d:
-                raise ScheduleError("OccurenceConstraintViolation", "%s: Absolute takes no offset" % where)
             return cls(kind, time=parse_time(d["time"]))
         if "offset" not in d:
             raise ScheduleError("OccurenceConstraintViolation", "%s: %s needs offset" % (where, kind))
-        if "time" in d:
-            raise ScheduleError("OccurenceConstraintViolation", "%s: %s takes no time" % (where, kind))
         return cls(kind, offset=d["offset"])
 
     def to_json(self):

@@ -20,6 +20,7 @@ import threading
 import time
 from collections import deque
 
+from ..stateview import provider
 from .alarms import Alarms, Thresholds, limits_from_uci
 from .backends.modbus import ModbusError
 from .indicators import Indicators
@@ -227,8 +228,17 @@ class Sensors:
         return bool(self.sources)
 
     def _schedule_sample(self):
+        """The next periodic sample, on the wall clock's multiples of the interval (a 15-minute interval
+        samples at :00, :15, :30, :45, as meters and their history are read)."""
         interval = self.config.get("station.sample_interval")
-        self._set_timer("sample", interval if interval > 0 and self.sources else None, self._periodic)
+        if interval <= 0 or not self.sources:
+            self._set_timer("sample", None, None)
+            return
+        now = self.clock()
+        delay = interval - (now % interval)
+        if delay < min(0.5, interval / 2.0):  # woken a hair early: this boundary is the one just sampled
+            delay += interval
+        self._set_timer("sample", delay, self._periodic)
 
     def _periodic(self):
         self._schedule_sample()
@@ -288,6 +298,21 @@ class Sensors:
     def status_snapshot(self):
         return self.alarms.snapshot(self.clock())
 
+    def series(self, hours=24, limit=96):
+        """One measurand's periodic samples of the last `hours` for a chart: the first phase voltage where
+        there is one, else the history's first column. None without a history."""
+        if self.history is None or not self.history.columns:
+            return None
+        cols = self.history.columns
+        col = next((c for c in cols if c[0].startswith("Voltage.")), cols[0])
+        i = cols.index(col)
+        points = []
+        for t, values in self.history.raw(self.clock() - hours * 3600):
+            v = values[i]
+            if v == v:  # not NaN: read in that sample
+                points.append([t, round(v, 3)])
+        return {"measurand": col[0], "location": col[1], "unit": col[2], "points": points[-limit:]}
+
     def state(self):
         out = {"indicators": self.indicators.state(), "alarms": sorted("%s %s" % k for k in self.alarms.active),
                "sources": {s.name: {"failing": s.failing} for s in self.sources}}
@@ -298,6 +323,9 @@ class Sensors:
         if self.last is not None:
             out["last"] = {"time": _iso(self.last[0]),
                            "readings": [[m, loc, u, v] for m, loc, u, v in self.last[1]]}
+        chart = self.series()
+        if chart is not None:
+            out["chart"] = chart
         return out
 
     def stop(self):
@@ -310,6 +338,13 @@ class Sensors:
                     closer.close()
                 except Exception:
                     pass
+
+
+@provider("sensors")
+def _view(daemon):
+    """The state view's section (tr069-bridge state, ubus tr069.bridge state, the status page)."""
+    sensors = daemon.faces.get("sensors")
+    return sensors.state() if sensors is not None else None
 
 
 def start(daemon):

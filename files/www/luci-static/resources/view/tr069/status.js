@@ -57,8 +57,33 @@ var STATE_FIELDS = [
 	} ],
 	[ 'errors', _('Last warnings and errors'), function(v) {
 		return (v.errors || []).slice(-3).map(function(e) { return e.time + ' ' + e.level + ': ' + e.message; }).join('; ') || _('none');
+	} ],
+	[ 'sensors.indicators', _('MV fault indicators'), function(v) {
+		var g = ((v.sensors || {}).indicators || {}).groups || {};
+		return Object.keys(g).map(function(k) { return k + ': ' + (g[k].faults.join(', ') || _('no fault')); }).join('; ') || _('none');
+	} ],
+	[ 'sensors.last', _('Last readings'), function(v) {
+		var last = (v.sensors || {}).last;
+		return !last ? _('none') : last.readings.map(function(r) {
+			return r[0] + (r[1] ? ' (' + r[1] + ')' : '') + ' ' + r[3] + (r[2] ? ' ' + r[2] : '');
+		}).join(', ');
+	} ],
+	[ 'sensors.chart', _('Last 24 h'), function(v) {
+		return sparkline((v.sensors || {}).chart);
 	} ]
 ];
+
+// a chart as text: one block character a point (no chart library for a few dozen values)
+var BLOCKS = '\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588';
+function sparkline(c) {
+	var pts = (c && c.points) || [];
+	if (pts.length < 2) return _('no history yet');
+	var lo = Math.min.apply(null, pts.map(function(p) { return p[1]; })),
+	    hi = Math.max.apply(null, pts.map(function(p) { return p[1]; }));
+	return c.measurand + ' ' + pts.map(function(p) {
+		return BLOCKS.charAt(hi === lo ? 3 : Math.round((p[1] - lo) / (hi - lo) * 7));
+	}).join('') + ' ' + lo + '-' + hi + (c.unit ? ' ' + c.unit : '');
+}
 
 function renderState(view) {
 	return E('table', { 'class': 'table', 'id': 'tr069-state' }, STATE_FIELDS.map(function(f) {
