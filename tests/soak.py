@@ -190,7 +190,8 @@ class Soak:
         deadline = time.monotonic() + 60
         while glob.glob(os.path.join(self.state, "os3p", "outbox", "*.json")) and time.monotonic() < deadline:
             time.sleep(0.2)
-        status = self.daemon.call("status")[1] or {}
+        res = self._post(["tr069", "status", {}]) or {}
+        status = (res.get("result") or [None, {}])[-1] if isinstance(res.get("result"), list) else {}
         self.daemon.terminate()
         for cs in self.servers:
             cs.stop()
