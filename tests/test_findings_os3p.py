@@ -49,7 +49,7 @@ def test_frame_over_the_size_limit_is_refused_before_parsing():
 def test_finding_09_triggered_messages_do_not_pile_up(tmp_path):
     import json
 
-    from bridge.os3p import protocol
+    from bridge.os3p import calls
     from test_os3p_protocol import Core
 
     core = Core(tmp_path)
@@ -71,9 +71,9 @@ def test_finding_09_triggered_messages_do_not_pile_up(tmp_path):
     core.answer(sent[0][1], {"currentTime": "2027-01-15T08:00:00Z"})
     assert [c[1] for c in core.calls()] == ["Heartbeat"] and not core.p.direct
     # other direct calls are bounded too (a session's Heartbeat, say)
-    for _ in range(protocol.MAX_DIRECT + 50):
+    for _ in range(calls.MAX_DIRECT + 50):
         core.p.call("Heartbeat", {})
-    assert len(core.p.direct) == protocol.MAX_DIRECT
+    assert len(core.p.direct) == calls.MAX_DIRECT
 
 
 # --- 7 and 10: firmware downloads -------------------------------------------------------------------

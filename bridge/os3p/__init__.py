@@ -1,9 +1,22 @@
 """The OS3P client: the Substation side of OS3P JSON over WebSocket (OCPP-J style RPC).
 
-framing   CALL / CALLRESULT / CALLERROR encode and parse (pure)
-errors    the spec's error codes and how validation failures map onto them (pure)
-outbox    the persistent outbound queue of notifications (atomic files)
-connection  one WebSocket (websocket-client) served by one I/O thread
-actions   server-initiated action name -> handler (one table)
-client    the supervisor: connect, boot, heartbeat, calls, sessions for the tr069 object
+The protocol core (pure: events in, outputs out, the clock passed in)
+  protocol    time and deadlines, connecting and the backoff, registration, ping, reboots, inbound dispatch
+  calls       outbound CALLs: one outstanding, the outbox order, answers and timeouts
+  session     the tr069 session mapping (inform events -> messages)
+  outputs     what the core asks the supervisor to do (Send, Connect, ...)
+  messages    the tables features add rows to: EVENT_MESSAGES, QUEUED, PRODUCERS; payload validation
+  framing     CALL / CALLRESULT / CALLERROR encode and parse
+  errors      the spec's error codes and how validation failures map onto them
+What actions get
+  context     the narrow context of handlers, producers and transfers
+  actions     server-initiated action name -> handler (one table, ACTIONS)
+  transfers   UpdateFirmware and GetFile (worker threads)
+  streetlights  the streetlight actions and notifications (over bridge.station)
+The shell
+  client      the supervisor: feeds the core, carries its outputs out, one loop timer at its deadline
+  connection  one WebSocket served by one I/O thread (transport only)
+  wsclient    websocket-client imported lean (the one place that knows its private modules)
+  outbox      the persistent outbound queue of notifications (atomic files)
+  state       state.json
 """

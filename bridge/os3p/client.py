@@ -204,9 +204,10 @@ class Client:
         self._arm()
 
     def _arm(self):
-        """One loop timer, at the core's next deadline."""
+        """One loop timer, at the core's next deadline (or earlier: a deadline that moved later, as the call
+        timeout does with every CALL, is left to the timer already set, which re-arms when it fires)."""
         when = self.core.deadline()
-        if when == self._timer_at:
+        if when == self._timer_at or (when is not None and self._timer_at is not None and when > self._timer_at):
             return
         if self._timer is not None:
             self._timer.cancel()

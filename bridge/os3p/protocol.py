@@ -7,85 +7,26 @@ start_session(events) from the tr069 object. What to do comes out of take() as a
 tick() is due next. Time is read from the clock passed in (clock.time() monotonic, clock.wall() epoch):
 the tests drive it with a fake one. The supervisor (client.py) owns the sockets and the loop timers.
 
-  session = connect if needed + BootNotification if due + the messages its events map to
-            (messages.EVENT_MESSAGES) + draining the persistent outbox; success when every one of them
-            got its CALLRESULT.
-
-Outbound CALLs go one at a time (the OCPP-J rule), each with a timeout. Order of precedence: the
-BootNotification, then direct calls (Heartbeat, triggered messages), then the outbox, oldest first.
-Before the central system has Accepted us only BootNotification and TriggerMessage-requested messages go
-out (spec annex 3.1, Pending).
+Here: time and deadlines, connecting and the backoff, registration (BootNotification), ping, reboots,
+inbound dispatch to actions.ACTIONS. Two parts live beside it, one responsibility each: calls.py (the
+outbound CALLs and the outbox order) and session.py (the tr069 session mapping); outputs.py names the
+outputs.
 """
 
 import logging
-from collections import deque, namedtuple
+from collections import deque
 
 from ..backoff import Backoff
 from . import errors, framing
-from .messages import QUEUED, messages_for, parse_iso, utc_iso, validate
+from .calls import Calls
+from .messages import parse_iso, utc_iso, validate
+from .outputs import Abort, Close, Connect, HeartbeatInterval, Ping, Send, SessionDone, event  # noqa: F401
+from .session import SessionDriver
 
 log = logging.getLogger(__name__)
 
-# outputs: what the supervisor does, in the order given
-Send = namedtuple("Send", "text after")  # a text frame; after() once it is written (or None)
-Connect = namedtuple("Connect", "")  # start a connection attempt; opened() or closed() follows
-Ping = namedtuple("Ping", "")
-Close = namedtuple("Close", "")  # a polite close frame; closed() follows
-Abort = namedtuple("Abort", "why")  # drop the connection now; closed() follows
-SessionDone = namedtuple("SessionDone", "success")  # the tr069 session ended
-HeartbeatInterval = namedtuple("HeartbeatInterval", "seconds")  # keep it (None: reschedule only)
 
-# a CALLERROR with one of these codes for a queued notification may be transient: retry a few times
-RETRYABLE = {errors.INTERNAL_ERROR, errors.GENERIC_ERROR}
-MAX_ATTEMPTS = 3
-MAX_DIRECT = 64  # direct calls waiting their turn (heartbeats, triggered messages); more are refused
-
-
-class OutCall:
-    __slots__ = ("id", "action", "payload", "on_done", "early", "queued")
-
-    def __init__(self, id, action, payload, on_done=None, early=False, queued=False):
-        self.id = id
-        self.action = action
-        self.payload = payload
-        self.on_done = on_done  # (payload | None, error | None) -> None
-        self.early = early  # may go out before the central system has Accepted us
-        self.queued = queued
-
-
-class Session:
-    def __init__(self, events):
-        self.events = events
-        self.messages = messages_for(events)
-        self.force_boot = "BootNotification" in self.messages
-        self.outstanding = 0
-        self.started = False  # its own messages were sent
-
-
-def _trigger_key(action, payload):
-    return action, payload.get("contactorId") if isinstance(payload, dict) else None
-
-
-def _entry(method):
-    """A public event: the outbox is pumped and the session checked once the event is handled."""
-
-    def run(self, *args, **kwargs):
-        self._depth += 1
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            self._depth -= 1
-            if self._depth == 0:
-                self._pump()
-                self._check_session()
-                if self._out and self.wake is not None:
-                    self.wake()
-
-    run.__name__, run.__doc__ = method.__name__, method.__doc__
-    return run
-
-
-class Protocol:
+class Protocol(Calls, SessionDriver):
     def __init__(self, config, clock, state, outbox, boot_fields, context=None, rand=None, ids=None):
         self.config = config
         self.clock = clock  # .time(): monotonic seconds; .wall(): epoch seconds
@@ -127,7 +68,7 @@ class Protocol:
         """When tick() is due next (clock.time() seconds), None when nothing waits."""
         return min((d[0] for d in self._deadlines.values()), default=None)
 
-    @_entry
+    @event
     def tick(self):
         """The clock moved: run what is due, earliest first."""
         while True:
@@ -177,7 +118,7 @@ class Protocol:
         if self.state.data.pop("reboot_expected", None) is not None:
             self.state.save()
 
-    @_entry
+    @event
     def reboot_failed(self, reason):
         """A reboot we asked for failed: the next reboot is unexpected again, and the central system is told
         (StatusNotification ResetFailure), since it expects the device to come back with a new boot."""
@@ -187,7 +128,7 @@ class Protocol:
             "status": "Ok", "errorCode": "ResetFailure", "info": ("reboot failed: %s" % reason)[:128],
             "vendorId": "tr069-bridge", "vendorErrorCode": "RebootFailed", "timestamp": self.now_iso()})
 
-    @_entry
+    @event
     def check_reboot(self, boot_id):
         """Spec annex 3.2: a reboot that was the result of unexpected behaviour must be reported with a
         StatusNotification. A changed boot id with no reboot of ours announced is such a reboot."""
@@ -211,7 +152,7 @@ class Protocol:
     def connection_state(self):
         return "up" if self.connected and self.registration == "Accepted" else "init"
 
-    @_entry
+    @event
     def start(self):
         self._connect()
 
@@ -237,14 +178,14 @@ class Protocol:
         self.backoff.cap = self.config.get("os3p.reconnect_max")
         return self.backoff.next()
 
-    @_entry
+    @event
     def settings_changed(self):
         """What the connection depends on changed (a reload): start afresh on a new one."""
         self.backoff.reset()
         if self.link is not None:
             self._emit(Abort("the connection settings changed"))
 
-    @_entry
+    @event
     def opened(self):
         self.link = "open"
         self.stats["connected"] += 1
@@ -257,7 +198,7 @@ class Protocol:
             # spec 5.5: nothing in the BootNotification changed since it was Accepted: carry on
             self._accepted()
 
-    @_entry
+    @event
     def closed(self, reason):
         """The connection ended, or the attempt failed (reason says why)."""
         was_connected = self.connected
@@ -278,7 +219,7 @@ class Protocol:
         self._at("reconnect", delay, self._connect)
         self._fail_session(reason)
 
-    @_entry
+    @event
     def stop(self):
         self.stopped = True
         self._deadlines.clear()
@@ -303,12 +244,12 @@ class Protocol:
         self._emit(Ping())
         self._schedule_ping()
 
-    @_entry
+    @event
     def pong(self):
         self.awaiting_pong = False
         self.stats["pongs"] += 1
 
-    @_entry
+    @event
     def config_changed(self, name):
         """A setting changed (ChangeConfiguration, a reload): act on the ones that matter now."""
         if name in (None, "os3p.ping_interval"):
@@ -324,7 +265,7 @@ class Protocol:
         # spec 3.2 and annex 3.1 notes: a changed field (a new firmware version) or a new URL means a new boot
         return record.get("fields") != self.boot_fields() or record.get("url") != self.config.get("acs.url")
 
-    @_entry
+    @event
     def request_boot(self):
         """A BootNotification now (TriggerMessage), unless one is on its way."""
         if self.connected and not self.boot_in_flight:
@@ -374,227 +315,8 @@ class Protocol:
         self._at("stable", self.config.get("os3p.stable_after"), self.backoff.reset)
         self._session_step()
 
-    # --- the tr069 session driver ----------------------------------------------------------------
-    @_entry
-    def start_session(self, events, get_rpc_methods=False):
-        if get_rpc_methods:
-            log.debug("GetRPCMethods has no OS3P counterpart; the session sends its events' messages only")
-        if self.session is not None:  # the tr069 object serialises sessions; be safe anyway
-            log.warning("a new session replaces one still open")
-        s = self.session = Session(events)
-        for m in s.messages:
-            if m in QUEUED:
-                self._queue_snapshot(m)
-        if s.force_boot:
-            self.force_boot = True
-        self._at("session", self._session_timeout(), self._finish_session, False, "timed out")
-        if not self.connected:
-            # connect now only when no attempt is under way or scheduled: a session must not shortcut the backoff
-            if self.link is None and "reconnect" not in self._deadlines:
-                self._connect_soon()
-            return
-        self._session_step()
-
-    def _queue_snapshot(self, action):
-        """A session's notification of the current state. One event, one notification: while one of the
-        same action is still in the outbox (in flight or not), a retried session does not add another."""
-        if any(r["action"] == action for r in self.outbox.records()):
-            return
-        produce = self.context.snapshot if self.context is not None else None
-        payload = produce(action) if produce else None
-        if payload is not None:
-            self.notify(action, payload)
-
-    def _session_timeout(self):
-        return self.config.get("os3p.connect_timeout") + 4 * self.config.get("os3p.call_timeout")
-
-    def _session_step(self):
-        """Called whenever the registration state may let the session move on."""
-        s = self.session
-        if s is None or not self.connected:
-            return
-        if self.force_boot and not self.boot_in_flight and self.registration in ("Accepted", "Pending"):
-            self._send_boot()  # a 1 BOOT session on a connection that is already registered
-        if self.registration != "Accepted":
-            return  # Pending: the next Boot answer decides (see _boot_done)
-        if s.force_boot and (self.force_boot or self.boot_in_flight):
-            return  # the forced BootNotification goes first
-        if not s.started:
-            s.started = True
-            for m in s.messages:
-                if m == "Heartbeat":
-                    s.outstanding += 1
-                    self._call("Heartbeat", {}, self._session_call_done)
-
-    def _session_call_done(self, payload, error):
-        s = self.session
-        if s is None:
-            return
-        s.outstanding -= 1
-        if error is not None:
-            self._finish_session(False, "a session message failed: %s" % (error,))
-
-    def _check_session(self):
-        s = self.session
-        if s is not None and s.started and s.outstanding == 0 and not len(self.outbox) and self.pending is None:
-            self._finish_session(True)
-
-    def _fail_session(self, why):
-        if self.session is not None:
-            self._finish_session(False, why)
-
-    def _finish_session(self, success, why=""):
-        if self.session is None:
-            return
-        self.session = None
-        self._cancel("session")
-        if not success:
-            log.warning("OS3P session failed: %s", why)
-        self._emit(SessionDone(success))
-
-    # --- outbound calls ---------------------------------------------------------------------------
-    @_entry
-    def call(self, action, payload, on_done=None, early=False):
-        """Send a direct (not persisted) CALL when its turn comes; on_done(payload, error) follows."""
-        self._call(action, payload, on_done, early)
-
-    def _call(self, action, payload, on_done=None, early=False, first=False):
-        errs = validate(action + ".req", payload)
-        if errs:
-            log.error("not sending an invalid %s: %s", action, errs)
-            if on_done:
-                on_done(None, "invalid payload")
-            return
-        if not first and len(self.direct) >= MAX_DIRECT:  # (the BootNotification always goes)
-            log.warning("%s not sent: %d calls already wait for the central system to answer", action,
-                        len(self.direct))
-            if on_done:
-                on_done(None, "queue full")
-            return
-        oc = OutCall(self.ids(), action, payload, on_done, early=early)
-        if first:
-            self.direct.appendleft(oc)
-        else:
-            self.direct.append(oc)
-
-    @_entry
-    def trigger(self, action, payload):
-        """A message a TriggerMessage asked for: direct, allowed while Pending. One of the same kind
-        (and contactor) still waiting is brought up to date instead: a central system that triggers
-        faster than it answers cannot grow the queue."""
-        key = _trigger_key(action, payload)
-        for oc in self.direct:
-            if oc.early and _trigger_key(oc.action, oc.payload) == key:
-                if not validate(action + ".req", payload):
-                    oc.payload = payload
-                return
-        self._call(action, payload, early=True)
-
-    @_entry
-    def notify(self, action, payload):
-        """Persist a notification, then send it when its turn comes (after the event at hand)."""
-        errs = validate(action + ".req", payload)
-        if errs:
-            log.error("not queueing an invalid %s: %s", action, errs)
-            return None
-        return self.outbox.put(action, payload)
-
-    def _pump(self):
-        if not self.connected or self.pending is not None:
-            return
-        accepted = self.registration == "Accepted"
-        for oc in self.direct:
-            if accepted or oc.early:
-                self.direct.remove(oc)
-                self._send_call(oc)
-                return
-        if not accepted or "outbox-hold" in self._deadlines:
-            return
-        head = self.outbox.head()
-        if head is not None:
-            self.outbox.in_flight = head["id"]
-            self._send_call(OutCall(head["id"], head["action"], head["payload"], queued=True))
-
-    def _send_call(self, oc):
-        self.pending = oc
-        self.stats["calls_sent"] += 1
-        self._at("call", self.config.get("os3p.call_timeout"), self._call_timeout, oc)
-        self._emit(Send(framing.call(oc.id, oc.action, oc.payload), None))
-
-    def _call_timeout(self, oc):
-        if self.pending is not oc:
-            return
-        log.warning("%s %s: no answer within %s s", oc.action, oc.id, self.config.get("os3p.call_timeout"))
-        self._complete(oc, None, "timed out")
-
-    def _on_response(self, msg):
-        oc = self.pending
-        if oc is None or oc.id != msg.id:
-            log.info("ignored a response to no outstanding call (%s)", msg.id)
-            return
-        self._cancel("call")
-        if isinstance(msg, framing.CallErrorMessage):
-            self._complete(oc, None, "%s %s" % (msg.code, msg.description), code=msg.code)
-            return
-        errs = validate(oc.action + ".resp", msg.payload)
-        if errs and not oc.queued:
-            log.warning("invalid %s response %r: %s", oc.action, msg.payload, errs)
-            self._complete(oc, None, "invalid response")
-            return
-        if errs:  # a notification was answered: delivered, whatever the answer looks like
-            log.info("%s answered with an unexpected payload %r", oc.action, msg.payload)
-        self._complete(oc, msg.payload, None)
-
-    def _complete(self, oc, payload, error, code=None):
-        self.pending = None
-        if self.session is not None:  # progress: the session's deadline moves on
-            self._at("session", self._session_timeout(), self._finish_session, False, "timed out")
-        if oc.queued:
-            self._queued_done(oc, error, code)
-        elif oc.on_done is not None:
-            try:
-                oc.on_done(payload, error)
-            except Exception:
-                log.exception("handling the answer to %s failed", oc.action)
-        if oc.action == "Heartbeat" and payload:
-            self._sync_clock(payload.get("currentTime"))
-
-    def _queued_done(self, oc, error, code):
-        if self.outbox.in_flight == oc.id:
-            self.outbox.in_flight = None
-        if error is None:
-            self.outbox.remove(oc.id)
-            self.attempts.pop(oc.id, None)
-            return
-        n = self.attempts[oc.id] = self.attempts.get(oc.id, 0) + 1
-        if code is not None and (code not in RETRYABLE or n >= MAX_ATTEMPTS):
-            # the central system answered (delivered) but refuses it; resending the same bytes cannot help
-            log.error("%s %s refused by the central system (%s); dropped from the outbox", oc.action, oc.id, error)
-            self.outbox.remove(oc.id)
-            self.attempts.pop(oc.id, None)
-            self._fail_session("%s refused: %s" % (oc.action, error))  # a CALLERROR is no CALLRESULT
-            return
-        delay = min(self.config.get("os3p.call_timeout"), 2 ** n)
-        log.warning("%s %s: %s; retrying in %s s", oc.action, oc.id, error, delay)
-        self._at("outbox-hold", delay, lambda: None)
-        self._fail_session("%s not delivered: %s" % (oc.action, error))
-
-    def _fail_calls(self, reason):
-        calls = list(self.direct)
-        self.direct.clear()
-        if self.pending is not None:
-            calls.insert(0, self.pending)
-            self.pending = None
-        self.outbox.in_flight = None
-        for oc in calls:
-            if oc.on_done is not None and not oc.queued:
-                try:
-                    oc.on_done(None, reason)
-                except Exception:
-                    log.exception("handling the failure of %s failed", oc.action)
-
     # --- inbound ------------------------------------------------------------------------------------
-    @_entry
+    @event
     def received(self, text):
         """A text frame from the central system."""
         if not self.connected:
