@@ -295,3 +295,28 @@ def test_a_new_update_cancels_the_running_one(router, station, cs, peer):
     reply = update(cs, peer, "third.bin", image(b"third"))
     assert reply[2] == "NotSupported" and "being flashed" in reply[3]
     assert json.dumps(reply).count("Traceback") == 0
+
+
+def test_an_exception_in_a_connection_callback_drops_the_connection_and_registration_retries(router, station, cs,
+                                                                                            caplog):
+    dev = router()
+    failures = []
+    s = station(dev, os3p__reconnect_min="1", os3p__reconnect_max="1")
+    up(cs, s)
+    core = s.client.core
+    real = core.boot_fields
+
+    def flaky():
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("a surprise while building BootNotification")
+        return real()
+
+    s.run(lambda: setattr(core, "boot_fields", flaky))
+    s.run(lambda: core.state.data.pop("boot", None))      # the next connection must register again
+    first = len(cs.calls("BootNotification"))
+    s.run(lambda: s.client.conn.abort())                  # reconnect: opened() fails once
+    cs.wait_for(lambda c: len(c.calls("BootNotification")) > first, timeout=WAIT)
+    s.wait(lambda: s.client.connection_state() == "up", timeout=WAIT)
+    assert failures == [1]
+    assert any("registration starts over" in r.getMessage() for r in caplog.records)
