@@ -153,8 +153,8 @@ def test_connection_close_header_is_honoured(shim):
     assert b"Connection: close" in data and data.endswith(b"}")
 
 
-def test_a_whole_request_sent_with_the_connect_is_answered_and_closed_by_the_server(shim):
-    # read at once after the accept; closed when answered, without waiting for the client's close
+def test_a_whole_request_with_connection_close_is_answered_and_closed_by_the_server(shim):
+    # closed when answered, without waiting for the client's close
     s = connect(shim)
     try:
         s.sendall(post(LIST, b"Connection: close\r\n"))

@@ -310,8 +310,6 @@ class HttpServer:
             self.loop.add_reader(conn.fd, conn.on_readable)
             if self._sweeper is None:
                 self._sweeper = self.loop.call_later(1.0, self._sweep)
-            # a client usually sends its request with the connect: read it now, not a loop round later
-            conn.on_readable()
 
     def _waiting(self):
         """A connection waits in the listen backlog."""

@@ -9,7 +9,6 @@ code), "frame" (short, corrupt or CRC-failing reply), "unit" (a reply from anoth
 
 import os
 import select
-import socket
 import struct
 import time
 
@@ -178,6 +177,8 @@ class TcpTransport:
         deadline = time.monotonic() + self.timeout
         self.transaction = (self.transaction + 1) & 0xFFFF
         request = tcp_request(self.transaction, unit, read_pdu(function, address, count))
+        import socket  # here, when a meter is read: socket.py costs ~0.5 MiB for a daemon without one
+
         try:
             if self.sock is None:
                 self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
