@@ -211,3 +211,46 @@ def test_meter_values_payload_follows_the_schema_and_drops_what_it_does_not_name
         {"value": "230.5", "measurand": "Voltage.L1N", "unit": "V", "context": "Trigger"},
         {"value": "40", "measurand": "ActivePower.L1", "unit": "kW", "location": "P1Meter", "context": "Trigger"}]}]}
     assert "Humidity" in caplog.text and "furlongs" in caplog.text
+
+
+def test_indicator_lines_behind_a_ubus_object(tmp_path, monkeypatch):
+    from bridge import ubusmsg
+    from bridge.station.backends import gpio_indicators
+    from test_ubus_backend import MiniUbusd
+
+    monkeypatch.setattr(gpio_indicators, "UBUS_POLL", 0.02)  # a round trip a poll: once a second by default
+    levels = {"oc1": 0, "t1": 0, "r1": 0}
+
+    def get(a):
+        return (ubusmsg.OK, {"value": levels[a["name"]]}) if a.get("name") in levels else (ubusmsg.NOT_FOUND, None)
+
+    def set_(a):
+        levels[a["name"]] = a["value"]
+        if a["name"] == "t1" and a["value"]:
+            levels["oc1"] = 1  # a working indicator trips on its test input
+        if a["name"] == "r1" and a["value"]:
+            levels["oc1"] = 0
+        return ubusmsg.OK, None
+
+    path = str(tmp_path / "ubus.sock")
+    mini = MiniUbusd(path, {"mvind": (0x500, {"get": get, "set": set_})})
+    mini.start()
+    try:
+        loop, s, got = make(tmp_path, """
+config indicator 'U1'
+\toption backend 'ubus'
+\toption object 'mvind'
+\toption overcurrent 'oc1'
+\toption test 't1'
+\toption reset 'r1'
+""", backend="ubus", ubus_socket=path)
+        assert s.test() == "Accepted"
+        run_until(loop, lambda: statuses(got))
+        assert statuses(got) == [("Faulted", "OverCurrentFailure", "U1", True)]
+        assert s.reset() == "Accepted"
+        run_until(loop, lambda: len(statuses(got)) >= 2)
+        assert statuses(got)[1] == ("Ok", "NoError", "Over current error (MV) resolved", True)
+        assert ("mvind", "set", {"name": "t1", "value": 1}) in mini.calls
+        s.stop()
+    finally:
+        mini.stop()

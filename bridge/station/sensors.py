@@ -45,7 +45,8 @@ class Source:
 
 
 class Sensors:
-    def __init__(self, loop, config, state_dir, backend="host", sys_root="/sys", gpio_root=None):
+    def __init__(self, loop, config, state_dir, backend="host", sys_root="/sys", gpio_root=None,
+                 ubus_socket=None):
         self.loop = loop
         self.config = config
         self.state_dir = state_dir
@@ -57,7 +58,7 @@ class Sensors:
         self.reading = threading.Lock()
         self.stopped = False
         sections = config.sections
-        self.indicator_backend, groups = self._indicators(sections, backend, gpio_root)
+        self.indicator_backend, groups = self._indicators(sections, backend, gpio_root, ubus_socket)
         self.indicators = Indicators(groups, config.get("station.test_timeout_ms") / 1000.0,
                                      config.get("station.pulse_ms") / 1000.0, config.get("station.settle_ms") / 1000.0)
         self.sources = self._sources(sections, backend, sys_root)
@@ -80,12 +81,13 @@ class Sensors:
                  ", ".join(s.name for s in self.sources) or "none")
 
     # --- configuration --------------------------------------------------------------------------------
-    def _indicators(self, sections, backend, gpio_root):
+    def _indicators(self, sections, backend, gpio_root, ubus_socket):
         rows = [s for s in sections if s[".type"] == "indicator"]
         if rows:
             from .backends.gpio_indicators import GpioIndicators
 
             kwargs = {"root": gpio_root} if gpio_root else {}
+            kwargs["socket_path"] = ubus_socket or self.config.get("ubus.socket")
             try:
                 hw = GpioIndicators(rows, **kwargs)
             except (OSError, ValueError) as e:
@@ -192,7 +194,8 @@ class Sensors:
             log.warning("indicator inputs: %s", e)
             levels = {}
         self._events(self.indicators.inputs(self.clock(), levels))
-        self._set_timer("poll", self.config.get("station.poll_ms") / 1000.0, self._poll)
+        every = max(self.config.get("station.poll_ms") / 1000.0, getattr(self.indicator_backend, "min_poll", 0.0))
+        self._set_timer("poll", every, self._poll)
 
     def _tick(self):
         events, commands = self.indicators.tick(self.clock())
