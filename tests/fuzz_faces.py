@@ -71,6 +71,55 @@ blob_value = st.recursive(blob_leaf, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(_text(12), inner, max_size=4)), max_leaves=12)
 
 
+_DATES = st.datetimes(min_value=__import__("datetime").datetime(2020, 1, 1),
+                      max_value=__import__("datetime").datetime(2035, 12, 31)).map(
+    lambda d: d.strftime("%Y-%m-%dT%H:%M:%S") + ("Z" if d.second % 2 else ""))
+_LOCATIONS = st.sampled_from(["http://127.0.0.1:1/fw.bin", "https://127.0.0.1:1/x", "ftp://127.0.0.1:1/up",
+                              "http://u:p@127.0.0.1:1/x", "file:///etc/passwd", "x"])
+
+
+def from_schema(node, root=None):
+    """Values that mostly satisfy a draft-04/07 schema of the subset schemas/os3p uses, so that the
+    handlers behind validation get inputs too (streetlight profiles, transfers, configuration)."""
+    root = root or node
+    if "$ref" in node:
+        target = root
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        return from_schema(target, root)
+    if "enum" in node:
+        return st.sampled_from(node["enum"])
+    t = node.get("type")
+    if t == "object":
+        props = node.get("properties", {})
+        required = [k for k in node.get("required", []) if k in props]
+        return st.fixed_dictionaries({k: from_schema(props[k], root) for k in required},
+                                     optional={k: from_schema(v, root) for k, v in props.items() if k not in required})
+    if t == "array":
+        return st.lists(from_schema(node.get("items", {}), root), min_size=node.get("minItems", 0),
+                        max_size=max(node.get("minItems", 0), min(node.get("maxItems", 4), 4)))
+    if t == "integer":
+        return st.integers(node.get("minimum", -2 ** 31), node.get("maximum", 2 ** 31 - 1))
+    if t == "number":
+        return st.floats(node.get("minimum"), node.get("maximum"), allow_nan=False, allow_infinity=False)
+    if t == "boolean":
+        return st.booleans()
+    if t == "string":
+        if node.get("format") == "date-time" or node.get("pattern", "").startswith("^[0-9]{4}"):
+            return _DATES
+        if node.get("format") == "uri":
+            return _LOCATIONS
+        return st.one_of(st.sampled_from(["18:30", "06:00:00", "24:00", "Syslog", "HeartbeatInterval", "300"]),
+                         st.text(max_size=min(node.get("maxLength", 20), 20)))
+    return json_value
+
+
+def _schema(action):
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "schemas", "os3p", action + ".req.json")) as f:
+        return json.load(f)
+
+
 def _schema_keys(action):
     here = os.path.dirname(os.path.abspath(__file__))
     try:
@@ -98,6 +147,9 @@ class Os3pFace:
         names = sorted(actions.ACTIONS) + ["Heartbeat", "BootNotification", "Nope", ""]
         payload = st.one_of(*[_shaped_payload(_schema_keys(a)) for a in sorted(actions.ACTIONS)],
                             json_value)
+        # CALLs whose payload follows the action's schema: they reach the handlers
+        valid = st.one_of(*[st.tuples(st.just(a), from_schema(_schema(a))) for a in sorted(actions.ACTIONS)]).map(
+            lambda t: json.dumps([2, "v1", t[0], t[1]]))
         ids = st.one_of(_text(40), st.integers(), st.none(), st.just(""), st.text(min_size=37, max_size=60))
         frame = st.tuples(st.sampled_from([2, 3, 4, 0, 5, -1, "2", True, 2.0]), ids,
                           st.sampled_from(names) | _text(20), payload, json_value,
@@ -105,7 +157,7 @@ class Os3pFace:
         deep = st.tuples(st.sampled_from(["[", "{\"a\":"]), st.integers(1, 3000)).map(
             lambda t: '[2,"deep","Reset",' + t[0] * t[1] + ("1" if t[0] != "[" else "")
             + ("]" if t[0] == "[" else "}") * t[1] + "]")
-        self.strategy = st.one_of(frame, frame, frame, _text(200), deep,
+        self.strategy = st.one_of(valid, valid, frame, frame, frame, _text(200), deep,
                                   st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
                                   frame.map(lambda s: s[:len(s) // 2]))
         self.queued = QUEUED
@@ -134,8 +186,17 @@ class _Os3pRig:
                   "firmwareVersion": "1.0", "iccid": "", "imsi": ""}
         self.p = Protocol(config, self.clock, State(os.path.join(self.tmp, "state.json")),
                           Outbox(os.path.join(self.tmp, "outbox")), lambda: dict(fields), rand=lambda: 1.0)
-        device = open_device("host", os.path.join(self.tmp, "device"))
+        from bridge.daemon import Daemon
+        from bridge.os3p.streetlights import attach
+        from bridge.station.streetlights import Streetlights
+
+        self.daemon = Daemon("host", os.path.join(self.tmp, "daemon"))  # the streetlights' home (simulated)
+        device = self.daemon.device
         self.p.context = Context(self.p, config, device, _NoLoop(), self.tmp)
+        self.station = Streetlights(self.daemon)
+        self.p.context.station = self.station
+        attach(self.p.context, self.station)
+        self._turn()
         self.p.start()
         self.p.take()
         self.p.opened()
@@ -165,13 +226,19 @@ class _Os3pRig:
             expect(isinstance(f, list) and f and f[0] in (2, 3, 4), "frames are OS3P messages", f)
             if f[0] == 4:
                 expect(f[2] in errors.CODES and f[2] != errors.INTERNAL_ERROR, "CALLERROR code", f, text[:200])
+        self._turn()
         # the calls the core sends (triggered messages) are answered, so the next one may go
         for f in frames:
             if f[0] == 2:
                 self.p.received(json.dumps([3, f[1], {}]))
         self.p.take()
 
+    def _turn(self):
+        for _ in range(3):
+            self.daemon.loop.run_once(0)
+
     def close(self):
+        self.daemon.loop.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
