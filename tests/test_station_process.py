@@ -196,6 +196,15 @@ def test_meter_values_failure_history_and_transfers(tmp_path, cs):
         full = open(os.path.join(state, "daemon.log")).read().splitlines()
         stamped = [line_time(x) for x in lines if line_time(x) is not None]
         assert stamped and min(stamped) >= int(log_start) and len(lines) < len(full)
+        # and over HTTP: the same period, the same rule
+        reply = answer(cs, "GetFile", {"fileType": "Syslog", "location": peer.url + "/log",
+                                       "startTime": utc_iso(log_start), "stopTime": utc_iso(time.time() + 60)})
+        cs.wait_for(lambda c: len(peer.uploads) >= 2 and
+                    len([m for m in c.calls("GetFileStatusNotification") if m[3]["status"] == "Uploaded"]) >= 4)
+        body = peer.uploads[1][2].decode()
+        stamped = [line_time(x) for x in body.splitlines() if line_time(x) is not None]
+        assert reply["fileName"] in body and stamped and min(stamped) >= int(log_start)
+        assert any(line_time(x) is not None and line_time(x) < int(log_start) for x in full)  # there was more
 
         # a download cut midway: DownloadFailed after the retries
         assert answer(cs, "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "retries": 2,

@@ -48,7 +48,7 @@ DELAYED_ACK_CALLS = 60  # peers that wait ~40 ms per keep-alive call get fewer c
 # (calls/s, p99 ms) of a real uhttpd, new connection per call, for machines where none runs: `make bench`
 # on the 2-core development machine, 2026-12-01, uhttpd f682cca + libubox 1aa36ee + ubus 3cc98db built
 # from openwrt's sources, `uhttpd -f -a` in front of ubusd and this daemon's ubus face, same calls
-UHTTPD_RECORDED = (3795.0, 0.93, "recorded 2026-12-01, uhttpd f682cca, 2-core development machine")
+UHTTPD_RECORDED = (3987.0, 0.50, "recorded 2026-12-01, uhttpd f682cca, 2-core development machine")
 WARMUP = 100
 
 
