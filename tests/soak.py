@@ -62,7 +62,8 @@ class Soak:
         self.rand = random.Random(seed)
         self.tmp = tempfile.mkdtemp(prefix="soak-")
         self.state = os.path.join(self.tmp, "state")
-        self.stop = threading.Event()
+        self.stop = threading.Event()  # the load stops
+        self.finished = threading.Event()  # the daemon is gone: the scripted ubusd stops accepting
         self.lock = threading.Lock()
         self.counts = {"jsonrpc ok": 0, "jsonrpc failed": 0, "ubus ok": 0, "ubus failed": 0,
                        "informs answered": 0, "cs kills": 0, "daemon kills": 0}
@@ -115,21 +116,26 @@ class Soak:
             self.stop.wait(0.2)
 
     def ubus_caller(self):
-        while not self.stop.is_set():
+        """Accepts every connection, each on its own thread: the daemon's object connection is
+        called; any other (a one-shot client) is closed at once, so that it fails fast."""
+        while not self.finished.is_set():
             try:
-                conn = self.ubusd.accept(timeout=1)
+                conn = self.ubusd.accept(timeout=0.5)
             except OSError:
                 continue
-            try:
-                register(conn)
-                while not self.stop.is_set():
-                    status = invoke(conn, "status", {})[-1].get(1)
-                    self.add("ubus ok" if status == 0 else "ubus failed")
-                    time.sleep(0.01)
-            except (OSError, TimeoutError, ConnectionError, AssertionError):
-                self.add("ubus failed")
-            finally:
-                conn.close()
+            threading.Thread(target=self._serve_ubus, args=(conn,), daemon=True).start()
+
+    def _serve_ubus(self, conn):
+        try:
+            register(conn)
+            while not self.stop.is_set():
+                status = invoke(conn, "status", {})[-1].get(1)
+                self.add("ubus ok" if status == 0 else "ubus failed")
+                time.sleep(0.01)
+        except (OSError, TimeoutError, ConnectionError, AssertionError):
+            self.add("ubus failed")
+        finally:
+            conn.close()
 
     def outbox_watch(self):
         pattern = os.path.join(self.state, "os3p", "outbox", "*.json")
@@ -184,7 +190,7 @@ class Soak:
         end_figures = proc_figures(pid)
         self.quiet = time.monotonic() - quiet_from
         self.stop.set()
-        for t in threads:
+        for t in threads[:2] + threads[3:]:
             t.join(10)
         # the rest of the outbox goes out now that nothing is killed
         deadline = time.monotonic() + 60
@@ -193,6 +199,7 @@ class Soak:
         res = self._post(["tr069", "status", {}]) or {}
         status = (res.get("result") or [None, {}])[-1] if isinstance(res.get("result"), list) else {}
         self.daemon.terminate()
+        self.finished.set()
         for cs in self.servers:
             cs.stop()
         self.ubusd.close()

@@ -136,9 +136,9 @@ class Image:
 def download(tmp_path, url):
     import threading
 
-    from bridge.os3p import transfers
+    from bridge.os3p import firmware
 
-    fw = transfers.Firmware.__new__(transfers.Firmware)
+    fw = firmware.Firmware.__new__(firmware.Firmware)
     fw.ctx = type("Ctx", (), {"loop": Recorder()})()
     target = str(tmp_path / "os3p-firmware.img")
     fw._download(1, url, target, 1, 0, (5, 5), True, threading.Event())
@@ -201,9 +201,9 @@ def test_finding_07_a_failed_download_never_logs_the_url_password(tmp_path, capl
 
 
 def test_finding_07_a_failed_upload_never_logs_the_url_password(tmp_path):
-    from bridge.os3p import transfers
+    from bridge.os3p import logupload
 
-    up = transfers.LogUpload.__new__(transfers.LogUpload)
+    up = logupload.LogUpload.__new__(logupload.LogUpload)
     device = type("Device", (), {"logread": lambda self: "a log line\n"})()
     config = type("Config", (), {"get": lambda self, name: str(tmp_path)})()  # os3p.download_dir
     up.ctx = type("Ctx", (), {"loop": Recorder(), "device": device, "config": config})()

@@ -11,7 +11,9 @@ The protocol core (pure: events in, outputs out, the clock passed in)
 What actions get
   context     the narrow context of handlers, producers and transfers
   actions     server-initiated action name -> handler (one table, ACTIONS)
-  transfers   UpdateFirmware and GetFile (worker threads)
+  firmware    UpdateFirmware (download, verify, sysupgrade, the report after the reboot)
+  logupload   GetFile (the file made and uploaded in a worker)
+  transfers   what both share: locations, room for an image, one download, one retry loop
   streetlights  the streetlight actions and notifications (over bridge.station)
 The shell
   client      the supervisor: feeds the core, carries its outputs out, one loop timer at its deadline

@@ -25,7 +25,7 @@ class Context:
     @property
     def firmware(self):
         if self._firmware is None:
-            from .transfers import Firmware
+            from .firmware import Firmware
 
             self._firmware = Firmware(self)
         return self._firmware
@@ -33,7 +33,7 @@ class Context:
     @property
     def files(self):
         if self._files is None:
-            from .transfers import LogUpload
+            from .logupload import LogUpload
 
             self._files = LogUpload(self)
         return self._files
