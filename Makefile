@@ -20,8 +20,12 @@ RUN_ARGS = $(if $(STATE_DIR),--state-dir $(STATE_DIR)) $(if $(PORT),--port $(POR
 run: venv
 	@$(PY) -m devtools.devrun $(RUN_ARGS)
 
+# one pytest worker per core (TEST_JOBS=1 runs the suite in one process); every test uses its own tmp dir
+# and ephemeral 127.0.0.1 ports, so the workers never share a file or a port; an idle worker takes over
+# tests queued on a busy one (worksteal), so a slow file near the end does not leave a core idle
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: venv browser
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist worksteal tests
 
 # headless Chromium for the status-page test and Node.js for the LuCI view test; best effort
 # (each test skips with its reason where its program is missing). apt-get's own progress is shown.

@@ -197,6 +197,7 @@ def test_routes(shim):
 
 def test_slow_request_head_is_cut_off(shim, monkeypatch):
     monkeypatch.setattr(server_mod, "HEAD_TIMEOUT", 0.3)
+    monkeypatch.setattr(server_mod, "SWEEP_INTERVAL", 0.1)
     s = connect(shim)
     try:
         s.sendall(b"POST /ubus HTTP/1.1\r\n")
@@ -210,6 +211,7 @@ def test_slow_request_head_is_cut_off(shim, monkeypatch):
 
 def test_idle_keep_alive_connection_is_closed(shim, monkeypatch):
     monkeypatch.setattr(server_mod, "IDLE_TIMEOUT", 0.3)
+    monkeypatch.setattr(server_mod, "SWEEP_INTERVAL", 0.1)
     s = connect(shim)
     try:
         s.sendall(post(LIST))

@@ -15,6 +15,7 @@ from bridge.jsonrpc import http
 
 log = logging.getLogger(__name__)
 
+SWEEP_INTERVAL = 1.0  # how often expired connections (HEAD_TIMEOUT, IDLE_TIMEOUT) are looked for
 MAX_CLIENTS = 64  # uhttpd's UH_LIMIT_CLIENTS
 HEAD_TIMEOUT = 10.0  # a request must arrive whole within this (slow-loris)
 IDLE_TIMEOUT = 20.0  # keep-alive connections idle this long are closed (uhttpd: 20 s)
@@ -309,7 +310,7 @@ class HttpServer:
             self.per_address[address] = self.per_address.get(address, 0) + 1
             self.loop.add_reader(conn.fd, conn.on_readable)
             if self._sweeper is None:
-                self._sweeper = self.loop.call_later(1.0, self._sweep)
+                self._sweeper = self.loop.call_later(SWEEP_INTERVAL, self._sweep)
 
     def _waiting(self):
         """A connection waits in the listen backlog."""
@@ -339,7 +340,7 @@ class HttpServer:
         for conn in [c for c in self.clients if c.expired(now)]:
             conn.close()
         if self.clients:
-            self._sweeper = self.loop.call_later(1.0, self._sweep)
+            self._sweeper = self.loop.call_later(SWEEP_INTERVAL, self._sweep)
 
     def closed(self, conn):
         if conn in self.clients:
