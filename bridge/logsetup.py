@@ -33,6 +33,56 @@ class SyslogHandler(logging.Handler):
             pass  # logd restarting: drop the line rather than block the loop
 
 
+class StderrHandler(logging.StreamHandler):
+    """stderr that never blocks the daemon: a line the reader cannot take now (a pipe nobody drains,
+    a stopped terminal) is dropped and counted, and the count is said once writing works again.
+
+    A blocking write here would stop the loop for good: no call answered, and SIGTERM's handler
+    runs but the write it interrupted is retried, so the daemon would not stop either.
+    """
+
+    def __init__(self, stream=None):
+        super().__init__(stream)
+        self.dropped = 0
+
+    def _write(self, fd, data):
+        """All of data, in pieces the pipe takes whole, or False (nothing more written) when fd
+        would block."""
+        import select  # a C module, as small as the check it makes
+
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        while data:
+            # a pipe reports writable with at least a page free, and a write of up to PIPE_BUF
+            # bytes into a free page does not block
+            if not any(ev & select.POLLOUT for _, ev in poller.poll(0)):
+                return False
+            data = data[os.write(fd, data[:select.PIPE_BUF]):]
+        return True
+
+    def emit(self, record):
+        try:
+            fd = self.stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a real descriptor (a test's capture)
+            return super().emit(record)
+        try:
+            self.stream.flush()  # whatever print() left in the buffer goes first
+        except OSError:
+            pass
+        try:
+            text = self.format(record) + self.terminator
+            if self.dropped:
+                text = "(%d log lines not written: stderr was not read)\n%s" % (self.dropped, text)
+            if self._write(fd, text.encode("utf-8", "replace")):
+                self.dropped = 0
+            else:
+                self.dropped += 1
+        except OSError:
+            self.dropped += 1
+        except Exception:  # noqa: BLE001 - a record that does not format, as StreamHandler reports it
+            self.handleError(record)
+
+
 class BoundedFileHandler(logging.FileHandler):
     """A log file that starts over (keeping one .1 copy) when it passes LOG_FILE_LIMIT."""
 
@@ -63,7 +113,7 @@ def setup(backend, level="info", log_file=None):
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         root.addHandler(handler)
     else:
-        handler = logging.StreamHandler()
+        handler = StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
         if log_file:

@@ -29,8 +29,9 @@ config acs 'acs'
 
 
 class DaemonProcess:
-    def __init__(self, state_dir, extra_args=(), env=None):
+    def __init__(self, state_dir, extra_args=(), env=None, stderr=subprocess.PIPE):
         self.state_dir = str(state_dir)
+        self.stderr = stderr  # a pipe read at exit by default; a long run gives a file or a drained pipe
         self.extra_args = list(extra_args)
         self.env = dict(os.environ, PYTHONPATH=ROOT, **(env or {}))
         self.proc = None
@@ -44,7 +45,7 @@ class DaemonProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bridge.daemon", "--backend", "host", "--state-dir", self.state_dir]
             + self.extra_args,
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.stderr)
         deadline = time.monotonic() + timeout
         while wait_for and not os.path.exists(os.path.join(self.state_dir, wait_for)):
             if self.proc.poll() is not None:

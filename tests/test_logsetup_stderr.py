@@ -1,0 +1,113 @@
+"""The daemon's stderr handler never blocks: a long soak hung when its unread stderr pipe filled
+(every thread stuck in write(2), `status` unanswered, SIGTERM unheeded)."""
+
+import fcntl
+import logging
+import os
+import sys
+import threading
+
+from bridge import logsetup
+from daemon_process import BASE_CONFIG, DaemonProcess, write_config
+
+
+def full_pipe():
+    """A pipe whose write end is blocking and has no room left, as an undrained stderr ends up."""
+    r, w = os.pipe()
+    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+    try:
+        while True:
+            os.write(w, b"x" * 4096)
+    except BlockingIOError:
+        pass
+    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    return r, w
+
+
+def drain(r):
+    fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_NONBLOCK)
+    out = b""
+    try:
+        while True:
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            out += chunk
+    except BlockingIOError:
+        pass
+    return out
+
+
+def record(msg):
+    return logging.LogRecord("bridge.test", logging.INFO, __file__, 1, msg, None, None)
+
+
+def host_stderr_handler(monkeypatch, stream):
+    """The handler logsetup.setup("host") puts on stderr, stderr being stream."""
+    monkeypatch.setattr(sys, "stderr", stream)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # restored after the test, with the level
+    monkeypatch.setattr(root, "level", root.level)
+    logsetup.setup("host")
+    (handler,) = root.handlers
+    return handler
+
+
+def test_a_full_stderr_pipe_drops_lines_instead_of_blocking_then_says_how_many(monkeypatch):
+    r, w = full_pipe()
+    stream = os.fdopen(w, "w")
+    handler = host_stderr_handler(monkeypatch, stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    done = threading.Event()
+
+    def log_three():
+        for i in range(3):
+            handler.emit(record("line %d" % i))
+        done.set()
+
+    t = threading.Thread(target=log_three, daemon=True)
+    t.start()
+    stuck = not done.wait(10)  # a hang check, not a timing one: a blocking write never returns
+    drain(r)  # frees a thread stuck before the fix, so that the test process ends
+    t.join(10)
+    try:
+        assert not stuck, "emit blocked on a full stderr pipe"
+        handler.emit(record("after"))
+        out = drain(r).decode()
+        assert out == "(3 log lines not written: stderr was not read)\nafter\n"
+        handler.emit(record("again"))
+        assert drain(r) == b"again\n"
+    finally:
+        stream.close()
+        os.close(r)
+
+
+def test_a_line_longer_than_a_pipe_write_arrives_whole():
+    r, w = os.pipe()
+    stream = os.fdopen(w, "w")
+    handler = logsetup.StderrHandler(stream)
+    try:
+        handler.emit(record("y" * 20000))  # a traceback can be this long
+        assert drain(r) == b"y" * 20000 + b"\n"
+    finally:
+        stream.close()
+        os.close(r)
+
+
+def test_the_daemon_answers_and_stops_on_sigterm_with_a_stderr_nobody_reads(tmp_path):
+    """The soak's hang, small: the daemon's stderr a full pipe from its first line on."""
+    write_config(str(tmp_path), BASE_CONFIG)
+    r, w = full_pipe()
+    d = DaemonProcess(tmp_path, stderr=w)
+    try:
+        d.start()  # before the fix: its first log line blocks, cli.url never comes ("did not start")
+        code, status = d.call("status")
+        assert code == 0 and "cwmp" in status
+        assert d.terminate() == 0  # SIGTERM: before the fix it never got back to its loop
+    finally:
+        os.close(w)
+        d.kill()
+        drain(r)
+        os.close(r)
+    with open(tmp_path / "daemon.log") as f:  # the log file keeps what stderr dropped
+        assert "stopped" in f.read()
