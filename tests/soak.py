@@ -198,7 +198,12 @@ class Soak:
             time.sleep(0.2)
         res = self._post(["tr069", "status", {}]) or {}
         status = (res.get("result") or [None, {}])[-1] if isinstance(res.get("result"), list) else {}
-        self.daemon.terminate()
+        try:
+            self.daemon.terminate()
+            self.stopped_cleanly = True
+        except Exception:  # noqa: BLE001 - a daemon that does not stop on SIGTERM is a failure to report
+            self.stopped_cleanly = False
+            self.daemon.kill()
         self.finished.set()
         for cs in self.servers:
             cs.stop()
@@ -226,10 +231,11 @@ class Soak:
             ("daemon RSS", "%d KiB -> %d KiB (%+d KiB) over the quiet %.0f s" % (
                 start[0], end[0], end[0] - start[0], self.quiet)),
             ("daemon fds", "%d -> %d" % (start[1], end[1])),
+            ("stop", "clean on SIGTERM" if self.stopped_cleanly else "did NOT stop within 10 s of SIGTERM"),
         ]
         for name, text in rows:
             print("%-15s %s" % (name, text))
-        ok = not lost and end[0] - start[0] < 2048 and end[1] <= start[1]
+        ok = not lost and end[0] - start[0] < 2048 and end[1] <= start[1] and self.stopped_cleanly
         print("soak: %s" % ("passed" if ok else "FAILED"))
         return 0 if ok else 1
 
