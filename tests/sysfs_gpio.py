@@ -59,12 +59,17 @@ class SysfsGpioTree:
     def add_line(self, n, direction="in", value=0, active_low=0, edge="none", interrupts=True):
         """A line as the kernel shows it once exported (or as another program left it)."""
         d = self._dir(n)
-        os.makedirs(d, exist_ok=True)
-        self._put(os.path.join(d, "active_low"), active_low)
-        self._put(os.path.join(d, "direction"), direction)
-        self._put(os.path.join(d, "value"), value)
+        # the kernel shows gpioN with its attributes at once: a new line is built aside and renamed into place,
+        # so a reader never finds the directory without its files
+        build = d if os.path.isdir(d) else os.path.join(self.root, ".gpio%d.new" % n)
+        os.makedirs(build, exist_ok=True)
+        self._put(os.path.join(build, "active_low"), active_low)
+        self._put(os.path.join(build, "direction"), direction)
+        self._put(os.path.join(build, "value"), value)
         if interrupts:  # lines without IRQ support have no edge attribute
-            self._put(os.path.join(d, "edge"), edge)
+            self._put(os.path.join(build, "edge"), edge)
+        if build != d:
+            os.rename(build, d)
         return d
 
     def read(self, n, attr):

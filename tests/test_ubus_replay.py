@@ -127,8 +127,10 @@ class Running:
         self.loop.call_soon_threadsafe(lambda: (self.conn.stop(), done.set()))
         return done
 
-    def close(self):
-        self.loop.call_soon_threadsafe(self.conn.stop)
+    def close(self, stop_timeout=0.1):
+        # cleanup after the test: a scripted ubusd that no longer reads would hold stop() for its full
+        # STOP_TIMEOUT; the tests of the shutdown itself go through stop_face_async, with the daemon's bound
+        self.loop.call_soon_threadsafe(self.conn.stop, stop_timeout)
         self.loop.stop()
         self.thread.join(WAIT)
         self.loop.close()

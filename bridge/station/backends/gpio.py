@@ -87,7 +87,7 @@ class SysfsLine:
                 if e.errno != errno.EBUSY:  # EBUSY: exported meanwhile (or claimed by a kernel driver)
                     raise
             # the kernel creates gpioN before the write returns; a test tree's stand-in may take a moment
-            for _ in range(20):
+            for _ in range(100):  # up to 1 s: a busy test machine may schedule that thread late
                 if os.path.isdir(self.dir):
                     break
                 time.sleep(0.01)
