@@ -7,6 +7,10 @@ sent with: a resend after a crash carries the same id, so the central system can
 
 Bounded: beyond `limit` entries the oldest one that is not in flight is dropped (and logged); a queue that
 long means the central system has been gone for days and the newest state matters most.
+
+A state directory full or read-only refuses new entries (put() answers None with one error line naming the
+message and the cause) and loses none already queued: they stay in memory and on disk and go out as usual;
+an acknowledged entry whose file cannot be unlinked is sent again after a restart, with its own id.
 """
 
 import logging
@@ -27,6 +31,7 @@ class Outbox:
         self.limit = max(1, limit)
         self.clock = clock
         self.dropped = 0
+        self.refused = 0  # entries not queued: the state directory was full or read-only
         os.makedirs(directory, mode=0o700, exist_ok=True)
         self.entries = []  # [(seq, record)] oldest first
         for name in sorted(os.listdir(directory)):
@@ -49,11 +54,18 @@ class Outbox:
         return os.path.join(self.dir, "%012d.json" % seq)
 
     def put(self, action, payload):
-        """Persist a notification; returns its record {id, action, payload, queued}."""
+        """Persist a notification; returns its record {id, action, payload, queued}, None when the state
+        directory refuses it (full, read-only): not queued, logged, the queue as it was."""
         record = {"id": uuid4(), "action": action, "payload": payload, "queued": self.clock()}
         seq = self.next_seq
+        try:
+            write_json(self._path(seq), record)
+        except OSError as e:
+            self.refused += 1
+            log.error("outbox: %s not queued, the state directory refuses it (full or read-only): %s",
+                      action, e.strerror or e)
+            return None
         self.next_seq += 1
-        write_json(self._path(seq), record)
         self.entries.append((seq, record))
         while len(self.entries) > self.limit:
             victim = 1 if self.entries[0][1]["id"] == self.in_flight else 0
@@ -80,9 +92,11 @@ class Outbox:
     def _unlink(self, seq):
         try:
             os.unlink(self._path(seq))
+            fsync_dir(self.dir)
         except FileNotFoundError:
             pass
-        fsync_dir(self.dir)
+        except OSError as e:  # read-only: the entry is done in memory; a restart sends it once more
+            log.warning("outbox: cannot remove %012d.json: %s", seq, e.strerror or e)
 
     def records(self):
         return [r for _, r in self.entries]
