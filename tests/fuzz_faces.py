@@ -795,4 +795,111 @@ class _ModbusRig:
         self.transport.close()
 
 
-FACES = [Os3pFace, UbusFace, HttpFace, HttpParserFace, Tr069Face, UciFace, ModbusFace]
+# --- schema-valid streetlight profiles into the handlers and the schedule engine ---------------------------
+_CLOCK_TIMES = st.one_of(st.builds(lambda h, m, s: "%02d:%02d:%02d" % (h, m, s), st.integers(0, 23),
+                                   st.integers(0, 59), st.integers(0, 59)),
+    st.sampled_from(["24:00:00", "00:00:00", "23:59:59", "18:30", "06:00", "24:00", "25:00:00", "12:60:00",
+                     "", "x", "1:2:3", "-01:00:00"]), st.text(max_size=10))
+_OFFSETS = st.one_of(st.integers(-86400, 86400), st.sampled_from([-86400, 0, 86400, 3600, -3600]))
+
+
+_GOOD_TIMES = st.builds(lambda h, m, s: "%02d:%02d:%02d" % (h, m, s), st.integers(0, 23), st.integers(0, 59),
+                        st.integers(0, 59))
+
+
+def _boundary():
+    """Mostly what the schedule engine takes (Absolute with a time, Sunset/Sunrise with an offset), so most
+    profiles are stored and run; sometimes any mix the schema allows, for the engine's own refusals."""
+    sound = st.one_of(st.fixed_dictionaries({"kind": st.just("Absolute"), "time": _GOOD_TIMES}),
+                      st.fixed_dictionaries({"kind": st.sampled_from(["Sunset", "Sunrise"]), "offset": _OFFSETS}))
+    loose = st.fixed_dictionaries({"kind": st.sampled_from(["Absolute", "Sunset", "Sunrise"])},
+                                  optional={"offset": _OFFSETS, "time": _CLOCK_TIMES})
+    return st.integers(0, 19).flatmap(lambda i: loose if i == 13 else sound)
+
+
+# near the rig's clock (2027-01-15) mostly, so that profiles, days asked for and today meet
+_SL_DATES = st.one_of(st.builds(lambda d, h, z: "2027-01-%02dT%02d:00:00%s" % (d, h, z), st.integers(10, 20),
+                                st.integers(0, 23), st.sampled_from(["", "Z", "+01:00", ".5-03:00"])), _DATES)
+_PROFILE_KEYS = {"profileId": st.integers(0, 6), "stackLevel": st.integers(0, 4),
+                 "recurrencyKind": st.sampled_from(["None", "Daily", "Weekly"]),
+                 "daySchedule": st.lists(st.fixed_dictionaries({"start": _boundary(), "end": _boundary()}),
+                                         min_size=1, max_size=4)}
+# None and Weekly profiles need validFrom (it names their day): most carry one
+_PROFILE = st.one_of(st.fixed_dictionaries(dict(_PROFILE_KEYS, validFrom=_SL_DATES), optional={"validTo": _SL_DATES}),
+                     st.fixed_dictionaries(dict(_PROFILE_KEYS, validFrom=_SL_DATES), optional={"validTo": _SL_DATES}),
+                     st.fixed_dictionaries(_PROFILE_KEYS, optional={"validFrom": _SL_DATES, "validTo": _SL_DATES}))
+_CONTACTOR = st.integers(1, 4)
+_STREETLIGHT_CALLS = st.one_of(
+    st.tuples(st.just("SetStreetlightProfile"), st.fixed_dictionaries(
+        {"contactorId": _CONTACTOR, "streetlightProfiles": st.lists(_PROFILE, min_size=1, max_size=3)},
+        optional={"clearAllSchedules": st.booleans(), "clearSchedule": st.booleans()})),
+    st.tuples(st.just("ClearSingleStreetlightProfile"), st.one_of(  # profileId and stackLevel exclude each other
+        st.fixed_dictionaries({"profileId": st.integers(0, 6)}, optional={"contactorId": _CONTACTOR}),
+        st.fixed_dictionaries({"stackLevel": st.integers(0, 4)}, optional={"contactorId": _CONTACTOR}),
+        st.fixed_dictionaries({}, optional={"profileId": st.integers(0, 6), "contactorId": _CONTACTOR,
+                                            "stackLevel": st.integers(0, 4)}))),
+    st.tuples(st.just("GetEffectiveStreetlightDaySchedule"),
+              st.fixed_dictionaries({"contactorId": _CONTACTOR, "at": _SL_DATES})))
+STREETLIGHT_STATUS = {"SetStreetlightProfile": {"Accepted", "Rejected"},
+                      "ClearSingleStreetlightProfile": {"Accepted", "Rejected", "Unknown"}}
+
+
+class StreetlightFace:
+    """SetStreetlightProfile / ClearSingleStreetlightProfile / GetEffectiveStreetlightDaySchedule payloads
+    that pass their schema (checked here), so each reaches its handler and the schedule engine; between calls
+    the daemon's loop turns, so the schedules are applied to the simulated contactors. Each must be Accepted,
+    Rejected (Unknown for a clear) or a CALLERROR other than InternalError; a day schedule must follow its
+    response schema."""
+
+    name = "streetlight"
+    slice = 60  # inputs in make test's slice: each is up to four calls
+
+    def __init__(self):
+        self.strategy = st.lists(_STREETLIGHT_CALLS, min_size=1, max_size=4)
+
+    def start(self):
+        return _StreetlightRig()
+
+
+class _StreetlightRig(_Os3pRig):
+    def __init__(self):
+        import jsonschema
+
+        super().__init__()
+        self.validators = {}
+        for action in list(STREETLIGHT_STATUS) + ["GetEffectiveStreetlightDaySchedule"]:
+            for kind in ("req", "resp"):
+                with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schemas", "os3p",
+                                       "%s.%s.json" % (action, kind))) as f:
+                    self.validators[action, kind] = jsonschema.Draft4Validator(json.load(f))
+        self.n = 0
+
+    def check(self, calls):
+        for action, payload in calls:
+            errors = [e.message for e in self.validators[action, "req"].iter_errors(payload)]
+            expect(not errors, "the generated payload follows the schema", action, payload, errors)
+            self.n += 1
+            call_id = "s%d" % self.n
+            self.p.received(json.dumps([2, call_id, action, payload]))
+            frames = [json.loads(o.text) for o in self.p.take() if type(o).__name__ == "Send"]
+            answers = [f for f in frames if f[0] in (3, 4) and f[1] == call_id]
+            expect(len(answers) == 1, "a CALL gets exactly one answer", action, payload, frames)
+            answer = answers[0]
+            if answer[0] == 4:
+                from bridge.os3p import errors as os3p_errors
+
+                expect(answer[2] in os3p_errors.CODES and answer[2] != os3p_errors.INTERNAL_ERROR,
+                       "CALLERROR code", answer, action, payload)
+            else:
+                bad = [e.message for e in self.validators[action, "resp"].iter_errors(answer[2])]
+                expect(not bad, "the answer follows its schema", answer, action, payload, bad)
+                if action in STREETLIGHT_STATUS:
+                    expect(answer[2]["status"] in STREETLIGHT_STATUS[action], "status", answer, payload)
+            for f in frames:  # notifications the change triggered are answered, so the next one may go
+                if f[0] == 2:
+                    self.p.received(json.dumps([3, f[1], {}]))
+            self.p.take()
+            self._turn()
+
+
+FACES = [Os3pFace, UbusFace, HttpFace, HttpParserFace, Tr069Face, UciFace, ModbusFace, StreetlightFace]

@@ -11,6 +11,7 @@ SLICE = 150  # inputs per face here; `make fuzz` runs 20,000 per face
 
 @pytest.mark.parametrize("face", fuzz_faces.FACES, ids=lambda f: f.name)
 def test_fuzz_slice(face):
-    report = run_face(face, SLICE, SEED)
-    assert report["inputs"] >= SLICE
+    count = getattr(face, "slice", SLICE)  # a face whose inputs are several calls takes fewer of them
+    report = run_face(face, count, SEED)
+    assert report["inputs"] >= count
     assert (report["crashes"], report["hangs"], report["unexpected"]) == (0, 0, 0), report["failure"]
