@@ -592,4 +592,207 @@ class _UciRig:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-FACES = [Os3pFace, UbusFace, HttpFace, HttpParserFace, Tr069Face, UciFace]
+# --- Modbus replies into the meter's read path ---------------------------------------------------------
+# the map the meter reads: one batch of 3 input registers at 100 (a uint16 and an int32), unit 7
+METER_UNIT, METER_FUNCTION, METER_ADDRESS, METER_COUNT = 7, 4, 100, 3
+MODBUS_KINDS = {"timeout", "exception", "frame", "unit", "io"}
+
+
+def _words():
+    return st.lists(st.integers(0, 0xFFFF), min_size=METER_COUNT, max_size=METER_COUNT)
+
+
+# a reply is (how it is built, arguments); the transaction id is known only when it is sent
+_MODBUS_REPLY = st.one_of(
+    st.tuples(st.just("valid"), _words()),
+    st.tuples(st.just("trailing"), _words(), st.binary(min_size=1, max_size=20)),  # a valid frame, then noise
+    st.tuples(st.just("truncated"), _words(), st.integers(0, 14)),
+    st.tuples(st.just("long"), _words(), st.binary(min_size=1, max_size=20)),  # the PDU carries more
+    st.tuples(st.just("function"), _words(), st.integers(0, 255).filter(lambda f: f != METER_FUNCTION)),
+    st.tuples(st.just("exception"), st.integers(0, 255)),
+    st.tuples(st.just("unit"), _words(), st.integers(0, 255).filter(lambda u: u != METER_UNIT)),
+    st.tuples(st.just("transaction"), _words(), st.integers(1, 0xFFFF)),
+    st.tuples(st.just("count"), _words(), st.integers(0, 255).filter(lambda c: c != 2 * METER_COUNT)),
+    st.tuples(st.just("mbap"), _words(), st.integers(0, 0xFFFF), st.integers(0, 0xFFFF)),  # protocol, length
+    st.tuples(st.just("crc"), _words(), st.integers(1, 0xFFFF)),  # RTU: the CRC xor'ed with this
+    st.tuples(st.just("random"), st.binary(max_size=300)),
+)
+
+
+def _pdu(case):
+    from bridge.station.backends.modbus import READ_INPUT
+    import struct as _s
+
+    kind = case[0]
+    if kind == "exception":
+        return bytes([READ_INPUT | 0x80, case[1]])
+    data = _s.pack(">%dH" % METER_COUNT, *case[1])
+    if kind == "function":
+        return bytes([case[2], len(data)]) + data
+    if kind == "count":
+        return bytes([READ_INPUT, case[2]]) + data
+    if kind == "long":
+        return bytes([READ_INPUT, len(data) + len(case[2]) & 0xFF]) + data + case[2]
+    return bytes([READ_INPUT, len(data)]) + data
+
+
+def _expected(case, transport):
+    """The registers a reply must decode to, or None when it must be refused (whatever a random one does).
+    RTU has no transaction id or MBAP header, TCP no CRC: those cases are valid replies on the other."""
+    if case[0] in ("valid", "trailing"):
+        return case[1]
+    if case[0] in {"tcp": ("crc",), "rtu": ("transaction", "mbap")}[transport]:
+        return case[1]
+    return None
+
+
+def _tcp_reply(case, transaction):
+    from bridge.station.backends.modbus import tcp_request
+
+    kind = case[0]
+    if kind == "random":
+        return case[1]
+    unit = case[2] if kind == "unit" else METER_UNIT
+    if kind == "transaction":
+        transaction ^= case[2]
+    frame = tcp_request(transaction, unit, _pdu(case))
+    if kind == "mbap":
+        frame = struct.pack(">HHH", transaction, case[2], case[3]) + frame[6:]
+    if kind == "truncated":
+        frame = frame[:min(case[2], len(frame) - 1)]
+    if kind == "trailing":
+        frame += case[2]
+    return frame
+
+
+def _rtu_reply(case):
+    from bridge.station.backends.modbus import crc16
+
+    kind = case[0]
+    if kind == "random":
+        return case[1]
+    frame = bytes([case[2] if kind == "unit" else METER_UNIT]) + _pdu(case)
+    crc = crc16(frame) ^ (case[2] if kind == "crc" else 0)
+    frame += struct.pack("<H", crc)
+    if kind == "truncated":
+        frame = frame[:min(case[2], len(frame) - 1)]
+    if kind == "trailing":
+        frame += case[2]
+    return frame
+
+
+class ModbusFace:
+    """Meter replies: over a real loopback connection into TcpTransport and the meter (ModbusMeter.read), and
+    as RTU bytes into RtuReader and the PDU parser, split at a generated point. Each reply decodes to its
+    registers or gives a ModbusError of a counted kind; nothing else escapes and nothing waits for more."""
+
+    name = "modbus"
+
+    def __init__(self):
+        self.strategy = st.tuples(st.sampled_from(["tcp", "rtu"]), _MODBUS_REPLY, st.integers(0, 300))
+
+    def start(self):
+        return _ModbusRig()
+
+
+class _ModbusRig:
+    def __init__(self):
+        import threading
+
+        from bridge.station.backends.modbus import TcpTransport
+        from bridge.station.meter import ModbusMeter, Register
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4)
+        self.reply = b""
+        self.stopping = False
+        self.served = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        regs = [Register(METER_ADDRESS, "Voltage", "uint16", METER_FUNCTION),
+                Register(METER_ADDRESS + 1, "Energy.Active.Import.Register", "int32", METER_FUNCTION)]
+        self.transport = TcpTransport("127.0.0.1", self.listener.getsockname()[1], timeout=2.0)
+        self.meter = ModbusMeter(self.transport, METER_UNIT, regs, name="fuzz meter")
+
+    def _serve(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                try:
+                    conn.settimeout(2)
+                    conn.recv(260)  # the request
+                    conn.sendall(self.reply)
+                    conn.shutdown(socket.SHUT_WR)  # then the end: a short reply is an error, not a wait
+                except OSError:
+                    pass
+            self.served.set()
+
+    def check(self, x):
+        transport, case, split = x
+        if transport == "tcp":
+            self._tcp(case)
+        else:
+            self._rtu(case, split)
+
+    def _tcp(self, case):
+        from bridge.station.backends.modbus import ModbusError
+        from bridge.station.meter import decode
+
+        self.reply = _tcp_reply(case, (self.transport.transaction + 1) & 0xFFFF)
+        before = sum(self.meter.health.counts.values())
+        self.transport.close()  # a new connection per reply: the server closes after each
+        try:
+            readings = self.meter.read()
+        except ModbusError as e:
+            expect(e.kind in MODBUS_KINDS, "a counted error kind", e.kind)
+            readings = None
+        errors = sum(self.meter.health.counts.values()) - before
+        want = _expected(case, "tcp")
+        if want is not None:
+            expect(readings is not None and errors == 0, "a valid reply is read", case, readings,
+                   self.meter.health.counts)
+            expect([r[3] for r in readings] == [decode(want[:1], "uint16"), decode(want[1:], "int32")],
+                   "the registers' values", readings, want)
+        elif case[0] != "random":
+            expect(errors == 1 and not readings, "a bad reply is one counted error", case, readings,
+                   self.meter.health.counts)
+        else:
+            expect(errors == 1 or len(readings) == 2, "a random reply is read or counted", case, readings)
+
+    def _rtu(self, case, split):
+        from bridge.station.backends.modbus import ModbusError, RtuReader, parse_read_pdu
+
+        data = _rtu_reply(case)
+        reader = RtuReader()
+        got = None
+        try:
+            for part in (data[:split], data[split:]):
+                reader.feed(part)
+                frame = reader.frame()
+                if frame is not None:
+                    unit, pdu = frame
+                    if unit != METER_UNIT:
+                        raise ModbusError("unit", "unit %d" % unit)
+                    got = parse_read_pdu(pdu, METER_FUNCTION, METER_COUNT)
+                    break
+        except ModbusError as e:
+            expect(e.kind in MODBUS_KINDS, "a counted error kind", e.kind)
+            got = e
+        want = _expected(case, "rtu")
+        if want is not None:
+            expect(got == want, "a valid RTU reply decodes to its registers", case, got)
+        elif case[0] != "random":
+            expect(not isinstance(got, list), "a bad RTU reply is refused", case, got)
+        # None: incomplete; the transport calls that a short reply when its deadline passes
+
+    def close(self):
+        self.stopping = True
+        self.listener.close()
+        self.transport.close()
+
+
+FACES = [Os3pFace, UbusFace, HttpFace, HttpParserFace, Tr069Face, UciFace, ModbusFace]

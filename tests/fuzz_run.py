@@ -2,7 +2,7 @@
 
     python tests/fuzz_run.py [--examples N] [--seed S] [--face NAME ...]
 
-N inputs per face (default FUZZ_EXAMPLES or 20000: six faces, 120,000 inputs); a random seed unless
+N inputs per face (default FUZZ_EXAMPLES or 20000 for each face in tests/fuzz_faces.FACES); a random seed unless
 given (printed, so a run can be repeated). Exit status 1 when any face crashed, hung or answered
 unexpectedly; the smallest input that did it is printed.
 """
