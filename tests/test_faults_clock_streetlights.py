@@ -5,52 +5,37 @@ most GUARD apart: after a step forward or backward the lights follow the schedul
 GUARD, each switch made once (none lost, none doubled), and no timer waits for the old time.
 """
 
+import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from bridge.station import contactors as ct
-from test_station_contactors import NIGHT, at, make, outputs
+from test_station_contactors import NIGHT, Clock, at, make, outputs
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the zone of test_station_contactors' place
 
 
-class SteppingClock:
-    """Wall time (what the Station reads) and monotonic time (what its timers wait on), apart after a step."""
+class SteppingClock(Clock):
+    """Clock's timers, on monotonic time (its `now`); the wall clock the Station reads is `now + skew`."""
 
     def __init__(self, start):
-        self.mono, self.wall = 0.0, at(start)
-        self.timers = []  # [when (mono), fn, cancelled]
+        super().__init__(start)
+        self.skew = 0.0
 
     def __call__(self):
-        return self.wall
+        return self.now + self.skew
 
     def call_later(self, delay, fn):
         assert 0.0 <= delay <= ct.GUARD  # a step can never leave a timer waiting for the old time
-        t = Timer(self.mono + delay, fn)
-        self.timers.append(t)
-        return t
+        return super().call_later(delay, fn)
 
     def run(self, seconds):
-        end = self.mono + seconds
-        while True:
-            due = sorted((t for t in self.timers if not t.cancelled and t.when <= end), key=lambda t: t.when)
-            if not due:
-                break
-            t = due[0]
-            self.timers.remove(t)
-            self.wall += t.when - self.mono
-            self.mono = t.when
-            t.fn()
-        self.wall += end - self.mono
-        self.mono = end
+        end = datetime.datetime.fromtimestamp(self.now + seconds, AMSTERDAM).replace(tzinfo=None)
+        self.advance_to(end.isoformat())
 
     def step(self, text):
-        self.wall = at(text)
-
-
-class Timer:
-    def __init__(self, when, fn):
-        self.when, self.fn, self.cancelled = when, fn, False
-
-    def cancel(self):
-        self.cancelled = True
+        self.skew = at(text) - self.now
 
 
 @pytest.mark.parametrize("step_to, lit", [
