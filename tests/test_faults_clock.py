@@ -66,3 +66,38 @@ def test_retrieve_date_waits_on_the_central_system_clock(tmp_path):
     # "2027-01-15T08:10:00Z" is 9.5 min after the central system's now: that is the wait, not 1 day + 9.5 min
     from bridge.os3p.messages import parse_iso
     assert parse_iso("2027-01-15T08:10:00Z") - core.p.now() == pytest.approx(570)
+
+
+@pytest.mark.parametrize("jump", JUMPS)
+def test_the_heartbeat_keeps_its_interval_across_a_wall_clock_jump(tmp_path, monkeypatch, jump):
+    # the heartbeat is tr069's periodic inform (2 PERIODIC -> Heartbeat): a loop timer on the monotonic clock
+    import time
+    import types
+
+    from bridge import tr069 as tr069_module
+    from bridge.loop import Loop
+    from bridge.sessions import Sessions
+
+    wall = [time.time()]
+    monkeypatch.setattr(tr069_module, "time", types.SimpleNamespace(
+        time=lambda: wall[0], localtime=time.localtime, strftime=time.strftime))
+    loop = Loop()
+    mono = [1000.0]
+    loop.time = lambda: mono[0]
+    try:
+        obj = tr069_module.Tr069(loop, Sessions(str(tmp_path / "sessions.json")), periodic=lambda: (True, 300))
+        started = []
+        real = obj.start_session
+        monkeypatch.setattr(obj, "start_session", lambda events: started.append(list(events)) or real(events))
+        obj.schedule_periodic()
+        wall[0] += jump
+        for _ in range(3):
+            mono[0] += 299.0
+            loop.run_once(0)
+            assert started == [["2 PERIODIC"]] * _  # not early
+            mono[0] += 1.0
+            loop.run_once(0)
+            loop.run_once(0)
+            assert started == [["2 PERIODIC"]] * (_ + 1)  # not stalled
+    finally:
+        loop.close()
