@@ -38,6 +38,7 @@ class Protocol(Calls, SessionDriver):
         self.ids = ids or framing.IdSource()
         self.backoff = Backoff(0, 0, rand) if rand else Backoff(0, 0)
         self.clock_offset = float(state.get("clock_offset", 0.0))
+        self._synced = None  # (central system's epoch, clock.time()) at the last currentTime
         self.link = None  # None | "connecting" | "open"
         self.registration = None  # None | "Accepted" | "Pending" | "Rejected" on the current connection
         self.pending = None  # the one outstanding CALL
@@ -58,7 +59,11 @@ class Protocol(Calls, SessionDriver):
 
     # --- time ---------------------------------------------------------------------------------
     def now(self):
-        """Epoch seconds on the central system's clock (we never set the system clock ourselves)."""
+        """Epoch seconds on the central system's clock (we never set the system clock ourselves). Counted
+        on the monotonic clock from the last currentTime, so a wall-clock jump (NTP, date -s) moves
+        nothing; before one, the wall clock with the offset kept from the last run."""
+        if self._synced is not None:
+            return self._synced[0] + (self.clock.time() - self._synced[1])
         return self.clock.wall() + self.clock_offset
 
     def now_iso(self):
@@ -97,9 +102,11 @@ class Protocol(Calls, SessionDriver):
 
     def _sync_clock(self, current_time):
         try:
-            offset = parse_iso(current_time) - self.clock.wall()
+            central = parse_iso(current_time)
         except (ValueError, TypeError, AttributeError):
             return
+        self._synced = (central, self.clock.time())
+        offset = central - self.clock.wall()
         if abs(offset - self.clock_offset) > 1.0:
             log.info("clock offset to the central system: %+.1f s", offset)
         self.clock_offset = offset

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SOCKET = "/var/run/ubus/ubus.sock"
 READ_CHUNK = 65536
 MAX_OUTBUF = 4 * blob.MAX_MSGLEN   # ubusd not reading for this long: drop and reconnect
+PAUSE_READING = 256 * 1024         # replies waiting beyond this: read no more INVOKEs until they drain
 HELLO_TIMEOUT = 5.0
 STOP_TIMEOUT = 1.0                 # bound on the wait for REMOVE_OBJECT replies at shutdown
 
@@ -54,6 +55,7 @@ class ObjectConnection:
         self._timer = None
         self._stopping = False
         self._batch = None        # messages queued while one read is handled, sent together
+        self._paused = False      # reading stopped: replies wait for ubusd (INVOKEs wait in the socket)
         self._tail = (None, None, None)   # (objid, encoded reply, DATA message tail): the last reply
 
     # --- public -------------------------------------------------------------------------
@@ -140,6 +142,7 @@ class ObjectConnection:
         self._inbuf.clear()
         self._outbuf.clear()
         self._batch = None
+        self._paused = False
         self._pending.clear()
         self._by_id.clear()
         self.object_ids.clear()
@@ -191,6 +194,9 @@ class ObjectConnection:
         del self._outbuf[:n]
         if not self._outbuf:
             self.loop.remove_writer(self.sock.fileno())
+        if self._paused and len(self._outbuf) < PAUSE_READING // 2:
+            self._paused = False
+            self.loop.add_reader(self.sock.fileno(), self._on_readable)
 
     def _on_readable(self):
         sock = self.sock
@@ -239,6 +245,10 @@ class ObjectConnection:
             del buf[:pos]
         elif pos < end:
             buf += data[pos:]
+        if len(self._outbuf) > PAUSE_READING and self.sock is sock and not self._paused:
+            # invocations are bounded by backpressure: the callers wait, the daemon's memory does not grow
+            self._paused = True
+            self.loop.remove_reader(sock.fileno())
 
     def _drain_blocking(self, waiting, timeout):
         """Shutdown only: flush and read until the replies in `waiting` arrived or time is up."""
