@@ -219,6 +219,8 @@ def record_cli(out_path):
             runs = [json.loads(line) for line in f]
         for r in runs:
             r["argv"] = ["CONFDIR" if a == confdir else a for a in r["argv"]]
+            # the program names itself by its path; on a device that is plain `uci`
+            r["stderr"] = r["stderr"].replace(cli + ":", "uci:")
         with open(path) as f:
             steps.append({"step": name, "result": result, "file_after": f.read(), "runs": runs})
 
