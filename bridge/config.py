@@ -7,13 +7,13 @@ exist, the OS3P configuration key (ChangeConfiguration/GetConfiguration) and
 the TR-069 parameter path that address the same value.
 """
 
-import logging
 import os
 import re
 
 from . import uci
+from .logger import getLogger
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 CONFIG_NAME = "tr069"
 

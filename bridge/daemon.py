@@ -5,13 +5,12 @@
 
 import gc
 import importlib
-import logging
 import os
 import signal
 import sys
 import time
 
-from . import __version__, logsetup, progress, stateview, uci
+from . import __version__, logger, logsetup, progress, stateview, uci
 from .config import CONFIG_NAME, Config, ConfigError, Problem, check_override
 from .device import default_backend, open_device
 from .device.base import DeviceError
@@ -19,7 +18,7 @@ from .loop import Loop
 from .sessions import Sessions
 from .tr069 import Tr069
 
-log = logging.getLogger("tr069-bridge")
+log = logger.getLogger("tr069-bridge")
 
 DEVICE_STATE_DIR = "/etc/tr069-bridge"  # on flash: statistics and queued messages survive a reboot
 CONFIG_WATCH = 2.0  # seconds between two looks at the config file on the host
@@ -98,7 +97,7 @@ class Daemon:
         )
         self.started = time.time()
         progress.forget_all()  # the state view shows this daemon's transfers
-        self.recent_errors = stateview.RecentErrors()  # attached to the root logger while run() runs
+        self.recent_errors = stateview.RecentErrors()  # a log sink while run() runs
         self.objects = {self.tr069.name: self.tr069, stateview.OBJECT_NAME: stateview.StateObject(self)}
 
     def _uci_read(self):
@@ -174,7 +173,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop())
         signal.signal(signal.SIGHUP, lambda *_: self.loop.call_soon_threadsafe(self.reload))
-        logging.getLogger().addHandler(self.recent_errors)
+        logger.add_sink(self.recent_errors)
         self.start_faces()
         if self.config.reader is None:
             self.watch_config()
@@ -197,7 +196,7 @@ class Daemon:
                 log.exception("stopping the %s face failed", name)
         self.faces.clear()
         log.info("stopped")
-        logging.getLogger().removeHandler(self.recent_errors)
+        logger.remove_sink(self.recent_errors)
 
 
 USAGE = """usage: python -m bridge.daemon [--backend host|ubus] [--state-dir DIR] [--config FILE]

@@ -11,16 +11,16 @@ bridge/os3p/transfers.py calls these for ftp:// and ftps:// locations as it call
 """
 
 import ftplib
-import logging
 import os
 import posixpath
 import ssl
 import threading
 from urllib.parse import unquote, urlsplit
 
+from .logger import getLogger
 from .redact import redact
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 SCHEMES = ("ftp", "ftps")
 CHUNK = 64 * 1024

@@ -1,39 +1,64 @@
-"""Logging: syslog on a device, stderr (and a bounded file logread can show) on the host.
-
-Own syslog and file handlers: logging.handlers costs ~0.7 MiB at import for
-two small classes.
+"""Where the daemon's log lines go: syslog on a device, stderr (and a bounded file logread can show)
+on the host. Sinks of bridge.logger, none of them needing the logging package (see there why).
 """
 
-import logging
 import os
 
-LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG}
+from . import logger
+
+LEVELS = {"error": logger.ERROR, "warning": logger.WARNING, "info": logger.INFO, "debug": logger.DEBUG}
 LOG_FILE_LIMIT = 256 * 1024
 # syslog severities (RFC 5424) for the daemon facility (3)
-_SEVERITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
+_SEVERITY = {logger.DEBUG: 7, logger.INFO: 6, logger.WARNING: 4, logger.ERROR: 3, logger.CRITICAL: 2}
 
 
-class SyslogHandler(logging.Handler):
+def full_line(created, levelno, name, message, exc_text):
+    """'%(asctime)s %(levelname)s %(name)s: %(message)s', the traceback on the lines after."""
+    text = "%s %s %s: %s" % (logger.asctime(created), logger.level_name(levelno), name, message)
+    return text + "\n" + exc_text if exc_text else text
+
+
+def short_line(created, levelno, name, message, exc_text):
+    """'%(name)s: %(message)s': syslog stamps the time and the severity itself."""
+    text = "%s: %s" % (name, message)
+    return text + "\n" + exc_text if exc_text else text
+
+
+class Sink:
+    """Lines of at least `threshold`, formatted by `fmt` (full_line or short_line)."""
+
+    threshold = 0
+    outputs = True    # one of setup()'s: replaced by the next setup()
+
+    def __init__(self, fmt=full_line):
+        self.fmt = fmt
+
+    def emit(self, created, levelno, name, message, exc_text=None):
+        if levelno >= self.threshold:
+            self.write(self.fmt(created, levelno, name, message, exc_text), levelno)
+
+
+class SyslogSink(Sink):
     """RFC 3164 datagrams to /dev/log, as logd on OpenWrt reads them (`logread` shows them)."""
 
     def __init__(self, address="/dev/log", tag="tr069-bridge"):
-        super().__init__()
+        super().__init__(short_line)
         self.address = address
         self.tag = "%s[%d]" % (tag, os.getpid())
         import _socket  # the C module: socket.py costs ~0.5 MiB for wrappers a datagram needs none of
 
         self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM)
 
-    def emit(self, record):
+    def write(self, text, levelno):
         try:
-            pri = 3 * 8 + _SEVERITY.get(record.levelno, 6)
-            msg = "<%d>%s: %s" % (pri, self.tag, self.format(record))
+            pri = 3 * 8 + _SEVERITY.get(levelno, 6)
+            msg = "<%d>%s: %s" % (pri, self.tag, text)
             self.sock.sendto(msg.encode("utf-8", "replace")[:4096], self.address)
         except OSError:
             pass  # logd restarting: drop the line rather than block the loop
 
 
-class StderrHandler(logging.StreamHandler):
+class StderrSink(Sink):
     """stderr that never blocks the daemon: a line the reader cannot take now (a pipe nobody drains,
     a stopped terminal) is dropped and counted, and the count is said once writing works again.
 
@@ -41,8 +66,13 @@ class StderrHandler(logging.StreamHandler):
     runs but the write it interrupted is retried, so the daemon would not stop either.
     """
 
-    def __init__(self, stream=None):
-        super().__init__(stream)
+    def __init__(self, stream=None, fmt=full_line):
+        super().__init__(fmt)
+        if stream is None:
+            import sys
+
+            stream = sys.stderr
+        self.stream = stream
         self.dropped = 0
 
     def _write(self, fd, data):
@@ -60,17 +90,22 @@ class StderrHandler(logging.StreamHandler):
             data = data[os.write(fd, data[:select.PIPE_BUF]):]
         return True
 
-    def emit(self, record):
+    def write(self, text, levelno):
+        text += "\n"
         try:
             fd = self.stream.fileno()
         except (AttributeError, OSError, ValueError):  # not a real descriptor (a test's capture)
-            return super().emit(record)
+            try:
+                self.stream.write(text)
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
+            return
         try:
             self.stream.flush()  # whatever print() left in the buffer goes first
         except OSError:
             pass
         try:
-            text = self.format(record) + self.terminator
             if self.dropped:
                 text = "(%d log lines not written: stderr was not read)\n%s" % (self.dropped, text)
             if self._write(fd, text.encode("utf-8", "replace")):
@@ -79,54 +114,60 @@ class StderrHandler(logging.StreamHandler):
                 self.dropped += 1
         except OSError:
             self.dropped += 1
-        except Exception:  # noqa: BLE001 - a record that does not format, as StreamHandler reports it
-            self.handleError(record)
 
 
-class BoundedFileHandler(logging.FileHandler):
+class BoundedFileSink(Sink):
     """A log file that starts over (keeping one .1 copy) when it passes LOG_FILE_LIMIT."""
+
+    def __init__(self, path, fmt=full_line):
+        super().__init__(fmt)
+        self.path = path
+        self.fd = self._open()
 
     def _open(self):
         # mode 0600 like every file of the state directory: GetFile uploads what logread shows, and
         # nobody else on the host should read it
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         os.fchmod(fd, 0o600)  # a file an older version left readable
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+        return fd
 
-    def emit(self, record):
-        super().emit(record)
+    def write(self, text, levelno):
         try:
-            if self.stream is not None and self.stream.tell() > LOG_FILE_LIMIT:
-                self.close()
-                os.replace(self.baseFilename, self.baseFilename + ".1")
-                self.stream = self._open()
+            os.write(self.fd, (text + "\n").encode("utf-8", "replace"))
+            if os.fstat(self.fd).st_size > LOG_FILE_LIMIT:
+                os.close(self.fd)
+                os.replace(self.path, self.path + ".1")
+                self.fd = self._open()
+        except OSError:
+            pass
+
+    def close(self):
+        try:
+            os.close(self.fd)
         except OSError:
             pass
 
 
 def setup(backend, level="info", log_file=None):
-    root = logging.getLogger()
-    for h in list(root.handlers):
-        root.removeHandler(h)
+    """Replace the sinks an earlier setup() installed (others, such as the state view's, stay)."""
+    for sink in logger.sinks():
+        if getattr(sink, "outputs", False):
+            logger.remove_sink(sink)
+            if hasattr(sink, "close"):
+                sink.close()
     if backend == "ubus" and os.path.exists("/dev/log"):
-        handler = SyslogHandler()
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        root.addHandler(handler)
+        logger.add_sink(SyslogSink())
     else:
-        handler = StderrHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+        logger.add_sink(StderrSink())
         if log_file:
             try:
-                fh = BoundedFileHandler(log_file)
+                sink = BoundedFileSink(log_file)
             except OSError as e:  # a read-only or full state directory: stderr only, said once
-                logging.getLogger(__name__).warning("log file %s not written: %s", log_file,
-                                                    e.strerror or e)
+                logger.getLogger(__name__).warning("log file %s not written: %s", log_file, e.strerror or e)
             else:
-                fh.setFormatter(handler.formatter)
-                root.addHandler(fh)
+                logger.add_sink(sink)
     set_level(level)
 
 
 def set_level(level):
-    logging.getLogger().setLevel(LEVELS.get(level, logging.INFO))
+    logger.set_level(LEVELS.get(level, logger.INFO))

@@ -7,14 +7,14 @@ that a router does not need to pay for a handful of sockets.
 """
 
 import heapq
-import logging
 import os
 import selectors
-import threading
 import time
 from collections import deque
 
-log = logging.getLogger(__name__)
+from .logger import getLogger
+
+log = getLogger(__name__)
 
 
 class Timer:
@@ -44,7 +44,6 @@ class Loop:
         os.set_blocking(self._rpipe, False)
         os.set_blocking(self._wpipe, False)
         self._sel.register(self._rpipe, selectors.EVENT_READ, (self._drain_wakeup, None))
-        self._thread = None
 
     time = staticmethod(time.monotonic)
 
@@ -146,11 +145,9 @@ class Loop:
     def run(self):
         self._running = not self._stop_pending
         self._stop_pending = False
-        self._thread = threading.current_thread()
         while self._running:
             self.run_once()
         self._stop_pending = False
-        self._thread = None
 
     def close(self):
         self._sel.close()

@@ -6,12 +6,12 @@ of a known size, or every 1 MiB when the server sends no size. The last transfer
 visible after it ends, so `tr069-bridge state` still shows how the last one went.
 """
 
-import logging
 import time
 
+from .logger import getLogger
 from .redact import redact
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 UNKNOWN_SIZE_STEP = 1 << 20
 _CURRENT = {}  # name -> Progress (one per name: a new transfer of that name replaces the last)

@@ -5,12 +5,12 @@ after a restart or a power cut. A session found "running" at load time was cut
 short by a crash or a reboot: it is counted as a failure.
 """
 
-import logging
 import time
 
 from .atomic import read_json, write_json
+from .logger import getLogger
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 FIELDS = ("last_status", "last_start", "last_end", "success", "failure", "pending_events",
           "end_actions", "running_events")

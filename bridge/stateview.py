@@ -14,15 +14,14 @@ method `state` (schemas/tr069.bridge.json; the `tr069` object's methods are fixe
 and the status page. A provider that raises shows {"error": ...} in its section; the others still answer.
 """
 
-import logging
 import os
 import time
 from collections import deque
 
-from . import __version__, schema
+from . import __version__, logger, schema
 from . import ubusmsg as ubus
 
-log = logging.getLogger(__name__)
+log = logger.getLogger(__name__)
 
 OBJECT_NAME = "tr069.bridge"
 SCHEMA_NAME = "tr069.bridge"
@@ -73,18 +72,16 @@ class History:
         return [{"time": iso(t), "event": e, "detail": d} for t, e, d in self.items]
 
 
-class RecentErrors(logging.Handler):
-    """Keeps the last warnings and errors the daemon logged (secrets are never logged, so none are kept)."""
+class RecentErrors:
+    """A log sink keeping the last warnings and errors the daemon logged (secrets are never logged,
+    so none are kept)."""
 
     def __init__(self, limit=ERRORS_KEPT):
-        super().__init__(logging.WARNING)
         self.items = deque(maxlen=limit)
 
-    def emit(self, record):
-        try:
-            self.items.append((record.created, record.levelname.lower(), record.name, record.getMessage()[:400]))
-        except Exception:
-            pass
+    def emit(self, created, levelno, name, message, exc_text=None):
+        if levelno >= logger.WARNING:
+            self.items.append((created, logger.level_name(levelno).lower(), name, message[:400]))
 
     def view(self):
         return [{"time": iso(t), "level": lv, "source": src, "message": msg} for t, lv, src, msg in self.items]

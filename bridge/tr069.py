@@ -5,18 +5,18 @@ Tr069.call(method, args) on the loop thread and get (ubus_status, data).
 The OS3P client, when configured, is attached as the session driver.
 """
 
-import logging
 import os
 import time
 
 from . import schema
+from . import ubusmsg as ubus
 from .backoff import Backoff
+from .logger import getLogger
 from .redact import redact
 from .sessions import Sessions
 from .ubus import blob
-from . import ubusmsg as ubus
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 SCHEMA_NAME = "tr069"
 DEFAULT_EVENT = "6 CONNECTION REQUEST"

@@ -10,3 +10,18 @@ os.environ.setdefault("TR069_CHECK_OUTPUT", "1")
 
 # the recorded ubusd transcripts are test data of this repository (tests/data/ubus/README.md: provenance)
 UBUS_FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "ubus")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _log_sinks_restored():
+    """A test that runs logsetup.setup() (or a daemon's main) leaves no sink behind for the next one:
+    a sink on a pipe the test closed would write into whatever file reuses its descriptor."""
+    from bridge import logger
+
+    saved = logger.sinks()
+    yield
+    logger._sinks[:] = saved
+

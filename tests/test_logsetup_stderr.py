@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 
-from bridge import logsetup
+from bridge import logger, logsetup
 from daemon_process import BASE_CONFIG, DaemonProcess, write_config
 
 
@@ -38,31 +38,35 @@ def drain(r):
     return out
 
 
-def record(msg):
-    return logging.LogRecord("bridge.test", logging.INFO, __file__, 1, msg, None, None)
+def bare(created, levelno, name, message, exc_text):
+    return message
 
 
-def host_stderr_handler(monkeypatch, stream):
-    """The handler logsetup.setup("host") puts on stderr, stderr being stream."""
+def emit(sink, msg):
+    sink.emit(0.0, logger.INFO, "bridge.test", msg)
+
+
+def host_stderr_sink(monkeypatch, stream):
+    """The sink logsetup.setup("host") writes stderr through, stderr being stream."""
     monkeypatch.setattr(sys, "stderr", stream)
     root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", [])  # restored after the test, with the level
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # restored after the test, with the level
     monkeypatch.setattr(root, "level", root.level)
     logsetup.setup("host")
-    (handler,) = root.handlers
-    return handler
+    (sink,) = [s for s in logger.sinks() if isinstance(s, logsetup.StderrSink)]
+    return sink
 
 
 def test_a_full_stderr_pipe_drops_lines_instead_of_blocking_then_says_how_many(monkeypatch):
     r, w = full_pipe()
     stream = os.fdopen(w, "w")
-    handler = host_stderr_handler(monkeypatch, stream)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler = host_stderr_sink(monkeypatch, stream)
+    handler.fmt = bare
     done = threading.Event()
 
     def log_three():
         for i in range(3):
-            handler.emit(record("line %d" % i))
+            emit(handler, "line %d" % i)
         done.set()
 
     t = threading.Thread(target=log_three, daemon=True)
@@ -72,10 +76,10 @@ def test_a_full_stderr_pipe_drops_lines_instead_of_blocking_then_says_how_many(m
     t.join(10)
     try:
         assert not stuck, "emit blocked on a full stderr pipe"
-        handler.emit(record("after"))
+        emit(handler, "after")
         out = drain(r).decode()
         assert out == "(3 log lines not written: stderr was not read)\nafter\n"
-        handler.emit(record("again"))
+        emit(handler, "again")
         assert drain(r) == b"again\n"
     finally:
         stream.close()
@@ -85,9 +89,9 @@ def test_a_full_stderr_pipe_drops_lines_instead_of_blocking_then_says_how_many(m
 def test_a_line_longer_than_a_pipe_write_arrives_whole():
     r, w = os.pipe()
     stream = os.fdopen(w, "w")
-    handler = logsetup.StderrHandler(stream)
+    handler = logsetup.StderrSink(stream, bare)
     try:
-        handler.emit(record("y" * 20000))  # a traceback can be this long
+        emit(handler, "y" * 20000)  # a traceback can be this long
         assert drain(r) == b"y" * 20000 + b"\n"
     finally:
         stream.close()

@@ -24,15 +24,15 @@ archive built beforehand and leaves the image check to its caller.
 """
 
 import contextlib
-import logging
 import os
 
-from .. import uci
-from ..ubus import client
 from .. import ubusmsg as st
+from .. import uci
+from ..logger import getLogger
+from ..ubus import client
 from .base import Device, DeviceError, NotFound, NotSupported
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 ENV_SOCKET = "TR069_UBUS_SOCKET"
 CALL_TIMEOUT = 10.0

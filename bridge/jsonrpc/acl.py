@@ -9,10 +9,11 @@ which lets it call session login.
 import fnmatch
 import glob
 import json
-import logging
 import os
 
-log = logging.getLogger(__name__)
+from ..logger import getLogger
+
+log = getLogger(__name__)
 
 # rpcd ships this as /usr/share/rpcd/acl.d/unauthenticated.json; built in (used when no directory
 # holds that file) so that the default session may log in on the host too

@@ -7,7 +7,6 @@ Routes (as uhttpd with `-u /ubus`):
 Everything answers 200 with a JSON-RPC error object where uhttpd does.
 """
 
-import logging
 import os
 from collections import deque
 
@@ -19,7 +18,9 @@ from bridge.jsonrpc.session_object import FailedLogins, SessionObject
 from bridge.jsonrpc.sessions import SessionStore
 from bridge.jsonrpc.users import Users
 
-log = logging.getLogger(__name__)
+from ..logger import getLogger
+
+log = getLogger(__name__)
 
 PREFIX = "/ubus"
 MAX_BODY = 65536  # uhttpd's UH_UBUS_MAX_POST_SIZE

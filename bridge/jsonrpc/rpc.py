@@ -15,12 +15,13 @@ clients are written against it:
 """
 
 import json
-import logging
 
 from bridge import ubusmsg
 from bridge.jsonrpc import jsonc
 
-log = logging.getLogger(__name__)
+from ..logger import getLogger
+
+log = getLogger(__name__)
 
 PARSE, REQUEST, METHOD, PARAMS, INTERNAL, OBJECT, SESSION, ACCESS, TIMEOUT = range(9)
 ERRORS = {

@@ -6,14 +6,15 @@ request head and body size, time to send a request, idle time.
 """
 
 import errno
-import logging
 import select
 import socket
 from collections import deque
 
 from bridge.jsonrpc import http
 
-log = logging.getLogger(__name__)
+from ..logger import getLogger
+
+log = getLogger(__name__)
 
 SWEEP_INTERVAL = 1.0  # how often expired connections (HEAD_TIMEOUT, IDLE_TIMEOUT) are looked for
 MAX_CLIENTS = 64  # uhttpd's UH_LIMIT_CLIENTS

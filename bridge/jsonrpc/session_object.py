@@ -11,14 +11,15 @@ right password instead would let anyone who knows a user name lock that user out
 local proxy every client has the same address.
 """
 
-import logging
 from collections import OrderedDict, deque
 
+from bridge import ubusmsg as ubus
 from bridge.jsonrpc import acl as aclmod
 from bridge.jsonrpc.sessions import DEFAULT_SID
-from bridge import ubusmsg as ubus
 
-log = logging.getLogger(__name__)
+from ..logger import getLogger
+
+log = getLogger(__name__)
 
 S, I32 = ubus.BLOBMSG_STRING, ubus.BLOBMSG_INT32
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1

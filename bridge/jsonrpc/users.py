@@ -11,11 +11,12 @@
 (rpcd lets an empty hash log in with any password; here that would be an open door).
 """
 
-import logging
 
 from bridge import uci
 
-log = logging.getLogger(__name__)
+from ..logger import getLogger
+
+log = getLogger(__name__)
 
 
 def shadow_hash(path, user):

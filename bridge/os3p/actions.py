@@ -11,13 +11,13 @@ streetlights.py; the MV fault-indicator actions answer Rejected where no indicat
 and 19), as station.py translates them.
 """
 
-import logging
 import threading
 
 from ..config import KEYS, Config
+from ..logger import getLogger
 from . import errors, station, streetlights
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 
 class Request:

@@ -3,13 +3,13 @@ timeout; the BootNotification first, then direct calls (Heartbeat, triggered mes
 persistent outbox oldest first; before Accepted only early calls (Boot, triggered messages) go out.
 A queued notification leaves the outbox on its CALLRESULT, or on a CALLERROR that is not transient."""
 
-import logging
 
+from ..logger import getLogger
 from . import errors, framing
 from .messages import validate
 from .outputs import Send, event
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 # a CALLERROR with one of these codes for a queued notification may be transient: retry a few times
 RETRYABLE = {errors.INTERNAL_ERROR, errors.GENERIC_ERROR}

@@ -6,19 +6,19 @@ the core asks for (frames to send, a connection attempt, a close, a session resu
 timer at the core's next deadline. start(daemon) attaches it to the tr069 object as its session driver.
 """
 
-import logging
 import os
 import time
 
-from .connection import Connection, Options, connection_url, safe_url
+from ..logger import getLogger
 from ..stateview import History
+from .connection import Connection, Options, connection_url, safe_url
 from .context import Context
 from .messages import boot_fields
 from .outbox import Outbox
 from .protocol import Abort, Close, Connect, HeartbeatInterval, Ping, Protocol, Send, SessionDone
 from .state import State
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 BOOT_ID = "/proc/sys/kernel/random/boot_id"  # Linux: a new random id on every boot
 

@@ -16,7 +16,6 @@ try again.
 """
 
 import base64
-import logging
 import os
 import selectors
 import socket
@@ -24,10 +23,11 @@ import threading
 from collections import deque
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from ..logger import getLogger
 from ..redact import redact
 from . import wsclient
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 SUBPROTOCOL = "OS3P1.0"
 

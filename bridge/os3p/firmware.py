@@ -5,17 +5,16 @@ the daemon compares the running firmware version with the one it had before and 
 InstallationFailed.
 """
 
-import logging
 import os
 import threading
 
 from ..atomic import read_json, write_json
-from . import errors
+from ..logger import getLogger
+from . import errors, transfers
 from .connection import safe_url
 from .messages import parse_iso
-from . import transfers
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 
 class Firmware:

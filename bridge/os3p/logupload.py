@@ -1,15 +1,15 @@
 """GetFile: the file made in a worker, then uploaded (HTTP(S) POST multipart, or FTP(S) STOR)."""
 
-import logging
 import os
 import re
 import threading
 
+from .. import logger
 from ..redact import redact
-from .messages import parse_iso, utc_iso
 from . import transfers
+from .messages import parse_iso, utc_iso
 
-log = logging.getLogger(__name__)
+log = logger.getLogger(__name__)
 
 
 class LogUpload:
@@ -194,6 +194,7 @@ def _put(location, name, f, timeouts, verify):
         return
     import requests
 
+    logger.route_std()  # requests (urllib3) logs through the logging package: to our sinks too
     boundary = os.urandom(16).hex()
     body = _Multipart(f, name, boundary)
     r = requests.post(location, data=body, timeout=timeouts, verify=verify,

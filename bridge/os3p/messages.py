@@ -11,12 +11,12 @@ the producer gets the action context (context.py), as handlers do.
 """
 
 import json
-import logging
 from datetime import datetime, timezone
 
 from .. import schema
+from ..logger import getLogger
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 EVENT_MESSAGES = {
     "1 BOOT": "BootNotification",  # sent even when its fields did not change

@@ -13,14 +13,14 @@ message and the cause) and loses none already queued: they stay in memory and on
 an acknowledged entry whose file cannot be unlinked is sent again after a restart, with its own id.
 """
 
-import logging
 import os
 import re
 import time
 
 from ..atomic import fsync_dir, read_json, write_json
+from ..logger import getLogger
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 _NAME = re.compile(r"^(\d{12})\.json$")
 

@@ -13,17 +13,17 @@ outbound CALLs and the outbox order) and session.py (the tr069 session mapping);
 outputs.
 """
 
-import logging
 from collections import deque
 
 from ..backoff import Backoff
+from ..logger import getLogger
 from . import errors, framing
 from .calls import Calls
 from .messages import parse_iso, utc_iso, validate
 from .outputs import Abort, Close, Connect, HeartbeatInterval, Ping, Send, SessionDone, event  # noqa: F401
 from .session import SessionDriver
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 
 class Protocol(Calls, SessionDriver):

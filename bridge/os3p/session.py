@@ -5,12 +5,12 @@
             got its CALLRESULT. A failed session's events are retried by the tr069 object (its backoff).
 """
 
-import logging
 
+from ..logger import getLogger
 from .messages import QUEUED, messages_for
 from .outputs import SessionDone, event
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 
 class Session:

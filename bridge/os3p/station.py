@@ -7,11 +7,11 @@
   is none, tables 14 and 19).
 """
 
-import logging
 
+from ..logger import getLogger
 from .messages import utc_iso
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 
 _ENUMS = None

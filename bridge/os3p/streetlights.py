@@ -5,14 +5,14 @@ a device without contactors, where every action is refused). Station events beco
 the persistent outbox, so they survive an outage and a kill -9 (spec 6.7, 6.8: delivery guaranteed).
 """
 
-import logging
 import time
 
+from ..logger import getLogger
 from ..station.schedule import Profile, ScheduleError, parse_date
 from . import errors
 from .messages import utc_iso
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 
 def _station(req):

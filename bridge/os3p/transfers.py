@@ -6,14 +6,14 @@ ftp/ftps, imported there: only these paths need them) and report progress with n
 through the persistent outbox.
 """
 
-import logging
 import os
 from urllib.parse import urlsplit
 
+from .. import logger
 from ..redact import redact
 from . import errors
 
-log = logging.getLogger(__name__)
+log = logger.getLogger(__name__)
 
 SCHEMES = ("http", "https", "ftp", "ftps")
 FTP = ("ftp", "ftps")
@@ -69,6 +69,8 @@ def fetch(location, part, timeouts, verify, cancel, shown):
             raise TooBig("%s (room in %s)" % (e, directory)) from None
         return not cancel.is_set()
     import requests
+
+    logger.route_std()  # requests (urllib3) logs through the logging package: to our sinks too
 
     from .. import progress
 

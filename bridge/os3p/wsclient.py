@@ -14,11 +14,12 @@ OpenWrt 24.10 ships); tests/test_os3p_wsclient.py fails when the installed libra
 that an upgrade re-checks the private names used here.
 """
 
-import logging
 import socket
 import sys
 
-log = logging.getLogger(__name__)
+from .. import logger
+
+log = logger.getLogger(__name__)
 
 TESTED_WITH = "1.7.0"
 CLOSE_TOO_BIG = 1009  # RFC 6455 7.4.1: a message too big to process
@@ -57,6 +58,7 @@ def load(tls=False):
             core = importlib.import_module("websocket._core")
             abnf = importlib.import_module("websocket._abnf")
             exc = importlib.import_module("websocket._exceptions")
+            logger.route_std()  # the library logs through the logging package: to our sinks too
         finally:
             for name, module in hidden.items():
                 if module is _MISSING:

@@ -18,12 +18,12 @@ change; at start the outputs are read first and only a contactor that disagrees 
 now is switched.
 """
 
-import logging
 
 from ..atomic import read_json, write_json
+from ..logger import getLogger
 from . import schedule
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 MODES = ("Schedule", "LocalOverride", "RemoteOverride")
 OVERRIDES = ("On", "Off", "Suspend")

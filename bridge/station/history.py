@@ -12,15 +12,15 @@ the old file is kept as <path>.prev and a new ring starts (its records would mea
 """
 
 import json
-import logging
 import math
 import os
 import struct
 import zlib
 
 from ..atomic import write_atomic
+from ..logger import getLogger
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 MAGIC = b"T69H"
 PREFIX = struct.Struct(">4sIII")  # magic, header length, capacity, record size

@@ -26,11 +26,11 @@ UCI (config tr069):
         option unit 'V'
 """
 
-import logging
 
+from ..logger import getLogger
 from .backends.modbus import READ_HOLDING, READ_INPUT, TYPES, WORD_ORDERS, ModbusError, decode
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 # the spec's measurands (schemas/os3p/MeterValues.req.json has the same list) and units
 LOCATIONS = ("", "In", "Out", "Body", "P1Meter")

@@ -14,18 +14,18 @@ With the host backend and none of them configured, one indicator group and a met
 (backends/simulated.py); on a device nothing is simulated.
 """
 
-import logging
+import _thread
 import os
-import threading
 import time
 from collections import deque
 
+from .. import logger
 from ..stateview import provider
 from .alarms import Alarms, Thresholds, limits_from_uci
 from .backends.modbus import ModbusError
 from .indicators import Indicators
 
-log = logging.getLogger(__name__)
+log = logger.getLogger(__name__)
 
 SIMULATION_FILE = "simulation.json"
 HISTORY_FILE = "meter-history.bin"
@@ -55,7 +55,7 @@ class Sensors:
         self.missed = deque(maxlen=100)
         self.timers = {}
         self.last = None  # (epoch, readings) of the last sample
-        self.reading = threading.Lock()
+        self.reading = _thread.allocate_lock()  # threading itself only once a source is read
         self.stopped = False
         sections = config.sections
         self.indicator_backend, groups = self._indicators(sections, backend, gpio_root, ubus_socket)
@@ -104,14 +104,16 @@ class Sensors:
 
     def _sources(self, sections, backend, sys_root):
         from .backends.thermal import BoardTemperature, sensor_files
-        from .meter import meter_from_uci
 
         sources = []
-        try:
-            meter = meter_from_uci(sections)
-        except ValueError as e:
-            log.error("meter: %s; not read", e)
-            meter = None
+        meter = None
+        if any(s[".type"] == "meter" for s in sections):
+            from .meter import meter_from_uci
+
+            try:
+                meter = meter_from_uci(sections)
+            except ValueError as e:
+                log.error("meter: %s; not read", e)
         if meter is not None:
             sources.append(Source(meter, True))
         elif backend == "host" and not any(s[".type"] == "meter" for s in sections):
@@ -164,7 +166,7 @@ class Sensors:
     def _alarm(self, code, source, active, when, info=None, test=False):
         payload = self.alarms.change(code, source, active, when, info=info, test=test)
         if payload is not None:
-            log.log(logging.WARNING if active else logging.INFO, "station: %s %s (%s)", code,
+            log.log(logger.WARNING if active else logger.INFO, "station: %s %s (%s)", code,
                     "raised" if active else "cleared", payload.get("info", ""))
             self._emit("StatusNotification", payload)
 
@@ -251,6 +253,8 @@ class Sensors:
         """Read every source in a worker; on the loop: alarms, history, listeners, then callback(sample)."""
         if not self.sources:
             return False
+        import threading
+
         threading.Thread(target=self._read, args=(context, callback), name="station-read", daemon=True).start()
         return True
 

@@ -14,16 +14,16 @@ daemon simulates four contactors with feedback contacts and a local switch (host
 only configured contactors exist and the others are refused.
 """
 
-import logging
 import os
 import time
 
+from ..logger import getLogger
 from ..stateview import provider
+from . import zone as zones
 from .contactors import Contactor, Station
 from .schedule import Place
-from . import zone as zones
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 # backend -> module whose open_line(name, output, active_low, initial, **options) gives a line
 LINES = {
@@ -253,8 +253,8 @@ class SimulationObject:
         return {"local_switch": {"on": "Boolean"}}
 
     def call(self, method, args):
-        from ..tr069 import prepare_call
         from .. import ubusmsg as status
+        from ..tr069 import prepare_call
 
         refused, handler, args = prepare_call(self.methods, method, args)
         if refused is not None:

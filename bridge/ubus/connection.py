@@ -16,15 +16,15 @@ re-register every object (ubusd hands out new ids). stop() removes the objects c
 # RAM, and this connection needs none of its wrappers
 import _socket as socket
 import errno
-import logging
 import select
 import time
 
-from . import blob
 from .. import ubusmsg as st
 from ..backoff import Backoff
+from ..logger import getLogger
+from . import blob
 
-log = logging.getLogger(__name__)
+log = getLogger(__name__)
 
 DEFAULT_SOCKET = "/var/run/ubus/ubus.sock"
 READ_CHUNK = 65536

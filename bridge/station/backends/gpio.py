@@ -20,13 +20,14 @@ Character-device lines deliver edge events on their own descriptor (POLLIN), wat
 """
 
 import errno
-import logging
 import os
 import select
 import struct
 import time
 
-log = logging.getLogger(__name__)
+from ...logger import getLogger
+
+log = getLogger(__name__)
 
 SYSFS = "/sys/class/gpio"
 DEV = "/dev"

@@ -6,15 +6,30 @@ sensor that fails to read (a zone whose driver answers EIO or ENODATA) is skippe
 error the sampler counts like a meter that does not answer.
 """
 
-import glob
 import os
 
 from .modbus import ModbusError
 
 
+def _matching(folder, prefix, suffix=""):
+    """The names in folder that start with prefix and end with suffix, as a shell glob would list
+    them (glob itself costs a router fnmatch and its regular expressions for two patterns)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return [n for n in names if n.startswith(prefix) and n.endswith(suffix) and not n.startswith(".")
+            and len(n) >= len(prefix) + len(suffix)]
+
+
 def sensor_files(root="/sys"):
-    return sorted(glob.glob(os.path.join(root, "class", "thermal", "thermal_zone*", "temp"))
-                  + glob.glob(os.path.join(root, "class", "hwmon", "hwmon*", "temp*_input")))
+    zones = os.path.join(root, "class", "thermal")
+    hwmon = os.path.join(root, "class", "hwmon")
+    files = [os.path.join(zones, z, "temp") for z in _matching(zones, "thermal_zone")
+             if os.path.exists(os.path.join(zones, z, "temp"))]
+    for h in _matching(hwmon, "hwmon"):
+        files += [os.path.join(hwmon, h, t) for t in _matching(os.path.join(hwmon, h), "temp", "_input")]
+    return sorted(files)
 
 
 class BoardTemperature:
