@@ -8,7 +8,6 @@
   (the same for every peer) stays small beside the object's.
 """
 
-import socket
 import time
 
 from bridge.ubus import blob
