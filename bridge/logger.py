@@ -18,6 +18,7 @@ DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50
 LEVEL_NAMES = {DEBUG: "DEBUG", INFO: "INFO", WARNING: "WARNING", ERROR: "ERROR", CRITICAL: "CRITICAL"}
 
 _level = WARNING      # as the logging package's root, until logsetup sets the configured one
+_configured = False   # set_level() called: this process's logging is ours (the daemon), not a host program's
 _sinks = []           # objects with emit(created, levelno, name, message, exc_text)
 _loggers = {}
 _route = None         # the Route handler on the logging package's root logger, once made
@@ -77,7 +78,8 @@ def _add_route(logging, root):
         _route = Route()
     if _route not in root.handlers:
         root.addHandler(_route)
-        root.setLevel(_level)
+        if _configured:  # the package came after logsetup: our level holds there too
+            root.setLevel(_level)
 
 
 def deliver(created, levelno, name, message, exc_text=None):
@@ -89,8 +91,8 @@ def deliver(created, levelno, name, message, exc_text=None):
 
 
 def set_level(levelno):
-    global _level
-    _level = levelno
+    global _level, _configured
+    _level, _configured = levelno, True
     logging = sys.modules.get("logging")
     if logging is not None:
         logging.getLogger().setLevel(levelno)

@@ -95,6 +95,24 @@ def test_once_a_library_loads_logging_its_lines_and_ours_arrive_once_each_in_the
     assert "('error', 'websocket', 'library line')" in out and "('error', 'bridge.probe', 'forwarded failure')" in out
 
 
+EMBEDDED = r"""
+import logging, sys
+logging.basicConfig(level=logging.CRITICAL)   # a program (the fuzz runner) that wants no lines
+from bridge import logger, stateview
+from bridge.os3p import wsclient
+logger.add_sink(stateview.RecentErrors())
+wsclient.load()
+logger.getLogger("bridge.probe").warning("not shown: the program's level holds")
+print(logging.getLogger().level)
+"""
+
+
+def test_a_program_that_configured_logging_keeps_its_level():
+    r = subprocess.run([sys.executable, "-c", EMBEDDED], cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
+                       capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "50\n", "")
+
+
 def test_under_pytest_records_go_through_the_logging_package(caplog):
     from bridge import logger
 
