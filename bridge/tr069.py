@@ -70,6 +70,7 @@ def prepare_call(methods, method, args):
 
 class Tr069:
     name = "tr069"
+    wall = staticmethod(time.time)   # what status shows times in (tests put a fake clock here)
 
     def __init__(self, loop, sessions: Sessions, acs_url=lambda: "", on_reload=None, on_reboot=None,
                  on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0, missing=lambda: (),
@@ -87,15 +88,15 @@ class Tr069:
         self.periodic = periodic  # () -> (enabled, interval seconds)
         self.driver = None
         self.start_time = time.time()
-        self.next_session_time = None  # a driver may set it
+        self.next_session_time = None  # a driver may set it (wall clock)
         self._periodic_timer = None
-        self._periodic_at = None
+        self._periodic_due = None      # loop (monotonic) time: a wall-clock jump moves what status shows
         # a failed session's events are retried after about min(retry_base * 2^(n-1), retry_max) seconds
         # (n consecutive failures, bridge.backoff): CWMP's session retry policy, so that an absent central
         # system is not hammered
         self.retry = Backoff(retry_base, retry_max)
         self._retry_timer = None
-        self._retry_at = None
+        self._retry_due = None         # loop time, as _periodic_due
         self._status_cache = None   # (inputs, dict, blobmsg): see _status_reply
         self.schema = schema.load(SCHEMA_NAME)
         # Replies are built by this module, so checking each against its schema is a self-test: on in
@@ -168,10 +169,16 @@ class Tr069:
         """Everything the status reply shows, in STATUS_SHAPE's leaf order before formatting: the
         reply is recomputed exactly when one of these changed (read on every call, so never stale)."""
         s, d = self.sessions, self.driver
+        retry, periodic = self._retry_due, self._periodic_due
+        # the timers run on the loop's monotonic clock; shown in wall-clock time through the offset
+        # between the two, in whole seconds (what status shows), so that the reply follows a clock
+        # step (NTP on a router without an RTC) and is not recomputed for the clocks' slow drift
+        offset = round(self.wall() - self.loop.time()) if retry is not None or periodic is not None else 0
         return (d.connection_state() if d else "up", self.start_time, d.acs_url if d else self.acs_url(),
                 s.last_status if s.last_start else "N/A", s.last_start, s.last_end,
-                self.next_session_time, self._retry_at, self._periodic_at, s.success, s.failure,
-                tuple(self.missing()))
+                self.next_session_time, None if retry is None else retry + offset,
+                None if periodic is None else periodic + offset,
+                s.success, s.failure, tuple(self.missing()))
 
     def _status_reply(self):
         """(dict, blobmsg children) of the status reply, from the cache while its inputs are the same."""
@@ -266,17 +273,17 @@ class Tr069:
 
     def _retry_later(self):
         delay = self.retry.next()
-        self._retry_at = time.time() + delay
+        self._retry_due = self.loop.time() + delay
         self._retry_timer = self.loop.call_later(delay, self._start_pending)
         log.info("retrying the session's events in %.0f s", delay)
 
     def _cancel_retry(self):
         if self._retry_timer is not None:
             self._retry_timer.cancel()
-        self._retry_timer = self._retry_at = None
+        self._retry_timer = self._retry_due = None
 
     def _start_pending(self):
-        self._retry_timer = self._retry_at = None
+        self._retry_timer = self._retry_due = None
         if self.sessions.pending_events and not self.sessions.running:
             self.start_session([])
 
@@ -284,14 +291,14 @@ class Tr069:
     def schedule_periodic(self):
         if self._periodic_timer is not None:
             self._periodic_timer.cancel()
-            self._periodic_timer = self._periodic_at = None
+            self._periodic_timer = self._periodic_due = None
         enabled, interval = self.periodic()
         if enabled and interval > 0:
-            self._periodic_at = time.time() + interval
+            self._periodic_due = self.loop.time() + interval
             self._periodic_timer = self.loop.call_later(interval, self._periodic_inform)
 
     def _periodic_inform(self):
-        self._periodic_timer = self._periodic_at = None
+        self._periodic_timer = self._periodic_due = None
         if not self.start_session(["2 PERIODIC"]):
             self.schedule_periodic()
 

@@ -74,11 +74,13 @@ def test_each_input_shows_in_the_next_reply(obj):
     now = time.time()
     obj.next_session_time = now + 100
     assert both(obj)["next_session"]["start_time"] == format_time(now + 100)
-    obj._retry_at = now + 50                                    # the earliest of the three is shown
-    assert both(obj)["next_session"]["start_time"] == format_time(now + 50)
-    obj._periodic_at = now + 10
-    assert both(obj)["next_session"]["start_time"] == format_time(now + 10)
-    obj._periodic_at = obj._retry_at = obj.next_session_time = None
+    obj._retry_due = obj.loop.time() + 50                       # the earliest of the three is shown
+    assert both(obj)["next_session"]["start_time"] in (format_time(now + 49), format_time(now + 50),
+                                                       format_time(now + 51))
+    obj._periodic_due = obj.loop.time() + 10
+    assert both(obj)["next_session"]["start_time"] in (format_time(now + 9), format_time(now + 10),
+                                                       format_time(now + 11))
+    obj._periodic_due = obj._retry_due = obj.next_session_time = None
     assert both(obj)["next_session"]["start_time"] == "N/A"
 
     d = Driver()
@@ -109,3 +111,24 @@ def test_a_reply_that_fails_its_schema_is_not_sent_encoded(obj, monkeypatch):
     obj.sessions.last_start = time.time()
     assert obj.encoded_reply("status", {}) is None
     assert obj.call("status", {}) == (ubus.UNKNOWN_ERROR, None)
+
+
+def test_the_next_session_follows_a_wall_clock_step(obj, monkeypatch):
+    """A router without an RTC boots in 1970 (or at its build date) and NTP steps the clock later: the
+    retry and periodic timers run on the monotonic clock and are not moved, and status must show the
+    time they fire at on the new clock, not the one computed before the step."""
+    wall, mono = [1_000_000_000.0], [5_000.0]
+    monkeypatch.setattr(obj, "wall", lambda: wall[0])
+    monkeypatch.setattr(obj.loop, "time", lambda: mono[0])
+    obj.periodic = lambda: (True, 600)
+    obj.schedule_periodic()                                       # fires at mono 5600: wall 1e9 + 600
+    assert both(obj)["next_session"]["start_time"] == format_time(1_000_000_600)
+    first = obj.encoded_reply("status", {})
+    mono[0] += 100
+    wall[0] += 100.3                                              # both clocks on: the same reply, kept
+    assert obj.encoded_reply("status", {}) is first
+    assert both(obj)["next_session"]["start_time"] == format_time(1_000_000_600)
+    wall[0] += 86400 * 365                                        # NTP steps the clock a year on
+    assert both(obj)["next_session"]["start_time"] == format_time(1_000_000_600 + 86400 * 365)
+    obj._retry_due = mono[0] + 30                                 # a failed session's retry, sooner
+    assert both(obj)["next_session"]["start_time"] == format_time(1_000_000_100 + 30 + 86400 * 365)
