@@ -274,20 +274,28 @@ def examine(path):
 # sections of a kind a feature owns, one per device, that the KEYS table cannot describe: their checker,
 # "module:function(sections) -> [(section name, option or None, why)]", imported only when such a section
 # exists. Their problems are warnings: the daemon runs, that device is not used.
-SECTION_CHECKS = {"contactor": "bridge.station.streetlights:check_contactors"}
+SECTION_CHECKS = {
+    "contactor": "bridge.station.streetlights:check_contactors",
+    "indicator": "bridge.station.backends.gpio_indicators:check_indicators",
+    "meter": "bridge.station.meter:check_meter",          # its register sections too
+    "threshold": "bridge.station.alarms:threshold_problems",
+}
 
 
 def _section_problems(path, sections, positions):
     import importlib
 
     problems = []
+    # an anonymous section is named as uci names it: @contactor[1]
+    shown, counts = {}, {}
+    for sec in sections:
+        kind = sec.get(".type")
+        i = counts[kind] = counts.get(kind, -1) + 1
+        shown[sec[".name"]] = "@%s[%d]" % (kind, i) if sec.get(".anonymous") else sec[".name"]
     for kind, ref in SECTION_CHECKS.items():
         if not any(s.get(".type") == kind for s in sections):
             continue
         module, _, fn = ref.partition(":")
-        # an anonymous section is named as uci names it: @contactor[1]
-        shown = {sec[".name"]: "@%s[%d]" % (kind, i) if sec.get(".anonymous") else sec[".name"]
-                 for i, sec in enumerate(x for x in sections if x.get(".type") == kind)}
         for name, option, why in getattr(importlib.import_module(module), fn)(sections):
             line = positions.get((name, option)) or positions.get((name, None))
             where = "%s.%s%s" % (CONFIG_NAME, shown.get(name, name), "." + option if option else "")

@@ -201,3 +201,74 @@ def test_start_up_option_error_is_one_line_and_starts_nothing(tmp_path):
     assert (r.returncode, r.stdout) == (1, "")
     assert r.stderr == "cannot start: --option acs.url: expected KEY=VALUE, e.g. --option acs.url=...\n"
     assert not (tmp_path / "state").exists()
+
+
+# --- the station's hardware sections: what the daemon would not use, said before a restart ------
+
+STATION_BAD = """config indicator 'MV1'
+\toption ground '18'
+\toption test 'gpio20'
+config indicator 'MV2'
+\toption overcurrent '5'
+\toption backend 'modbus'
+config indicator 'MV3'
+\toption overcurrent '7'
+\toption backend 'ubus'
+config meter 'meter'
+\toption protocol 'rtu'
+\toption baud '9600'
+config register
+\toption address '0x10'
+\toption measurand 'Voltage.L1N'
+\toption unit 'volts'
+config register 'energy'
+\toption measurand 'RealEnergyDelivered.Sum'
+config register 'f'
+\toption address '100'
+\toption measurand 'Frequency'
+\toption scale 'tenth'
+config threshold 'hot'
+\toption measurand 'BoardTemperature'
+\toption high 'warm'
+config threshold 'nameless'
+\toption high '50'
+"""
+
+
+def test_check_names_each_refused_station_section_with_its_line(tmp_path):
+    path = tmp_path / "tr069"
+    path.write_text(STATION_BAD)
+    _, problems = examine(str(path))
+    assert [str(p) for p in problems] == ["%s:%s" % (path, line) for line in (
+        "1: tr069.MV1: option overcurrent (an input line) is missing; not used",
+        "3: tr069.MV1.test: not a GPIO line: 'gpio20' (a sysfs number like 17, or gpiochip0:5); not used",
+        "6: tr069.MV2.backend: backend 'modbus': gpio or ubus; not used",
+        "7: tr069.MV3: the ubus backend needs option object (the ubus object with get/set); not used",
+        "16: tr069.@register[0].unit: unit 'volts' is not one the spec names; not used",
+        "17: tr069.energy: option address is missing; not used",
+        "22: tr069.f.scale: scale 'tenth' is not a number; not used",
+        "10: tr069.meter: meter protocol rtu: option device (the serial port) is missing; not used",
+        "25: tr069.hot.high: high 'warm' is not a number; not used",
+        "26: tr069.nameless: option measurand is missing; not used",
+    )]
+    assert all(not p.fatal for p in problems)  # the daemon starts; those sections are not used
+
+
+def test_a_valid_station_is_clean(tmp_path):
+    path = tmp_path / "tr069"
+    path.write_text("""config indicator 'MV1'
+\toption overcurrent '17'
+\toption ground 'gpiochip0:18'
+\toption test '20'
+config meter 'meter'
+\toption host '127.0.0.1'
+config register
+\toption address '0'
+\toption measurand 'Voltage.L1N'
+\toption type 'float32'
+\toption unit 'V'
+config threshold
+\toption measurand 'BoardTemperature'
+\toption high '70'
+""")
+    assert examine(str(path))[1] == []

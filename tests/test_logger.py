@@ -118,7 +118,8 @@ def test_under_pytest_records_go_through_the_logging_package(caplog):
 
     caplog.set_level("INFO", logger="bridge.probe")
     logger.getLogger("bridge.probe").info("seen by %s", "caplog")
-    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [("bridge.probe", "INFO", "seen by caplog")]
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("bridge.probe", "INFO", "seen by caplog")]
 
 
 def test_the_ubus_face_alone_never_imports_the_logging_package(tmp_path):

@@ -254,3 +254,31 @@ config indicator 'U1'
         s.stop()
     finally:
         mini.stop()
+
+
+def test_a_threshold_or_meter_that_does_not_hold_leaves_the_rest_working(tmp_path, caplog):
+    """One bad section is said and left out: the face starts, the other thresholds apply."""
+    caplog.set_level("ERROR", logger="bridge.station")
+    loop, s, _got = make(tmp_path, """config threshold 'hot'
+\toption measurand 'BoardTemperature'
+\toption high 'warm'
+config threshold 'cold'
+\toption measurand 'AmbientTemperature'
+\toption low '-30'
+config meter 'meter'
+\toption protocol 'rtu'
+config register
+\toption address '0'
+\toption measurand 'Voltage.L1N'
+\toption unit 'V'
+""", backend="ubus")
+    try:
+        assert s.thresholds.limits["AmbientTemperature"][0] == -30.0
+        from bridge.station.alarms import DEFAULT_LIMITS
+        assert s.thresholds.limits.get("BoardTemperature") == DEFAULT_LIMITS.get("BoardTemperature")
+        assert [r.getMessage() for r in caplog.records] == [
+            "meter: meter protocol rtu: option device (the serial port) is missing; not read",
+            "threshold hot: does not hold (tr069-bridge check says why); the default limits stay"]
+        assert not any(src.meter for src in s.sources)
+    finally:
+        s.stop()

@@ -104,21 +104,39 @@ def _num(v):
     return ("%.2f" % v).rstrip("0").rstrip(".")
 
 
-def limits_from_uci(sections):
-    """`config threshold` sections (measurand, low, high) over the defaults; '' removes a limit."""
-    limits = dict(DEFAULT_LIMITS)
+def threshold_problems(sections):
+    """[(section name, option or None, why)] of the `config threshold` sections that do not hold."""
+    rows = []
     for s in sections:
         if s[".type"] != "threshold":
             continue
         if "measurand" not in s:
-            raise ValueError("threshold %s: option measurand is missing" % s[".name"])
+            rows.append((s[".name"], None, "option measurand is missing"))
+        for option in ("low", "high"):
+            if s.get(option, ""):
+                try:
+                    float(s[option])
+                except (TypeError, ValueError):
+                    rows.append((s[".name"], option, "%s %r is not a number" % (option, s[option])))
+    return rows
+
+
+def limits_from_uci(sections, problems=None):
+    """`config threshold` sections (measurand, low, high) over the defaults; '' removes a limit. A
+    section that does not hold is left out (the defaults stay) and said in problems, if a list is given."""
+    limits = dict(DEFAULT_LIMITS)
+    bad = {name for name, _o, _w in threshold_problems(sections)}
+    for s in sections:
+        if s[".type"] != "threshold":
+            continue
+        if s[".name"] in bad:
+            if problems is not None:
+                problems.append(s[".name"])
+            continue
         low, high = limits.get(s["measurand"], (None, None))
-        try:
-            if "low" in s:
-                low = float(s["low"]) if s["low"] != "" else None
-            if "high" in s:
-                high = float(s["high"]) if s["high"] != "" else None
-        except ValueError:
-            raise ValueError("threshold %s: low/high must be numbers" % s[".name"]) from None
+        if "low" in s:
+            low = float(s["low"]) if s["low"] != "" else None
+        if "high" in s:
+            high = float(s["high"]) if s["high"] != "" else None
         limits[s["measurand"]] = (low, high)
     return limits

@@ -54,32 +54,73 @@ class Register:
         return "Register(%d %s %s)" % (self.address, self.type, self.measurand)
 
 
-def register_from_uci(section):
-    """One `config register` section -> Register; ValueError says what is wrong."""
-    where = "register %s" % section.get(".name", "?")
+class SectionError(ValueError):
+    """An option of a UCI section that does not hold; .option names it (None: the section as a whole)."""
+
+    def __init__(self, message, option=None):
+        super().__init__(message)
+        self.option = option
+
+
+def _number(section, option, convert, default, where):
+    value = section.get(option, default)
     try:
-        reg = Register(
-            address=int(section["address"], 0), measurand=section["measurand"],
-            type=section.get("type", "uint16"), function=int(section.get("function", READ_HOLDING)),
-            word_order=section.get("word_order", "big"), scale=float(section.get("scale", 1)),
-            location=section.get("location", ""), unit=section.get("unit", ""))
-    except KeyError as e:
-        raise ValueError("%s: option %s is missing" % (where, e.args[0])) from None
-    except ValueError as e:
-        raise ValueError("%s: %s" % (where, e)) from None
+        return convert(value)
+    except (TypeError, ValueError):
+        raise SectionError("%s: %s %r is not a number" % (where, option, value), option) from None
+
+
+def register_from_uci(section):
+    """One `config register` section -> Register; SectionError (a ValueError) says what is wrong."""
+    where = "register %s" % section.get(".name", "?")
+    for option in ("address", "measurand"):
+        if option not in section:
+            raise SectionError("%s: option %s is missing" % (where, option))
+    reg = Register(
+        address=_number(section, "address", lambda v: int(v, 0), None, where), measurand=section["measurand"],
+        type=section.get("type", "uint16"), function=_number(section, "function", int, READ_HOLDING, where),
+        word_order=section.get("word_order", "big"), scale=_number(section, "scale", float, 1, where),
+        location=section.get("location", ""), unit=section.get("unit", ""))
     if reg.type not in TYPES:
-        raise ValueError("%s: type %r is not one of %s" % (where, reg.type, ", ".join(TYPES)))
+        raise SectionError("%s: type %r is not one of %s" % (where, reg.type, ", ".join(TYPES)), "type")
     if reg.function not in (READ_HOLDING, READ_INPUT):
-        raise ValueError("%s: function %d: 3 (holding) or 4 (input)" % (where, reg.function))
+        raise SectionError("%s: function %d: 3 (holding) or 4 (input)" % (where, reg.function), "function")
     if reg.word_order not in WORD_ORDERS:
-        raise ValueError("%s: word_order %r: big or little" % (where, reg.word_order))
+        raise SectionError("%s: word_order %r: big or little" % (where, reg.word_order), "word_order")
     if not 0 <= reg.address <= 0xFFFF - reg.size + 1:
-        raise ValueError("%s: address %d out of range" % (where, reg.address))
+        raise SectionError("%s: address %d out of range" % (where, reg.address), "address")
     if reg.location not in LOCATIONS:
-        raise ValueError("%s: location %r is not one of %s" % (where, reg.location, ", ".join(LOCATIONS[1:])))
+        raise SectionError("%s: location %r is not one of %s" % (where, reg.location, ", ".join(LOCATIONS[1:])),
+                           "location")
     if reg.unit not in UNITS:
-        raise ValueError("%s: unit %r is not one the spec names" % (where, reg.unit))
+        raise SectionError("%s: unit %r is not one the spec names" % (where, reg.unit), "unit")
     return reg
+
+
+def check_meter(sections):
+    """For `tr069-bridge check` (config.SECTION_CHECKS): what meter_from_uci refuses, a row for each
+    section (the daemon logs the first and reads no meter)."""
+    from .backends.modbus import open_transport
+
+    rows = []
+    for s in sections:
+        if s[".type"] == "register":
+            try:
+                register_from_uci(s)
+            except SectionError as e:
+                rows.append((s[".name"], e.option, str(e).split(": ", 1)[-1]))
+    meter = next((s for s in sections if s[".type"] == "meter"), None)
+    if meter is not None and meter.get("enabled", "1") != "0":
+        try:
+            _number(meter, "unit", int, 1, "meter")
+            open_transport(meter)
+        except SectionError as e:
+            rows.append((meter[".name"], e.option, str(e).split(": ", 1)[-1]))
+        except ValueError as e:
+            rows.append((meter[".name"], None, str(e)))
+        if not any(s[".type"] == "register" for s in sections):
+            rows.append((meter[".name"], None, "no register sections: nothing to read"))
+    return rows
 
 
 def batches(registers, limit=125):
@@ -169,7 +210,7 @@ def meter_from_uci(sections):
     registers = [register_from_uci(s) for s in sections if s[".type"] == "register"]
     if not registers:
         raise ValueError("meter %s has no register sections" % meter[".name"])
-    return ModbusMeter(open_transport(meter), int(meter.get("unit", 1)), registers)
+    return ModbusMeter(open_transport(meter), _number(meter, "unit", int, 1, "meter"), registers)
 
 
 def fmt(value):

@@ -63,7 +63,10 @@ class Sensors:
                                      config.get("station.pulse_ms") / 1000.0, config.get("station.settle_ms") / 1000.0)
         self.sources = self._sources(sections, backend, sys_root)
         self.alarms = Alarms(_iso)
-        self.thresholds = Thresholds(limits_from_uci(sections))
+        refused = []
+        self.thresholds = Thresholds(limits_from_uci(sections, refused))
+        for name in refused:
+            log.error("threshold %s: does not hold (tr069-bridge check says why); the default limits stay", name)
         self.history = None
         columns = self._columns(sections)
         if columns:

@@ -22,6 +22,33 @@ OUTPUTS = ("test", "reset")
 UBUS_POLL = 1.0
 
 
+def check_indicators(sections):
+    """For `tr069-bridge check` (config.SECTION_CHECKS): what GpioIndicators would refuse, found
+    without opening a line: [(section name, option or None, why)]."""
+    rows = []
+    for s in sections:
+        if s[".type"] != "indicator":
+            continue
+        name, kind = s[".name"], s.get("backend", "gpio")
+        if kind not in ("gpio", "ubus"):
+            rows.append((name, "backend", "backend %r: gpio or ubus" % (kind,)))
+            continue
+        if kind == "ubus" and not s.get("object"):
+            rows.append((name, None, "the ubus backend needs option object (the ubus object with get/set)"))
+        if not s.get(OVERCURRENT):
+            rows.append((name, None, "option overcurrent (an input line) is missing"))
+        if s.get("active_low", "0") not in ("0", "1"):
+            rows.append((name, "active_low", "active_low %r: 0 or 1" % (s["active_low"],)))
+        if kind == "gpio":
+            for option in (OVERCURRENT, GROUND, SELFFAULT) + OUTPUTS:
+                if s.get(option):
+                    try:
+                        gpio.parse_name(s[option])
+                    except ValueError as e:
+                        rows.append((name, option, str(e)))
+    return rows
+
+
 def _opener(section, root, dev, socket_path):
     """-> open_line(name, output, active_low) for the group's backend."""
     kind = section.get("backend", "gpio")

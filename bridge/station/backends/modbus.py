@@ -294,12 +294,25 @@ class RtuTransport:
 
 
 def open_transport(options):
-    """options: the UCI `meter` section (dict of strings)."""
+    """options: the UCI `meter` section (dict of strings); ValueError (nothing opened yet) says what
+    does not hold."""
     kind = options.get("protocol", "tcp")
-    timeout = float(options.get("timeout", 2))
+
+    def number(option, convert, default):
+        try:
+            return convert(options.get(option, default))
+        except (TypeError, ValueError):
+            raise ValueError("meter %s %r is not a number" % (option, options.get(option))) from None
+
+    timeout = number("timeout", float, 2)
     if kind == "tcp":
-        return TcpTransport(options.get("host", "127.0.0.1"), int(options.get("port", 502)), timeout)
+        return TcpTransport(options.get("host", "127.0.0.1"), number("port", int, 502), timeout)
     if kind == "rtu":
-        return RtuTransport(options["device"], int(options.get("baud", 9600)), options.get("parity", "N"),
-                            int(options.get("stopbits", 1)), timeout)
+        if not options.get("device"):
+            raise ValueError("meter protocol rtu: option device (the serial port) is missing")
+        stopbits = number("stopbits", int, 1)
+        if stopbits not in (1, 2):
+            raise ValueError("meter stopbits %r: 1 or 2" % (stopbits,))
+        return RtuTransport(options["device"], number("baud", int, 9600), options.get("parity", "N"),
+                            stopbits, timeout)
     raise ValueError("meter protocol %r: tcp or rtu" % (kind,))
