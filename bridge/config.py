@@ -190,6 +190,7 @@ KEYS = {k.name: k for k in [
         reboot=True),
     Key("streetlights.local_action", "streetlights", "local_action", str, "on", readonly=True,
         check=_expecting("one of on, off, hold")(lambda v: v in ("on", "off", "hold"))),
+    Key("streetlights.feedback_timeout_ms", "streetlights", "feedback_timeout_ms", int, 2000, check=_non_negative),
 ]}
 
 

@@ -262,7 +262,8 @@ def test_a_failing_line_does_not_stop_the_schedule(tmp_path):
     st.contactors[1].output.set = broken
     clock.advance_to("2026-05-01T20:00:01")
     assert events == [("status", 2, True, False)]  # contactor 2 switched, 1 logged
-    assert len(clock.armed()) == 1  # and the timer is still armed
+    assert len(clock.armed()) == 2  # and the timer is still armed (beside contactor 2's feedback check)
+    assert st._timer in clock.armed()
 
 
 def test_a_crash_between_queueing_and_saving_repeats_never_loses(tmp_path):
@@ -283,3 +284,99 @@ def test_a_crash_between_queueing_and_saving_repeats_never_loses(tmp_path):
     st2.start()
     assert st2_events == [("status", 1, True, False)]  # told again (a duplicate), not lost
     assert outputs(lines2)[1] is True
+
+
+# --- a contact that does not follow the output: PowerSwitchFailure -----------------------------------
+
+def stuck(lines, cid):
+    """The contactor's coil no longer moves its auxiliary contact (a welded or dead contactor)."""
+    lines[cid][0].contact = None
+
+
+def test_a_contact_that_does_not_follow_a_switch_is_a_failing_power_switch(tmp_path):
+    clock = Clock("2026-05-01T15:00:00")
+    st, events, lines, _ = make(tmp_path, clock)
+    st.start()
+    stuck(lines, 1)
+    st.override(1, "On")
+    del events[:]
+    clock.advance_to("2026-05-01T15:00:01.9")
+    assert events == []  # within the timeout: nothing judged yet
+    clock.advance_to("2026-05-01T15:00:02.1")
+    assert events == [("fault", 1, True), ("status", 1, False, True)]  # the light is what the contact says
+    assert st.snapshot()[0] == (1, False, "RemoteOverride")
+    lines[1][1].write(True)  # the contactor closes at last
+    st.feedback_changed(1, True)
+    assert events[2:] == [("fault", 1, False), ("status", 1, True, False)]  # late, but our switch
+
+
+def started_with_faults(tmp_path):
+    """A started station, its lines, the clock and the list its fault events go to (whole)."""
+    clock = Clock("2026-05-01T15:00:00")
+    st, _, lines, _ = make(tmp_path, clock)
+    faults = []
+    st.listeners.append(lambda e: faults.append(e) if e[0] == "fault" else None)
+    st.start()
+    return st, lines, clock, faults
+
+
+def test_the_fault_carries_what_was_switched_and_what_the_contact_says(tmp_path):
+    st, lines, clock, faults = started_with_faults(tmp_path)
+    stuck(lines, 2)
+    st.override(2, "On")
+    clock.advance_to("2026-05-01T15:00:05")
+    assert [(f[1], f[2], f[4]) for f in faults] == [(2, True, "contactor 2: switched on, feedback still off after 2 s")]
+    st.override(2, "On")  # asked again: already failing, no second fault
+    clock.advance_to("2026-05-01T15:00:10")
+    assert len(faults) == 1
+    st.override(2, "Off")  # the output now agrees with the stuck contact: the switch is fine again
+    clock.advance_to("2026-05-01T15:00:15")
+    assert [(f[1], f[2]) for f in faults] == [(2, True), (2, False)]
+
+
+def test_an_unreadable_contact_is_a_failing_power_switch(tmp_path):
+    st, _lines, clock, faults = started_with_faults(tmp_path)
+
+    def gone():
+        raise OSError("input board gone")
+
+    st.contactors[3].feedback.get = gone
+    st.override(3, "On")
+    clock.advance_to("2026-05-01T15:00:05")
+    assert [f[4] for f in faults] == ["contactor 3: feedback unreadable (input board gone)"]
+
+
+def test_no_check_without_a_timeout_or_under_a_local_switch_that_holds(tmp_path):
+    clock = Clock("2026-05-01T15:00:00")
+    st, events, lines, _ = make(tmp_path, clock)
+    st.feedback_timeout = lambda: 0
+    st.start()
+    stuck(lines, 1)
+    st.override(1, "On")
+    clock.advance_to("2026-05-01T15:10:00")
+    assert not [e for e in events if e[0] == "fault"]
+
+    clock = Clock("2026-05-01T15:00:00")
+    st, events, lines, _ = make(tmp_path / "hold", clock, local_action="hold")
+    st.start()
+    stuck(lines, 1)
+    st.override(1, "On")
+    st.local_switch_changed(True)  # the switch beside the relays rules before the check is due
+    clock.advance_to("2026-05-01T15:10:00")
+    assert not [e for e in events if e[0] == "fault"]
+
+
+def test_a_contact_that_disagrees_at_start_is_judged_after_the_timeout(tmp_path):
+    clock = Clock("2026-05-01T15:00:00")
+    st, _, lines, _ = make(tmp_path, clock)
+    st.start()
+    st.override(4, "On")
+    st.stop()
+    lines[4][1].write(False)  # while the daemon was down the contact dropped and stays so
+    stuck(lines, 4)
+    st, events, lines, _ = make(tmp_path, clock)
+    stuck(lines, 4)
+    st.start()
+    assert events == [("status", 4, False, True)]  # what it does now, reported at start
+    clock.advance_to("2026-05-01T15:00:03")
+    assert events[1:] == [("fault", 4, True)]

@@ -104,3 +104,38 @@ def test_handlers_without_any_contactor():
     with pytest.raises(errors.CallError) as e:
         os3p_streetlights.get_effective_streetlight_day_schedule(Req(None, {"contactorId": 1, "at": "yesterday"}))
     assert e.value.code == "PropertyConstraintViolation"
+
+
+def test_a_failing_power_switch_is_one_of_the_station_errors(tmp_path):
+    """The streetlights face hands a contact that does not follow to the sensors face: a StatusNotification
+    PowerSwitchFailure among the station's errors, and NoError once it follows again."""
+    import time
+
+    from bridge.station.sensors import Sensors
+
+    write_config(str(tmp_path), "config streetlights 'streetlights'\n\toption feedback_timeout_ms '50'\n"
+                                "config station 'station'\n\toption sample_interval '0'\n")
+    d = Daemon("host", str(tmp_path))
+    d.faces["sensors"] = sensors = Sensors(d.loop, d.config, d.state_dir, "host", sys_root=str(tmp_path / "sys"))
+    d.faces["streetlights"] = s = Streetlights(d)
+    got = []
+    sensors.attach(lambda kind, payload: got.append(payload) if kind == "StatusNotification" else None)
+    try:
+        d.loop.run_once(0)
+        output, _feedback = s.station.contactors[1].output, s.station.contactors[1].feedback
+        output.contact = None  # a contactor whose auxiliary contact no longer follows its coil
+        assert s.station.override(1, "On") == "Accepted"
+        end = time.monotonic() + 10  # a hang bound, not a timing check: the fault comes after ~50 ms
+        while not got and time.monotonic() < end:
+            d.loop.run_once(0.05)
+        assert [(p["status"], p["errorCode"], p["info"]) for p in got] == [
+            ("Faulted", "PowerSwitchFailure", "contactor 1: switched on, feedback still off after 0.05 s")]
+        assert s.station.override(1, "Off") == "Accepted"  # the output agrees with the stuck contact again
+        while len(got) < 2 and time.monotonic() < end:
+            d.loop.run_once(0.05)
+        assert [(p["status"], p["errorCode"], p["info"]) for p in got[1:]] == [
+            ("Ok", "NoError", "PowerSwitchFailure resolved")]
+    finally:
+        s.stop()
+        sensors.stop()
+        d.loop.close()

@@ -13,9 +13,11 @@ Modes (per contactor):
 
 Every change of a light (output switched by us, or feedback changing by itself) is an event
 ("status", contactor, on, epoch, unexpected); every mode change ("mode", contactor or None for all,
-mode, epoch). State (profiles, modes, overrides, what was last reported) is saved atomically on every
-change; at start the outputs are read first and only a contactor that disagrees with what it should be
-now is switched.
+mode, epoch). A feedback contact that has not followed a switch after `feedback_timeout()` seconds is
+a failing power switch: ("fault", contactor, True, epoch, info), and the light is reported as the contact
+says (unexpected); ("fault", contactor, False, epoch, None) once the contact agrees with the output again.
+State (profiles, modes, overrides, what was last reported) is saved atomically on every change; at start
+the outputs are read first and only a contactor that disagrees with what it should be now is switched.
 """
 
 
@@ -32,7 +34,8 @@ GUARD = 300.0  # seconds: the longest timer, so a step of the wall clock (NTP af
 
 
 class Contactor:
-    __slots__ = ("id", "output", "feedback", "mode", "override", "commanded", "light", "reported")
+    __slots__ = ("id", "output", "feedback", "mode", "override", "commanded", "light", "reported", "failing",
+                 "check")
 
     def __init__(self, cid, output, feedback=None):
         self.id = cid
@@ -43,6 +46,8 @@ class Contactor:
         self.commanded = None  # what the output was last set to (None: not yet, read at start)
         self.light = None  # what the light does, as last known: our switch, or the feedback that changed
         self.reported = None  # the last status given to listeners (persisted: nothing lost across a restart)
+        self.failing = False  # the feedback did not follow the output (PowerSwitchFailure raised)
+        self.check = None  # the timer that looks at the feedback after a switch
 
     def read_light(self):
         line = self.feedback if self.feedback is not None else self.output
@@ -55,9 +60,10 @@ class Contactor:
 
 class Station:
     def __init__(self, contactors, place, clock, call_later, state_path, max_stack_level=lambda: 16,
-                 local_switch=None, local_action="on"):
+                 local_switch=None, local_action="on", feedback_timeout=lambda: 2.0):
         """contactors: {id: Contactor}; place: a callable giving the schedule.Place to use now;
-        clock(): Unix seconds; call_later(delay, fn) -> object with cancel()."""
+        clock(): Unix seconds; call_later(delay, fn) -> object with cancel(); feedback_timeout():
+        seconds a feedback contact has to follow a switch (0: not checked)."""
         self.contactors = dict(sorted(contactors.items()))
         self.place = place
         self.clock = clock
@@ -66,6 +72,7 @@ class Station:
         self.max_stack_level = max_stack_level
         self.local_switch = local_switch
         self.local_action = local_action if local_action in LOCAL_ACTIONS else "on"
+        self.feedback_timeout = feedback_timeout
         self.local = False
         self.profiles = schedule.Profiles(self.contactors)
         self.listeners = []
@@ -146,6 +153,8 @@ class Station:
                 self.save()
             elif c.reported != c.light:  # a switch made just before a crash, never reported
                 self._report(c, c.light, unexpected=c.commanded != c.light)
+            if c.check is None and c.commanded is not None and c.light != c.commanded:
+                self._arm_check(c)  # a contact that disagrees at start: failing, unless it follows now
 
     def _read_local(self):
         if self.local_switch is None:
@@ -192,8 +201,48 @@ class Station:
         c.commanded = on
         log.info("contactor %d switched %s (%s)", c.id, "on" if on else "off", c.mode)
         # reported at the moment of switching: that is the switch time; the feedback contact follows within
-        # milliseconds and then agrees (no event). One that does not follow is not seen until it moves.
+        # milliseconds and then agrees (no event). One that has not followed after feedback_timeout is a
+        # failing power switch (_check_feedback).
         self._report(c, on)
+        self._arm_check(c)
+
+    # --- the feedback contact following the output --------------------------------------------------------
+    def _arm_check(self, c):
+        if c.feedback is None:
+            return
+        if c.check is not None:
+            c.check.cancel()
+            c.check = None
+        timeout = self.feedback_timeout()
+        if timeout > 0:
+            c.check = self.call_later(timeout, lambda: self._check_feedback(c))
+
+    def _check_feedback(self, c):
+        c.check = None
+        if c.mode == "LocalOverride" and self.local_action == "hold":
+            return  # the local switch drives the lights beside our outputs: no disagreement to judge
+        try:
+            contact = c.feedback.get()
+        except OSError as e:
+            contact, why = None, "feedback unreadable (%s)" % e
+        else:
+            why = "switched %s, feedback still %s after %s s" % (
+                "on" if c.commanded else "off", "on" if contact else "off", _secs(self.feedback_timeout()))
+        if contact == c.commanded:
+            self._switch_ok(c)
+            return
+        if not c.failing:
+            c.failing = True
+            log.error("contactor %d: %s", c.id, why)
+            self._emit("fault", c.id, True, self.clock(), "contactor %d: %s" % (c.id, why))
+        if contact is not None:
+            self._report(c, contact, unexpected=True)  # the light does what the contact says
+
+    def _switch_ok(self, c):
+        if c.failing:
+            c.failing = False
+            log.info("contactor %d: feedback follows the output again", c.id)
+            self._emit("fault", c.id, False, self.clock(), None)
 
     def _arm(self, now, nxt):
         if self._timer is not None:
@@ -206,8 +255,15 @@ class Station:
     def feedback_changed(self, cid, on):
         """A feedback input changed (the watcher saw it)."""
         c = self.contactors[cid]
+        late = on == c.commanded and c.failing
+        if on == c.commanded:
+            self._switch_ok(c)
         if on == c.light:
             return  # the contact confirming our own switch (or a level we read already)
+        if late:  # the contact of a switch judged failing follows at last: the light does what we made it do
+            log.info("contactor %d: light went %s, as switched", cid, "on" if on else "off")
+            self._report(c, on)
+            return
         log.warning("contactor %d: light went %s without being switched", cid, "on" if on else "off")
         self._report(c, on, unexpected=True)
 
@@ -291,3 +347,11 @@ class Station:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        for c in self.contactors.values():
+            if c.check is not None:
+                c.check.cancel()
+                c.check = None
+
+
+def _secs(value):
+    return "%g" % round(value, 3)

@@ -166,6 +166,11 @@ class Sensors:
             except Exception:
                 log.exception("a station listener failed on %s", kind)
 
+    def alarm(self, code, source, active, when, info=None):
+        """An error another part of the station found (a contactor's power switch): raised or cleared
+        among the sensors' own, so that the station's status covers them all."""
+        self._alarm(code, source, active, when, info=info)
+
     def _alarm(self, code, source, active, when, info=None, test=False):
         payload = self.alarms.change(code, source, active, when, info=info, test=test)
         if payload is not None:

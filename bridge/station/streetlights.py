@@ -127,7 +127,9 @@ class Streetlights:
         contactors, local = self._open_hardware()
         self.station = Station(contactors, self.place, time.time, self.loop.call_later, self.state_path,
                                max_stack_level=lambda: self.config.get("streetlights.max_stack_level"),
-                               local_switch=local, local_action=self.config.get("streetlights.local_action"))
+                               local_switch=local, local_action=self.config.get("streetlights.local_action"),
+                               feedback_timeout=lambda: self.config.get("streetlights.feedback_timeout_ms") / 1000.0)
+        self.station.listeners.append(self._on_event)
         self._watch(contactors, local)
         if self.simulated:
             daemon.objects[SimulationObject.name] = SimulationObject(self)  # the shim looks objects up per call
@@ -198,6 +200,16 @@ class Streetlights:
             else:
                 self.watcher.add(line, lambda _line, v, cid=cid: self.station.feedback_changed(cid, v))
         self.loop.add_reader(self.watcher.fileno(), self.watcher.dispatch)
+
+    def _on_event(self, event):
+        """A failing power switch is one of the station's errors: the sensors face keeps those (one
+        status for the station as a whole, table 4) and notifies them (PowerSwitchFailure)."""
+        if event[0] != "fault":
+            return
+        _, cid, active, _epoch, info = event
+        sensors = self.daemon.faces.get("sensors")
+        if sensors is not None:
+            sensors.alarm("PowerSwitchFailure", "contactor %d" % cid, active, sensors.clock(), info=info)
 
     def place(self):
         """The schedule.Place now: the device's zone and, once Geolocation is set, the sun there."""
