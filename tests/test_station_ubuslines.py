@@ -51,3 +51,97 @@ def test_errors_are_os_errors_the_station_logs(relays, tmp_path):
         UbusLine("relay1", True, "relays", socket_path=str(tmp_path / "none.sock")).get()
     with pytest.raises(ValueError):
         UbusLine("relay1", True, "")
+
+
+class Timers:
+    """call_later for a fake clock: due() runs what is due."""
+
+    def __init__(self):
+        self.now, self.pending = 0.0, []
+
+    def call_later(self, delay, fn):
+        t = [self.now + delay, fn, False]
+        self.pending.append(t)
+
+        class Handle:
+            def cancel(self_):
+                t[2] = True
+        return Handle()
+
+    def advance(self, seconds):
+        end = self.now + seconds
+        while True:
+            due = sorted((t for t in self.pending if not t[2] and t[0] <= end), key=lambda t: t[0])
+            if not due:
+                break
+            self.pending.remove(due[0])
+            self.now = due[0][0]
+            due[0][1]()
+        self.now = end
+
+
+def test_the_poller_reports_changes_and_backs_off_while_the_object_is_gone(relays, caplog):
+    from bridge.station.backends import ubuslines
+
+    caplog.set_level("INFO", logger="bridge.station.backends.ubuslines")
+    aux = UbusLine("aux1", False, "relays", socket_path=relays.path)
+    seen = []
+    timers = Timers()
+    poller = ubuslines.Poller(timers.call_later, [aux], lambda line, v: seen.append(v)).start()
+    timers.advance(1.0)
+    assert seen == [True]  # the first reading
+    timers.advance(3.0)
+    assert seen == [True]  # read three times more, nothing changed
+    relays.levels["aux1"] = 0
+    timers.advance(1.0)
+    assert seen == [True, False]
+    gets = len(relays.calls)
+    aux.obj = "gone"  # the relay daemon's object disappears
+    timers.advance(1.0)
+    assert "read again every 30 s" in caplog.text
+    timers.advance(29.0)
+    assert len(relays.calls) - gets <= 1  # no read a second meanwhile
+    aux.obj = "relays"
+    relays.levels["aux1"] = 1
+    timers.advance(1.0)
+    assert seen == [True, False, True] and "answers again" in caplog.text
+    poller.stop()
+    timers.advance(10.0)
+    assert seen == [True, False, True]
+
+
+def test_a_local_switch_behind_ubus_takes_effect_without_a_restart(relays, tmp_path):
+    """Before the poller, a ubus local switch was read at start only."""
+    import time
+
+    from bridge.daemon import Daemon
+    from bridge.station.streetlights import Streetlights
+    from daemon_process import write_config
+
+    relays.levels["switch"] = 0
+    write_config(str(tmp_path), """config contactor
+\toption id '1'
+\toption backend 'ubus'
+\toption object 'relays'
+\toption output 'relay1'
+\toption feedback 'aux1'
+config streetlights 'streetlights'
+\toption local_switch 'switch'
+\toption local_switch_backend 'ubus'
+\toption local_switch_object 'relays'
+""")
+    d = Daemon("host", str(tmp_path))
+    d.config.override("ubus.socket=%s" % relays.path)
+    d.faces["streetlights"] = s = Streetlights(d)
+    try:
+        d.loop.run_once(0)
+        assert s.station.local is False and s.poller is not None
+        relays.levels["switch"] = 1  # someone turns the cabinet's local switch on
+        end = time.monotonic() + 10  # a hang bound: the poller reads every second
+        while not s.station.local and time.monotonic() < end:
+            d.loop.run_once(0.1)
+        assert s.station.local is True and s.station.contactors[1].mode == "LocalOverride"
+        assert relays.levels["relay1"] == 1  # local_action on: the lights are on
+    finally:
+        s.stop()
+        d.loop.close()

@@ -123,6 +123,7 @@ class Streetlights:
         self._place = self._place_key = None
         self.lines = []
         self.watcher = None
+        self.poller = None
         self.simulated = False
         contactors, local = self._open_hardware()
         self.station = Station(contactors, self.place, time.time, self.loop.call_later, self.state_path,
@@ -185,21 +186,32 @@ class Streetlights:
         return contactors, local
 
     def _watch(self, contactors, local):
-        from .backends.gpio import Watcher
-
-        inputs = [(c.feedback, c.id) for c in contactors.values() if c.feedback is not None]
+        """Inputs with a descriptor (GPIO, host files) are watched; the others (ubus) are polled."""
+        inputs = {c.feedback: c.id for c in contactors.values() if c.feedback is not None}
         if local is not None:
-            inputs.append((local, None))
-        inputs = [(line, cid) for line, cid in inputs if line.fileno() is not None]
-        if not inputs:
-            return
-        self.watcher = Watcher()
-        for line, cid in inputs:
+            inputs[local] = None
+
+        def changed(line, value):
+            cid = inputs[line]
             if cid is None:
-                self.watcher.add(line, lambda _line, v: self.station.local_switch_changed(v))
+                self.station.local_switch_changed(value)
             else:
-                self.watcher.add(line, lambda _line, v, cid=cid: self.station.feedback_changed(cid, v))
-        self.loop.add_reader(self.watcher.fileno(), self.watcher.dispatch)
+                self.station.feedback_changed(cid, value)
+
+        watched = [line for line in inputs if line.fileno() is not None]
+        if watched:
+            from .backends.gpio import Watcher
+
+            self.watcher = Watcher()
+            for line in watched:
+                self.watcher.add(line, changed)
+            self.loop.add_reader(self.watcher.fileno(), self.watcher.dispatch)
+        polled = [line for line in inputs if line.fileno() is None]
+        if polled:
+            from .backends.ubuslines import Poller
+
+            # from the loop's first turn: the station has read every input at start by then
+            self.poller = Poller(self.loop.call_later, polled, changed).start()
 
     def _on_event(self, event):
         """A failing power switch is one of the station's errors: the sensors face keeps those (one
@@ -243,6 +255,8 @@ class Streetlights:
 
     def stop(self):
         self.station.stop()
+        if self.poller is not None:
+            self.poller.stop()
         if self.watcher is not None:
             self.loop.remove_reader(self.watcher.fileno())
             self.watcher.close()
