@@ -1,24 +1,32 @@
 """An HTTP peer on 127.0.0.1 whose GET sends part of a file, then waits until released: a transfer that
-stays in progress for as long as a test needs to look at it."""
+stays in progress for as long as a test needs to look at it; or, cut, one that the connection ends."""
 
 import http.server
 import threading
 
 
 class StallingPeer:
-    def __init__(self, body, stall_at):
+    """cut: close the connection at stall_at instead of waiting (a transfer cut midway, every GET)."""
+
+    def __init__(self, body, stall_at, cut=False):
         self.body = body
         self.stall_at = stall_at
+        self.cut = cut
+        self.gets = 0
         self.release = threading.Event()
         peer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
+                peer.gets += 1
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(peer.body)))
                 self.end_headers()
                 self.wfile.write(peer.body[:peer.stall_at])
                 self.wfile.flush()
+                if peer.cut:
+                    self.close_connection = True
+                    return
                 peer.release.wait(30)
                 self.wfile.write(peer.body[peer.stall_at:])
 

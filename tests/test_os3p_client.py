@@ -538,6 +538,51 @@ def test_update_firmware_download_failure_after_retries(cs, station, tmp_path):
     assert [a for a in st.daemon.device.actions() if a["action"] == "sysupgrade"] == []
 
 
+def test_update_firmware_cut_midway_over_http_fails_after_the_retries_and_keeps_nothing(cs, station, tmp_path):
+    from stalling_peer import StallingPeer
+
+    peer = StallingPeer(b"x" * 200000, stall_at=70000, cut=True)
+    try:
+        st = station(os3p__download_dir=str(tmp_path))
+        booted(cs)
+        answer(cs, "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "retries": 2, "retryInterval": 0,
+                                      "location": peer.url})
+        cs.wait_for(lambda c: len(c.calls("FirmwareStatusNotification")) == 2)
+        assert [m[3]["status"] for m in cs.calls("FirmwareStatusNotification")] == ["Downloading", "DownloadFailed"]
+        assert peer.gets == 2  # both attempts went to the server
+        assert [a for a in st.daemon.device.actions() if a["action"] == "sysupgrade"] == []
+        assert [n for n in os.listdir(tmp_path) if n.startswith("firmware")] == []  # no partial image kept
+    finally:
+        peer.close()
+
+
+def test_a_body_shorter_than_announced_is_a_failed_attempt_even_where_the_library_says_nothing(tmp_path,
+                                                                                                monkeypatch):
+    """urllib3 1.x (requests' older companion) ends a body cut short as if it were whole."""
+    import threading
+
+    import urllib3
+
+    from bridge.os3p import transfers
+    from bridge.progress import Progress
+    from stalling_peer import StallingPeer
+
+    original = urllib3.response.HTTPResponse.__init__
+
+    def lenient(self, *args, **kwargs):
+        kwargs["enforce_content_length"] = False
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.response.HTTPResponse, "__init__", lenient)
+    peer = StallingPeer(b"x" * 200000, stall_at=70000, cut=True)
+    try:
+        with pytest.raises(transfers.ShortBody, match="after 70000 of the 200000 bytes"):
+            transfers.fetch(peer.url, str(tmp_path / "fw.part"), (5, 5), True, threading.Event(),
+                            Progress("firmware", peer.url))
+    finally:
+        peer.close()
+
+
 def test_an_unexpected_reboot_is_reported_and_an_expected_one_is_not(tmp_path, cs, monkeypatch):
     from bridge.os3p import client as os3p_client
 

@@ -90,9 +90,16 @@ def fetch(location, part, timeouts, verify, cancel, shown):
                 raise TooBig("the image passed %d bytes, the room in %s" % (room, directory))
             f.write(chunk)
             shown.add(len(chunk))
+        if announced is not None and written < announced and not r.headers.get("Content-Encoding"):
+            # urllib3 1.x ends a body cut short without a word (2.x raises): never an image that is cut
+            raise ShortBody("the connection ended after %d of the %d bytes announced" % (written, announced))
         f.flush()
         os.fsync(f.fileno())
     return True
+
+
+class ShortBody(OSError):
+    """A transfer that ended before the length its server announced."""
 
 
 def attempts(what, attempts, interval, cancel, shown, attempt):
