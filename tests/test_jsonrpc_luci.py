@@ -112,7 +112,14 @@ STATE = {"os3p": {"enabled": True, "url": "ws://acs/", "link": "up", "connected"
                                                "MV2": {"inputs": {}, "faults": []}}},
                      "last": {"time": "t", "readings": [["Voltage.L1N", "", "V", 230.5], ["ActivePower.L1", "P1Meter", "kW", 40]]},
                      "chart": {"measurand": "Voltage.L1N", "location": "", "unit": "V",
-                               "points": [[1, 228], [2, 230], [3, 232], [4, 229]]}}}
+                               "points": [[1, 228], [2, 230], [3, 232], [4, 229]]}},
+         "streetlights": {"simulated": False, "zone": "Europe/Amsterdam", "local_switch": True, "local_action": "hold",
+                          "geolocation": "52.37,4.90", "sunrise": "2026-05-02T06:03:00+02:00",
+                          "sunset": "2026-05-01T21:01:00+02:00", "next_change": "2026-05-01T21:16:00+02:00",
+                          "contactors": [{"id": 1, "light": "On", "mode": "LocalOverride", "override": None,
+                                          "feedback": True, "today": [], "profiles": [1]},
+                                         {"id": 3, "light": None, "mode": "LocalOverride", "override": "Off",
+                                          "feedback": False, "today": [], "profiles": []}]}}
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed")
@@ -139,5 +146,9 @@ def test_view_runs_in_a_luci_stand_in(tmp_path):
     assert res["cells"]["state.sensors.indicators"] == "MV1: OverCurrentFailure; MV2: no fault"
     assert res["cells"]["state.sensors.last"] == "Voltage.L1N 230.5 V, ActivePower.L1 (P1Meter) 40 kW"
     assert res["cells"]["state.sensors.chart"] == "Voltage.L1N \u2581\u2585\u2588\u2583 228-232 V"
+    assert res["cells"]["state.streetlights.contactors"] == \
+        "1: On (LocalOverride), 3: ? (LocalOverride Off), local switch on (hold)"
+    assert res["cells"]["state.streetlights.next"] == \
+        "2026-05-01T21:16:00+02:00, sunset 2026-05-01T21:01:00+02:00, sunrise 2026-05-02T06:03:00+02:00"
     reader = session_for({"read": ["luci-app-tr069"]})
     assert reader.allowed("ubus", "tr069.bridge", "state")

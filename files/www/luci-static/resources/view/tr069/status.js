@@ -70,6 +70,23 @@ var STATE_FIELDS = [
 	} ],
 	[ 'sensors.chart', _('Last 24 h'), function(v) {
 		return sparkline((v.sensors || {}).chart);
+	} ],
+	[ 'streetlights.contactors', _('Streetlights'), function(v) {
+		var s = v.streetlights;
+		if (!s) return _('none');
+		var rows = (s.contactors || []).map(function(c) {
+			return c.id + ': ' + (c.light || '?') + ' (' + c.mode + (c.override ? ' ' + c.override : '') + ')';
+		});
+		return (rows.join(', ') || _('no contactor configured')) +
+			(s.local_switch ? ', ' + _('local switch on') + ' (' + s.local_action + ')' : '') +
+			(s.simulated ? ', ' + _('simulated') : '');
+	} ],
+	[ 'streetlights.next', _('Next switch'), function(v) {
+		var s = v.streetlights;
+		if (!s) return '-';
+		return (s.next_change || _('none scheduled')) + (s.sunset ?
+			', ' + _('sunset') + ' ' + s.sunset + ', ' + _('sunrise') + ' ' + s.sunrise :
+			', ' + _('no Geolocation: Sunset/Sunrise periods stay off'));
 	} ]
 ];
 
