@@ -33,7 +33,9 @@ class DaemonProcess:
         self.state_dir = str(state_dir)
         self.stderr = stderr  # a pipe read at exit by default; a long run gives a file or a drained pipe
         self.extra_args = list(extra_args)
-        self.env = dict(os.environ, PYTHONPATH=ROOT, **(env or {}))
+        # a live run's ubusd (TR069_UBUS_SOCKET) is the live tests': a daemon joins one only when asked
+        inherited = {k: v for k, v in os.environ.items() if k != "TR069_UBUS_SOCKET"}
+        self.env = dict(inherited, PYTHONPATH=ROOT, **(env or {}))
         self.proc = None
 
     def start(self, wait_for="cli.url", timeout=15):

@@ -110,9 +110,11 @@ def test_the_poller_reports_changes_and_backs_off_while_the_object_is_gone(relay
     assert seen == [True, False, True]
 
 
-def test_a_local_switch_behind_ubus_takes_effect_without_a_restart(relays, tmp_path):
+def test_a_local_switch_behind_ubus_takes_effect_without_a_restart(relays, tmp_path, monkeypatch):
     """Before the poller, a ubus local switch was read at start only."""
     import time
+
+    monkeypatch.delenv("TR069_UBUS_SOCKET", raising=False)  # the relays are on this test's ubusd
 
     from bridge.daemon import Daemon
     from bridge.station.streetlights import Streetlights

@@ -48,6 +48,7 @@ def replay(ubusd, key, operation):
 
 def test_open_device_picks_the_ubus_backend(tmp_path, monkeypatch):
     monkeypatch.setenv("TR069_UBUS_SOCKET", "/tmp/some.sock")
+    monkeypatch.delenv("TR069_UCI_CONFDIR", raising=False)  # the live runs point it at a test config
     dev = open_device("ubus", str(tmp_path))
     assert isinstance(dev, UbusDevice) and dev.backend == "ubus" and dev.socket == "/tmp/some.sock"
     assert dev.config_path("tr069") == "/etc/config/tr069"
