@@ -2,6 +2,7 @@
 on the host. Sinks of bridge.logger, none of them needing the logging package (see there why).
 """
 
+import _thread
 import os
 
 from . import logger
@@ -32,10 +33,14 @@ class Sink:
 
     def __init__(self, fmt=full_line):
         self.fmt = fmt
+        # worker threads (a meter read, a transfer) log beside the loop: one line at a time, whole
+        self.lock = _thread.allocate_lock()
 
     def emit(self, created, levelno, name, message, exc_text=None):
         if levelno >= self.threshold:
-            self.write(self.fmt(created, levelno, name, message, exc_text), levelno)
+            text = self.fmt(created, levelno, name, message, exc_text)
+            with self.lock:
+                self.write(text, levelno)
 
 
 class SyslogSink(Sink):

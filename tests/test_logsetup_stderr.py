@@ -115,3 +115,29 @@ def test_the_daemon_answers_and_stops_on_sigterm_with_a_stderr_nobody_reads(tmp_
         os.close(r)
     with open(tmp_path / "daemon.log") as f:  # the log file keeps what stderr dropped
         assert "stopped" in f.read()
+
+
+def test_lines_from_two_threads_never_interleave():
+    """A worker thread (a meter read, a transfer) logs beside the loop; a line longer than a pipe write
+    goes out in pieces, and another thread's line must not land between them."""
+    r, w = os.pipe()
+    fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ: room for every line, so that none is dropped
+    stream = os.fdopen(w, "w")
+    sink = logsetup.StderrSink(stream, bare)
+
+    def writer(ch):
+        for _ in range(40):
+            emit(sink, ch * 9000)
+
+    writers = [threading.Thread(target=writer, args=(c,)) for c in "ab"]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join(30)
+    try:
+        lines = drain(r).decode().splitlines()
+    finally:
+        stream.close()
+        os.close(r)
+    assert sink.dropped == 0 and len(lines) == 80
+    assert all(line in ("a" * 9000, "b" * 9000) for line in lines)
