@@ -83,6 +83,15 @@ def _add_route(logging, root):
 
 
 def deliver(created, levelno, name, message, exc_text=None):
+    if not _sinks:
+        # nothing set up (the CLI, a library user): warnings and errors still reach stderr, bare, as
+        # the logging package's last-resort handler prints them
+        if levelno >= WARNING:
+            try:
+                sys.stderr.write(message + ("\n" + exc_text if exc_text else "") + "\n")
+            except (OSError, ValueError, AttributeError):
+                pass
+        return
     for sink in list(_sinks):
         try:
             sink.emit(created, levelno, name, message, exc_text)

@@ -113,6 +113,15 @@ def test_a_program_that_configured_logging_keeps_its_level():
     assert (r.returncode, r.stdout, r.stderr) == (0, "50\n", "")
 
 
+def test_with_nothing_set_up_warnings_reach_stderr_as_the_logging_package_would_print_them():
+    """The CLI installs no sink: what it logs at warning and above is still seen."""
+    probe = ("from bridge import logger; log = logger.getLogger('bridge.cli'); log.info('not shown'); "
+             "log.warning('config %s: unknown option', 'x'); import sys; print('logging' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
+                       capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "False\n", "config x: unknown option\n")
+
+
 def test_under_pytest_records_go_through_the_logging_package(caplog):
     from bridge import logger
 
