@@ -142,6 +142,9 @@ def test_meter_values_failure_history_and_transfers(tmp_path, cs):
         values = _values(first)
         assert values[("Voltage.L1N", "", "V")] == "230.5" and values[("ActivePower.L1", "P1Meter", "kW")] == "40"
         assert ("BoardTemperature", "", "Celsius") in values  # thermal zones, or the host's simulated board
+        # the day so far beside them (spec table 1): one sample, so its maximum and minimum are that reading
+        assert values[("DayMax.Voltage.L1", "", "V")] == values[("DayMin.Voltage.L1", "", "V")] == "230.5"
+        assert values[("DayMax.ActivePower.L1", "P1Meter", "kW")] == "40"
         assert all("context" not in v for v in first["meterValue"][0]["sampledValue"])  # Sample.Periodic
         # TriggerMessage: fresh readings, context Trigger
         n = len(cs.calls("MeterValues"))

@@ -133,7 +133,9 @@ def test_meter_readings_power_meter_failure_and_recovery(tmp_path):
     samples = []
     assert s.read_now("Trigger", samples.append)
     run_until(loop, lambda: samples)
-    assert samples[0][1] == [("Voltage.L1N", "", "V", 230.5), ("Current.L1", "", "A", 12.5)]
+    assert samples[0][1] == [("Voltage.L1N", "", "V", 230.5), ("Current.L1", "", "A", 12.5),
+                             ("DayMax.Voltage.L1", "", "V", 230.5), ("DayMin.Voltage.L1", "", "V", 230.5),
+                             ("DayMax.Current.L1", "", "A", 12.5)]  # the day so far: this one sample
     assert samples[0][2] == "Trigger"
     server.stop()
     s.read_now("Trigger", samples.append)
@@ -282,3 +284,46 @@ config register
         assert not any(src.meter for src in s.sources)
     finally:
         s.stop()
+
+
+def read_meter(loop, s, context):
+    """One sample with the meter's readings (a meter that was restarted answers from the second read on)."""
+    for _ in range(5):
+        got = []
+        s.read_now(context, got.append)
+        run_until(loop, lambda: got)
+        if got[0][1]:
+            return got[0]
+    raise AssertionError("the meter never answered")
+
+
+def test_the_days_extremes_go_with_every_sample_and_survive_a_restart(tmp_path):
+    """Periodic samples (kept in the history) feed DayMax/DayMin; a daemon started again the same day
+    picks the day's extremes up from the history."""
+    from bridge.station.zone import ZoneInfoZone
+
+    zone = lambda: ZoneInfoZone("UTC")  # noqa: E731
+    meters = [{0: 0x4366, 1: 0x8000, 2: 125},   # 230.5 V, 12.5 A
+              {0: 0x4361, 1: 0x0000, 2: 200},   # 225 V, 20 A
+              {0: 0x4364, 1: 0x0000, 2: 50}]    # 228 V, 5 A
+    server = ModbusServer(holding=meters[0]).start()
+    port = server.port
+    loop, s, _got = make(tmp_path, METER % port, backend="ubus", zone=zone)
+    try:
+        read_meter(loop, s, "Sample.Periodic")
+        server.stop()
+        server = ModbusServer(holding=meters[1], port=port).start()
+        sample = read_meter(loop, s, "Sample.Periodic")
+        assert sample[1][2:] == [("DayMax.Voltage.L1", "", "V", 230.5), ("DayMin.Voltage.L1", "", "V", 225.0),
+                                 ("DayMax.Current.L1", "", "A", 20.0)]
+        s.stop()
+        server.stop()
+        server = ModbusServer(holding=meters[2], port=port).start()
+        loop, s, _got = make(tmp_path, METER % port, backend="ubus", zone=zone)  # started again, the same day
+        sample = read_meter(loop, s, "Trigger")
+        assert sample[1] == [("Voltage.L1N", "", "V", 228.0), ("Current.L1", "", "A", 5.0),
+                             ("DayMax.Voltage.L1", "", "V", 230.5), ("DayMin.Voltage.L1", "", "V", 225.0),
+                             ("DayMax.Current.L1", "", "A", 20.0)]
+    finally:
+        s.stop()
+        server.stop()

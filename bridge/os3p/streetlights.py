@@ -148,7 +148,8 @@ def sun_key(which):
         if shell is not None:
             zone, times = shell.zone, shell.sun_today()
         else:  # no contactors here, but the astronomical clock still answers
-            from ..station.streetlights import device_zone, sun_today
+            from ..station.streetlights import sun_today
+            from ..station.zone import device_zone
 
             zone = device_zone(ctx.device)
             times = sun_today(ctx.config.get("os3p.geolocation"), zone)

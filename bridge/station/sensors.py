@@ -46,8 +46,11 @@ class Source:
 
 class Sensors:
     def __init__(self, loop, config, state_dir, backend="host", sys_root="/sys", gpio_root=None,
-                 ubus_socket=None):
+                 ubus_socket=None, zone=None):
+        """zone() -> the device's zone (bridge/station/zone.py), asked once a day's extremes are kept."""
         self.loop = loop
+        self.zone = zone
+        self.day = None  # DayExtremes, once a sample carries a reading they follow
         self.config = config
         self.state_dir = state_dir
         self.clock = time.time  # the OS3P client puts the central system's clock here
@@ -297,7 +300,7 @@ class Sensors:
                     self._alarm("PowerMeterFailure", source.name, False, now)
         for code, measurand, active, info in self.thresholds.check(readings):
             self._alarm(code, measurand, active, now, info=info)
-        sample = (int(now), readings, context)
+        sample = (int(now), readings + self._day_extremes(now, readings) if readings else [], context)
         if readings:
             self.last = (int(now), readings)
             if self.history is not None and context == "Sample.Periodic":
@@ -308,6 +311,36 @@ class Sensors:
             self._emit("sample", sample)
         if callback is not None:
             callback(sample)
+
+    def _day_extremes(self, now, readings):
+        """The day's DayMax/DayMin values with this sample's readings in (sent beside them)."""
+        from .dayextremes import FOLLOWED
+
+        if self.day is None:
+            if not any(r[0] in FOLLOWED for r in readings):
+                return []  # no meter reading they follow (a board temperature alone): nothing kept
+            self.day = self._start_day()
+        self.day.add(now, readings)
+        return self.day.values(now)
+
+    def _start_day(self):
+        """Today's extremes, from the history's samples so far: a restart keeps them."""
+        from .dayextremes import DayExtremes
+
+        zone = self.zone() if self.zone is not None else None
+        if zone is None:
+            from .zone import from_settings
+
+            zone = from_settings()
+        day = DayExtremes(lambda epoch: zone.local(epoch).date())
+        if self.history is not None:
+            columns = self.history.columns
+            try:
+                for t, values in self.history.raw(self.clock() - 86400):
+                    day.add(t, [c + (v,) for c, v in zip(columns, values) if v == v])  # NaN: not read
+            except OSError as e:
+                log.error("meter history: %s; the day's extremes start now", e)
+        return day
 
     # --- views ------------------------------------------------------------------------------------------------
     def status_snapshot(self):
@@ -363,4 +396,7 @@ def _view(daemon):
 
 
 def start(daemon):
-    return Sensors(daemon.loop, daemon.config, daemon.state_dir, daemon.device.backend)
+    from .zone import device_zone
+
+    return Sensors(daemon.loop, daemon.config, daemon.state_dir, daemon.device.backend,
+                   zone=lambda: device_zone(daemon.device))

@@ -19,7 +19,7 @@ import time
 
 from ..logger import getLogger
 from ..stateview import provider
-from . import zone as zones
+from .zone import device_zone
 from .contactors import Contactor, Station
 from .schedule import Place
 
@@ -80,19 +80,6 @@ def _open(backend, name, output, active_low, initial, directory, obj="", socket_
     if backend == "ubus":
         return module.open_line(name, output, active_low, initial, obj=obj, socket_path=socket_path)
     return module.open_line(name, output, active_low, initial)
-
-
-def device_zone(device):
-    """OpenWrt's system.@system[0] zonename/timezone, else TZ, else UTC."""
-    zonename = tzrule = ""
-    try:
-        for section in device.uci_get("system").values():
-            if section.get(".type") == "system":
-                zonename, tzrule = section.get("zonename", ""), section.get("timezone", "")
-                break
-    except Exception:  # no system config on a development host
-        pass
-    return zones.from_settings(zonename, tzrule)
 
 
 def sun_today(geolocation, zone, now=None):

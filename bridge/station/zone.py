@@ -183,3 +183,16 @@ def _system_zone():
     z._tz = tz
     z.name = "localtime"
     return z
+
+
+def device_zone(device):
+    """OpenWrt's system.@system[0] zonename/timezone, else TZ, else UTC."""
+    zonename = tzrule = ""
+    try:
+        for section in device.uci_get("system").values():
+            if section.get(".type") == "system":
+                zonename, tzrule = section.get("zonename", ""), section.get("timezone", "")
+                break
+    except Exception:  # no system config on a development host
+        pass
+    return from_settings(zonename, tzrule)
