@@ -396,7 +396,9 @@ def _view(daemon):
 
 
 def start(daemon):
-    from .zone import device_zone
+    def zone():  # imported once a day's extremes are kept: a station without a meter never needs it
+        from .zone import device_zone
 
-    return Sensors(daemon.loop, daemon.config, daemon.state_dir, daemon.device.backend,
-                   zone=lambda: device_zone(daemon.device))
+        return device_zone(daemon.device)
+
+    return Sensors(daemon.loop, daemon.config, daemon.state_dir, daemon.device.backend, zone=zone)
