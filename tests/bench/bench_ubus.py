@@ -9,6 +9,8 @@ Peers measured in the same run, each serving `tr069` with a status reply of the 
   (or the current one can);
 - "plain": the object written the straightforward way in Python, the generic blobmsg codec on every
   message (tests/bench/ubus_peers.py); it always runs, so a ratio is printed on every machine;
+- "canned", for the calls only: the least a Python object can do (one canned answer, patched), the
+  floor that shows how far any Python object could go;
 - the interpreter's bare start-up (`python -c pass`), the floor for the start-up figure.
 Calls go through a real ubusd when TR069_UBUSD names a ubusd binary (the bench starts it on a socket
 of its own); otherwise the bench speaks as ubusd itself (HELLO, the ADD_OBJECT reply, then INVOKEs
@@ -35,7 +37,7 @@ for p in (HERE, ROOT):
 
 from benchutil import print_row, rss_kib, skipped  # noqa: E402
 from bridge.ubus import blob  # noqa: E402
-from ubus_peers import PLAIN_PEER, PYUBUS_PEER, STATUS_REPLY, Caller, timed  # noqa: E402
+from ubus_peers import CANNED_PEER, PLAIN_PEER, PYUBUS_PEER, STATUS_REPLY, Caller, timed  # noqa: E402
 
 STARTS = 5
 ROUNDS = 7
@@ -267,6 +269,9 @@ def _calls_rows(report, via, how, rates, lats, cpu, target=False):
             "%s p50 %.3f p99 %.3f" % (n, fig[n][1], fig[n][2]) for n in names[1:])))
     for n in names[1:]:
         report("ubus:   peer %s (%s)" % (n, how), fig[n][0], "calls/s", "p99 %.3f ms" % fig[n][2])
+    if "canned" in fig and "python-ubus" in fig:
+        report("ubus:   the canned floor vs python-ubus", fig["canned"][0] / fig["python-ubus"][0], "x",
+               "what the least a Python object can do reaches here")
     calls = ROUNDS * ROUND
     us = {n: {k: v / calls * 1e6 for k, v in c.items()} for n, c in cpu.items()}
     ours = us["tr069-bridge"]
@@ -337,12 +342,17 @@ def _run(report, tmp, procs):
     peer_script = os.path.join(tmp, "pyubus_peer.py")
     with open(peer_script, "w") as f:
         f.write(PYUBUS_PEER)
+    canned = os.path.join(tmp, "canned_peer.py")
+    with open(canned, "w") as f:
+        f.write(CANNED_PEER)
     pyubus = _pyubus_python()
 
-    def servers(sock):
+    def servers(sock, calls=False):
         out = [("tr069-bridge", daemon), ("plain", [python, plain, sock, STATUS_REPLY])]
         if pyubus:
             out.append(("python-ubus", [pyubus, peer_script, sock, STATUS_REPLY]))
+        if calls:  # the floor for a Python object: its calls only, not its start
+            out.append(("canned", [python, canned, sock, STATUS_REPLY]))
         return out
 
     start_env = dict(env, TR069_UBUS_SOCKET=start_sock)
@@ -389,7 +399,7 @@ def _run(report, tmp, procs):
     placements = ([("one CPU", {cpu_one})] if cpu_one is not None else []) + [("unpinned", None)]
     served = []
     try:
-        for name, argv in servers("{sock}"):
+        for name, argv in servers("{sock}", calls=True):
             served.append(Served(name, argv, env, tmp, ubusd))
         reqs = {s.name: s.requests("status", {}, ROUND) for s in served}
         for s in served:

@@ -3,6 +3,7 @@
 - PYUBUS_PEER: python-ubus (libubus) registering `tr069` with a static reply of the status shape;
 - PLAIN_PEER: the same object written the straightforward way in Python: a blocking socket, every
   message decoded and every reply encoded with the generic codec (bridge.ubus.blob) each time;
+- CANNED_PEER: the floor for any object in Python: a blocking read and the one canned answer, patched;
 - Caller: one client connection to a real ubusd that looks `tr069` up and times sequential INVOKEs.
   It sends pre-encoded requests and reads only the reply headers, so that the caller's own cost
   (the same for every peer) stays small beside the object's.
@@ -71,6 +72,53 @@ while True:
     else:
         code = 3
     s.sendall(blob.encode_message(blob.STATUS, msg.seq, msg.peer, [(blob.ATTR_STATUS, code), (blob.ATTR_OBJID, oid)]))
+"""
+
+
+CANNED_PEER = r"""
+import json, struct, sys
+import _socket as socket
+from bridge.ubus import blob
+# the least a Python object can do per call: no decoding, no dispatch, no loop; the answer to any
+# INVOKE is the status reply encoded once, with the INVOKE's seq and peer put in its two headers
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+def read_msg():
+    msg = b""
+    while len(msg) < blob.FIRST_READ:
+        msg += s.recv(blob.FIRST_READ - len(msg))
+    n = blob.message_length(msg[:blob.FIRST_READ])
+    while len(msg) < n:
+        msg += s.recv(n - len(msg))
+    return blob.decode_message(msg)
+read_msg()                                             # HELLO
+s.sendall(blob.encode_message(blob.ADD_OBJECT, 1, 0, [(blob.ATTR_OBJPATH, "tr069"),
+                                                      (blob.ATTR_SIGNATURE, {"status": {}})]))
+oid = None
+while oid is None:
+    m = read_msg()
+    if m.type == blob.DATA:
+        oid = m.get(blob.ATTR_OBJID)
+data_tail = blob.data_tail(oid, blob.encode_table(json.loads(sys.argv[2])))
+status_tail = blob.status_tail(0, oid)
+header = struct.Struct(">BBHI").pack
+buf = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+    out = []
+    while len(buf) >= blob.FIRST_READ:
+        n = blob.message_length(buf[:blob.FIRST_READ])
+        if len(buf) < n:
+            break
+        if buf[1] == blob.INVOKE:
+            seq, peer = int.from_bytes(buf[2:4], "big"), int.from_bytes(buf[4:8], "big")
+            out.append(header(0, blob.DATA, seq, peer) + data_tail + header(0, blob.STATUS, seq, peer) + status_tail)
+        buf = buf[n:]
+    if out:
+        s.send(b"".join(out))
 """
 
 
