@@ -6,13 +6,15 @@ import threading
 
 
 class StallingPeer:
-    """cut: close the connection at stall_at instead of waiting (a transfer cut midway, every GET)."""
+    """cut: close the connection at stall_at instead of waiting (a download cut midway, every GET); a
+    POST is always cut after stall_at bytes of its body, unanswered (an upload cut midway)."""
 
     def __init__(self, body, stall_at, cut=False):
         self.body = body
         self.stall_at = stall_at
         self.cut = cut
         self.gets = 0
+        self.posts = 0
         self.release = threading.Event()
         peer = self
 
@@ -29,6 +31,12 @@ class StallingPeer:
                     return
                 peer.release.wait(30)
                 self.wfile.write(peer.body[peer.stall_at:])
+
+            def do_POST(self):
+                # an upload cut midway: part of the body read, then the connection dropped, no answer
+                peer.posts += 1
+                self.rfile.read(min(peer.stall_at, int(self.headers.get("Content-Length") or 0)))
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass

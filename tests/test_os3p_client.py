@@ -467,6 +467,27 @@ def test_get_file_uploads_the_log(cs, station):
         peer.close()
 
 
+def test_get_file_cut_midway_over_http_fails_after_the_retries(cs, station):
+    from stalling_peer import StallingPeer
+
+    peer = StallingPeer(b"", stall_at=1000)
+    try:
+        st = station(os3p__upload_retries="2", os3p__upload_retry_interval="0")
+        booted(cs)
+        st.wait(lambda: st.client.connection_state() == "up")
+        with open(os.path.join(st.state_dir, "daemon.log"), "w") as f:
+            f.write("Mon Nov 23 14:17:00 2026 daemon.info tr069-bridge: a line\n" * 2000)  # ~110 KB
+        reply = answer(cs, "GetFile", {"requestId": "cut-1", "fileType": "Syslog", "location": peer.url})[2]
+        assert reply["status"] == "Accepted"
+        notes = cs.wait_for(lambda c: len(c.calls("GetFileStatusNotification")) >= 2 and
+                            c.calls("GetFileStatusNotification"))
+        assert [n[3] for n in notes] == [{"status": "Uploading", "requestId": "cut-1"},
+                                         {"status": "UploadFailed", "requestId": "cut-1"}]
+        assert peer.posts == 2  # both attempts reached the server
+    finally:
+        peer.close()
+
+
 class FlashingDevice:
     """The host device, except that a flash really changes the firmware version (as a reboot into it would)."""
 
