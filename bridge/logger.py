@@ -68,12 +68,15 @@ def _add_route(logging, root):
     if _route is None:
         class Route(logging.Handler):
             def emit(self, record):
-                exc = None
-                if record.exc_info:
-                    exc = logging.Formatter().formatException(record.exc_info)
-                elif record.exc_text:
-                    exc = record.exc_text
-                deliver(record.created, record.levelno, record.name, record.getMessage(), exc)
+                try:
+                    exc = None
+                    if record.exc_info:
+                        exc = logging.Formatter().formatException(record.exc_info)
+                    elif record.exc_text:
+                        exc = record.exc_text
+                    deliver(record.created, record.levelno, record.name, record.getMessage(), exc)
+                except Exception:  # noqa: BLE001 - a record that does not format: said as logging says it
+                    self.handleError(record)
 
         _route = Route()
     if _route not in root.handlers:
