@@ -86,15 +86,6 @@ def _add_route(logging, root):
 
 
 def deliver(created, levelno, name, message, exc_text=None):
-    if not _sinks:
-        # nothing set up (the CLI, a library user): warnings and errors still reach stderr, bare, as
-        # the logging package's last-resort handler prints them
-        if levelno >= WARNING:
-            try:
-                sys.stderr.write(message + ("\n" + exc_text if exc_text else "") + "\n")
-            except (OSError, ValueError, AttributeError):
-                pass
-        return
     for sink in list(_sinks):
         try:
             sink.emit(created, levelno, name, message, exc_text)
@@ -159,7 +150,15 @@ class Logger:
             import traceback  # only when there is one to show
 
             exc = traceback.format_exc().rstrip("\n")
-        deliver(time.time(), levelno, self.name, render(msg, args), exc)
+        if _sinks:
+            deliver(time.time(), levelno, self.name, render(msg, args), exc)
+        elif levelno >= WARNING:
+            # nothing set up (the CLI, a library user): warnings and errors still reach stderr, bare,
+            # as the logging package's last-resort handler prints them
+            try:
+                sys.stderr.write(render(msg, args) + ("\n" + exc if exc else "") + "\n")
+            except (OSError, ValueError, AttributeError):
+                pass
 
     def debug(self, msg, *args):
         self.log(DEBUG, msg, *args)

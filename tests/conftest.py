@@ -24,4 +24,8 @@ def _log_sinks_restored():
     saved = logger.sinks()
     yield
     logger._sinks[:] = saved
+    if not saved and logger._route is not None:  # and no route left on the root logger to nowhere
+        import logging
+
+        logging.getLogger().removeHandler(logger._route)
 
