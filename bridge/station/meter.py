@@ -28,7 +28,8 @@ UCI (config tr069):
 
 
 from ..logger import getLogger
-from .backends.modbus import READ_HOLDING, READ_INPUT, TYPES, WORD_ORDERS, ModbusError, decode
+from .backends.modbus import (READ_HOLDING, READ_INPUT, TYPES, WORD_ORDERS, ModbusError, SectionError, decode,
+                               option_number)
 
 log = getLogger(__name__)
 
@@ -54,22 +55,6 @@ class Register:
         return "Register(%d %s %s)" % (self.address, self.type, self.measurand)
 
 
-class SectionError(ValueError):
-    """An option of a UCI section that does not hold; .option names it (None: the section as a whole)."""
-
-    def __init__(self, message, option=None):
-        super().__init__(message)
-        self.option = option
-
-
-def _number(section, option, convert, default, where):
-    value = section.get(option, default)
-    try:
-        return convert(value)
-    except (TypeError, ValueError):
-        raise SectionError("%s: %s %r is not a number" % (where, option, value), option) from None
-
-
 def register_from_uci(section):
     """One `config register` section -> Register; SectionError (a ValueError) says what is wrong."""
     where = "register %s" % section.get(".name", "?")
@@ -77,9 +62,10 @@ def register_from_uci(section):
         if option not in section:
             raise SectionError("%s: option %s is missing" % (where, option))
     reg = Register(
-        address=_number(section, "address", lambda v: int(v, 0), None, where), measurand=section["measurand"],
-        type=section.get("type", "uint16"), function=_number(section, "function", int, READ_HOLDING, where),
-        word_order=section.get("word_order", "big"), scale=_number(section, "scale", float, 1, where),
+        address=option_number(section, "address", lambda v: int(v, 0), None, where),
+        measurand=section["measurand"], type=section.get("type", "uint16"),
+        function=option_number(section, "function", int, READ_HOLDING, where),
+        word_order=section.get("word_order", "big"), scale=option_number(section, "scale", float, 1, where),
         location=section.get("location", ""), unit=section.get("unit", ""))
     if reg.type not in TYPES:
         raise SectionError("%s: type %r is not one of %s" % (where, reg.type, ", ".join(TYPES)), "type")
@@ -112,7 +98,7 @@ def check_meter(sections):
     meter = next((s for s in sections if s[".type"] == "meter"), None)
     if meter is not None and meter.get("enabled", "1") != "0":
         try:
-            _number(meter, "unit", int, 1, "meter")
+            option_number(meter, "unit", int, 1, "meter")
             open_transport(meter)
         except SectionError as e:
             rows.append((meter[".name"], e.option, str(e).split(": ", 1)[-1]))
@@ -210,7 +196,7 @@ def meter_from_uci(sections):
     registers = [register_from_uci(s) for s in sections if s[".type"] == "register"]
     if not registers:
         raise ValueError("meter %s has no register sections" % meter[".name"])
-    return ModbusMeter(open_transport(meter), _number(meter, "unit", int, 1, "meter"), registers)
+    return ModbusMeter(open_transport(meter), option_number(meter, "unit", int, 1, "meter"), registers)
 
 
 def fmt(value):

@@ -20,6 +20,24 @@ EXCEPTIONS = {1: "illegal function", 2: "illegal data address", 3: "illegal data
               10: "gateway path unavailable", 11: "gateway target failed to respond"}
 
 
+class SectionError(ValueError):
+    """An option of a UCI section (`meter`, `register`) that does not hold; .option names it (None: the
+    section as a whole)."""
+
+    def __init__(self, message, option=None):
+        super().__init__(message)
+        self.option = option
+
+
+def option_number(section, option, convert, default, where):
+    """section's option through convert (int, float, ...), default when absent; SectionError if it is not one."""
+    value = section.get(option, default)
+    try:
+        return convert(value)
+    except (TypeError, ValueError):
+        raise SectionError("%s: %s %r is not a number" % (where, option, value), option) from None
+
+
 class ModbusError(Exception):
     def __init__(self, kind, message):
         super().__init__(message)
@@ -297,22 +315,16 @@ def open_transport(options):
     """options: the UCI `meter` section (dict of strings); ValueError (nothing opened yet) says what
     does not hold."""
     kind = options.get("protocol", "tcp")
-
-    def number(option, convert, default):
-        try:
-            return convert(options.get(option, default))
-        except (TypeError, ValueError):
-            raise ValueError("meter %s %r is not a number" % (option, options.get(option))) from None
-
-    timeout = number("timeout", float, 2)
+    timeout = option_number(options, "timeout", float, 2, "meter")
     if kind == "tcp":
-        return TcpTransport(options.get("host", "127.0.0.1"), number("port", int, 502), timeout)
+        return TcpTransport(options.get("host", "127.0.0.1"), option_number(options, "port", int, 502, "meter"),
+                            timeout)
     if kind == "rtu":
         if not options.get("device"):
             raise ValueError("meter protocol rtu: option device (the serial port) is missing")
-        stopbits = number("stopbits", int, 1)
+        stopbits = option_number(options, "stopbits", int, 1, "meter")
         if stopbits not in (1, 2):
             raise ValueError("meter stopbits %r: 1 or 2" % (stopbits,))
-        return RtuTransport(options["device"], number("baud", int, 9600), options.get("parity", "N"),
-                            stopbits, timeout)
+        return RtuTransport(options["device"], option_number(options, "baud", int, 9600, "meter"),
+                            options.get("parity", "N"), stopbits, timeout)
     raise ValueError("meter protocol %r: tcp or rtu" % (kind,))
