@@ -101,10 +101,6 @@ def set_level(levelno):
         logging.getLogger().setLevel(levelno)
 
 
-def level():
-    return _level
-
-
 def add_sink(sink):
     if sink not in _sinks:
         _sinks.append(sink)

@@ -13,22 +13,22 @@ LOG_FILE_LIMIT = 256 * 1024
 _SEVERITY = {logger.DEBUG: 7, logger.INFO: 6, logger.WARNING: 4, logger.ERROR: 3, logger.CRITICAL: 2}
 
 
-def full_line(created, levelno, name, message, exc_text):
-    """'%(asctime)s %(levelname)s %(name)s: %(message)s', the traceback on the lines after."""
-    text = "%s %s %s: %s" % (logger.asctime(created), logger.level_name(levelno), name, message)
-    return text + "\n" + exc_text if exc_text else text
-
-
 def short_line(created, levelno, name, message, exc_text):
-    """'%(name)s: %(message)s': syslog stamps the time and the severity itself."""
+    """'%(name)s: %(message)s', the traceback on the lines after: syslog stamps the time and the
+    severity itself."""
     text = "%s: %s" % (name, message)
     return text + "\n" + exc_text if exc_text else text
 
 
-class Sink:
-    """Lines of at least `threshold`, formatted by `fmt` (full_line or short_line)."""
+def full_line(created, levelno, name, message, exc_text):
+    """'%(asctime)s %(levelname)s %(name)s: %(message)s', the traceback on the lines after."""
+    return "%s %s %s" % (logger.asctime(created), logger.level_name(levelno),
+                         short_line(created, levelno, name, message, exc_text))
 
-    threshold = 0
+
+class Sink:
+    """Every line, formatted by `fmt` (full_line or short_line), written whole by write()."""
+
     outputs = True    # one of setup()'s: replaced by the next setup()
 
     def __init__(self, fmt=full_line):
@@ -37,10 +37,9 @@ class Sink:
         self.lock = _thread.allocate_lock()
 
     def emit(self, created, levelno, name, message, exc_text=None):
-        if levelno >= self.threshold:
-            text = self.fmt(created, levelno, name, message, exc_text)
-            with self.lock:
-                self.write(text, levelno)
+        text = self.fmt(created, levelno, name, message, exc_text)
+        with self.lock:
+            self.write(text, levelno)
 
 
 class SyslogSink(Sink):
@@ -134,12 +133,13 @@ class BoundedFileSink(Sink):
         # nobody else on the host should read it
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         os.fchmod(fd, 0o600)  # a file an older version left readable
+        self.size = os.fstat(fd).st_size  # then counted: no fstat a line
         return fd
 
     def write(self, text, levelno):
         try:
-            os.write(self.fd, (text + "\n").encode("utf-8", "replace"))
-            if os.fstat(self.fd).st_size > LOG_FILE_LIMIT:
+            self.size += os.write(self.fd, (text + "\n").encode("utf-8", "replace"))
+            if self.size > LOG_FILE_LIMIT:
                 os.close(self.fd)
                 os.replace(self.path, self.path + ".1")
                 self.fd = self._open()

@@ -180,3 +180,23 @@ def test_syslog_lines_are_rfc3164_datagrams_with_the_daemon_facility(tmp_path):
     assert got == ["<28>%s: bridge.ubus.connection: ubus: cannot connect" % tag,
                    "<27>%s: tr069-bridge: boom\nTraceback (most recent call last):\n  ..." % tag,
                    "<31>%s: bridge.x: detail" % tag]
+
+
+def test_the_log_file_starts_over_past_its_limit_keeping_one_copy(tmp_path, monkeypatch):
+    """The host's daemon.log (what logread shows there): bounded, counted from what an earlier run left."""
+    from bridge import logsetup
+
+    monkeypatch.setattr(logsetup, "LOG_FILE_LIMIT", 1000)
+    path = tmp_path / "daemon.log"
+    path.write_text("x" * 900 + "\n")  # an earlier run's lines
+    sink = logsetup.BoundedFileSink(str(path), fmt=lambda *a: a[3])
+    try:
+        sink.emit(0.0, 20, "bridge.x", "y" * 99)   # 1001 bytes: past the limit, starts over
+        assert (tmp_path / "daemon.log.1").read_text() == "x" * 900 + "\n" + "y" * 99 + "\n"
+        assert path.read_text() == ""
+        for i in range(3):
+            sink.emit(0.0, 20, "bridge.x", "line %d" % i)
+        assert path.read_text() == "line 0\nline 1\nline 2\n"
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+    finally:
+        sink.close()
