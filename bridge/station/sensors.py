@@ -113,7 +113,8 @@ class Sensors:
 
         sources = []
         meter = None
-        if any(s[".type"] == "meter" for s in sections):
+        configured = any(s[".type"] == "meter" for s in sections)
+        if configured:
             from .meter import meter_from_uci
 
             try:
@@ -122,7 +123,7 @@ class Sensors:
                 log.error("meter: %s; not read", e)
         if meter is not None:
             sources.append(Source(meter, True))
-        elif backend == "host" and not any(s[".type"] == "meter" for s in sections):
+        elif backend == "host" and not configured:
             from .backends.simulated import SimulatedMeter
 
             sources.append(Source(SimulatedMeter(lambda: self.clock()), True))
