@@ -23,9 +23,7 @@ def _log_sinks_restored():
 
     saved = logger.sinks()
     yield
-    logger._sinks[:] = saved
-    if not saved and logger._route is not None:  # and no route left on the root logger to nowhere
-        import logging
-
-        logging.getLogger().removeHandler(logger._route)
+    for sink in logger.sinks():
+        if sink not in saved:
+            logger.remove_sink(sink)  # the last one gone takes the route off the root logger too
 
