@@ -44,9 +44,14 @@ print("recent:", [(lv, src, msg) for _t, lv, src, msg in recent.items], flush=Tr
 """
 
 
+def python_c(code, *args):
+    """code run by a fresh interpreter (where nothing has loaded the logging package yet)."""
+    return subprocess.run([sys.executable, "-c", code] + list(args), cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
+                          capture_output=True, text=True, timeout=30)
+
+
 def run_probe(mode):
-    r = subprocess.run([sys.executable, "-c", PROBE, mode], cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
-                       capture_output=True, text=True, timeout=30)
+    r = python_c(PROBE, mode)
     assert r.returncode == 0, r.stderr
     return r.stdout, r.stderr
 
@@ -108,8 +113,7 @@ print(logging.getLogger().level)
 
 
 def test_a_program_that_configured_logging_keeps_its_level():
-    r = subprocess.run([sys.executable, "-c", EMBEDDED], cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
-                       capture_output=True, text=True, timeout=30)
+    r = python_c(EMBEDDED)
     assert (r.returncode, r.stdout, r.stderr) == (0, "50\n", "")
 
 
@@ -117,8 +121,7 @@ def test_with_nothing_set_up_warnings_reach_stderr_as_the_logging_package_would_
     """The CLI installs no sink: what it logs at warning and above is still seen."""
     probe = ("from bridge import logger; log = logger.getLogger('bridge.cli'); log.info('not shown'); "
              "log.warning('config %s: unknown option', 'x'); import sys; print('logging' in sys.modules)")
-    r = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
-                       capture_output=True, text=True, timeout=30)
+    r = python_c(probe)
     assert (r.returncode, r.stdout, r.stderr) == (0, "False\n", "config x: unknown option\n")
 
 
