@@ -5,15 +5,10 @@ most GUARD apart: after a step forward or backward the lights follow the schedul
 GUARD, each switch made once (none lost, none doubled), and no timer waits for the old time.
 """
 
-import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 
 from bridge.station import contactors as ct
 from test_station_contactors import NIGHT, Clock, at, make, outputs
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the zone of test_station_contactors' place
 
 
 class SteppingClock(Clock):
@@ -29,10 +24,6 @@ class SteppingClock(Clock):
     def call_later(self, delay, fn):
         assert 0.0 <= delay <= ct.GUARD  # a step can never leave a timer waiting for the old time
         return super().call_later(delay, fn)
-
-    def run(self, seconds):
-        end = datetime.datetime.fromtimestamp(self.now + seconds, AMSTERDAM).replace(tzinfo=None)
-        self.advance_to(end.isoformat())
 
     def step(self, text):
         self.skew = at(text) - self.now

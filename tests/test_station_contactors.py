@@ -32,8 +32,14 @@ class Clock:
         return t
 
     def advance_to(self, text):
-        """Move the clock, firing every due timer in order (what the loop does)."""
-        end = at(text)
+        """Move the clock to a local time, firing every due timer in order (what the loop does)."""
+        self.advance_until(at(text))
+
+    def run(self, seconds):
+        """Move the clock on by seconds, firing every due timer in order."""
+        self.advance_until(self.now + seconds)
+
+    def advance_until(self, end):
         while True:
             due = sorted((t for t in self.timers if not t.cancelled and t.when <= end), key=lambda t: t.when)
             if not due:

@@ -4,6 +4,7 @@ import pytest
 
 from bridge.station.backends.ubuslines import UbusLine
 from bridge import ubusmsg as st
+from test_station_contactors import Clock
 from test_ubus_backend import MiniUbusd
 
 
@@ -53,60 +54,33 @@ def test_errors_are_os_errors_the_station_logs(relays, tmp_path):
         UbusLine("relay1", True, "")
 
 
-class Timers:
-    """call_later for a fake clock: due() runs what is due."""
-
-    def __init__(self):
-        self.now, self.pending = 0.0, []
-
-    def call_later(self, delay, fn):
-        t = [self.now + delay, fn, False]
-        self.pending.append(t)
-
-        class Handle:
-            def cancel(self_):
-                t[2] = True
-        return Handle()
-
-    def advance(self, seconds):
-        end = self.now + seconds
-        while True:
-            due = sorted((t for t in self.pending if not t[2] and t[0] <= end), key=lambda t: t[0])
-            if not due:
-                break
-            self.pending.remove(due[0])
-            self.now = due[0][0]
-            due[0][1]()
-        self.now = end
-
-
 def test_the_poller_reports_changes_and_backs_off_while_the_object_is_gone(relays, caplog):
     from bridge.station.backends import ubuslines
 
     caplog.set_level("INFO", logger="bridge.station.backends.ubuslines")
     aux = UbusLine("aux1", False, "relays", socket_path=relays.path)
     seen = []
-    timers = Timers()
+    timers = Clock("2026-05-01T15:00:00")  # a fake clock: its timers fire as it runs on
     poller = ubuslines.Poller(timers.call_later, [aux], lambda line, v: seen.append(v)).start()
-    timers.advance(1.0)
+    timers.run(1.0)
     assert seen == [True]  # the first reading
-    timers.advance(3.0)
+    timers.run(3.0)
     assert seen == [True]  # read three times more, nothing changed
     relays.levels["aux1"] = 0
-    timers.advance(1.0)
+    timers.run(1.0)
     assert seen == [True, False]
     gets = len(relays.calls)
     aux.obj = "gone"  # the relay daemon's object disappears
-    timers.advance(1.0)
+    timers.run(1.0)
     assert "read again every 30 s" in caplog.text
-    timers.advance(29.0)
+    timers.run(29.0)
     assert len(relays.calls) - gets <= 1  # no read a second meanwhile
     aux.obj = "relays"
     relays.levels["aux1"] = 1
-    timers.advance(1.0)
+    timers.run(1.0)
     assert seen == [True, False, True] and "answers again" in caplog.text
     poller.stop()
-    timers.advance(10.0)
+    timers.run(10.0)
     assert seen == [True, False, True]
 
 
