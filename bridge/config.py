@@ -510,14 +510,14 @@ class Config:
 
 def markdown_table():
     """The configuration table of docs/configuration.md, from KEYS (python -m bridge.config --docs rewrites it)."""
-    rows = ["| UCI option | type | default | OS3P key | TR-069 path | notes |",
+    rows = ["| UCI option | accepted values (its validator) | default | OS3P key | TR-069 path | notes |",
             "| --- | --- | --- | --- | --- | --- |"]
     for k in KEYS.values():
         notes = ", ".join(n for n, on in (("secret", k.secret), ("not remotely changeable", k.readonly),
                                           ("needs a restart", k.reboot)) if on)
         default = _uci_text(k.default) if k.default != "" else "(empty)"
         rows.append("| `%s.%s` | %s | `%s` | %s | %s | %s |" % (
-            k.section, k.option, k.type.__name__, default, k.os3p or "", k.tr069 or "", notes))
+            k.section, k.option, k.parse.expect, default, k.os3p or "", k.tr069 or "", notes))
     return "\n".join(rows) + "\n"
 
 
@@ -531,7 +531,9 @@ def rewrite_table(path):
     head, mark, rest = text.partition(TABLE_MARK)
     if not mark:
         raise SystemExit("no config-table mark in %s" % path)
-    tail = rest[rest.index("\n\n") + 1:] if rest.startswith("|") else rest
+    lines = rest.splitlines(keepends=True)
+    table = next((i for i, line in enumerate(lines) if not line.startswith("|")), len(lines))
+    tail = "".join(lines[table:])
     with open(path, "w", encoding="utf-8") as f:
         f.write(head + mark + markdown_table() + ("\n" if not tail.startswith("\n") else "") + tail)
 
