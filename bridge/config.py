@@ -243,7 +243,7 @@ def check_override(item):
         raise ValueError("--option %s: expected KEY=VALUE, e.g. --option %s=..." % (item, name or "acs.url"))
     if name not in KEYS:
         raise ValueError("--option %s: no such key%s" % (name, _did_you_mean(name, KEYS) or
-                                                         " (the keys: README.md, configuration table)"))
+                                                         " (the keys: docs/configuration.md)"))
     try:
         return name, Config.convert(KEYS[name], value)
     except ValueError as e:
@@ -452,7 +452,7 @@ class Config:
 
 
 def markdown_table():
-    """The README's configuration table, from KEYS (python -m bridge.config --readme rewrites it)."""
+    """The configuration table of docs/configuration.md, from KEYS (python -m bridge.config --docs rewrites it)."""
     rows = ["| UCI option | type | default | OS3P key | TR-069 path | notes |",
             "| --- | --- | --- | --- | --- | --- |"]
     for k in KEYS.values():
@@ -464,13 +464,14 @@ def markdown_table():
     return "\n".join(rows) + "\n"
 
 
-README_MARK = "<!-- config-table: generated from bridge/config.py KEYS; tests/test_readme.py keeps it true -->\n"
+TABLE_MARK = "<!-- config-table: generated from bridge/config.py KEYS (python -m bridge.config --docs); a test keeps it true -->\n"
+TABLE_DOC = os.path.join("docs", "configuration.md")
 
 
-def rewrite_readme(path):
+def rewrite_table(path):
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    head, mark, rest = text.partition(README_MARK)
+    head, mark, rest = text.partition(TABLE_MARK)
     if not mark:
         raise SystemExit("no config-table mark in %s" % path)
     tail = rest[rest.index("\n\n") + 1:] if rest.startswith("|") else rest
@@ -481,7 +482,7 @@ def rewrite_readme(path):
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[1:] == ["--readme"]:
-        rewrite_readme(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md"))
+    if sys.argv[1:] == ["--docs"]:
+        rewrite_table(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), TABLE_DOC))
     else:
         sys.stdout.write(markdown_table())

@@ -145,7 +145,7 @@ def test_no_or_unknown_command_is_an_error(capsys):
 
 
 @pytest.mark.parametrize("option, message", [
-    ("nosuch.key=1", "cannot start: --option nosuch.key: no such key (the keys: README.md, configuration table)"),
+    ("nosuch.key=1", "cannot start: --option nosuch.key: no such key (the keys: docs/configuration.md)"),
     ("acs.ulr=ws://x", "cannot start: --option acs.ulr: no such key (did you mean acs.url?)"),
     ("jsonrpc.port=abc", "cannot start: --option jsonrpc.port: expected an integer 0-65535 (a port number), "
                          "got 'abc'"),

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import jsonschema
-import pytest
 
 from bridge import progress, schema, stateview
 from bridge import ubusmsg as st

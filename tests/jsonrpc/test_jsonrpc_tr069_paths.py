@@ -23,7 +23,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/, when run to record
 
-from support.jsonrpc_helpers import DATA, RECORDED_ACL_DIR, REPO_ACL_DIR, Running, real_tr069  # noqa: E402
+from support.jsonrpc_helpers import DATA, RECORDED_ACL_DIR, Running, real_tr069  # noqa: E402
 
 ANSWERS = os.path.join(DATA, "tr069-daemon.json")
 ZERO = "0" * 32
