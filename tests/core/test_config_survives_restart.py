@@ -1,9 +1,10 @@
-"""Issue 23: accepted means it survives a restart. Each test is one finding, named after what it shows,
-and failed before its fix: a value a central system sets, a file the daemon keeps, read again by the
-real daemon started anew on the same state directory.
+"""Accepted means it survives a restart: a value a central system sets (ChangeConfiguration) is checked by
+the key's one validator before it reaches UCI, reads back the same from GetConfiguration and from the real
+daemon started anew on the same state directory, and every reload path applies the same changes.
 
 The central system is the development one over loopback WebSockets; the daemon core runs in this process
-(os3p_harness.Station) until the restart, which is the real daemon as a subprocess (daemon_process).
+(support.os3p_harness.Station) until the restart, which is the real daemon as a subprocess
+(support.daemon_process).
 """
 
 import os
@@ -11,16 +12,8 @@ import os
 import pytest
 
 from bridge import uci
-from daemon_process import DaemonProcess
-from devtools.centralsystem import CentralSystem
-from os3p_harness import Station
-
-
-@pytest.fixture
-def cs():
-    server = CentralSystem(quiet=True).start()
-    yield server
-    server.stop()
+from support.daemon_process import DaemonProcess
+from support.os3p_harness import Station
 
 
 @pytest.fixture
