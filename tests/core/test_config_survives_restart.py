@@ -134,7 +134,7 @@ def test_every_reload_path_reschedules_the_periodic_inform(tmp_path, path):
     import signal
     import time
 
-    from daemon_process import write_config
+    from support.daemon_process import write_config
 
     write_config(str(tmp_path), PERIODIC % 3000)
     d = DaemonProcess(tmp_path).start()
