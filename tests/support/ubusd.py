@@ -1,7 +1,7 @@
 """ubusd's side for the tests: the recorded transcripts, a listening socket the test drives (FakeUbusd), a
 player of ubusd's side of one transcript (ScriptedUbusd), a small ubusd + rpcd + procd answering through a
-table (MiniUbusd), and a host daemon whose ubus face talks to them (Running, the `ubusd` and `running`
-fixtures).
+table (MiniUbusd), and a host daemon whose ubus face talks to them (Running; the `ubusd` and `running`
+fixtures of conftest.py build on these).
 
 The transcripts are recorded from a real ubusd (tests/data/ubus/, provenance in its README).
 """
