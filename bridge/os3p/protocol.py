@@ -20,6 +20,7 @@ from ..logger import getLogger
 from . import errors, framing
 from .calls import Calls
 from .messages import parse_iso, utc_iso, validate
+from .state import MAX_OFFSET
 from .outputs import Abort, Close, Connect, HeartbeatInterval, Ping, Send, SessionDone, event  # noqa: F401
 from .session import SessionDriver
 
@@ -108,8 +109,11 @@ class Protocol(Calls, SessionDriver):
             central = parse_iso(current_time)
         except (ValueError, TypeError, AttributeError):
             return
-        self._synced = (central, self.clock.time())
         offset = central - self.clock.wall()
+        if abs(offset) > MAX_OFFSET:  # 0001-01-01 or 9999-12-31: no timestamp of ours could be written
+            log.warning("BootNotification currentTime %.40s is more than a century from ours: ignored", current_time)
+            return
+        self._synced = (central, self.clock.time())
         if abs(offset - self.clock_offset) > 1.0:
             log.info("clock offset to the central system: %+.1f s", offset)
         self.clock_offset = offset
