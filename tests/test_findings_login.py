@@ -14,7 +14,7 @@ from bridge.jsonrpc.session_object import FAIL_DELAY, LOCKED_DELAY, FailedLogins
 from bridge.jsonrpc.sessions import SessionStore
 from bridge.jsonrpc.users import Users
 from bridge import ubusmsg as ubus
-from jsonrpc_helpers import DATA, REPO_ACL_DIR, Running
+from jsonrpc_helpers import DATA, PACKAGE_ACL_DIRS, Running
 
 RPCD = os.path.join(DATA, "rpcd")
 
@@ -41,7 +41,7 @@ class FakeLoop:
 
 
 def session_object(loop, users=None, limit=5):
-    return SessionObject(SessionStore(loop.time), users or Users(RPCD), AclFiles([REPO_ACL_DIR]), 300,
+    return SessionObject(SessionStore(loop.time), users or Users(RPCD), AclFiles(PACKAGE_ACL_DIRS), 300,
                          FailedLogins(loop.time, limit), loop)
 
 
