@@ -438,6 +438,18 @@ def test_launcher():
 
 # --- the UCI defaults ------------------------------------------------------------------------
 
+def test_the_documented_defaults_survive_a_save():
+    """LuCI's Save and `uci commit` rewrite /etc/config/tr069 without comments; the same file with them
+    ships as /usr/share/tr069-bridge/tr069.defaults (a data file, never rewritten), and says so."""
+    with open(UCI_DEFAULTS) as a, open(os.path.join(ROOT, "files", "usr", "share", "tr069-bridge",
+                                                    "tr069.defaults")) as b:
+        shipped, kept = a.read(), b.read()
+    assert shipped == kept
+    assert "/usr/share/tr069-bridge/tr069.defaults" in shipped.split("\n\n")[0]
+    documented = {line.split()[1] for line in kept.splitlines() if line.startswith("config ")}
+    assert documented >= {"acs", "cpe", "os3p", "station", "streetlights"}
+
+
 def test_uci_defaults_are_the_built_in_defaults():
     sections = uci.load(UCI_DEFAULTS)
     assert sections
