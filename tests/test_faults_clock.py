@@ -6,23 +6,19 @@ and the retrieveDate of an UpdateFirmware follow the central system's clock, wha
 
 import pytest
 
+from bridge.clock import Clock
 from test_os3p_protocol import Core
 
 JUMPS = [3600.0, -86400.0, -1_800_000_000.0]  # an hour ahead, a day back, back to 1970
 
 
-class JumpingClock:
+class JumpingClock(Clock):
     """Monotonic time moves with the test; the wall clock can be set apart from it, as date -s does."""
 
     def __init__(self):
+        super().__init__(lambda: self.t, lambda: self.skew + self.t)
         self.t = 1000.0
         self.skew = 1_800_000_000.0
-
-    def time(self):
-        return self.t
-
-    def wall(self):
-        return self.skew + self.t
 
 
 def booted(tmp_path):

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from bridge.clock import Clock as DaemonClock
 from bridge.config import Config
 from bridge.os3p import protocol
 from bridge.os3p.context import Context
@@ -22,15 +23,12 @@ SETTINGS = {"os3p.call_timeout": 10, "os3p.connect_timeout": 5, "os3p.reconnect_
             "os3p.reconnect_max": 60, "os3p.stable_after": 30, "os3p.ping_interval": 0}
 
 
-class Clock:
+class Clock(DaemonClock):
+    """The daemon's Clock (the central system's time is kept there) over time the test moves."""
+
     def __init__(self):
+        super().__init__(lambda: self.t, lambda: 1_800_000_000.0 + self.t)
         self.t = 1000.0
-
-    def time(self):
-        return self.t
-
-    def wall(self):
-        return 1_800_000_000.0 + self.t
 
 
 class Core:

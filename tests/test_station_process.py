@@ -20,7 +20,8 @@ import pytest
 
 from devtools.centralsystem import CentralSystem
 from bridge.logperiod import line_time
-from bridge.os3p.messages import parse_iso, utc_iso
+from bridge.clock import utc_iso
+from bridge.os3p.messages import parse_iso
 from bridge.station.history import History
 from daemon_process import ROOT, DaemonProcess
 from os3p_harness import FilePeer, write_config

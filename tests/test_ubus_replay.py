@@ -16,8 +16,9 @@ import time
 import jsonschema
 import pytest
 
+from bridge import daemon
 from bridge.daemon import Daemon
-from bridge.ubus import blob, client, face
+from bridge.ubus import blob, client
 from bridge import ubusmsg as st
 from bridge.ubus.connection import ObjectConnection
 
@@ -97,9 +98,9 @@ class Running:
     def __init__(self, tmp_path, path, objects=None, **conn_options):
         self.daemon = Daemon("host", str(tmp_path / "state"))
         # the transcripts were recorded with the tr069 object alone (tr069.bridge: test_face_start_..._registers_both_objects)
-        self.daemon.objects = objects if objects is not None else {"tr069": self.daemon.tr069}
+        objects = objects if objects is not None else {"tr069": self.daemon.tr069}
         self.loop = self.daemon.loop
-        self.conn = ObjectConnection(self.loop, str(path), self.daemon.objects, **conn_options)
+        self.conn = ObjectConnection(self.loop, str(path), objects, **conn_options)
         self.thread = threading.Thread(target=self.loop.run, daemon=True)
         self.thread.start()
         self.on_loop(self.conn.start)
@@ -470,16 +471,17 @@ def test_registration_refused_is_retried(ubusd, running):
 
 def test_face_start_takes_the_socket_from_env_or_config_and_registers_both_objects(tmp_path, ubusd, monkeypatch):
     d = Daemon("host", str(tmp_path / "state2"))
-    monkeypatch.setenv(face.ENV_SOCKET, ubusd.path)
-    assert face.socket_path(d.config) == ubusd.path
-    monkeypatch.delenv(face.ENV_SOCKET)
-    assert face.socket_path(d.config) == "/var/run/ubus/ubus.sock"
-    monkeypatch.setenv(face.ENV_SOCKET, ubusd.path)
+    monkeypatch.setenv(daemon.UBUS_SOCKET_ENV, ubusd.path)
+    assert daemon.ubus_socket(d.config) == ubusd.path
+    monkeypatch.delenv(daemon.UBUS_SOCKET_ENV)
+    assert daemon.ubus_socket(d.config) == "/var/run/ubus/ubus.sock"
+    monkeypatch.setenv(daemon.UBUS_SOCKET_ENV, ubusd.path)
     t = threading.Thread(target=d.loop.run, daemon=True)
     t.start()
     started = threading.Event()
     box = {}
-    d.loop.call_soon_threadsafe(lambda: (box.setdefault("face", face.start(d)), started.set()))
+    d.loop.call_soon_threadsafe(lambda: (d.start_components(only={"ubus"}), box.setdefault("face", d.running["ubus"]),
+                                         started.set()))
     assert started.wait(WAIT)
     conn = ubusd.accept()
     add = register(conn)
