@@ -263,6 +263,7 @@ class Daemon:
         for component in self.running.values():
             if hasattr(component, "reload"):
                 component.reload()
+        self.tr069.schedule_periodic()  # every path (SIGHUP from procd, the file watch, `command reload`)
         log.info("configuration reloaded")
         return True
 

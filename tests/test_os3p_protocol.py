@@ -11,7 +11,6 @@ import pytest
 
 from bridge.clock import Clock as DaemonClock
 from bridge.config import Config
-from bridge.os3p import protocol
 from bridge.os3p.context import Context
 from bridge.os3p.outbox import Outbox
 from bridge.os3p.protocol import Abort, Close, Connect, HeartbeatInterval, Ping, Protocol, Send, SessionDone
