@@ -26,7 +26,7 @@ import signal
 import sys
 import time
 
-from . import __version__, logger, logsetup, progress, stateview, uci
+from . import __version__, atomic, logger, logsetup, progress, stateview, uci
 from .clock import Clock
 from .config import CONFIG_NAME, Config, ConfigError, Problem, check_override
 from .device import default_backend, open_device
@@ -102,10 +102,10 @@ class Daemon:
         self.device = open_device(backend, self.state_dir)
         self.missing = self.device.missing()  # found (and logged) once, at start
         if config_path or self.device.uci_is_files:  # read and written as a file, under libuci's lock
-            self.config = Config(config_path or self.device.config_path(CONFIG_NAME))
+            self.config = Config(config_path or self.device.config_path(CONFIG_NAME), lenient=True)
         else:  # the device's UCI: its config dir, its writer (rpcd, the uci program, or the file)
             self.config = Config(self.device.config_path(CONFIG_NAME), writer=self._uci_write,
-                                 reader=self._uci_read)
+                                 reader=self._uci_read, lenient=True)
         self.loop = Loop()
         self.clock = Clock(self.loop.time, time.time)
         self.running = {}  # name -> started component, in start order
@@ -120,6 +120,7 @@ class Daemon:
             periodic=lambda: (self.config.get("acs.periodic_inform_enable"),
                               self.config.get("acs.periodic_inform_interval")),
             missing=lambda: sorted(self.missing),
+            set_aside=atomic.SET_ASIDE,
             cannot_reboot=lambda: self.device.supports("reboot"),
         )
         self.started = time.time()
@@ -127,6 +128,8 @@ class Daemon:
         self.recent_errors = stateview.RecentErrors()  # a log sink while run() runs
         # the state view's sections, in the order shown; each running component adds its own
         self.views = {"daemon": self._daemon_view, "os3p": _os3p_off,
+                      # what the start-up readers set aside (bridge/atomic.py): shown only when there is something
+                      "set_aside": lambda: [dict(e) for e in atomic.SET_ASIDE] or None,
                       "transfers": lambda: [p.view() for p in progress.current()],
                       "errors": self.recent_errors.view}
         # the ubus objects the surfaces serve (ubusd, JSON-RPC), by name; components add theirs as they are built

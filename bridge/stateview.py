@@ -159,8 +159,11 @@ def render_text(view):
             lines.append("errors     none")
         for e in errors[-5:]:
             lines.append("%-10s %s %s: %s" % (e["level"], e["time"], e["source"], e["message"]))
+    for e in view.get("set_aside") or []:
+        if "file" in e:
+            lines.append("set aside  %s%s: %s" % (e["file"], " -> %s" % e["as"] if e["as"] else "", e["why"]))
     for name, value in view.items():
-        if name not in ("daemon", "os3p", "transfers", "errors"):
+        if name not in ("daemon", "os3p", "transfers", "errors", "set_aside"):
             lines.append("%-10s %s" % (name, _flat(value)))
     return "\n".join(lines)
 

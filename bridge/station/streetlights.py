@@ -142,9 +142,10 @@ class Streetlights(StationLights):
         return [SimulationObject(self)] if self.simulated else []
 
     def _saved_commanded(self):
-        from ..atomic import read_json
+        from ..atomic import load_json
+        from .contactors import fits
 
-        data = read_json(self.state_path, {}) or {}
+        data = load_json(self.state_path, fits, {})  # the first read: sets the file aside if it does not fit
         return {int(k): bool(v.get("commanded")) for k, v in (data.get("contactors") or {}).items()
                 if isinstance(v, dict) and k.isdigit()}
 
