@@ -118,7 +118,7 @@ class Backend:
             "hostname": b.get("hostname") or ""}}}
 
     def read_system(self):
-        info = {}
+        info = {}  # MemoryStatus's values too: the core looks them up in DeviceInfo's entry
         up = _read(os.path.join(self.proc, "uptime"))
         if up:
             info["uptime"] = int(float(up.split()[0]))

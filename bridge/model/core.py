@@ -83,6 +83,8 @@ class Snapshot:
                 if isinstance(keys, tuple) and len(keys) == depth and keys[:-1] == parent_keys:
                     found.append((numbers.number(node.template, keys, row.numbered), keys))
             found.sort()
+            if row.numbered == "auto":
+                numbers.prune(node.template, parent_keys, [k for _n, k in found])
         self.lists[cache] = found
         return found
 
@@ -102,13 +104,15 @@ class Snapshot:
             return len(self.instances(counted, keys[:counted.depth - 1]))
         if row.secret:
             return ""  # write-only: read as an empty string (TR-181 for passwords)
-        table = self.group(row.group or MODEL_GROUP).get(row.object)
-        if not table:
-            return None
-        entry = table.get(keys)
-        if entry is None:
-            return None
-        value = entry.get(row.source)
+        data = self.group(row.group or MODEL_GROUP)
+        value = None
+        for template in node.lookup:
+            table = data.get(template)
+            entry = table.get(keys) if table else None
+            if entry is not None:
+                value = entry.get(row.source)
+                if value is not None:
+                    break
         if isinstance(value, float) and value != value:
             return None  # NaN is no value
         return value
@@ -282,7 +286,7 @@ class Model:
         return [(prefix + node.name, keys) for prefix, keys in paths]
 
     # --- GetParameterValues / GetParameterNames ---------------------------------------------------------------
-    def get_parameter_values(self, names):
+    def _named(self, names):
         """[(path, row, value)]: every parameter the names name, each once, from one snapshot."""
         names = _strings(names, "ParameterNames")
         snap = Snapshot(self)
@@ -294,6 +298,10 @@ class Model:
                     out.append((path, node.row, value))
         self._save_numbers()
         return out
+
+    def get_parameter_values(self, names):
+        """[(path, row, value)] of every parameter the names (full or partial paths) name."""
+        return self._named(names)
 
     def get_parameter_names(self, path, next_level):
         """[(name, writable)]: ParameterInfoStruct. An object's name ends with a dot; a table is
@@ -379,47 +387,43 @@ class Model:
         self._save_quietly("ParameterKey")
 
     # --- AddObject / DeleteObject ---------------------------------------------------------------------------
-    def add_object(self, name, parameter_key=""):
-        """-> (instance number, status 0). The number is new: never given before in that table."""
+    def _object_named(self, name, parameter_key):
+        """(ParameterKey, node, keys, path) of an AddObject / DeleteObject request."""
         key = _parameter_key(parameter_key)
         if not isinstance(name, str):
             raise Fault(INVALID_ARGUMENTS, "ObjectName is a string")
-        snap = Snapshot(self)
-        node, keys, shown = self.resolve(snap, name)
-        row = node.instance.row if node.kind == "table" else None
-        if row is None or not row.add or row.numbered != "auto":
-            raise Fault(INVALID_NAME, "not a table AddObject may add to", shown)
-        number = self.instances.reserve(node.instance.template)
-        self._save_quietly("instance numbers")
+        node, keys, shown = self.resolve(Snapshot(self), name)
+        return key, node, keys, shown
+
+    def _backend_call(self, what, shown, fn, *args):
         try:
-            new = self.backend.add(row, keys)
+            return fn(*args)
         except Fault as f:
             f.parameter = f.parameter or shown
             raise
         except Exception as e:
-            log.error("AddObject %s failed: %s: %s", shown, e.__class__.__name__, e)
-            raise Fault(INTERNAL_ERROR, "could not add: %s" % e, shown) from None
+            log.error("%s %s failed: %s: %s", what, shown, e.__class__.__name__, e)
+            raise Fault(INTERNAL_ERROR, "%s failed: %s" % (what, e), shown) from None
+
+    def add_object(self, name, parameter_key=""):
+        """-> (instance number, status 0). The number is new: never given before in that table."""
+        key, node, keys, shown = self._object_named(name, parameter_key)
+        row = node.instance.row if node.kind == "table" else None
+        if row is None or not row.add or row.numbered != "auto":
+            raise Fault(INVALID_NAME, "not a table AddObject may add to", shown)
+        number = self.instances.reserve(node.instance.template, keys)
+        self._save_quietly("instance numbers")
+        new = self._backend_call("AddObject", shown, self.backend.add, row, keys)
         self.instances.bind(node.instance.template, keys + (new,), number)
         self._set_key(key)
         return number, 0
 
     def delete_object(self, name, parameter_key=""):
         """-> status 0. The instance's number is not given again."""
-        key = _parameter_key(parameter_key)
-        if not isinstance(name, str):
-            raise Fault(INVALID_ARGUMENTS, "ObjectName is a string")
-        snap = Snapshot(self)
-        node, keys, shown = self.resolve(snap, name)
+        key, node, keys, shown = self._object_named(name, parameter_key)
         if node.kind != "instance" or node.row is None or not node.row.delete:
             raise Fault(INVALID_NAME, "not an instance DeleteObject may remove", shown)
-        try:
-            self.backend.delete(node.row, keys)
-        except Fault as f:
-            f.parameter = f.parameter or shown
-            raise
-        except Exception as e:
-            log.error("DeleteObject %s failed: %s: %s", shown, e.__class__.__name__, e)
-            raise Fault(INTERNAL_ERROR, "could not delete: %s" % e, shown) from None
+        self._backend_call("DeleteObject", shown, self.backend.delete, node.row, keys)
         self.instances.forget(node.template, keys)
         self.attributes.forget(shown)
         for table in (self.last, self.pending):
@@ -440,16 +444,8 @@ class Model:
 
     def get_parameter_attributes(self, names):
         """[(path, notification, access list)] for every parameter the names name."""
-        names = _strings(names, "ParameterNames")
-        snap = Snapshot(self)
-        out, seen = [], set()
-        for name in names:
-            for path, node, _keys, _value in self._params(snap, name):
-                if path not in seen:
-                    seen.add(path)
-                    out.append((path, self.notification(path, node.row), self.attributes.access_list(path)))
-        self._save_numbers()
-        return out
+        return [(path, self.notification(path, row), self.attributes.access_list(path))
+                for path, row, _value in self._named(names)]
 
     def set_parameter_attributes(self, entries):
         """entries: [{"Name", "NotificationChange", "Notification", "AccessListChange", "AccessList"}].
@@ -512,13 +508,20 @@ class Model:
                 n = self.notification(path, row)
                 if n:
                     out[path] = (row, value, n)
+        for path, row, value in self._forced(snap, groups):
+            out[path] = (row, value, 2)
+        return out
+
+    def _forced(self, snap, groups=None):
+        """[(path, row, value)] of the forced-inform parameters (of the given groups) now."""
+        out = []
         for node in self.registry.order:
             row = node.row
             if row.forced and (groups is None or row.group in groups):
                 for path, keys in self._expand(snap, node):
                     value = snap.value(node, keys)
                     if value is not None:
-                        out[path] = (row, value, 2)
+                        out.append((path, row, value))
         return out
 
     def _watch(self, snap):
@@ -563,15 +566,8 @@ class Model:
         if not self.pending:
             return None
         params = [{"Name": p, "Value": v, "Type": t} for p, (v, t) in self.pending.items()]
-        named = set(self.pending)
-        snap = Snapshot(self)
-        for node in self.registry.order:
-            if node.row.forced:
-                for path, keys in self._expand(snap, node):
-                    value = snap.value(node, keys)
-                    if value is not None and path not in named:
-                        params.append({"Name": path, "Value": node.row.type.json(value),
-                                       "Type": node.row.type.name})
+        params += [{"Name": path, "Value": row.type.json(value), "Type": row.type.name}
+                   for path, row, value in self._forced(Snapshot(self)) if path not in self.pending]
         self.pending = {}
         self._save_quietly("value changes sent")
         return params

@@ -6,6 +6,9 @@ number stays with the key across requests and restarts (the map is part of the m
 number is never given again, not even after its instance was deleted (TR-069 A.3.2.6: "the CPE MUST NOT
 reuse" instance numbers). Tables numbered by key (Contactor: contactorId 1-4) use the key itself.
 
+Numbers count per table instance: each interface's IPv4Address table starts at 1 (the map is kept per
+template and parent instance).
+
 A key that disappears without a DeleteObject (an interface gone for a while) keeps its number, so it
 comes back as itself; the map of such keys is bounded (KEPT per table, the oldest absent ones go first).
 """
@@ -36,18 +39,19 @@ class Instances:
     def state(self):
         return self.tables
 
-    def _table(self, template):
-        table = self.tables.get(template)
+    def _table(self, template, parent_keys):
+        name = template + SEP + key_text(parent_keys) if parent_keys else template
+        table = self.tables.get(name)
         if table is None:
-            table = self.tables[template] = {"next": 1, "keys": {}}
+            table = self.tables[name] = {"next": 1, "keys": {}}
         return table
 
     def number(self, template, keys, numbered="auto"):
         """The instance number of keys (a tuple: the parents' keys, then this instance's own)."""
         if numbered == "key":
             return int(keys[-1])
-        table = self._table(template)
-        text = key_text(keys)
+        table = self._table(template, keys[:-1])
+        text = key_text(keys[-1:])
         n = table["keys"].get(text)
         if n is None:
             n = table["keys"][text] = table["next"]
@@ -55,29 +59,30 @@ class Instances:
             self.dirty = True
         return n
 
-    def reserve(self, template):
+    def reserve(self, template, parent_keys):
         """A number for an instance AddObject is about to make (spent even if the backend then fails)."""
-        table = self._table(template)
+        table = self._table(template, parent_keys)
         n = table["next"]
         table["next"] += 1
         self.dirty = True
         return n
 
     def bind(self, template, keys, number):
-        self._table(template)["keys"][key_text(keys)] = number
+        self._table(template, keys[:-1])["keys"][key_text(keys[-1:])] = number
         self.dirty = True
 
     def forget(self, template, keys):
         """The instance was deleted: its key goes; its number is never given again."""
-        table = self.tables.get(template)
-        if table is not None and table["keys"].pop(key_text(keys), None) is not None:
+        table = self._table(template, keys[:-1])
+        if table["keys"].pop(key_text(keys[-1:]), None) is not None:
             self.dirty = True
 
-    def prune(self, template, present):
-        """Bound the keys kept for a table: past KEPT, the oldest keys not present now go."""
-        table = self.tables.get(template)
-        if table is None or len(table["keys"]) <= KEPT:
+    def prune(self, template, parent_keys, present):
+        """Bound the keys kept for one table: past KEPT, the oldest keys not present now go."""
+        table = self._table(template, parent_keys)
+        if len(table["keys"]) <= KEPT:
             return
+        present = {key_text(k[-1:]) for k in present}
         gone = sorted((n, k) for k, n in table["keys"].items() if k not in present)
         for _n, k in gone[:len(table["keys"]) - KEPT]:
             del table["keys"][k]

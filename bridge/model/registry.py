@@ -84,7 +84,7 @@ class Param:
 
 
 class Node:
-    __slots__ = ("name", "kind", "template", "parent", "children", "instance", "row", "depth")
+    __slots__ = ("name", "kind", "template", "parent", "children", "instance", "row", "depth", "lookup")
 
     def __init__(self, name, kind, template, parent, row=None):
         self.name = name
@@ -96,6 +96,17 @@ class Node:
         self.row = row
         # how many {i} are in the template: the length of the keys of one instance
         self.depth = (parent.depth if parent is not None else 0) + (kind == "instance")
+        # a parameter's value is looked for under its object's template, then under the objects above it
+        # up to its instance (a reader may give Stats.BytesSent in its interface's entry)
+        self.lookup = ()
+        if kind == "param":
+            found, n = [], parent
+            while n is not None:
+                found.append(n.template)
+                if n.kind != "object":
+                    break
+                n = n.parent
+            self.lookup = tuple(found)
 
     def __repr__(self):
         return "Node(%s %s)" % (self.kind, self.template)
