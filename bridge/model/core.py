@@ -392,7 +392,10 @@ class Model:
         key = _parameter_key(parameter_key)
         if not isinstance(name, str):
             raise Fault(INVALID_ARGUMENTS, "ObjectName is a string")
-        node, keys, shown = self.resolve(Snapshot(self), name)
+        snap = Snapshot(self)
+        node, keys, shown = self.resolve(snap, name)
+        if node.kind == "table":
+            snap.instances(node.instance, keys)  # the instances there now are numbered before a new one
         return key, node, keys, shown
 
     def _backend_call(self, what, shown, fn, *args):
