@@ -94,10 +94,13 @@ def config(tmp_path):
 @pytest.fixture
 def station(tmp_path):
     clock = FakeClock(at("2026-12-01T12:00:00"))
-    st, events, lines, _local = make(tmp_path, clock)
+    st, events, lines, local = make(tmp_path, clock)
     st.start()
     assert st.set_profiles(1, [NIGHT]) == ("Accepted", None)
-    return st
+    yield st
+    st.stop()
+    for line in [local] + [x for pair in lines.values() for x in pair]:
+        line.close()  # no descriptor left for another test's count
 
 
 @pytest.fixture
