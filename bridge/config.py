@@ -170,11 +170,14 @@ class Key:
 
 LOG_LEVELS = ("error", "warning", "info", "debug")
 DAY = 86400
+# the TR-106 vendor prefix of the station's own TR-181 names (X_<VENDOR>_; docs/parameters.md says why this one)
+VENDOR = "X_TR069-BRIDGE_"
 URL, PATH = text(512), text(255)
 
 KEYS = {k.name: k for k in [
     Key("acs.url", "acs", "url", URL, "ws://127.0.0.1:9000/OS3P", tr069="Device.ManagementServer.URL"),
-    Key("acs.identity", "acs", "identity", text(64), "SUBS001", readonly=True),
+    Key("acs.identity", "acs", "identity", text(64), "SUBS001", readonly=True,
+        tr069="Device.ManagementServer.%sIdentity" % VENDOR),
     Key("acs.username", "acs", "username", text(128), "", tr069="Device.ManagementServer.Username"),
     Key("acs.password", "acs", "password", text(256), "", tr069="Device.ManagementServer.Password", secret=True),
     Key("acs.periodic_inform_enable", "acs", "periodic_inform_enable", boolean(), True,
@@ -200,7 +203,8 @@ KEYS = {k.name: k for k in [
     Key("acs.client_cert", "acs", "client_cert", PATH, "", readonly=True),
     Key("acs.client_key", "acs", "client_key", PATH, "", readonly=True),
     Key("os3p.enabled", "os3p", "enabled", boolean(), False, readonly=True, reboot=True),
-    Key("os3p.ping_interval", "os3p", "ping_interval", integer(0, DAY), 60, os3p="websocketPingInterval"),
+    Key("os3p.ping_interval", "os3p", "ping_interval", integer(0, DAY), 60, os3p="websocketPingInterval",
+        tr069="Device.ManagementServer.%sWebsocketPingInterval" % VENDOR),
     Key("os3p.call_timeout", "os3p", "call_timeout", integer(1, 3600), 30),
     Key("os3p.connect_timeout", "os3p", "connect_timeout", integer(1, 3600), 10),
     Key("os3p.reconnect_min", "os3p", "reconnect_min", integer(1, 3600), 2),
@@ -213,14 +217,15 @@ KEYS = {k.name: k for k in [
     Key("os3p.iccid", "os3p", "iccid", text(20), ""),
     Key("os3p.imsi", "os3p", "imsi", text(20), ""),
     Key("os3p.geolocation", "os3p", "geolocation",
-        text(64, _latlng, "'[<latitude>, <longitude>]' or empty"), "", os3p="Geolocation"),
+        text(64, _latlng, "'[<latitude>, <longitude>]' or empty"), "", os3p="Geolocation",
+        tr069="Device.%sStreetlight.Geolocation" % VENDOR),
     # GetFile uploads (the request has no retries of its own, unlike UpdateFirmware)
     Key("os3p.upload_retries", "os3p", "upload_retries", integer(1, 10), 3),
     Key("os3p.upload_retry_interval", "os3p", "upload_retry_interval", integer(0, 3600), 10),
     # station sensors (bridge/station/sensors.py); the hardware itself is in `config indicator`,
     # `config meter` + `config register` and `config threshold` sections
     Key("station.sample_interval", "station", "sample_interval", integer(0, DAY), 900,
-        os3p="MeterValueSampleInterval"),
+        os3p="MeterValueSampleInterval", tr069="Device.%sMeterSampleInterval" % VENDOR),
     # a year of 15-minute samples (164 bytes each with a full meter: 5.7 MB on flash)
     Key("station.history_samples", "station", "history_samples", integer(1, 35040), 3360, readonly=True,
         reboot=True),
@@ -231,7 +236,7 @@ KEYS = {k.name: k for k in [
     # streetlights (bridge/station): station-wide options; the contactors are `config contactor` sections.
     # The stack level bounds the profiles kept per contactor (and on flash): 64 is far past any schedule.
     Key("streetlights.max_stack_level", "streetlights", "max_stack_level", integer(0, 64), 16,
-        os3p="StreetlightProfileMaxStackLevel"),
+        os3p="StreetlightProfileMaxStackLevel", tr069="Device.%sStreetlight.ProfileMaxStackLevel" % VENDOR),
     Key("streetlights.local_switch", "streetlights", "local_switch", text(64), "", readonly=True, reboot=True),
     Key("streetlights.local_switch_backend", "streetlights", "local_switch_backend", choice("gpio", "ubus", "host"),
         "gpio", readonly=True, reboot=True),
@@ -240,7 +245,7 @@ KEYS = {k.name: k for k in [
     Key("streetlights.local_switch_object", "streetlights", "local_switch_object", text(64), "", readonly=True,
         reboot=True),
     Key("streetlights.local_action", "streetlights", "local_action", choice("on", "off", "hold"), "on",
-        readonly=True),
+        readonly=True, tr069="Device.%sStreetlight.LocalAction" % VENDOR),
     Key("streetlights.feedback_timeout_ms", "streetlights", "feedback_timeout_ms", integer(0, 600000), 2000),
 ]}
 
@@ -248,14 +253,15 @@ KEYS = {k.name: k for k in [
 class Problem:
     """One thing wrong in a config file: `file:line: tr069.<section>.<option>: <why>`."""
 
-    __slots__ = ("path", "line", "where", "why", "fatal")
+    __slots__ = ("path", "line", "where", "why", "fatal", "key")
 
-    def __init__(self, path, line, where, why, fatal=True):
+    def __init__(self, path, line, where, why, fatal=True, key=None):
         self.path = path
         self.line = line  # None: no line to point at
         self.where = where  # "tr069.acs.url", or None for the file as a whole
         self.why = why
         self.fatal = fatal  # False: a warning (an unknown option), the file is still used
+        self.key = key  # (section name, option) of a value that does not hold; None: the file as a whole
 
     def __str__(self):
         at = self.path if self.line is None else "%s:%d" % (self.path, self.line)
@@ -271,6 +277,22 @@ class ConfigError(ValueError):
     def __init__(self, problems):
         super().__init__(str(problems[0]))
         self.problems = problems
+
+
+def _set_aside(sections, problems):
+    """The sections without the values that do not hold (every default where the file does not parse)."""
+    from .atomic import SET_ASIDE, SET_ASIDE_MAX
+
+    whole = sections is None or any(p.key is None for p in problems)
+    for p in problems:
+        log.error("config %s; set aside: %s", p, "every option at its default" if whole else "its default is used")
+        if len(SET_ASIDE) < SET_ASIDE_MAX:
+            SET_ASIDE.append({"file": p.path, "as": None, "why": ("line %d: " % p.line if p.line else "") +
+                              ("%s: " % p.where if p.where else "") + p.why})
+    if whole:
+        return []
+    bad = {p.key for p in problems}
+    return [{k: v for k, v in s.items() if (s[".name"], k) not in bad} for s in sections]
 
 
 def _options_by_section():
@@ -377,7 +399,7 @@ def check_sections(path, sections, positions=None):
             try:
                 Config.convert(key, value)
             except ValueError as e:
-                problems.append(Problem(path, line, where, str(e)))
+                problems.append(Problem(path, line, where, str(e), key=(section[".name"], option)))
     return problems + _section_problems(path, sections, positions)
 
 
@@ -389,7 +411,10 @@ class Config:
     libuci's lock; then the config is read again, so what others changed meanwhile is seen and kept.
     """
 
-    def __init__(self, path, writer=None, reader=None):
+    def __init__(self, path, writer=None, reader=None, lenient=False):
+        """lenient: the start-up reader's way. A value that does not hold is set aside (its default is used,
+        one error line, listed in atomic.SET_ASIDE for the state view and `status`), a file that does not
+        parse means every default: start never depends on what was stored. A reload stays strict."""
         self.path = path
         self.writer = writer  # writer(changes): device-backed persistence; None: bridge.uci.commit on the file
         self.reader = reader  # reader() -> sections: the device's view (rpcd); None: parse the file
@@ -398,24 +423,33 @@ class Config:
         self._before = {}  # (section, option) -> its value before set(), for discard()
         self.overrides = {}  # name -> value given on the command line for this run
         self.warned = set()  # unknown options already warned about: once per process, not per reload
-        self.reload()
+        self.reload(lenient)
 
     def override(self, item):
         """Set a key for this run only from --option's 'KEY=VALUE'; ValueError as check_override."""
         name, value = check_override(item)
         self.overrides[name] = value
 
-    def reload(self):
+    def reload(self, lenient=False):
         """Re-read and validate the config (the file, or the device's view through the reader), dropping
         unsaved changes; raises ConfigError (every problem) when it does not parse or any value is invalid,
-        OSError when it cannot be read, and then keeps every previous value. Unknown options are logged once."""
+        OSError when it cannot be read, and then keeps every previous value. Unknown options are logged once.
+        lenient (at start): what does not hold is set aside instead (see __init__)."""
         if self.reader is not None:
-            sections = self.reader()
-            problems = check_sections(self.path, sections)
+            try:
+                sections = self.reader()
+            except ConfigError as e:  # what the device gave does not parse
+                if not lenient:
+                    raise
+                sections, problems = None, e.problems
+            else:
+                problems = check_sections(self.path, sections)
         else:
             sections, problems = examine(self.path)
         fatal = [p for p in problems if p.fatal]
-        if fatal:
+        if fatal and lenient:
+            sections = _set_aside(sections, fatal)
+        elif fatal:
             raise ConfigError(fatal)
         for p in problems:
             if p.where not in self.warned:

@@ -1,8 +1,8 @@
 """Streetlight contactors: what each one does now, in which mode, and why.
 
 The Station is the logic, with its clock, its timer and its hardware passed in (tests give a fake clock
-and lines over plain files; the daemon gives the loop and real lines). Nothing here speaks OS3P: events
-go to listeners as plain tuples and the OS3P layer turns them into notifications.
+and lines over plain files; the streetlights component gives the loop and real lines). Nothing here speaks
+OS3P: events (bridge/events.py) go to subscribers and the OS3P layer turns them into notifications.
 
 Modes (per contactor):
   Schedule        the effective schedule drives the output;
@@ -11,17 +11,18 @@ Modes (per contactor):
                   lights on, off: all off, hold: leave the outputs alone, for a switch wired beside the
                   relays); a remote override set before is kept and comes back when the switch is off.
 
-Every change of a light (output switched by us, or feedback changing by itself) is an event
-("status", contactor, on, epoch, unexpected); every mode change ("mode", contactor or None for all,
-mode, epoch). A feedback contact that has not followed a switch after `feedback_timeout()` seconds is
-a failing power switch: ("fault", contactor, True, epoch, info), and the light is reported as the contact
-says (unexpected); ("fault", contactor, False, epoch, None) once the contact agrees with the output again.
+Every change of a light (output switched by us, or feedback changing by itself) is a ContactorChanged;
+every mode change a ModeChanged (contactor None: all of them). A feedback contact that has not followed a
+switch after `feedback_timeout()` seconds is a failing power switch: ContactorFault(active=True, info), and
+the light is reported as the contact says (unexpected); ContactorFault(active=False) once the contact agrees
+with the output again.
 State (profiles, modes, overrides, what was last reported) is saved atomically on every change; at start
 the outputs are read first and only a contactor that disagrees with what it should be now is switched.
 """
 
 
-from ..atomic import read_json, write_json
+from ..atomic import load_json, need, write_json
+from ..events import ContactorChanged, ContactorFault, ModeChanged, Publisher
 from ..logger import getLogger
 from . import schedule
 
@@ -45,7 +46,7 @@ class Contactor:
         self.override = None  # "On" / "Off" / "Suspend" while in RemoteOverride (kept under LocalOverride)
         self.commanded = None  # what the output was last set to (None: not yet, read at start)
         self.light = None  # what the light does, as last known: our switch, or the feedback that changed
-        self.reported = None  # the last status given to listeners (persisted: nothing lost across a restart)
+        self.reported = None  # the last status given to subscribers (persisted: nothing lost across a restart)
         self.failing = False  # the feedback did not follow the output (PowerSwitchFailure raised)
         self.check = None  # the timer that looks at the feedback after a switch
 
@@ -60,13 +61,15 @@ class Contactor:
 
 class Station:
     def __init__(self, contactors, place, clock, call_later, state_path, max_stack_level=lambda: 16,
-                 local_switch=None, local_action="on", feedback_timeout=lambda: 2.0):
+                 local_switch=None, local_action="on", feedback_timeout=lambda: 2.0, stamp=None):
         """contactors: {id: Contactor}; place: a callable giving the schedule.Place to use now;
-        clock(): Unix seconds; call_later(delay, fn) -> object with cancel(); feedback_timeout():
-        seconds a feedback contact has to follow a switch (0: not checked)."""
+        clock(): Unix seconds the schedule is read at (the host's clock); stamp(): the time events carry
+        (the central system's clock; clock when not given); call_later(delay, fn) -> object with cancel();
+        feedback_timeout(): seconds a feedback contact has to follow a switch (0: not checked)."""
         self.contactors = dict(sorted(contactors.items()))
         self.place = place
         self.clock = clock
+        self.stamp = stamp or clock
         self.call_later = call_later
         self.state_path = state_path
         self.max_stack_level = max_stack_level
@@ -75,14 +78,15 @@ class Station:
         self.feedback_timeout = feedback_timeout
         self.local = False
         self.profiles = schedule.Profiles(self.contactors)
-        self.listeners = []
+        self.events = Publisher("streetlights")
         self._timer = None
         self.next_change = None
+        self.saved = True  # the last save() succeeded
         self._load()
 
     # --- persistence --------------------------------------------------------------------------------
     def _load(self):
-        data = read_json(self.state_path, {}) or {}
+        data = load_json(self.state_path, fits, {})  # set aside when it does not fit: defaults
         try:
             self.profiles.load_json(data.get("profiles"))
         except (schedule.ScheduleError, KeyError, TypeError, ValueError) as e:
@@ -99,16 +103,28 @@ class Station:
             c.reported = saved.get("reported") if isinstance(saved.get("reported"), bool) else None
 
     def save(self):
-        write_json(self.state_path, {"profiles": self.profiles.to_json(), "local": self.local,
-                                     "contactors": {str(i): c.as_json() for i, c in self.contactors.items()}})
+        """True when written (write, fsync, rename, as the outbox); a state directory that is missing, full
+        or read-only is one error line until it mends, never an exception into the caller."""
+        try:
+            write_json(self.state_path, {"profiles": self.profiles.to_json(), "local": self.local,
+                                         "contactors": {str(i): c.as_json() for i, c in self.contactors.items()}})
+        except OSError as e:
+            if self.saved:
+                log.error("streetlight state not saved to %s: %s", self.state_path, e.strerror or e)
+            self.saved = False
+            return False
+        if not self.saved:
+            log.warning("streetlight state saved to %s again", self.state_path)
+        self.saved = True
+        return True
 
     # --- events out ------------------------------------------------------------------------------------
-    def _emit(self, *event):
-        for fn in list(self.listeners):
-            try:
-                fn(event)
-            except Exception:
-                log.exception("streetlight listener failed on %r", event)
+    def subscribe(self, fn, *kinds):
+        """fn(event) for every ContactorChanged, ModeChanged and ContactorFault (or those of `kinds`)."""
+        return self.events.subscribe(fn, *kinds)
+
+    def unsubscribe(self, fn):
+        self.events.unsubscribe(fn)
 
     def _report(self, c, on, unexpected=False):
         """The light of `c` is now `on`: an event when that differs from what was last reported."""
@@ -116,20 +132,20 @@ class Station:
         if c.reported == on:
             return
         c.reported = on
-        # the listeners first (the OS3P outbox writes the notification to flash), then our state: a crash
+        # the subscribers first (the OS3P outbox writes the notification to flash), then our state: a crash
         # in between repeats the notification at start, it never loses it
-        self._emit("status", c.id, on, self.clock(), unexpected)
+        self.events.publish(ContactorChanged(c.id, on, self.stamp(), unexpected))
         self.save()
 
     def _mode_event(self, ids):
         """One event for all contactors when they share the mode (the spec's station-wide form), else one each."""
-        now = self.clock()
+        now = self.stamp()
         modes = {self.contactors[i].mode for i in ids}
         if len(ids) == len(self.contactors) and len(modes) == 1 and len(ids) > 1:
-            self._emit("mode", None, modes.pop(), now)
+            self.events.publish(ModeChanged(None, modes.pop(), now))
         else:
             for i in ids:
-                self._emit("mode", i, self.contactors[i].mode, now)
+                self.events.publish(ModeChanged(i, self.contactors[i].mode, now))
 
     # --- start -----------------------------------------------------------------------------------------
     def start(self):
@@ -234,7 +250,7 @@ class Station:
         if not c.failing:
             c.failing = True
             log.error("contactor %d: %s", c.id, why)
-            self._emit("fault", c.id, True, self.clock(), "contactor %d: %s" % (c.id, why))
+            self.events.publish(ContactorFault(c.id, True, self.stamp(), "contactor %d: %s" % (c.id, why)))
         if contact is not None:
             self._report(c, contact, unexpected=True)  # the light does what the contact says
 
@@ -242,7 +258,7 @@ class Station:
         if c.failing:
             c.failing = False
             log.info("contactor %d: feedback follows the output again", c.id)
-            self._emit("fault", c.id, False, self.clock(), None)
+            self.events.publish(ContactorFault(c.id, False, self.stamp()))
 
     def _arm(self, now, nxt):
         if self._timer is not None:
@@ -304,11 +320,15 @@ class Station:
             return "Rejected"
         if self.local:
             return "RejectedLocalOverride"
+        before = [(self.contactors[i], self.contactors[i].mode, self.contactors[i].override) for i in ids]
         for i in ids:
             c = self.contactors[i]
             c.mode, c.override = mode, override
+        if not self.save():  # before the answer: an Accepted override is on flash, or it is not Accepted
+            for c, m, o in before:
+                c.mode, c.override = m, o
+            return "Rejected"
         self._mode_event(ids)
-        self.save()  # before the answer: an Accepted override is on flash
         self.evaluate()
         return "Accepted"
 
@@ -317,19 +337,25 @@ class Station:
         if cid not in self.contactors:
             return "Rejected", "contactor %d is not configured" % cid
         profiles = [schedule.Profile.parse(e) for e in entries]
+        before = self.profiles.by_contactor
         why = self.profiles.install(cid, profiles, clear_all, self.max_stack_level())
         if why is not None:
             return "Rejected", why
-        self.save()
+        if not self.save():
+            self.profiles.by_contactor = before
+            return "Rejected", "not saved: the state directory refuses it"
         self.evaluate()
         return "Accepted", None
 
     def clear_profiles(self, profile_id=None, cid=None, stack_level=None):
         if cid is not None and cid not in self.contactors:
             return "Unknown"
+        before = dict(self.profiles.by_contactor)
         if not self.profiles.clear(profile_id, cid, stack_level):
             return "Unknown"
-        self.save()
+        if not self.save():
+            self.profiles.by_contactor = before
+            return "NotSaved"
         self.evaluate()
         return "Accepted"
 
@@ -351,6 +377,47 @@ class Station:
             if c.check is not None:
                 c.check.cancel()
                 c.check = None
+
+
+MAX_PROFILES = 65  # per contactor: one per stack level, 0-64 (streetlights.max_stack_level's range)
+_PROFILE = None
+
+
+def fits(data):
+    """streetlights.json's shape: every stored profile one SetStreetlightProfile would take (its schema,
+    then schedule.Profile.parse), modes and overrides the station knows. atomic.load_json sets aside the
+    file when it does not fit: the station starts on its schedule-less defaults."""
+    global _PROFILE
+    need(isinstance(data, dict), "not an object")
+    profiles = data.get("profiles") or {}
+    need(isinstance(profiles, dict), "profiles")
+    if profiles and _PROFILE is None:
+        from .. import schema
+
+        root = schema.load("os3p/SetStreetlightProfile.req")
+        _PROFILE = (root["properties"]["streetlightProfiles"]["items"], root)
+    for cid, entries in profiles.items():
+        need(cid.isascii() and cid.isdigit() and isinstance(entries, list) and len(entries) <= MAX_PROFILES,
+             "profiles of contactor %s" % cid[:10])
+        for entry in entries:
+            errs = schema_errors(_PROFILE, entry)
+            need(not errs, "a profile of contactor %s: %s" % (cid, errs and "%s %s" % errs[0][1:]))
+            schedule.Profile.parse(entry)  # ScheduleError (a ValueError) where the schedule cannot use it
+    need(isinstance(data.get("local", False), bool), "local")
+    contactors = data.get("contactors") or {}
+    need(isinstance(contactors, dict), "contactors")
+    for cid, c in contactors.items():
+        need(isinstance(c, dict) and c.get("mode", "Schedule") in MODES
+             and c.get("override") in OVERRIDES + (None,) and c.get("commanded") in (True, False, None)
+             and c.get("reported") in (True, False, None), "contactor %s" % cid[:10])
+    return data
+
+
+def schema_errors(item_and_root, value):
+    from .. import schema
+
+    item, root = item_and_root
+    return schema.errors(item, value, "", root)
 
 
 def _secs(value):
