@@ -191,7 +191,51 @@ KEYS = {k.name: k for k in [
     Key("streetlights.local_action", "streetlights", "local_action", str, "on", readonly=True,
         check=_expecting("one of on, off, hold")(lambda v: v in ("on", "off", "hold"))),
     Key("streetlights.feedback_timeout_ms", "streetlights", "feedback_timeout_ms", int, 2000, check=_non_negative),
+    # reachability (bridge/reach): the modem, the uplinks, the CAMARA subscriptions (docs/reachability.md)
+    Key("reach.enabled", "reach", "enabled", bool, True, readonly=True, reboot=True),
+    Key("reach.backend", "reach", "backend", str, "auto", readonly=True, reboot=True, check=_expecting(
+        "one of auto, none, modemmanager, uqmi, uqmid, umbim, host")(lambda v: v in (
+            "auto", "none", "modemmanager", "uqmi", "uqmid", "umbim", "host"))),
+    Key("reach.device", "reach", "device", str, "/dev/cdc-wdm0", readonly=True, reboot=True,
+        check=_expecting("a /dev path")(lambda v: re.fullmatch(r"/dev/[A-Za-z0-9._/-]+", v) is not None
+                                        and ".." not in v)),
+    Key("reach.modem_name", "reach", "modem_name", str, "modem1", readonly=True, reboot=True,
+        check=_expecting("a uqmid modem name (letters, digits, _ and -)")(
+            lambda v: re.fullmatch(r"[A-Za-z0-9_-]{1,32}", v) is not None)),
+    Key("reach.interfaces", "reach", "interfaces", str, "wwan", readonly=True, reboot=True,
+        check=_expecting("netifd interface names separated by spaces")(
+            lambda v: all(re.fullmatch(r"[A-Za-z0-9_.-]{1,15}", w) for w in v.split()))),
+    Key("reach.refresh_interval", "reach", "refresh_interval", int, 60, check=_positive),
+    Key("reach.debounce", "reach", "debounce", int, 3, readonly=True, reboot=True, check=_non_negative),
+    Key("reach.weak_signal_rsrp", "reach", "weak_signal_rsrp", int, -110, readonly=True, reboot=True,
+        check=_expecting("an RSRP in dBm, -160 to -40 (0: not judged)")(lambda v: v == 0 or -160 <= v <= -40)),
+    Key("reach.weak_signal_rssi", "reach", "weak_signal_rssi", int, -95, readonly=True, reboot=True,
+        check=_expecting("an RSSI in dBm, -120 to -20 (0: not judged)")(lambda v: v == 0 or -120 <= v <= -20)),
+    Key("reach.weak_signal_hysteresis", "reach", "weak_signal_hysteresis", int, 5, readonly=True, reboot=True,
+        check=_expecting("dB, 0-30")(lambda v: 0 <= v <= 30)),
+    Key("reach.msisdn", "reach", "msisdn", str, "", readonly=True,
+        check=_expecting("E.164 with a leading + (or empty)")(
+            lambda v: v == "" or re.fullmatch(r"\+[1-9][0-9]{4,14}", v) is not None)),
+    Key("reach.api_token", "reach", "api_token", str, "", readonly=True, secret=True,
+        check=_expecting("empty, or 32 to 256 printable characters without spaces")(
+            lambda v: v == "" or re.fullmatch(r"[!-~]{32,256}", v) is not None)),
+    Key("reach.plain_http_sinks", "reach", "plain_http_sinks", str, "loopback private", readonly=True,
+        check=_expecting("loopback, private, none or CIDR networks, separated by spaces")(
+            lambda v: _reach_networks(v))),
+    Key("reach.max_subscriptions", "reach", "max_subscriptions", int, 32, readonly=True,
+        check=_expecting("1-256")(lambda v: 1 <= v <= 256)),
+    Key("reach.sink_queue", "reach", "sink_queue", int, 64, readonly=True, reboot=True,
+        check=_expecting("1-1024")(lambda v: 1 <= v <= 1024)),
+    Key("reach.sink_timeout", "reach", "sink_timeout", int, 10, readonly=True, reboot=True,
+        check=_expecting("1-60 seconds")(lambda v: 1 <= v <= 60)),
+    Key("reach.ca_file", "reach", "ca_file", str, "", readonly=True, reboot=True),
 ]}
+
+
+def _reach_networks(value):
+    from .reach.camara import check_networks_spec
+
+    return check_networks_spec(value)
 
 
 class Problem:

@@ -59,6 +59,7 @@ def _streetlights_wanted(daemon):
 # (it logged why); when it runs); imported lazily
 FACES = [
     ("sensors", "bridge.station.sensors", lambda daemon: True),  # first: os3p and the status views read it
+    ("reach", "bridge.reach.face", lambda daemon: True),  # before ubus (netifd events), jsonrpc (its routes), os3p
     ("ubus", "bridge.ubus.face", _ubus_wanted),
     ("jsonrpc", "bridge.jsonrpc", _jsonrpc_wanted),
     ("streetlights", "bridge.station.streetlights", _streetlights_wanted),  # before os3p: its actions use it

@@ -9,7 +9,7 @@ def start(daemon):
     from .app import Shim
 
     try:
-        return Shim.from_daemon(daemon)
+        shim = Shim.from_daemon(daemon)
     except OSError as e:
         # e.g. the port is taken: the daemon's other faces keep running without this one
         import errno
@@ -21,3 +21,10 @@ def start(daemon):
         else:
             daemon.log.error("JSON-RPC shim not started: %s", e)
         return None
+    reach = daemon.faces.get("reach")
+    if reach is not None:  # the CAMARA subscription API on the same server
+        from ..reach.api import MAX_BODY, PREFIX, Api
+
+        api = Api(reach, shim.sessions, lambda: daemon.config.get("reach.api_token"))
+        shim.mount(PREFIX, api.handle, MAX_BODY)
+    return shim

@@ -48,8 +48,9 @@ class Client:
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         outbox = Outbox(os.path.join(self.dir, "outbox"), self.config.get("os3p.queue_limit"))
         device = daemon.device
+        reach = daemon.faces.get("reach")  # the modem's ICCID and IMSI, where UCI does not set them
         self.core = Protocol(self.config, LoopClock(self.loop), State(os.path.join(self.dir, "state.json")), outbox,
-                             lambda: boot_fields(self.config, device))
+                             lambda: boot_fields(self.config, device, reach.modem if reach is not None else None))
         sensors = daemon.faces.get("sensors")
         self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, sensors)
         self.sensors_listener = None

@@ -19,4 +19,8 @@ def socket_path(config):
 
 def start(daemon):
     """Connect and register (asynchronously, with reconnects); returns the connection (.stop())."""
-    return ObjectConnection(daemon.loop, socket_path(daemon.config), daemon.objects).start()
+    conn = ObjectConnection(daemon.loop, socket_path(daemon.config), daemon.objects)
+    reach = daemon.faces.get("reach")
+    if reach is not None:  # netifd's ifup/ifdown refresh the reachability state
+        conn.listen("network.interface", reach.on_netifd)
+    return conn.start()
