@@ -3,9 +3,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test bench fuzz soak lint clean venv ipk sdk-ipk browser
+.PHONY: help run test lint bench fuzz soak clean venv ipk sdk-ipk browser
+.DEFAULT_GOAL := help
 
-venv: $(VENV)/.installed
+# make help: every target with the text after its `##` (a target without one is not listed)
+help: ## this list
+	@echo "tr069-bridge: make TARGET [VARIABLE=value ...]"
+	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+venv: $(VENV)/.installed ## create .venv from requirements-dev.txt (the other targets do it when needed)
 
 $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	@echo "creating $(VENV) and installing requirements-dev.txt from PyPI (once; usually under a minute)"
@@ -17,15 +23,20 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 
 # make run [STATE_DIR=dir] [PORT=8069] [CS_PORT=9000]: a second instance beside the first needs all three
 RUN_ARGS = $(if $(STATE_DIR),--state-dir $(STATE_DIR)) $(if $(PORT),--port $(PORT)) $(if $(CS_PORT),--cs-port $(CS_PORT))
-run: venv
+run: venv ## the daemon on this machine beside a development central system (STATE_DIR, PORT, CS_PORT)
 	@$(PY) -m devtools.devrun $(RUN_ARGS)
 
 # one pytest worker per core (TEST_JOBS=1 runs the suite in one process); every test uses its own tmp dir
 # and ephemeral 127.0.0.1 ports, so the workers never share a file or a port; an idle worker takes over
 # tests queued on a busy one (worksteal), so a slow file near the end does not leave a core idle
 TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-test: venv browser
-	$(PY) -m pytest -q -n $(TEST_JOBS) --dist worksteal tests
+# -rs: every skipped test with its reason at the end (a missing program, no network namespace, ...)
+test: venv browser ## the whole suite, one worker per core (TEST_JOBS); skips are listed with their reasons
+	$(PY) -m pytest -q -rs -n $(TEST_JOBS) --dist worksteal tests
+
+# mistakes, not style: the rule set is [tool.ruff] in pyproject.toml; .ci/run runs it before the tests
+lint: venv ## ruff over bridge/, devtools/, tests/ and package/ (undefined names, unused imports, ...)
+	$(VENV)/bin/ruff check --no-cache .
 
 # headless Chromium for the status-page test and Node.js for the LuCI view test; best effort
 # (each test skips with its reason where its program is missing). apt-get's own progress is shown.
@@ -38,25 +49,25 @@ browser:
 	  echo "make test: installed$$missing" || \
 	  echo "not installed:$$missing; the tests that need it will be skipped"; }
 
-bench: venv
+bench: venv ## speed and memory figures beside the peers measured in the same run
 	$(PY) tests/bench
 
 # generated inputs into every face (FUZZ_EXAMPLES per face, default 20000; FUZZ_SEED repeats a run)
-fuzz: venv
+fuzz: venv ## generated inputs into every face (FUZZ_EXAMPLES, FUZZ_SEED)
 	$(PY) tests/fuzz_run.py
 
 # the daemon busy on every face while the central system and the daemon itself are killed
 # (SOAK_SECONDS, default 120; SOAK_CS_KILLS and SOAK_DAEMON_KILLS, default 10 each; SOAK_SEED)
-soak: venv
+soak: venv ## the daemon busy while it and the central system are killed (SOAK_SECONDS, ...)
 	$(PY) tests/soak.py
 
 # the OpenWrt package, built without the SDK: build/tr069-bridge_<version>_all.ipk (stdlib Python only)
-ipk:
+ipk: ## the OpenWrt packages into build/, without the SDK
 	$(PYTHON) package/build_ipk.py --out build
 
 # the same package built by the OpenWrt 24.10 SDK in docker (openwrt-sdk.md); skipped without a docker engine
 SDK_IMAGE ?= openwrt/sdk:x86-64-openwrt-24.10
-sdk-ipk:
+sdk-ipk: ## the same packages built by the OpenWrt 24.10 SDK in docker (skipped without docker)
 	@if ! docker info >/dev/null 2>&1; then \
 	  echo "sdk-ipk: skipped: no docker engine runs here ('docker info' fails)."; \
 	  echo "         'make ipk' builds the package without the SDK; openwrt-sdk.md builds it with one by hand."; \
@@ -66,5 +77,5 @@ sdk-ipk:
 	docker run --rm -v "$(CURDIR):/src:ro" $(SDK_IMAGE) bash /src/package/sdk_build.sh > build/sdk/ipk.tar && \
 	tar -xf build/sdk/ipk.tar -C build/sdk && rm -f build/sdk/ipk.tar && ls -l build/sdk
 
-clean:
+clean: ## remove .venv, build/ and the caches
 	rm -rf $(VENV) .run .pytest_cache build *.egg-info

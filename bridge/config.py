@@ -18,32 +18,91 @@ log = getLogger(__name__)
 CONFIG_NAME = "tr069"
 
 
-def _bool(value):
-    if isinstance(value, bool):
+# --- one validator per value ----------------------------------------------------------------------
+# Every key's value goes through its key's parse function on every way in (ChangeConfiguration, the
+# start-up reader, a reload, `tr069-bridge check`, --option, the TR-069 and model bindings) and nothing is
+# written to UCI before it passed. A parse function takes what was given (UCI text, or a number or boolean
+# from JSON) and returns the value as its type, or raises ValueError saying what it expects; it carries
+# .type (bool, int or str) and .expect (those words). Numbers are ASCII digits only, never a sign, a
+# space, an underscore or another script's digits, and each has a range a station can live with: a
+# value a timer, a loop or a modulo cannot hold never gets in. Text is one UCI line (no line break, NUL
+# or other control character), of a bounded length.
+
+MAX_DIGITS = 12  # longer than any key's upper bound: refused before it is converted
+
+
+def _parser(type_, expect):
+    def wrap(parse):
+        parse.type = type_
+        parse.expect = expect
+        return parse
+    return wrap
+
+
+def _refuse(parse, value):
+    raise ValueError("expected %s, got %s" % (parse.expect, _shown(value)))
+
+
+def boolean():
+    """1/0, true/false, yes/no, on/off, enabled/disabled (as libuci's users read them), any case."""
+    @_parser(bool, "a boolean (1/0, true/false, yes/no, on/off)")
+    def parse(value):
+        if isinstance(value, bool):
+            return value
+        v = value.lower() if isinstance(value, str) else None
+        if v in ("1", "true", "yes", "on", "enabled"):
+            return True
+        if v in ("0", "false", "no", "off", "disabled"):
+            return False
+        _refuse(parse, value)
+    return parse
+
+
+def integer(low, high, expect=None):
+    """An integer low..high: a JSON number, or ASCII digits (no sign, space or separator)."""
+    @_parser(int, expect or "an integer %d-%d" % (low, high))
+    def parse(value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            v = value
+        elif isinstance(value, str) and 0 < len(value) <= MAX_DIGITS and value.isascii() and value.isdigit():
+            v = int(value)
+        else:
+            _refuse(parse, value)
+        if not low <= v <= high:
+            _refuse(parse, value)
+        return v
+    return parse
+
+
+def _no_surrogate(v):
+    # what `option name 'value'` holds on one line, and what a log line or a reply can show
+    return not any(c < " " or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in v)
+
+
+def text(max_length=255, test=None, expect=None):
+    """One line of at most max_length characters; test(v), when given, must hold as well."""
+    @_parser(str, expect or "a string of one line, at most %d characters" % max_length)
+    def parse(value):
+        if not isinstance(value, str) or len(value) > max_length or not _no_surrogate(value):
+            _refuse(parse, value)
+        if test is not None and not test(value):
+            _refuse(parse, value)
         return value
-    v = str(value).strip().lower()
-    if v in ("1", "true", "yes", "on", "enabled"):
-        return True
-    if v in ("0", "false", "no", "off", "disabled"):
-        return False
-    raise ValueError("not a boolean: %r" % (value,))
+    return parse
 
 
-def _int(value):
-    if isinstance(value, bool):
-        raise ValueError("not an integer: %r" % (value,))
-    return int(str(value).strip(), 10)
-
-
-def _str(value):
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        raise ValueError("not a string: %r" % (value,))
-    return str(value)
+def choice(*words):
+    return text(max(map(len, words)), lambda v: v in words, "one of %s" % ", ".join(words))
 
 
 def _shown(value):
-    """A given value as a user wrote it: 'banana' (quoted as in the UCI file), empty as ''."""
-    return "'%s'" % value if isinstance(value, str) else repr(value)
+    """A given value as a user wrote it: 'banana' (quoted as in the UCI file), empty as ''; a long one cut."""
+    if isinstance(value, str):
+        cut = value if len(value) <= 40 else value[:40] + "..."
+        return "'%s'" % cut if cut.isprintable() else ascii(cut)  # a line break shown as \\n, not made
+    if isinstance(value, list):
+        return "a list (use option, not list)"
+    return repr(value)[:40]
 
 
 def _uci_text(value):
@@ -52,190 +111,182 @@ def _uci_text(value):
     return str(value)
 
 
-CONVERT = {bool: _bool, int: _int, str: _str}
-# what a value of each type looks like, in the messages users see
-EXPECT = {bool: "a boolean (1/0, true/false, yes/no, on/off)", int: "an integer", str: "a string"}
+_LATLNG = None
+
+
+def parse_latlng(value):
+    """OS3P latlng "[<latitude>, <longitude>]" -> (lat, lon), None when empty; ValueError otherwise.
+    ASCII digits, spaces around the numbers (never a line break); |lat| <= 90, |lon| <= 180."""
+    global _LATLNG
+    if value == "":
+        return None
+    if _LATLNG is None:
+        _LATLNG = re.compile(r" *\[ *(-?[0-9]{1,3}(?:\.[0-9]{1,12})?) *, *(-?[0-9]{1,3}(?:\.[0-9]{1,12})?) *\] *",
+                             re.ASCII)
+    m = _LATLNG.fullmatch(value) if isinstance(value, str) else None
+    if not m or abs(float(m.group(1))) > 90 or abs(float(m.group(2))) > 180:
+        raise ValueError("latlng is \"[<latitude>, <longitude>]\", |latitude| <= 90, |longitude| <= 180: %s"
+                         % _shown(value))
+    return float(m.group(1)), float(m.group(2))
+
+
+def _latlng(v):
+    try:
+        parse_latlng(v)
+    except ValueError:
+        return False
+    return True
 
 
 class Key:
-    """One configuration key. (A plain class: dataclasses pulls in inspect and typing, ~1.4 MiB.)"""
+    """One configuration key. (A plain class: dataclasses pulls in inspect and typing, ~1.4 MiB.)
 
-    __slots__ = ("name", "section", "option", "type", "default", "os3p", "tr069", "secret", "readonly",
-                 "check", "reboot")
+    parse is the key's validator, made by boolean(), integer(low, high), text(...) or choice(...): the one
+    function every way in calls. A new key declares its type and range there and nowhere else."""
 
-    def __init__(self, name, section, option, type, default, os3p=None, tr069=None, secret=False,
-                 readonly=False, check=None, reboot=False):
+    __slots__ = ("name", "section", "option", "parse", "default", "os3p", "tr069", "secret", "readonly",
+                 "reboot")
+
+    def __init__(self, name, section, option, parse, default, os3p=None, tr069=None, secret=False,
+                 readonly=False, reboot=False):
         self.name = name
         self.section = section
         self.option = option
-        self.type = type
-        self.default = default
+        self.parse = parse
+        self.default = parse(default)  # a default its own validator refuses is a bug: found at import
         self.os3p = os3p  # OS3P configuration key name
         self.tr069 = tr069  # TR-069 (TR-181) parameter path
         self.secret = secret  # never logged, never returned by GetConfiguration
         self.readonly = readonly  # not changeable remotely
-        self.check = check  # extra validation on the converted value
         self.reboot = reboot  # takes effect only after a restart
+
+    @property
+    def type(self):
+        return self.parse.type
 
     def __repr__(self):
         return "Key(%s)" % self.name
 
 
-def _expecting(expect):
-    """A check on a converted value, with what it expects in words (for the messages users see)."""
-    def wrap(test):
-        test.expect = expect
-        return test
-    return wrap
-
-
-@_expecting("an integer > 0")
-def _positive(v):
-    return v > 0
-
-
-@_expecting("an integer >= 0")
-def _non_negative(v):
-    return v >= 0
-
-
-@_expecting("an integer 0-65535 (a port number)")
-def _port(v):
-    return 0 <= v <= 65535
-
-
-@_expecting("one of error, warning, info, debug")
-def _log_level(v):
-    return v in LOG_LEVELS
-
-
-@_expecting("'[<latitude>, <longitude>]' or empty")
-def _latlng(v):
-    """OS3P latlng: "[<latitude>, <longitude>]" (or empty: not set)."""
-    if v == "":
-        return True
-    m = re.fullmatch(r"\s*\[\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\]\s*", v)
-    return bool(m) and abs(float(m.group(1))) <= 90 and abs(float(m.group(2))) <= 180
-
-
-def _at_most(n):
-    return _expecting("at most %d characters" % n)(lambda v: len(v) <= n)
-
-
 LOG_LEVELS = ("error", "warning", "info", "debug")
-
-KEYS = {k.name: k for k in [
-    Key("acs.url", "acs", "url", str, "ws://127.0.0.1:9000/OS3P", tr069="Device.ManagementServer.URL"),
-    Key("acs.identity", "acs", "identity", str, "SUBS001", readonly=True),
-    Key("acs.username", "acs", "username", str, "", tr069="Device.ManagementServer.Username"),
-    Key("acs.password", "acs", "password", str, "", tr069="Device.ManagementServer.Password", secret=True),
-    Key("acs.periodic_inform_enable", "acs", "periodic_inform_enable", bool, True,
-        tr069="Device.ManagementServer.PeriodicInformEnable"),
-    Key("acs.periodic_inform_interval", "acs", "periodic_inform_interval", int, 300, os3p="HeartbeatInterval",
-        tr069="Device.ManagementServer.PeriodicInformInterval", check=_positive),
-    Key("cpe.log_level", "cpe", "log_level", str, "info", check=_log_level),
-    Key("ubus.socket", "ubus", "socket", str, "/var/run/ubus/ubus.sock", readonly=True),
-    # the JSON-RPC shim (bridge/jsonrpc): uhttpd's /ubus wire format, rpcd's sessions and ACLs
-    Key("jsonrpc.enabled", "jsonrpc", "enabled", bool, True, readonly=True, reboot=True),
-    Key("jsonrpc.listen", "jsonrpc", "listen", str, "127.0.0.1", readonly=True, reboot=True),
-    Key("jsonrpc.port", "jsonrpc", "port", int, 8069, readonly=True, reboot=True,
-        check=_port),
-    Key("jsonrpc.session_timeout", "jsonrpc", "session_timeout", int, 300, check=_positive),
-    Key("jsonrpc.call_timeout", "jsonrpc", "call_timeout", int, 60, check=_positive),
-    Key("jsonrpc.login_attempts", "jsonrpc", "login_attempts", int, 5, check=_positive),
-    Key("jsonrpc.acl_dir", "jsonrpc", "acl_dir", str, "/usr/share/rpcd/acl.d", readonly=True),
-    Key("jsonrpc.rpcd_config", "jsonrpc", "rpcd_config", str, "", readonly=True),
-    Key("jsonrpc.shadow", "jsonrpc", "shadow", str, "/etc/shadow", readonly=True),
-    # the OS3P client (bridge/os3p): TLS material for wss:// (paths; verification is always on)
-    Key("acs.ca_file", "acs", "ca_file", str, "", readonly=True),
-    Key("acs.client_cert", "acs", "client_cert", str, "", readonly=True),
-    Key("acs.client_key", "acs", "client_key", str, "", readonly=True),
-    Key("os3p.enabled", "os3p", "enabled", bool, False, readonly=True, reboot=True),
-    Key("os3p.ping_interval", "os3p", "ping_interval", int, 60, os3p="websocketPingInterval",
-        check=_non_negative),
-    Key("os3p.call_timeout", "os3p", "call_timeout", int, 30, check=_positive),
-    Key("os3p.connect_timeout", "os3p", "connect_timeout", int, 10, check=_positive),
-    Key("os3p.reconnect_min", "os3p", "reconnect_min", int, 2, check=_positive),
-    Key("os3p.reconnect_max", "os3p", "reconnect_max", int, 300, check=_positive),
-    Key("os3p.stable_after", "os3p", "stable_after", int, 60, check=_non_negative),
-    Key("os3p.queue_limit", "os3p", "queue_limit", int, 1000, check=_positive),
-    Key("os3p.max_message", "os3p", "max_message", int, 262144, check=_positive),
-    Key("os3p.download_dir", "os3p", "download_dir", str, "/tmp", readonly=True),
-    Key("os3p.station_number", "os3p", "station_number", str, "", check=_at_most(10)),
-    Key("os3p.iccid", "os3p", "iccid", str, "", check=_at_most(20)),
-    Key("os3p.imsi", "os3p", "imsi", str, "", check=_at_most(20)),
-    Key("os3p.geolocation", "os3p", "geolocation", str, "", os3p="Geolocation", check=_latlng),
-    # GetFile uploads (the request has no retries of its own, unlike UpdateFirmware)
-    Key("os3p.upload_retries", "os3p", "upload_retries", int, 3, check=_positive),
-    Key("os3p.upload_retry_interval", "os3p", "upload_retry_interval", int, 10, check=_non_negative),
-    # station sensors (bridge/station/sensors.py); the hardware itself is in `config indicator`,
-    # `config meter` + `config register` and `config threshold` sections
-    Key("station.sample_interval", "station", "sample_interval", int, 900, os3p="MeterValueSampleInterval",
-        check=_non_negative),
-    Key("station.history_samples", "station", "history_samples", int, 3360, readonly=True, reboot=True,
-        check=_positive),
-    Key("station.test_timeout_ms", "station", "test_timeout_ms", int, 10000, check=_positive),
-    Key("station.pulse_ms", "station", "pulse_ms", int, 1000, check=_positive),
-    Key("station.settle_ms", "station", "settle_ms", int, 2000, check=_non_negative),
-    Key("station.poll_ms", "station", "poll_ms", int, 200, check=_positive),
-    # streetlights (bridge/station): station-wide options; the contactors are `config contactor` sections
-    Key("streetlights.max_stack_level", "streetlights", "max_stack_level", int, 16,
-        os3p="StreetlightProfileMaxStackLevel", check=_non_negative),
-    Key("streetlights.local_switch", "streetlights", "local_switch", str, "", readonly=True, reboot=True),
-    Key("streetlights.local_switch_backend", "streetlights", "local_switch_backend", str, "gpio", readonly=True,
-        reboot=True, check=_expecting("one of gpio, ubus, host")(lambda v: v in ("gpio", "ubus", "host"))),
-    Key("streetlights.local_switch_active_low", "streetlights", "local_switch_active_low", bool, False,
-        readonly=True, reboot=True),
-    Key("streetlights.local_switch_object", "streetlights", "local_switch_object", str, "", readonly=True,
-        reboot=True),
-    Key("streetlights.local_action", "streetlights", "local_action", str, "on", readonly=True,
-        check=_expecting("one of on, off, hold")(lambda v: v in ("on", "off", "hold"))),
-    Key("streetlights.feedback_timeout_ms", "streetlights", "feedback_timeout_ms", int, 2000, check=_non_negative),
-    # reachability (bridge/reach): the modem, the uplinks, the CAMARA subscriptions (docs/reachability.md)
-    Key("reach.enabled", "reach", "enabled", bool, True, readonly=True, reboot=True),
-    Key("reach.backend", "reach", "backend", str, "auto", readonly=True, reboot=True, check=_expecting(
-        "one of auto, none, modemmanager, uqmi, uqmid, umbim, host")(lambda v: v in (
-            "auto", "none", "modemmanager", "uqmi", "uqmid", "umbim", "host"))),
-    Key("reach.device", "reach", "device", str, "/dev/cdc-wdm0", readonly=True, reboot=True,
-        check=_expecting("a /dev path")(lambda v: re.fullmatch(r"/dev/[A-Za-z0-9._/-]+", v) is not None
-                                        and ".." not in v)),
-    Key("reach.modem_name", "reach", "modem_name", str, "modem1", readonly=True, reboot=True,
-        check=_expecting("a uqmid modem name (letters, digits, _ and -)")(
-            lambda v: re.fullmatch(r"[A-Za-z0-9_-]{1,32}", v) is not None)),
-    Key("reach.interfaces", "reach", "interfaces", str, "wwan", readonly=True, reboot=True,
-        check=_expecting("netifd interface names separated by spaces")(
-            lambda v: all(re.fullmatch(r"[A-Za-z0-9_.-]{1,15}", w) for w in v.split()))),
-    Key("reach.refresh_interval", "reach", "refresh_interval", int, 60, check=_positive),
-    Key("reach.debounce", "reach", "debounce", int, 3, readonly=True, reboot=True, check=_non_negative),
-    Key("reach.weak_signal_rsrp", "reach", "weak_signal_rsrp", int, -110, readonly=True, reboot=True,
-        check=_expecting("an RSRP in dBm, -160 to -40 (0: not judged)")(lambda v: v == 0 or -160 <= v <= -40)),
-    Key("reach.weak_signal_rssi", "reach", "weak_signal_rssi", int, -95, readonly=True, reboot=True,
-        check=_expecting("an RSSI in dBm, -120 to -20 (0: not judged)")(lambda v: v == 0 or -120 <= v <= -20)),
-    Key("reach.weak_signal_hysteresis", "reach", "weak_signal_hysteresis", int, 5, readonly=True, reboot=True,
-        check=_expecting("dB, 0-30")(lambda v: 0 <= v <= 30)),
-    Key("reach.msisdn", "reach", "msisdn", str, "", readonly=True,
-        check=_expecting("E.164 with a leading + (or empty)")(
-            lambda v: v == "" or re.fullmatch(r"\+[1-9][0-9]{4,14}", v) is not None)),
-    Key("reach.api_token", "reach", "api_token", str, "", readonly=True, secret=True,
-        check=_expecting("empty, or 32 to 256 printable characters without spaces")(
-            lambda v: v == "" or re.fullmatch(r"[!-~]{32,256}", v) is not None)),
-    Key("reach.plain_http_sinks", "reach", "plain_http_sinks", str, "loopback private", readonly=True,
-        check=_expecting("loopback, private, none or CIDR networks, separated by spaces")(
-            lambda v: _reach_networks(v))),
-    Key("reach.max_subscriptions", "reach", "max_subscriptions", int, 32, readonly=True,
-        check=_expecting("1-256")(lambda v: 1 <= v <= 256)),
-    Key("reach.sink_queue", "reach", "sink_queue", int, 64, readonly=True, reboot=True,
-        check=_expecting("1-1024")(lambda v: 1 <= v <= 1024)),
-    Key("reach.sink_timeout", "reach", "sink_timeout", int, 10, readonly=True, reboot=True,
-        check=_expecting("1-60 seconds")(lambda v: 1 <= v <= 60)),
-    Key("reach.ca_file", "reach", "ca_file", str, "", readonly=True, reboot=True),
-]}
-
+DAY = 86400
+URL, PATH = text(512), text(255)
 
 def _reach_networks(value):
-    from .reach.camara import check_networks_spec
+    from .reach.camara import check_networks_spec  # only where the key is read or checked
 
     return check_networks_spec(value)
+
+
+KEYS = {k.name: k for k in [
+    Key("acs.url", "acs", "url", URL, "ws://127.0.0.1:9000/OS3P", tr069="Device.ManagementServer.URL"),
+    Key("acs.identity", "acs", "identity", text(64), "SUBS001", readonly=True),
+    Key("acs.username", "acs", "username", text(128), "", tr069="Device.ManagementServer.Username"),
+    Key("acs.password", "acs", "password", text(256), "", tr069="Device.ManagementServer.Password", secret=True),
+    Key("acs.periodic_inform_enable", "acs", "periodic_inform_enable", boolean(), True,
+        tr069="Device.ManagementServer.PeriodicInformEnable"),
+    # a week: a heartbeat rarer than that is a station nobody hears of
+    Key("acs.periodic_inform_interval", "acs", "periodic_inform_interval", integer(1, 7 * DAY), 300,
+        os3p="HeartbeatInterval", tr069="Device.ManagementServer.PeriodicInformInterval"),
+    Key("cpe.log_level", "cpe", "log_level", choice(*LOG_LEVELS), "info"),
+    Key("ubus.socket", "ubus", "socket", PATH, "/var/run/ubus/ubus.sock", readonly=True),
+    # the JSON-RPC shim (bridge/jsonrpc): uhttpd's /ubus wire format, rpcd's sessions and ACLs
+    Key("jsonrpc.enabled", "jsonrpc", "enabled", boolean(), True, readonly=True, reboot=True),
+    Key("jsonrpc.listen", "jsonrpc", "listen", text(64), "127.0.0.1", readonly=True, reboot=True),
+    Key("jsonrpc.port", "jsonrpc", "port", integer(0, 65535, "an integer 0-65535 (a port number)"), 8069,
+        readonly=True, reboot=True),
+    Key("jsonrpc.session_timeout", "jsonrpc", "session_timeout", integer(1, DAY), 300),
+    Key("jsonrpc.call_timeout", "jsonrpc", "call_timeout", integer(1, 3600), 60),
+    Key("jsonrpc.login_attempts", "jsonrpc", "login_attempts", integer(1, 1000), 5),
+    Key("jsonrpc.acl_dir", "jsonrpc", "acl_dir", PATH, "/usr/share/rpcd/acl.d", readonly=True),
+    Key("jsonrpc.rpcd_config", "jsonrpc", "rpcd_config", PATH, "", readonly=True),
+    Key("jsonrpc.shadow", "jsonrpc", "shadow", PATH, "/etc/shadow", readonly=True),
+    # the OS3P client (bridge/os3p): TLS material for wss:// (paths; verification is always on)
+    Key("acs.ca_file", "acs", "ca_file", PATH, "", readonly=True),
+    Key("acs.client_cert", "acs", "client_cert", PATH, "", readonly=True),
+    Key("acs.client_key", "acs", "client_key", PATH, "", readonly=True),
+    Key("os3p.enabled", "os3p", "enabled", boolean(), False, readonly=True, reboot=True),
+    Key("os3p.ping_interval", "os3p", "ping_interval", integer(0, DAY), 60, os3p="websocketPingInterval"),
+    Key("os3p.call_timeout", "os3p", "call_timeout", integer(1, 3600), 30),
+    Key("os3p.connect_timeout", "os3p", "connect_timeout", integer(1, 3600), 10),
+    Key("os3p.reconnect_min", "os3p", "reconnect_min", integer(1, 3600), 2),
+    Key("os3p.reconnect_max", "os3p", "reconnect_max", integer(1, DAY), 300),
+    Key("os3p.stable_after", "os3p", "stable_after", integer(0, DAY), 60),
+    Key("os3p.queue_limit", "os3p", "queue_limit", integer(1, 10000), 1000),  # outbox entries (a file each)
+    Key("os3p.max_message", "os3p", "max_message", integer(1024, 16 * 1024 * 1024), 262144),
+    Key("os3p.download_dir", "os3p", "download_dir", PATH, "/tmp", readonly=True),
+    Key("os3p.station_number", "os3p", "station_number", text(10), ""),
+    Key("os3p.iccid", "os3p", "iccid", text(20), ""),
+    Key("os3p.imsi", "os3p", "imsi", text(20), ""),
+    Key("os3p.geolocation", "os3p", "geolocation",
+        text(64, _latlng, "'[<latitude>, <longitude>]' or empty"), "", os3p="Geolocation"),
+    # GetFile uploads (the request has no retries of its own, unlike UpdateFirmware)
+    Key("os3p.upload_retries", "os3p", "upload_retries", integer(1, 10), 3),
+    Key("os3p.upload_retry_interval", "os3p", "upload_retry_interval", integer(0, 3600), 10),
+    # station sensors (bridge/station/sensors.py); the hardware itself is in `config indicator`,
+    # `config meter` + `config register` and `config threshold` sections
+    Key("station.sample_interval", "station", "sample_interval", integer(0, DAY), 900,
+        os3p="MeterValueSampleInterval"),
+    # a year of 15-minute samples (164 bytes each with a full meter: 5.7 MB on flash)
+    Key("station.history_samples", "station", "history_samples", integer(1, 35040), 3360, readonly=True,
+        reboot=True),
+    Key("station.test_timeout_ms", "station", "test_timeout_ms", integer(1, 600000), 10000),
+    Key("station.pulse_ms", "station", "pulse_ms", integer(1, 60000), 1000),
+    Key("station.settle_ms", "station", "settle_ms", integer(0, 600000), 2000),
+    Key("station.poll_ms", "station", "poll_ms", integer(1, 60000), 200),
+    # streetlights (bridge/station): station-wide options; the contactors are `config contactor` sections.
+    # The stack level bounds the profiles kept per contactor (and on flash): 64 is far past any schedule.
+    Key("streetlights.max_stack_level", "streetlights", "max_stack_level", integer(0, 64), 16,
+        os3p="StreetlightProfileMaxStackLevel"),
+    Key("streetlights.local_switch", "streetlights", "local_switch", text(64), "", readonly=True, reboot=True),
+    Key("streetlights.local_switch_backend", "streetlights", "local_switch_backend", choice("gpio", "ubus", "host"),
+        "gpio", readonly=True, reboot=True),
+    Key("streetlights.local_switch_active_low", "streetlights", "local_switch_active_low", boolean(), False,
+        readonly=True, reboot=True),
+    Key("streetlights.local_switch_object", "streetlights", "local_switch_object", text(64), "", readonly=True,
+        reboot=True),
+    Key("streetlights.local_action", "streetlights", "local_action", choice("on", "off", "hold"), "on",
+        readonly=True),
+    Key("streetlights.feedback_timeout_ms", "streetlights", "feedback_timeout_ms", integer(0, 600000), 2000),
+    # reachability (bridge/reach, docs/reachability.md): the modem, the uplinks, the CAMARA subscriptions
+    Key("reach.enabled", "reach", "enabled", boolean(), True, readonly=True, reboot=True),
+    Key("reach.backend", "reach", "backend", choice("auto", "none", "modemmanager", "uqmi", "uqmid", "umbim", "host"),
+        "auto", readonly=True, reboot=True),
+    Key("reach.device", "reach", "device", text(64, lambda v: re.fullmatch(r"/dev/[A-Za-z0-9._/-]+", v) is not None
+                                                 and ".." not in v, "a /dev path"),
+        "/dev/cdc-wdm0", readonly=True, reboot=True),
+    Key("reach.modem_name", "reach", "modem_name", text(32, lambda v: re.fullmatch(r"[A-Za-z0-9_-]+", v) is not None,
+                                                         "a uqmid modem name (letters, digits, _ and -)"),
+        "modem1", readonly=True, reboot=True),
+    Key("reach.interfaces", "reach", "interfaces",
+        text(128, lambda v: all(re.fullmatch(r"[A-Za-z0-9_.-]{1,15}", w) for w in v.split()),
+             "netifd interface names separated by spaces (empty: every interface)"), "wwan", readonly=True, reboot=True),
+    Key("reach.refresh_interval", "reach", "refresh_interval", integer(5, DAY), 60),
+    Key("reach.debounce", "reach", "debounce", integer(0, 600), 3, readonly=True, reboot=True),
+    # signal thresholds in dBm, written without their sign (110: -110 dBm; 0: that measure is not judged)
+    Key("reach.weak_signal_rsrp", "reach", "weak_signal_rsrp", integer(0, 160, "dBm without the sign, 0-160 "
+                                                                            "(110: -110 dBm; 0: not judged)"),
+        110, readonly=True, reboot=True),
+    Key("reach.weak_signal_rssi", "reach", "weak_signal_rssi", integer(0, 120, "dBm without the sign, 0-120 "
+                                                                            "(95: -95 dBm; 0: not judged)"),
+        95, readonly=True, reboot=True),
+    Key("reach.weak_signal_hysteresis", "reach", "weak_signal_hysteresis", integer(0, 30), 5, readonly=True,
+        reboot=True),
+    Key("reach.msisdn", "reach", "msisdn", text(16, lambda v: v == "" or re.fullmatch(r"\+[1-9][0-9]{4,14}", v)
+                                                 is not None, "E.164 with a leading + (or empty)"), "",
+        readonly=True),
+    Key("reach.api_token", "reach", "api_token", text(256, lambda v: v == "" or re.fullmatch(r"[!-~]{32,256}", v)
+                                                       is not None, "empty, or 32 to 256 printable characters "
+                                                                    "without spaces"), "", readonly=True, secret=True),
+    Key("reach.plain_http_sinks", "reach", "plain_http_sinks",
+        text(255, lambda v: _reach_networks(v), "loopback, private, none or CIDR networks, separated by spaces"),
+        "loopback private", readonly=True),
+    Key("reach.max_subscriptions", "reach", "max_subscriptions", integer(1, 256), 32, readonly=True),
+    Key("reach.sink_queue", "reach", "sink_queue", integer(1, 1024), 64, readonly=True, reboot=True),
+    Key("reach.sink_timeout", "reach", "sink_timeout", integer(1, 60), 10, readonly=True, reboot=True),
+    Key("reach.ca_file", "reach", "ca_file", PATH, "", readonly=True, reboot=True),
+]}
+
 
 
 class Problem:
@@ -287,7 +338,7 @@ def check_override(item):
         raise ValueError("--option %s: expected KEY=VALUE, e.g. --option %s=..." % (item, name or "acs.url"))
     if name not in KEYS:
         raise ValueError("--option %s: no such key%s" % (name, _did_you_mean(name, KEYS) or
-                                                         " (the keys: README.md, configuration table)"))
+                                                         " (the keys: docs/configuration.md)"))
     try:
         return name, Config.convert(KEYS[name], value)
     except ValueError as e:
@@ -388,6 +439,7 @@ class Config:
         self.reader = reader  # reader() -> sections: the device's view (rpcd); None: parse the file
         self.sections = []
         self.changes = {}  # (section, option) -> UCI text, set but not saved yet
+        self._before = {}  # (section, option) -> its value before set(), for discard()
         self.overrides = {}  # name -> value given on the command line for this run
         self.warned = set()  # unknown options already warned about: once per process, not per reload
         self.reload()
@@ -414,7 +466,7 @@ class Config:
                 self.warned.add(p.where)
                 log.warning("%s", p)
         self.sections = sections
-        self.changes = {}
+        self.changes, self._before = {}, {}
 
     def raw(self, key: Key):
         section = uci.find(self.sections, key.section)
@@ -439,29 +491,34 @@ class Config:
 
     @staticmethod
     def convert(key: Key, value):
-        """-> the value as key.type; ValueError says what was expected and what was given."""
-        expect = key.check.expect if key.check is not None else EXPECT[key.type]
-        if isinstance(value, list):
-            raise ValueError("expected %s, got a list (use option, not list)" % expect)
-        try:
-            v = CONVERT[key.type](value)
-        except ValueError:
-            raise ValueError("expected %s, got %s" % (expect, _shown(value))) from None
-        if key.check is not None and not key.check(v):
-            raise ValueError("expected %s, got %s" % (expect, _shown(value)))
-        return v
+        """-> the value as its key's validator parses it; ValueError says what was expected and what was given."""
+        return key.parse(value)
 
     def set(self, name, value):
-        """Validate, convert and store in memory; save() persists. Raises ValueError."""
+        """Validate (the key's parse) and store in memory; save() persists, discard() takes it back.
+        Raises ValueError, and then nothing changed."""
         key = KEYS[name]
-        v = self.convert(key, value)
+        v = key.parse(value)
         section = uci.find(self.sections, key.section)
         if section is None:
             section = {".type": key.section, ".name": key.section, ".anonymous": False}
             self.sections.append(section)
+        self._before.setdefault((key.section, key.option), section.get(key.option))
         section[key.option] = _uci_text(v)
         self.changes[(key.section, key.option)] = _uci_text(v)
         return v
+
+    def discard(self):
+        """Take back what set() changed and save() did not write: memory is the file's again."""
+        for (sec, opt), old in self._before.items():
+            section = uci.find(self.sections, sec)
+            if section is None:
+                continue
+            if old is None:
+                section.pop(opt, None)
+            else:
+                section[opt] = old
+        self._before, self.changes = {}, {}
 
     def save(self):
         """Write the changed options only; raises OSError (the changes stay pending) when it cannot."""
@@ -470,14 +527,14 @@ class Config:
             return
         if self.writer is not None:
             self.writer(changes)
-            self.changes = {}
+            self.changes, self._before = {}, {}
             try:
                 self.reload()
             except (OSError, ValueError) as e:
                 log.warning("config re-read after a write failed: %s", e)
         else:
             self.sections = uci.commit(self.path, changes)
-            self.changes = {}
+            self.changes, self._before = {}, {}
 
     @staticmethod
     def by_os3p(name):
@@ -496,28 +553,31 @@ class Config:
 
 
 def markdown_table():
-    """The README's configuration table, from KEYS (python -m bridge.config --readme rewrites it)."""
-    rows = ["| UCI option | type | default | OS3P key | TR-069 path | notes |",
+    """The configuration table of docs/configuration.md, from KEYS (python -m bridge.config --docs rewrites it)."""
+    rows = ["| UCI option | accepted values (its validator) | default | OS3P key | TR-069 path | notes |",
             "| --- | --- | --- | --- | --- | --- |"]
     for k in KEYS.values():
         notes = ", ".join(n for n, on in (("secret", k.secret), ("not remotely changeable", k.readonly),
                                           ("needs a restart", k.reboot)) if on)
         default = _uci_text(k.default) if k.default != "" else "(empty)"
         rows.append("| `%s.%s` | %s | `%s` | %s | %s | %s |" % (
-            k.section, k.option, k.type.__name__, default, k.os3p or "", k.tr069 or "", notes))
+            k.section, k.option, k.parse.expect, default, k.os3p or "", k.tr069 or "", notes))
     return "\n".join(rows) + "\n"
 
 
-README_MARK = "<!-- config-table: generated from bridge/config.py KEYS; tests/test_readme.py keeps it true -->\n"
+TABLE_MARK = "<!-- config-table: generated from bridge/config.py KEYS (python -m bridge.config --docs); a test keeps it true -->\n"
+TABLE_DOC = os.path.join("docs", "configuration.md")
 
 
-def rewrite_readme(path):
+def rewrite_table(path):
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    head, mark, rest = text.partition(README_MARK)
+    head, mark, rest = text.partition(TABLE_MARK)
     if not mark:
         raise SystemExit("no config-table mark in %s" % path)
-    tail = rest[rest.index("\n\n") + 1:] if rest.startswith("|") else rest
+    lines = rest.splitlines(keepends=True)
+    table = next((i for i, line in enumerate(lines) if not line.startswith("|")), len(lines))
+    tail = "".join(lines[table:])
     with open(path, "w", encoding="utf-8") as f:
         f.write(head + mark + markdown_table() + ("\n" if not tail.startswith("\n") else "") + tail)
 
@@ -525,7 +585,7 @@ def rewrite_readme(path):
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[1:] == ["--readme"]:
-        rewrite_readme(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md"))
+    if sys.argv[1:] == ["--docs"]:
+        rewrite_table(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), TABLE_DOC))
     else:
         sys.stdout.write(markdown_table())

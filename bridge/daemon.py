@@ -159,6 +159,7 @@ class Daemon:
         for face in self.faces.values():
             if hasattr(face, "reload"):
                 face.reload()
+        self.tr069.schedule_periodic()  # every path (SIGHUP from procd, the file watch, `command reload`)
         log.info("configuration reloaded")
         return True
 

@@ -5,7 +5,7 @@ The verifier is the `openssl` program (OpenWrt package openssl-util, about 200 K
 uses is the one Python's ssl module already loads), run with a fixed argv and never through a shell: it
 streams the image from flash instead of reading it into RAM, where python3-cryptography would add several MB
 to the image and the daemon's memory. No certificate chain is checked: the signing certificate comes with the
-request over the authenticated OS3P connection (see README, firmware).
+request over the authenticated OS3P connection (see docs/router.md, firmware).
 """
 
 import base64

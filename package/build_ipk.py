@@ -269,7 +269,7 @@ def build(out_dir=None, root=ROOT, makefile=FEED_MAKEFILE):
 
 
 def summary(path):
-    """-> (package bytes, installed bytes, data entries) of a built .ipk: the figures the README quotes."""
+    """-> (package bytes, installed bytes, data entries) of a built .ipk: the figures docs/router.md quotes."""
     with tarfile.open(path, mode="r:gz") as outer:
         data = outer.extractfile("./data.tar.gz").read()
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as inner:

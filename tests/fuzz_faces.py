@@ -169,7 +169,6 @@ class Os3pFace:
 class _Os3pRig:
     def __init__(self):
         from bridge.config import Config
-        from bridge.device import open_device
         from bridge.os3p.context import Context
         from bridge.os3p.outbox import Outbox
         from bridge.os3p.protocol import Protocol

@@ -32,11 +32,11 @@ config other 'other'
 
 def expected_bad(path):
     return [
-        "%s:3: tr069.acs.periodic_inform_interval: expected an integer > 0, got 'banana'" % path,
+        "%s:3: tr069.acs.periodic_inform_interval: expected an integer 1-604800, got 'banana'" % path,
         "%s:4: tr069.acs.periodic_inform_intervall: unknown option, ignored (did you mean periodic_inform_interval?)"
         % path,
         "%s:6: tr069.cpe.log_level: expected one of error, warning, info, debug, got 'loud'" % path,
-        "%s:8: tr069.os3p.call_timeout: expected an integer > 0, got '-5'" % path,
+        "%s:8: tr069.os3p.call_timeout: expected an integer 1-3600, got '-5'" % path,
         "%s:9: tr069.os3p.enabled: expected a boolean (1/0, true/false, yes/no, on/off), got 'maybe'" % path,
         "%s:11: tr069.jsonrpc.port: expected an integer 0-65535 (a port number), got '70000'" % path,
     ]
@@ -70,7 +70,7 @@ def test_a_file_that_does_not_parse_names_file_and_line(path):
 def test_a_list_where_an_option_belongs(path):
     write(path, "config acs 'acs'\n\tlist url 'a'\n\tlist url 'b'\n")
     assert [str(p) for p in examine(path)[1]] == [
-        "%s:3: tr069.acs.url: expected a string, got a list (use option, not list)" % path]
+        "%s:3: tr069.acs.url: expected a string of one line, at most 512 characters, got a list (use option, not list)" % path]
 
 
 def test_a_missing_file_is_valid(path):
@@ -145,7 +145,7 @@ def test_no_or_unknown_command_is_an_error(capsys):
 
 
 @pytest.mark.parametrize("option, message", [
-    ("nosuch.key=1", "cannot start: --option nosuch.key: no such key (the keys: README.md, configuration table)"),
+    ("nosuch.key=1", "cannot start: --option nosuch.key: no such key (the keys: docs/configuration.md)"),
     ("acs.ulr=ws://x", "cannot start: --option acs.ulr: no such key (did you mean acs.url?)"),
     ("jsonrpc.port=abc", "cannot start: --option jsonrpc.port: expected an integer 0-65535 (a port number), "
                          "got 'abc'"),
@@ -187,7 +187,7 @@ def test_start_up_names_file_line_and_option(tmp_path):
     assert r.returncode == 1
     assert errors(r.stderr) == [
         "cannot start: %s:2: tr069.cpe.log_level: expected one of error, warning, info, debug, got 'loud'" % cfg,
-        "cannot start: %s:4: tr069.acs.periodic_inform_interval: expected an integer > 0, got '-5'" % cfg]
+        "cannot start: %s:4: tr069.acs.periodic_inform_interval: expected an integer 1-604800, got '-5'" % cfg]
 
 
 def test_start_up_with_a_file_that_does_not_parse(tmp_path):

@@ -7,7 +7,6 @@ and the object stays registered. Before the pause the daemon read on, holding ev
 4000 `status` calls) until its 4 MiB bound dropped the connection and took the object off ubus.
 """
 
-import socket
 import time
 
 from bridge.ubus import blob

@@ -9,7 +9,8 @@ import pytest
 
 from bridge.ubus import blob
 from bridge import ubusmsg as st
-from test_ubus_replay import answer, invoke, read_until_status, register, running, ubusd  # noqa: F401
+from test_ubus_replay import answer, invoke, read_until_status, register
+from test_ubus_replay import running as running, ubusd as ubusd  # fixtures: pytest finds them by name
 
 OID = 0x11223344
 be32 = struct.Struct(">I").pack

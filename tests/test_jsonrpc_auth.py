@@ -8,7 +8,7 @@ import pytest
 from bridge.jsonrpc import acl, cryptpw
 from bridge.jsonrpc.session_object import FailedLogins
 from bridge.jsonrpc.sessions import DEFAULT_SID, SessionStore
-from jsonrpc_helpers import DATA, RECORDED_ACL_DIR, REPO_ACL_DIR, Running, StandinTr069, ZERO_SID
+from jsonrpc_helpers import RECORDED_ACL_DIR, REPO_ACL_DIR, Running, StandinTr069, ZERO_SID
 
 try:
     with warnings.catch_warnings():

@@ -27,7 +27,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from jsonrpc_helpers import DATA, RECORDED_ACL_DIR, REPO_ACL_DIR, Running, StandinTr069, TestObject  # noqa: E402
+from jsonrpc_helpers import DATA, RECORDED_ACL_DIR, Running, StandinTr069, TestObject  # noqa: E402
 
 ANSWERS = os.path.join(DATA, "answers.json")
 ZERO = "0" * 32

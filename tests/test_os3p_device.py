@@ -19,7 +19,7 @@ import pytest
 from bridge.device.ubus_backend import UbusDevice
 from bridge import ubusmsg as st
 from os3p_harness import FilePeer, Station
-from test_os3p_client import cs  # noqa: F401  (the central-system fixture)
+from test_os3p_client import cs as cs  # the central-system fixture (pytest finds it by name)
 from test_ubus_backend import BOARD, MiniUbusd, fake_program, lay_out_root
 
 WAIT = 10.0

@@ -10,7 +10,6 @@ import json
 import pytest
 
 from bridge.config import Config
-from bridge.os3p import protocol
 from bridge.os3p.context import Context
 from bridge.os3p.outbox import Outbox
 from bridge.os3p.protocol import Abort, Close, Connect, HeartbeatInterval, Ping, Protocol, Send, SessionDone

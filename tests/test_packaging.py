@@ -87,16 +87,16 @@ def ipk(tmp_path_factory):
 
 
 def test_readme_package_figures_are_what_make_ipk_builds(ipk):
-    """The README's size, installed size and entry count stay within 20 % of the package built now
+    """docs/router.md's size, installed size and entry count stay within 20 % of the package built now
     (rounded on purpose: every change moves them a little; `make ipk` prints the exact figures)."""
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+    with open(os.path.join(ROOT, "docs", "router.md"), encoding="utf-8") as f:
         readme = f.read()
     m = re.search(r"The package is about (\d+) KB, ([\d.]+) MB installed, about (\d+) entries", readme)
-    assert m, "README: the package figures sentence is missing"
+    assert m, "docs/router.md: the package figures sentence is missing"
     size, installed, entries = build_ipk.summary(ipk["path"])
     for stated, actual, what in ((int(m.group(1)) * 1000, size, "KB"), (float(m.group(2)) * 1e6, installed, "MB"),
                                  (int(m.group(3)), entries, "entries")):
-        assert abs(actual - stated) <= 0.2 * actual, "README says about %s %s; make ipk: %s" % (
+        assert abs(actual - stated) <= 0.2 * actual, "docs/router.md says about %s %s; make ipk: %s" % (
             stated, what, build_ipk.describe(ipk["path"]))
     assert re.search(r"e\.g\. `[\d,]+ bytes; [\d.]+ MB installed, \d+ entries`", readme)
 

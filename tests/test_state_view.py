@@ -7,15 +7,14 @@ import subprocess
 import sys
 
 import jsonschema
-import pytest
 
 from bridge import progress, schema, stateview
 from bridge import ubusmsg as st
 from daemon_process import ROOT
 from os3p_harness import Station
 from stalling_peer import StallingPeer
-from test_daemon_process import daemon  # noqa: F401  (fixture: a daemon process on the host backend)
-from test_os3p_process import cs  # noqa: F401  (fixture: a real central system on loopback)
+from test_daemon_process import daemon as daemon  # fixture: a daemon process on the host backend
+from test_os3p_process import cs as cs  # fixture: a real central system on loopback
 
 CHUNK = 64 * 1024
 

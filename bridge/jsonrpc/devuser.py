@@ -1,6 +1,6 @@
 """The development user `make run` creates on the host: one rpcd `login` section, user `dev`.
 
-On a device, users are rpcd's `login` sections in /etc/config/rpcd (README: adding users). On the host
+On a device, users are rpcd's `login` sections in /etc/config/rpcd (docs/jsonrpc.md: users). On the host
 the shim reads <state>/config/rpcd; `make run` puts a `dev` login there with a fresh random password
 each run (printed once, stored only as a SHA-512 crypt hash) and every right, as root has on a router.
 Other login sections in the file are kept as they are.

@@ -76,22 +76,29 @@ def get_configuration(req):
 
 
 def change_configuration(req):
+    """Accepted means it survives a restart: the value passes its key's validator, is applied in memory,
+    and only then written to UCI; a value that fails any step is Rejected and nothing of it stays."""
     ctx = req.context
     key = Config.by_os3p(req.payload["key"])
     if key is None or key.readonly:
         return {"status": "Rejected"}
     try:
         ctx.config.set(key.name, req.payload["value"])
-        ctx.config.save()
-    except (ValueError, OSError) as e:
+    except ValueError as e:
         log.info("ChangeConfiguration %s refused: %s", key.os3p, e)
+        return {"status": "Rejected"}
+    try:
+        ctx.config_changed(key.name)  # applied before anything is written
+        ctx.config.save()
+    except Exception as e:  # not writable (OSError), or what uses the value could not take it
+        log.warning("ChangeConfiguration %s refused: %s", key.os3p, e)
+        ctx.config.discard()
         try:
-            ctx.config.reload()  # drop the refused value from memory
+            ctx.config_changed(key.name)  # the previous value again, wherever it is used
         except Exception:
-            pass
+            log.exception("ChangeConfiguration %s: restoring the previous value", key.os3p)
         return {"status": "Rejected"}
     log.info("ChangeConfiguration: %s = %s", key.os3p, ctx.config.describe(key.name))
-    ctx.config_changed(key.name)
     return {"status": "Accepted"}
 
 

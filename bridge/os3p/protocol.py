@@ -25,6 +25,8 @@ from .session import SessionDriver
 
 log = getLogger(__name__)
 
+MAX_WAIT = 7 * 86400  # seconds: the longest any timer of the core waits
+
 
 class Protocol(Calls, SessionDriver):
     def __init__(self, config, clock, state, outbox, boot_fields, context=None, rand=None, ids=None):
@@ -86,7 +88,8 @@ class Protocol(Calls, SessionDriver):
             callback(*args)
 
     def _at(self, name, delay, callback, *args):
-        self._deadlines[name] = (self.clock.time() + max(0.0, delay), callback, args)
+        # no wait is longer than MAX_WAIT: a central system's interval of 10^400 s is a week, not an overflow
+        self._deadlines[name] = (self.clock.time() + min(max(0.0, delay), MAX_WAIT), callback, args)
 
     def _cancel(self, *names):
         for name in names:

@@ -3,7 +3,7 @@
 Pure logic: no clock, no files. Instants are Unix seconds; local time comes from a zone (zone.py) and
 Sunset/Sunrise from a Sun (sun.py), both passed in.
 
-The rules (README "Streetlights" has the reasons):
+The rules (docs/streetlights.md has the reasons):
   - A *schedule day* D runs from local 12:00 on date D to local 12:00 on D+1 (the spec's 12:00..11:59:59).
     An Absolute time at or after 12:00 is on date D, one before 12:00 on D+1; an end of 11:59:59 means the
     end of the schedule day, so "12:00:00 -> 11:59:59" is on all day without a blink at noon.

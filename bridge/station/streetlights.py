@@ -1,6 +1,6 @@
 """The streetlights on the daemon: contactors from UCI, their lines, the watcher and the Station on the loop.
 
-    config contactor                       one section per contactor (README "Streetlights")
+    config contactor                       one section per contactor (docs/streetlights.md)
         option id '1'                      1-4 (OS3P contactorId)
         option backend 'gpio'              gpio | ubus | host: LINES below
         option output '17'                 the relay's line

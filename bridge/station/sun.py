@@ -20,6 +20,8 @@ Offsets apply as on any other day. `Sun.day(...)` says which case a date is in (
 import math
 from datetime import date as _date, datetime, timedelta
 
+from ..config import parse_latlng  # noqa: F401  (the Geolocation value has one parser: its key's validator)
+
 ZENITH = 90.833  # degrees: geometric horizon + refraction (34') + the sun's semi-diameter (16')
 _J2000 = 2451545.0
 _UNIX_JD = 2440587.5  # the Julian day of 1970-01-01T00:00:00Z
@@ -133,19 +135,3 @@ class Sun:
 
 def _local(zone, day, hours):
     return zone.epoch(datetime(day.year, day.month, day.day) + timedelta(hours=hours))
-
-
-def parse_latlng(text):
-    """OS3P latlng "[<lat>, <lon>]" -> (lat, lon); None for an empty value. Raises ValueError."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    if not (text.startswith("[") and text.endswith("]")):
-        raise ValueError("latlng is \"[<latitude>, <longitude>]\": %r" % text)
-    parts = text[1:-1].split(",")
-    if len(parts) != 2:
-        raise ValueError("latlng is \"[<latitude>, <longitude>]\": %r" % text)
-    lat, lon = float(parts[0]), float(parts[1])
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or math.isnan(lat) or math.isnan(lon):
-        raise ValueError("latlng out of range: %r" % text)
-    return lat, lon

@@ -2,7 +2,7 @@
 
 The targets' calls/s figure is the one under load (WINDOW calls in flight) with the caller, ubusd
 and the object on one CPU; the other placements and one call at a time are printed beside it, with
-the CPU each process spends per call and the ceiling any object could reach (see README, Figures).
+the CPU each process spends per call and the ceiling any object could reach (see docs/figures.md).
 
 Peers measured in the same run, each serving `tr069` with a status reply of the same shape:
 - python-ubus (libubus), when an interpreter that can `import ubus` is given in TR069_PYUBUS_PYTHON
@@ -257,7 +257,7 @@ def unpin(old):
 
 def _calls_rows(report, via, how, rates, lats, cpu, target=False):
     """The rows of one (placement, window) measurement; cpu: {name: {"object", "ubusd", "caller"}}
-    in seconds over all its calls; target: the measurement the README's targets are read from."""
+    in seconds over all its calls; target: the measurement the targets in docs/figures.md are read from."""
     names = list(rates)
     fig = {n: (statistics.median(rates[n]), pct(lats[n], 50) * 1000, pct(lats[n], 99) * 1000) for n in names}
     rate, p50, p99 = fig["tr069-bridge"]
