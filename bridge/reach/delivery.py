@@ -122,8 +122,9 @@ class Delivery:
             if victim is not None:
                 del sink.queue[victim]
                 sink.dropped += 1
-                log.warning("reach: sink %s: %d notifications waiting; the oldest dropped", sink_label(note.url),
-                            len(sink.queue) + 1)
+                if sink.dropped == 1 or sink.dropped % 100 == 0:  # once an episode, not a line each
+                    log.warning("reach: sink %s: %d notifications waiting; the oldest dropped (%d so far)",
+                                sink_label(note.url), len(sink.queue) + 1, sink.dropped)
         sink.queue.append(note)
         self._next(sink)
 

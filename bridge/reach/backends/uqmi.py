@@ -39,8 +39,9 @@ def parse(outputs):
     errors = [x for x in v.values() if isinstance(x, str) and x in SIM_ERRORS]
 
     def text(key):
+        # an identifier or a status word never holds a space; QMI's error texts always do ("No effect")
         x = v[key]
-        return x if isinstance(x, str) and x not in SIM_ERRORS and not x.endswith(" error") else None
+        return x if isinstance(x, str) and " " not in x.strip() else None
 
     pin = v["--get-pin-status"] if isinstance(v["--get-pin-status"], dict) else {}
     if errors:
