@@ -212,8 +212,16 @@ def render_text(view):
             lines.append("errors     none")
         for e in errors[-5:]:
             lines.append("%-10s %s %s: %s" % (e["level"], e["time"], e["source"], e["message"]))
+    r = view.get("reach")
+    if isinstance(r, dict) and "state" in r:  # bridge/reach: the state first, then what it rests on
+        m = r.get("modem") or {}
+        modem = ", ".join(str(x) for x in (m.get("registration"), m.get("operator"), m.get("technology"),
+                                            "RSRP %g dBm" % m["rsrp"] if "rsrp" in m else None) if x) or "none"
+        lines.append("reach      %s since %s%s; modem (%s) %s; uplinks %s; %d subscription(s)%s" % (
+            r["state"], r["since"], " (settling: %s)" % r["settling"] if r.get("settling") else "", r["backend"],
+            modem, ", ".join(r["uplinks"]) or "none", r["subscriptions"], "; WeakSignal" if r.get("weak_signal") else ""))
     for name, value in view.items():
-        if name not in ("daemon", "os3p", "transfers", "errors"):
+        if name not in ("daemon", "os3p", "transfers", "errors") and not (name == "reach" and r is value and "state" in r):
             lines.append("%-10s %s" % (name, _flat(value)))
     return "\n".join(lines)
 
