@@ -54,12 +54,12 @@ bench: venv ## speed and memory figures beside the peers measured in the same ru
 
 # generated inputs into every face (FUZZ_EXAMPLES per face, default 20000; FUZZ_SEED repeats a run)
 fuzz: venv ## generated inputs into every face (FUZZ_EXAMPLES, FUZZ_SEED)
-	$(PY) tests/fuzz_run.py
+	$(PY) tests/fuzz/fuzz_run.py
 
 # the daemon busy on every face while the central system and the daemon itself are killed
 # (SOAK_SECONDS, default 120; SOAK_CS_KILLS and SOAK_DAEMON_KILLS, default 10 each; SOAK_SEED)
 soak: venv ## the daemon busy while it and the central system are killed (SOAK_SECONDS, ...)
-	$(PY) tests/soak.py
+	$(PY) tests/fuzz/soak.py
 
 # the OpenWrt package, built without the SDK: build/tr069-bridge_<version>_all.ipk (stdlib Python only)
 ipk: ## the OpenWrt packages into build/, without the SDK

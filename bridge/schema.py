@@ -5,7 +5,7 @@ rpds, attrs and the bundled meta-schemas) adds about 6.5 MiB of RSS to a
 daemon whose whole budget is 20 MiB on a router. The schemas here use a small,
 fixed set of keywords; this module implements exactly that set and refuses a
 schema that uses anything else, so a keyword can never be silently ignored.
-tests/test_schema.py checks that it agrees with jsonschema on every schema and
+tests/core/test_schema.py checks that it agrees with jsonschema on every schema and
 on generated instances.
 
 errors() returns [(kind, path, message)]; kind is one of

@@ -10,7 +10,7 @@
 - describe() names a failure without importing ssl: a refused ws:// attempt must not load OpenSSL.
 
 TESTED_WITH is the version this was written against (the pin in requirements-dev.txt and the version
-OpenWrt 24.10 ships); tests/test_os3p_wsclient.py fails when the installed library is another one, so
+OpenWrt 24.10 ships); tests/os3p/test_os3p_wsclient.py fails when the installed library is another one, so
 that an upgrade re-checks the private names used here.
 """
 

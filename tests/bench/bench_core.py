@@ -10,7 +10,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
-from daemon_process import BASE_CONFIG, DaemonProcess, write_config  # noqa: E402
+from support.daemon_process import BASE_CONFIG, DaemonProcess, write_config  # noqa: E402
 
 
 from benchutil import rss_kib  # noqa: E402

@@ -225,7 +225,7 @@ class Server:
 
 # --- this daemon's client ------------------------------------------------------------------------------
 def ours(server):
-    from os3p_harness import Station
+    from support.os3p_harness import Station
 
     st = Station(tempfile.mkdtemp(prefix="os3p-bench-"), server.url, identity="BENCH-OURS")
     try:
@@ -320,7 +320,7 @@ def _device_like():
 
 
 def daemon_rss(server):
-    from os3p_harness import write_config
+    from support.os3p_harness import write_config
 
     state = tempfile.mkdtemp(prefix="os3p-bench-rss-")
     write_config(state, server.url, identity="BENCH-RSS", jsonrpc__enabled="0")

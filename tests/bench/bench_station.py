@@ -55,7 +55,7 @@ def _history(report, d):
 
 def _modbus(report):
     try:
-        from modbus_server import ModbusServer
+        from support.modbus_server import ModbusServer
         from pymodbus.client import ModbusTcpClient
     except ImportError:
         skipped(report, "modbus tcp: read 20 holding registers", "pymodbus not installed")

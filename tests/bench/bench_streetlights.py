@@ -79,7 +79,7 @@ def idle_rss(server, streetlights=True):
     """The daemon (python -S, as on a device) with the OS3P face over ws://, with four contactors scheduled
     (host simulation) or with the streetlights face left out, in the same run."""
     from bench_os3p import _device_like
-    from os3p_harness import write_config
+    from support.os3p_harness import write_config
     import json
     import subprocess
 

@@ -1,0 +1,196 @@
+"""The state view: providers table, transfer progress (and its 10 % log lines), the tr069.bridge ubus
+object, `tr069-bridge state` against a real daemon process, and a firmware download seen in progress."""
+
+import json
+import logging
+import subprocess
+import sys
+
+import jsonschema
+
+from bridge import progress, schema, stateview
+from bridge import ubusmsg as st
+from support.daemon_process import ROOT
+from support.os3p_harness import Station
+from support.stalling_peer import StallingPeer
+
+CHUNK = 64 * 1024
+
+
+def output_validator():
+    root = schema.load(stateview.SCHEMA_NAME)
+    sub = dict(root["properties"]["state"]["properties"]["output"], definitions=root["definitions"])
+    return jsonschema.Draft7Validator(sub)
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+class Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def test_progress_logs_every_tenth_once_and_counts_retries():
+    logger = logging.getLogger("test.progress")
+    logger.setLevel(logging.INFO)
+    rec = Records()
+    logger.addHandler(rec)
+    try:
+        p = progress.Progress("firmware", "http://user:secret@h/fw.bin", attempts=3, logger=logger)
+        assert p.view()["url"] == "http://user:********@h/fw.bin"
+        p.begin_attempt()
+        p.sized(1000)
+        for _ in range(6):
+            p.add(150)  # 15 %, 30 %, 45 % ...: each crossing of a 10 % mark logged once
+        p.add(100)
+        assert rec.lines == ["firmware: %d%% (%d of 1000 bytes)" % (pct, done) for pct, done in
+                             ((10, 150), (30, 300), (40, 450), (60, 600), (70, 750), (90, 900), (100, 1000))]
+        assert p.view() == {"name": "firmware", "url": "http://user:********@h/fw.bin", "state": "running",
+                            "bytes_done": 1000, "bytes_total": 1000, "percent": 100, "attempt": 1, "attempts": 3,
+                            "retries_left": 2, "error": None}
+        p.failed_attempt("ConnectionError: reset")
+        assert (p.view()["state"], p.view()["error"]) == ("retrying", "ConnectionError: reset")
+        p.begin_attempt()
+        assert p.view()["retries_left"] == 1 and p.view()["bytes_done"] == 0 and p.view()["bytes_total"] is None
+        rec.lines.clear()
+        p.add(progress.UNKNOWN_SIZE_STEP - 1)
+        p.add(2)
+        assert rec.lines == ["firmware: %d bytes (size not announced)" % (progress.UNKNOWN_SIZE_STEP + 1)]
+        p.begin_attempt()
+        p.failed_attempt("HTTPError: 404")
+        assert p.view()["state"] == "failed" and p.view()["retries_left"] == 0
+    finally:
+        logger.removeHandler(rec)
+
+
+def test_announced_size():
+    assert progress.announced_size({"Content-Length": "123"}) == 123
+    assert progress.announced_size({}) is None
+    assert progress.announced_size({"Content-Length": "lots"}) is None
+
+
+# --- the providers table ----------------------------------------------------------------------------
+
+class FakeDaemon:
+    pass
+
+
+def test_a_provider_that_raises_shows_its_error_and_the_others_answer(monkeypatch):
+    monkeypatch.setattr(stateview, "PROVIDERS", {})
+
+    @stateview.provider("good")
+    def _good(daemon):
+        return {"lamps": 3}
+
+    @stateview.provider("broken")
+    def _broken(daemon):
+        raise RuntimeError("no meter")
+
+    @stateview.provider("absent")
+    def _absent(daemon):
+        return None
+
+    assert stateview.collect(FakeDaemon()) == {"good": {"lamps": 3}, "broken": {"error": "RuntimeError: no meter"}}
+
+
+def test_render_text():
+    view = {
+        "daemon": {"version": "1.0", "pid": 42, "backend": "host", "state_dir": "/s", "config": "/s/config/tr069",
+                   "started": "2026-01-01T10:00:00+00:00", "uptime": 5, "faces": ["jsonrpc", "os3p"]},
+        "os3p": {"enabled": True, "url": "ws://cs/OS3P", "link": "up", "connected": True, "registration": "Accepted",
+                 "history": [{"time": "2026-01-01T10:00:01+00:00", "event": "connected", "detail": ""}],
+                 "outbox": {"depth": 2, "dropped": 0, "oldest": {"action": "StatusNotification",
+                                                                 "queued": "2026-01-01T10:00:02+00:00", "age": 3}}},
+        "transfers": [{"name": "firmware", "url": "http://h/fw.bin", "state": "running", "bytes_done": 327680,
+                       "bytes_total": 655360, "percent": 50, "attempt": 1, "attempts": 3, "retries_left": 2,
+                       "error": None}],
+        "errors": [{"time": "2026-01-01T10:00:03+00:00", "level": "warning", "source": "bridge.os3p",
+                    "message": "connection refused"}],
+        "lamps": {"on": 3, "off": 1},
+    }
+    assert stateview.render_text(view).splitlines() == [
+        "daemon     tr069-bridge 1.0, pid 42, backend host, up 5s (since 2026-01-01T10:00:00+00:00)",
+        "           state /s, config /s/config/tr069, faces jsonrpc, os3p",
+        "os3p       up (connected, Accepted)  ws://cs/OS3P",
+        "outbox     2 queued, oldest StatusNotification queued 2026-01-01T10:00:02+00:00 (3s ago)",
+        "  link     2026-01-01T10:00:01+00:00 connected",
+        "transfer   firmware running 50%  320.0 KiB of 640.0 KiB, attempt 1 of 3 (2 retries left)  http://h/fw.bin",
+        "warning    2026-01-01T10:00:03+00:00 bridge.os3p: connection refused",
+        "lamps      on 3, off 1",
+    ]
+    output_validator().validate(view)
+
+
+# --- a real daemon process: the CLI ---------------------------------------------------------------
+
+def state_cli(daemon, *args):
+    env = {k: v for k, v in daemon.env.items() if k != "TR069_UBUS_SOCKET"}
+    return subprocess.run([sys.executable, "-m", "bridge.cli", "state", "--state-dir", daemon.state_dir] + list(args),
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_state_cli_text_and_json(daemon):
+    r = state_cli(daemon, "--json")
+    assert r.returncode == 0, r.stderr
+    view = json.loads(r.stdout)
+    output_validator().validate(view)
+    assert view["daemon"]["pid"] == daemon.proc.pid and view["daemon"]["faces"] == ["jsonrpc", "reach", "sensors", "streetlights"]
+    assert view["os3p"] == {"enabled": False} and view["transfers"] == []
+    text = state_cli(daemon)
+    assert text.returncode == 0
+    lines = text.stdout.splitlines()
+    assert lines[0].startswith("daemon     tr069-bridge ") and ", pid %d, backend host" % daemon.proc.pid in lines[0]
+    assert lines[2:5] == ["os3p       off (os3p.enabled is 0)", "transfers  none", "errors     none"]
+    assert lines[5].startswith("reach      data since ") and "modem (host) home, Simulated, lte, RSRP -90 dBm" in lines[5]
+    assert lines[6].startswith("sensors    indicators groups MV1 ")  # the host's simulated indicator group
+    assert lines[7].startswith("streetlights simulated True, ") and len(lines) == 8  # the host's four contactors
+    assert [c["light"] for c in view["streetlights"]["contactors"]] == ["Off"] * 4
+
+
+def test_state_cli_without_a_daemon(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "bridge.cli", "state", "--state-dir", str(tmp_path)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=30,
+                       env={k: v for k, v in __import__("os").environ.items() if k != "TR069_UBUS_SOCKET"})
+    assert r.returncode == 256 - st.CONNECTION_FAILED
+    assert r.stderr == "Command failed: ubus call tr069.bridge state (Connection failed): is the daemon running?\n"
+
+
+# --- a firmware download in progress, through a real central system -------------------------------
+
+def test_firmware_download_in_progress_is_in_the_state_view_and_logged_every_10_percent(tmp_path, cs):
+    peer = StallingPeer(b"x" * (10 * CHUNK), stall_at=5 * CHUNK)
+    rec = Records()
+    logging.getLogger("bridge.progress").addHandler(rec)
+    logging.getLogger("bridge.progress").setLevel(logging.INFO)
+    st_ = Station(tmp_path / "st", cs.url, os3p__download_dir=str(tmp_path))
+    try:
+        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"))
+        st_.wait(lambda: st_.client.connection_state() == "up")
+        cs.call("SUBS001", "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "retries": 3,
+                                              "location": peer.url}, timeout=5)
+        obj = st_.daemon.objects["tr069.bridge"]
+        st_.wait(lambda: any(t["bytes_done"] == 5 * CHUNK for t in obj.call("state", {})[1]["transfers"]))
+        code, view = st_.run(lambda: obj.call("state", {"ubus_rpc_session": "x"}))
+        assert code == st.OK
+        output_validator().validate(view)
+        firmware = [t for t in view["transfers"] if t["name"] == "firmware"]  # an earlier test's upload may show
+        assert firmware == [{"name": "firmware", "url": peer.url, "state": "running",
+                             "bytes_done": 5 * CHUNK, "bytes_total": 10 * CHUNK, "percent": 50,
+                             "attempt": 1, "attempts": 3, "retries_left": 2, "error": None}]
+        assert rec.lines == ["firmware: %d%% (%d of %d bytes)" % (10 * i, i * CHUNK, 10 * CHUNK) for i in range(1, 6)]
+        os3p = view["os3p"]
+        assert (os3p["link"], os3p["connected"], os3p["registration"]) == ("up", True, "Accepted")
+        assert [h["event"] for h in os3p["history"]] == ["connecting", "connected", "registration"]
+        assert os3p["history"][2]["detail"] == "Accepted"
+        assert os3p["outbox"]["depth"] >= 0 and set(os3p["outbox"]) == {"depth", "oldest", "dropped"}
+        peer.release.set()
+        st_.wait(lambda: obj.call("state", {})[1]["transfers"][0]["state"] == "done")
+        assert rec.lines[-1] == "firmware: 100%% (%d of %d bytes)" % (10 * CHUNK, 10 * CHUNK)
+    finally:
+        st_.stop()
+        peer.close()
+        logging.getLogger("bridge.progress").removeHandler(rec)

@@ -1,0 +1,121 @@
+"""`make run` (devtools.devrun) as real processes: one per state directory, taken ports named with what to
+change, printed URLs that follow the ports, a development login that works, a second one beside the first."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bridge.config import examine
+from bridge.jsonrpc.users import Users
+from support.daemon_process import ROOT, stop_process
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def devrun(state, port, cs_port, log):
+    env = {k: v for k, v in os.environ.items() if k != "TR069_UBUS_SOCKET"}
+    return subprocess.Popen([sys.executable, "-m", "devtools.devrun", "--state-dir", str(state), "--port", str(port),
+                             "--cs-port", str(cs_port)], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=log)
+
+
+def wait_started(proc, state, log_path, timeout=20):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(os.path.join(str(state), "cli.url")):
+        assert proc.poll() is None, open(log_path).read()
+        assert time.monotonic() < deadline, "make run did not start"
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    """One `make run` for the module (each start costs a simulator and a daemon)."""
+    tmp = tmp_path_factory.mktemp("devrun")
+    port, cs_port = free_port(), free_port()
+    log_path = tmp / "a.log"
+    with open(log_path, "w") as log:
+        proc = devrun(tmp / "a", port, cs_port, log)
+    try:
+        wait_started(proc, tmp / "a", log_path)
+        with open(log_path) as f:
+            lines = f.read().splitlines()
+        yield proc, tmp / "a", port, cs_port, [line for line in lines if not line[:4].isdigit()]
+    finally:
+        stop_process(proc)
+
+
+def test_make_run_prints_its_urls_and_a_working_dev_login(first):
+    proc, state, port, cs_port, printed = first
+    lines = printed[printed.index("state directory:   %s" % state):][:7]
+    config = state / "config" / "tr069"
+    assert lines[1] == "config:            %s  (edit it: the daemon re-reads it; tr069-bridge check --config %s)" % (
+        config, config)
+    m = re.fullmatch(r"status page:       http://127\.0\.0\.1:(\d+)/   log in as dev, password (\S+) "
+                     r"\(new on every make run\)", lines[2])
+    assert m and int(m.group(1)) == port, lines
+    assert lines[3] == "central system:    ws://127.0.0.1:%d/OS3P" % cs_port
+    assert lines[4] == "in another shell:  .venv/bin/tr069-bridge call --state-dir %s status" % state
+    assert lines[5] == "                   .venv/bin/tr069-bridge state --state-dir %s" % state
+    assert Users(str(state / "config" / "rpcd")).authenticate("dev", m.group(2)) is not None
+    with open(state / "cli.url") as f:
+        assert f.read().strip() == "http://127.0.0.1:%d/ubus" % port
+    # the sample host config is the package's defaults file, and it passes the check
+    with open(config) as f, open(os.path.join(ROOT, "files", "etc", "config", "tr069")) as shipped:
+        assert f.read() == shipped.read()
+    assert examine(str(config))[1] == []
+
+
+def test_a_second_make_run_in_the_same_state_dir_stops_at_once(first):
+    proc, state, port, cs_port, _ = first
+    second = subprocess.run([sys.executable, "-m", "devtools.devrun", "--state-dir", str(state), "--port",
+                             str(free_port()), "--cs-port", str(free_port())], cwd=ROOT, capture_output=True,
+                            text=True, timeout=30)
+    assert second.returncode == 1
+    assert second.stderr == (
+        "make run: another tr069-bridge (pid %d, since %s, http://127.0.0.1:%d/ubus) already runs with the state "
+        "directory %s: stop it, or run another one beside it: make run STATE_DIR=<another dir> PORT=%d CS_PORT=%d\n"
+        % (proc.pid, re.search(r"since (\d\d:\d\d:\d\d)", second.stderr).group(1), port, state,
+           free_port_hint(second, "PORT"), free_port_hint(second, "CS_PORT")))
+
+
+def free_port_hint(result, var):
+    return int(re.search(r" %s=(\d+)" % var, result.stderr).group(1))
+
+
+@pytest.mark.parametrize("which, what, var, flag", [
+    ("port", "the daemon's JSON-RPC endpoint and status page", "PORT", "--port"),
+    ("cs_port", "the central-system simulator", "CS_PORT", "--cs-port"),
+])
+def test_a_taken_port_is_named_with_what_to_change(first, tmp_path, which, what, var, flag):
+    _, _, port, cs_port, _ = first
+    taken = port if which == "port" else cs_port
+    ports = {"port": free_port(), "cs_port": free_port(), which: taken}
+    r = subprocess.run([sys.executable, "-m", "devtools.devrun", "--state-dir", str(tmp_path / "b"), "--port",
+                        str(ports["port"]), "--cs-port", str(ports["cs_port"])], cwd=ROOT, capture_output=True,
+                       text=True, timeout=30)
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr == ("make run: port %d (%s) is taken by another program; choose another one: make run %s=%d "
+                        "(or %s %d)\n" % (taken, what, var, taken + 1, flag, taken + 1))
+
+
+def test_another_state_dir_and_other_ports_run_beside_the_first(first, tmp_path):
+    with open(tmp_path / "b.log", "w") as log:
+        other = devrun(tmp_path / "b", free_port(), free_port(), log)
+    try:
+        wait_started(other, tmp_path / "b", tmp_path / "b.log")
+        assert other.poll() is None
+        with open(tmp_path / "b" / "daemon.lock") as f:
+            assert str(other.pid) in f.read()
+    finally:
+        stop_process(other)

@@ -1,0 +1,47 @@
+"""The streetlight Station with a fake clock and lines that are plain files (the host backend), in
+Amsterdam: local times, a night profile, and the Station made with its events recorded."""
+
+import datetime
+
+from bridge.station import contactors as ct
+from bridge.station.backends import hostlines
+from bridge.station.schedule import Place
+from bridge.station.sun import Sun
+from bridge.station.zone import ZoneInfoZone
+from support.clock import FakeClock
+
+AMS = Place(ZoneInfoZone("Europe/Amsterdam"), Sun(52.37, 4.90))
+
+
+def at(text):
+    return AMS.zone.epoch(datetime.datetime.fromisoformat(text))
+
+
+class LocalClock(FakeClock):
+    """The fake clock, started and moved on by local times in Amsterdam."""
+
+    def __init__(self, start):
+        super().__init__(at(start))
+
+    def advance_to(self, text):
+        """Move the clock to a local time, firing every due timer in order (what the loop does)."""
+        self.advance_until(at(text))
+
+
+NIGHT = {"profileId": 1, "stackLevel": 0, "recurrencyKind": "Daily", "validFrom": "2026-01-01T00:00:00",
+         "daySchedule": [{"start": {"kind": "Absolute", "time": "20:00:00"},
+                          "end": {"kind": "Absolute", "time": "06:00:00"}}]}
+
+
+def make(tmp_path, clock, local_action="on"):
+    lines, local = hostlines.simulated(str(tmp_path / "station"))
+    cs = {i: ct.Contactor(i, out, fb) for i, (out, fb) in lines.items()}
+    st = ct.Station(cs, lambda: AMS, clock, clock.call_later, str(tmp_path / "station" / "streetlights.json"),
+                    local_switch=local, local_action=local_action)
+    events = []
+    st.listeners.append(lambda e: events.append(e[:3] + ((e[4],) if e[0] == "status" else ())))
+    return st, events, lines, local
+
+
+def outputs(lines):
+    return {i: out.get() for i, (out, _) in lines.items()}

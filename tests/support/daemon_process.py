@@ -1,0 +1,94 @@
+"""Run the real daemon as a subprocess on the host backend, for tests about processes."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from support.paths import ROOT
+
+
+def write_config(state_dir, text):
+    os.makedirs(os.path.join(state_dir, "config"), mode=0o700, exist_ok=True)
+    path = os.path.join(state_dir, "config", "tr069")
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path
+
+
+# a free port for the local endpoint, so parallel daemons do not collide
+BASE_CONFIG = """
+config jsonrpc 'jsonrpc'
+\toption port '0'
+config acs 'acs'
+\toption periodic_inform_enable '0'
+"""
+
+
+class DaemonProcess:
+    def __init__(self, state_dir, extra_args=(), env=None, stderr=subprocess.PIPE):
+        self.state_dir = str(state_dir)
+        self.stderr = stderr  # a pipe read at exit by default; a long run gives a file or a drained pipe
+        self.extra_args = list(extra_args)
+        # a live run's ubusd (TR069_UBUS_SOCKET) is the live tests': a daemon joins one only when asked
+        inherited = {k: v for k, v in os.environ.items() if k != "TR069_UBUS_SOCKET"}
+        self.env = dict(inherited, PYTHONPATH=ROOT, **(env or {}))
+        self.proc = None
+
+    def start(self, wait_for="cli.url", timeout=15):
+        for name in ("cli.url", "cli.sid"):
+            try:
+                os.unlink(os.path.join(self.state_dir, name))
+            except OSError:
+                pass
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge.daemon", "--backend", "host", "--state-dir", self.state_dir]
+            + self.extra_args,
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.stderr)
+        deadline = time.monotonic() + timeout
+        while wait_for and not os.path.exists(os.path.join(self.state_dir, wait_for)):
+            if self.proc.poll() is not None:
+                raise RuntimeError("daemon exited: %s" % self.proc.stderr.read().decode())
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError("daemon did not start")
+            time.sleep(0.02)
+        return self
+
+    def cli(self, *args):
+        """Run `tr069-bridge call ...` as a user would; -> (exit code, stdout, stderr)."""
+        env = {k: v for k, v in self.env.items() if k != "TR069_UBUS_SOCKET"}
+        r = subprocess.run([sys.executable, "-m", "bridge.cli", "call", "--state-dir", self.state_dir] + list(args),
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+        return r.returncode, r.stdout, r.stderr
+
+    def call(self, method, args=None):
+        code, out, err = self.cli(method, json.dumps(args or {}))
+        return code, (json.loads(out) if out.strip() else None)
+
+    def terminate(self, timeout=10):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stderr_text(self):
+        return self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL if it does not go within timeout."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
