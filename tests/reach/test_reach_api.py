@@ -1,5 +1,5 @@
 """The CAMARA reachability subscriptions end to end: the real daemon (host backend, simulated modem), a ubusd
-playing netifd on a real Unix socket (tests/reach_ubusd.py), loopback HTTP sinks; every answer and every
+playing netifd on a real Unix socket (tests/support/reach_ubusd.py), loopback HTTP sinks; every answer and every
 notification validated against the API's own OpenAPI document (tests/data/camara, DeviceStatus r2.2).
 
 None of these waits asserts a time: each waits for what must arrive (bounded generously) and, to show that
@@ -16,10 +16,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from bridge.reach.backends import simulated
-from daemon_process import BASE_CONFIG, DaemonProcess, write_config
-from reach_ubusd import Ubusd, interface
+from support.daemon_process import BASE_CONFIG, DaemonProcess, write_config
+from support.paths import DATA as TEST_DATA, ROOT
+from support.reach_ubusd import Ubusd, interface
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "camara")
+DATA = os.path.join(TEST_DATA, "camara")
 BASE = "/device-reachability-status-subscriptions/v0.7"
 T = "org.camaraproject.device-reachability-status-subscriptions.v0."
 TOKEN = "t" * 40
@@ -135,7 +136,7 @@ class Station:
         import sys
 
         r = subprocess.run([sys.executable, "-m", "bridge.cli", "state", "--json", "--state-dir", str(self.dir)],
-                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           cwd=ROOT,
                            env={k: v for k, v in self.proc.env.items() if k != "TR069_UBUS_SOCKET"},
                            capture_output=True, text=True, timeout=30)
         return json.loads(r.stdout)["reach"]

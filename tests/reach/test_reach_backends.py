@@ -8,7 +8,9 @@ import pytest
 from bridge.reach.backends import choose, mm, simulated, umbim, uqmi, uqmid
 from bridge.reach.modem import ModemInfo, clean
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "modem")
+from support.paths import DATA as TEST_DATA
+
+DATA = os.path.join(TEST_DATA, "modem")
 
 
 def load(tool, case):

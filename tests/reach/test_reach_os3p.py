@@ -12,8 +12,9 @@ from bridge.os3p.messages import boot_fields, validate
 from bridge.reach.backends import mm
 from bridge.reach.service import Reach
 from bridge.station.alarms import Alarms
+from support.paths import DATA as TEST_DATA
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "modem", "mm")
+DATA = os.path.join(TEST_DATA, "modem", "mm")
 
 
 def recorded(case):
