@@ -1,10 +1,22 @@
 """Crash-safe file writes: write a temporary file, fsync it, rename it over, fsync the directory.
 
 After a power cut the file holds either the old or the new content, never a mix.
+
+And the way back: a state file read at start is checked for shape, not only for syntax (load_json with a
+check of its owner's). What does not fit is set aside, renamed <name>.bad (then .bad.1, ...), with one log
+line naming the file and why, and its owner starts on defaults for that part: start never depends on what
+was stored. What was set aside since the start is listed in SET_ASIDE (the state view and `status` show it).
 """
 
 import json
 import os
+
+from .logger import getLogger
+
+log = getLogger(__name__)
+
+SET_ASIDE = []  # [{"file", "as", "why"}]: what this process set aside (the state view, `status`)
+SET_ASIDE_MAX = 32  # entries kept in that list (a directory of bad entries is not a memory leak)
 
 
 def write_atomic(path, data, mode=0o600):
@@ -51,3 +63,65 @@ def read_json(path, default=None):
         return default
     except ValueError:
         return default  # a torn file cannot happen with write_atomic; a hand-edited one can
+
+
+class Misfit(ValueError):
+    """What a shape check raises: the stored data does not fit (str(): why, in words)."""
+
+
+def load_json(path, check, default=None, max_bytes=4 * 1024 * 1024):
+    """A state file read at start -> check(data) (which returns what to use, or raises Misfit, or any
+    ValueError, TypeError, KeyError or AttributeError a wrong shape causes); default when there is no file.
+    A file that cannot be read, is not JSON, is larger than max_bytes or does not fit is set aside."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(max_bytes + 1)
+    except FileNotFoundError:
+        return default
+    except OSError as e:  # a directory where the file belongs, no permission, an I/O error
+        set_aside(path, "cannot be read: %s" % (e.strerror or e))
+        return default
+    if len(raw) > max_bytes:
+        set_aside(path, "larger than %d bytes" % max_bytes)
+        return default
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        set_aside(path, "not JSON")
+        return default
+    try:
+        return check(data)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as e:
+        set_aside(path, "does not fit: %s" % (str(e)[:200] or e.__class__.__name__))
+        return default
+
+
+def set_aside(path, why):
+    """Rename what does not fit out of the way (<path>.bad, .bad.1, ...: never over an earlier one), one
+    error line; where even that fails (a read-only directory) it stays, and is not used all the same."""
+    target = path + ".bad"
+    n = 0
+    while os.path.lexists(target) and n < 100:
+        n += 1
+        target = "%s.bad.%d" % (path, n)
+    try:
+        os.rename(path, target)
+    except OSError as e:
+        target = None
+        log.error("%s does not fit (%s) and cannot be set aside (%s): not used; starting on defaults for it",
+                  path, why, e.strerror or e)
+    else:
+        log.error("%s set aside as %s: %s; starting on defaults for it", path, os.path.basename(target), why)
+    if len(SET_ASIDE) < SET_ASIDE_MAX:
+        SET_ASIDE.append({"file": path, "as": target, "why": why})
+
+
+def need(condition, why):
+    """A shape check's one step: Misfit(why) unless condition holds."""
+    if not condition:
+        raise Misfit(why)
+
+
+def is_number(v):
+    """A finite JSON number (not a boolean, NaN or an infinity)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) != float("inf")

@@ -292,14 +292,15 @@ KEYS = {k.name: k for k in [
 class Problem:
     """One thing wrong in a config file: `file:line: tr069.<section>.<option>: <why>`."""
 
-    __slots__ = ("path", "line", "where", "why", "fatal")
+    __slots__ = ("path", "line", "where", "why", "fatal", "key")
 
-    def __init__(self, path, line, where, why, fatal=True):
+    def __init__(self, path, line, where, why, fatal=True, key=None):
         self.path = path
         self.line = line  # None: no line to point at
         self.where = where  # "tr069.acs.url", or None for the file as a whole
         self.why = why
         self.fatal = fatal  # False: a warning (an unknown option), the file is still used
+        self.key = key  # (section name, option) of a value that does not hold; None: the file as a whole
 
     def __str__(self):
         at = self.path if self.line is None else "%s:%d" % (self.path, self.line)
@@ -315,6 +316,22 @@ class ConfigError(ValueError):
     def __init__(self, problems):
         super().__init__(str(problems[0]))
         self.problems = problems
+
+
+def _set_aside(sections, problems):
+    """The sections without the values that do not hold (every default where the file does not parse)."""
+    from .atomic import SET_ASIDE, SET_ASIDE_MAX
+
+    whole = sections is None or any(p.key is None for p in problems)
+    for p in problems:
+        log.error("config %s; set aside: %s", p, "every option at its default" if whole else "its default is used")
+        if len(SET_ASIDE) < SET_ASIDE_MAX:
+            SET_ASIDE.append({"file": p.path, "as": None, "why": ("line %d: " % p.line if p.line else "") +
+                              ("%s: " % p.where if p.where else "") + p.why})
+    if whole:
+        return []
+    bad = {p.key for p in problems}
+    return [{k: v for k, v in s.items() if (s[".name"], k) not in bad} for s in sections]
 
 
 def _options_by_section():
@@ -421,7 +438,7 @@ def check_sections(path, sections, positions=None):
             try:
                 Config.convert(key, value)
             except ValueError as e:
-                problems.append(Problem(path, line, where, str(e)))
+                problems.append(Problem(path, line, where, str(e), key=(section[".name"], option)))
     return problems + _section_problems(path, sections, positions)
 
 
@@ -433,7 +450,10 @@ class Config:
     libuci's lock; then the config is read again, so what others changed meanwhile is seen and kept.
     """
 
-    def __init__(self, path, writer=None, reader=None):
+    def __init__(self, path, writer=None, reader=None, lenient=False):
+        """lenient: the start-up reader's way. A value that does not hold is set aside (its default is used,
+        one error line, listed in atomic.SET_ASIDE for the state view and `status`), a file that does not
+        parse means every default: start never depends on what was stored. A reload stays strict."""
         self.path = path
         self.writer = writer  # writer(changes): device-backed persistence; None: bridge.uci.commit on the file
         self.reader = reader  # reader() -> sections: the device's view (rpcd); None: parse the file
@@ -442,24 +462,33 @@ class Config:
         self._before = {}  # (section, option) -> its value before set(), for discard()
         self.overrides = {}  # name -> value given on the command line for this run
         self.warned = set()  # unknown options already warned about: once per process, not per reload
-        self.reload()
+        self.reload(lenient)
 
     def override(self, item):
         """Set a key for this run only from --option's 'KEY=VALUE'; ValueError as check_override."""
         name, value = check_override(item)
         self.overrides[name] = value
 
-    def reload(self):
+    def reload(self, lenient=False):
         """Re-read and validate the config (the file, or the device's view through the reader), dropping
         unsaved changes; raises ConfigError (every problem) when it does not parse or any value is invalid,
-        OSError when it cannot be read, and then keeps every previous value. Unknown options are logged once."""
+        OSError when it cannot be read, and then keeps every previous value. Unknown options are logged once.
+        lenient (at start): what does not hold is set aside instead (see __init__)."""
         if self.reader is not None:
-            sections = self.reader()
-            problems = check_sections(self.path, sections)
+            try:
+                sections = self.reader()
+            except ConfigError as e:  # what the device gave does not parse
+                if not lenient:
+                    raise
+                sections, problems = None, e.problems
+            else:
+                problems = check_sections(self.path, sections)
         else:
             sections, problems = examine(self.path)
         fatal = [p for p in problems if p.fatal]
-        if fatal:
+        if fatal and lenient:
+            sections = _set_aside(sections, fatal)
+        elif fatal:
             raise ConfigError(fatal)
         for p in problems:
             if p.where not in self.warned:

@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 
-from . import __version__, logger, logsetup, progress, stateview, uci
+from . import __version__, atomic, logger, logsetup, progress, stateview, uci
 from .config import CONFIG_NAME, Config, ConfigError, Problem, check_override
 from .device import default_backend, open_device
 from .device.base import DeviceError
@@ -76,10 +76,10 @@ class Daemon:
         self.device = open_device(backend, self.state_dir)
         self.missing = self.device.missing()  # found (and logged) once, at start
         if config_path or self.device.uci_is_files:  # read and written as a file, under libuci's lock
-            self.config = Config(config_path or self.device.config_path(CONFIG_NAME))
+            self.config = Config(config_path or self.device.config_path(CONFIG_NAME), lenient=True)
         else:  # the device's UCI: its config dir, its writer (rpcd, the uci program, or the file)
             self.config = Config(self.device.config_path(CONFIG_NAME), writer=self._uci_write,
-                                 reader=self._uci_read)
+                                 reader=self._uci_read, lenient=True)
         self.loop = Loop()
         self.log = log
         self.faces = {}
@@ -94,6 +94,7 @@ class Daemon:
             periodic=lambda: (self.config.get("acs.periodic_inform_enable"),
                               self.config.get("acs.periodic_inform_interval")),
             missing=lambda: sorted(self.missing),
+            set_aside=atomic.SET_ASIDE,
             cannot_reboot=lambda: self.device.supports("reboot"),
         )
         self.started = time.time()

@@ -7,7 +7,7 @@ short by a crash or a reboot: it is counted as a failure.
 
 import time
 
-from .atomic import read_json, write_json
+from .atomic import is_number, load_json, need, write_json
 from .logger import getLogger
 
 log = getLogger(__name__)
@@ -21,12 +21,12 @@ class Sessions:
         self.path = path
         self.clock = clock
         self.saved = True  # the last save succeeded
-        state = read_json(path, {}) or {}
+        state = load_json(path, _fits, {})
         self.last_status = state.get("last_status", "N/A")
         self.last_start = state.get("last_start")
         self.last_end = state.get("last_end")
-        self.success = int(state.get("success", 0))
-        self.failure = int(state.get("failure", 0))
+        self.success = state.get("success", 0)
+        self.failure = state.get("failure", 0)
         self.pending_events = list(state.get("pending_events", []))  # events queued while a session ran
         self.end_actions = list(state.get("end_actions", []))  # e.g. "reload", "reboot"
         self.running_events = list(state.get("running_events", []))
@@ -106,6 +106,25 @@ class Sessions:
         if actions:
             self.save()
         return actions
+
+
+STATUSES = ("N/A", "running", "success", "failure")
+MAX_COUNT = 2 ** 31 - 1  # status gives the statistics as blobmsg INT32
+
+
+def _fits(state):
+    """sessions.json's shape (atomic.load_json sets aside what does not fit)."""
+    need(isinstance(state, dict), "not an object")
+    need(state.get("last_status", "N/A") in STATUSES, "last_status")
+    for k in ("last_start", "last_end"):
+        need(state.get(k) is None or (is_number(state[k]) and state[k] >= 0), k)
+    for k in ("success", "failure"):
+        v = state.get(k, 0)
+        need(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_COUNT, k)
+    for k in ("pending_events", "end_actions", "running_events"):
+        v = state.get(k, [])
+        need(isinstance(v, list) and len(v) <= 64 and all(isinstance(x, str) and len(x) <= 64 for x in v), k)
+    return state
 
 
 def _add_once(items, new):

@@ -115,6 +115,14 @@ def _os3p(daemon):
             "outbox": {"depth": len(box), "oldest": oldest, "dropped": box.dropped}}
 
 
+@provider("set_aside")
+def _set_aside(daemon):
+    """What the start-up readers set aside (bridge/atomic.py): shown only when there is something."""
+    from .atomic import SET_ASIDE
+
+    return [dict(e) for e in SET_ASIDE] or None
+
+
 @provider("transfers")
 def _transfers(daemon):
     from . import progress
@@ -212,6 +220,9 @@ def render_text(view):
             lines.append("errors     none")
         for e in errors[-5:]:
             lines.append("%-10s %s %s: %s" % (e["level"], e["time"], e["source"], e["message"]))
+    for e in view.get("set_aside") or []:
+        if "file" in e:
+            lines.append("set aside  %s%s: %s" % (e["file"], " -> %s" % e["as"] if e["as"] else "", e["why"]))
     r = view.get("reach")
     if isinstance(r, dict) and "state" in r:  # bridge/reach: the state first, then what it rests on
         m = r.get("modem") or {}
@@ -221,7 +232,8 @@ def render_text(view):
             r["state"], r["since"], " (settling: %s)" % r["settling"] if r.get("settling") else "", r["backend"],
             modem, ", ".join(r["uplinks"]) or "none", r["subscriptions"], "; WeakSignal" if r.get("weak_signal") else ""))
     for name, value in view.items():
-        if name not in ("daemon", "os3p", "transfers", "errors") and not (name == "reach" and r is value and "state" in r):
+        if name not in ("daemon", "os3p", "transfers", "errors", "set_aside") and not (
+                name == "reach" and r is value and "state" in r):
             lines.append("%-10s %s" % (name, _flat(value)))
     return "\n".join(lines)
 

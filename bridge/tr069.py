@@ -74,9 +74,12 @@ class Tr069:
 
     def __init__(self, loop, sessions: Sessions, acs_url=lambda: "", on_reload=None, on_reboot=None,
                  on_exit=None, periodic=lambda: (False, 0), retry_base=5.0, retry_max=300.0, missing=lambda: (),
-                 cannot_reboot=lambda: None):
+                 cannot_reboot=lambda: None, set_aside=()):
         self.loop = loop
         self.missing = missing  # () -> names of the device facilities that are missing (status shows them)
+        # what the start-up readers set aside (bridge.atomic.SET_ASIDE: {"file", "as", "why"}), shown by
+        # status as cwmp.set_aside (the files) only when there is something, as cwmp.missing
+        self.set_aside = set_aside
         self.cannot_reboot = cannot_reboot  # () -> None, or why the device cannot reboot
         self.sessions = sessions
         self.acs_url = acs_url
@@ -178,7 +181,7 @@ class Tr069:
                 s.last_status if s.last_start else "N/A", s.last_start, s.last_end,
                 self.next_session_time, None if retry is None else retry + offset,
                 None if periodic is None else periodic + offset,
-                s.success, s.failure, tuple(self.missing()))
+                s.success, s.failure, tuple(self.missing()), len(self.set_aside))
 
     def _status_reply(self):
         """(dict, blobmsg children) of the status reply, from the cache while its inputs are the same."""
@@ -186,7 +189,7 @@ class Tr069:
         cached = self._status_cache
         if cached is not None and cached[0] == inputs:
             return cached[1], cached[2]
-        conn, started, acs, last, last_start, last_end, nxt, retry_at, periodic_at, ok, failed, missing = inputs
+        conn, started, acs, last, last_start, last_end, nxt, retry_at, periodic_at, ok, failed, missing, aside = inputs
         nxt = min((t for t in (nxt, retry_at, periodic_at) if t), default=None)
         # anyone allowed `status` may read acs_url: never the URL's password
         leaves = (conn, format_time(started), redact(acs), last, format_time(last_start), format_time(last_end),
@@ -199,6 +202,9 @@ class Tr069:
         }
         if missing:  # only on a device that lacks something: icwmp's reply is unchanged otherwise
             data["cwmp"]["missing"] = list(missing)
+        if aside:  # only when a stored file (or a config value) did not fit at start
+            data["cwmp"]["set_aside"] = sorted({e["file"] for e in self.set_aside})
+        if missing or aside:
             encoded = blob.encode_table(data)  # not STATUS_SHAPE's: the generic encoder, kept as well
         else:
             encoded = STATUS_SHAPE.encode(leaves)

@@ -8,7 +8,7 @@ InstallationFailed.
 import os
 import threading
 
-from ..atomic import read_json, write_json
+from ..atomic import is_number, load_json, need, write_json
 from ..logger import getLogger
 from . import errors, transfers
 from .connection import safe_url
@@ -34,7 +34,7 @@ class Firmware:
     def __init__(self, ctx):
         self.ctx = ctx
         self.path = os.path.join(ctx.dir, "firmware.json")
-        self.state = read_json(self.path, {}) or {}
+        self.state = load_json(self.path, _fits, {})
         self.generation = 0
         self.timer = None
         self.cancel = threading.Event()
@@ -50,9 +50,16 @@ class Firmware:
             payload["requestId"] = self.state["requestId"]
         return payload
 
-    def _set(self, status, notify=True, **extra):
+    def _set(self, status, notify=True, must=False, **extra):
+        """The new status, written before it is told; a state directory that refuses it is one error line
+        (must: an OSError for the caller, which refuses what it was asked)."""
         self.state.update(extra, status=status)
-        write_json(self.path, self.state)
+        try:
+            write_json(self.path, self.state)
+        except OSError as e:
+            if must:
+                raise
+            log.error("firmware state %s not saved to %s: %s", status, self.path, e.strerror or e)
         if notify:
             self.ctx.notify("FirmwareStatusNotification", self.status())
 
@@ -78,7 +85,13 @@ class Firmware:
         state = {k: payload[k] for k in ("location", "retrieveDate", "retries", "retryInterval", "requestId",
                                          "installDateTime", "signature", "signingCertificate") if k in payload}
         self.state = dict(state, old_version=old)
-        self._set("Scheduled", notify=False)
+        try:
+            self._set("Scheduled", notify=False, must=True)
+        except OSError as e:  # not Accepted what would not survive a restart
+            self.state = {}
+            log.error("UpdateFirmware refused: the state directory refuses %s: %s", self.path, e.strerror or e)
+            raise errors.CallError(errors.INTERNAL_ERROR, "the firmware state cannot be written: %s"
+                                   % (e.strerror or e)) from None
         log.info("UpdateFirmware: %s at %s%s", safe_url(payload["location"]), payload["retrieveDate"],
                  ", signed" if "signature" in payload else "")
         self._schedule()
@@ -206,6 +219,25 @@ class Firmware:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+
+
+STATUSES = ("Scheduled", "Downloading", "Downloaded", "DownloadFailed", "Installing", "InstallationFailed",
+            "Installed")
+TEXT = ("location", "retrieveDate", "requestId", "installDateTime", "signature", "signingCertificate",
+        "old_version", "new_version")
+
+
+def _fits(state):
+    """firmware.json's shape (atomic.load_json sets aside what does not fit: no update is resumed)."""
+    need(isinstance(state, dict), "not an object")
+    need(state.get("status", "Scheduled") in STATUSES, "status")
+    need(all(isinstance(state.get(k, ""), str) for k in TEXT), "a text field")
+    need(len(state.get("requestId", "")) <= 36, "requestId")
+    for k in ("retries", "retryInterval"):
+        need(state.get(k) is None or (is_number(state[k]) and state[k] >= 0), k)
+    need(state.get("status") not in ("Scheduled", "Downloading", "Downloaded") or state.get("location"),
+         "location")
+    return state
 
 
 def _check_signed(payload, workdir):

@@ -17,7 +17,7 @@ import os
 import re
 import time
 
-from ..atomic import fsync_dir, read_json, write_json
+from ..atomic import fsync_dir, is_number, load_json, need, write_json
 from ..logger import getLogger
 
 log = getLogger(__name__)
@@ -38,12 +38,9 @@ class Outbox:
             m = _NAME.match(name)
             if not m:
                 continue
-            record = read_json(os.path.join(directory, name))
-            if not _well_formed(record):
-                log.error("outbox: unreadable entry %s set aside", name)
-                os.replace(os.path.join(directory, name), os.path.join(directory, name + ".bad"))
-                continue
-            self.entries.append((int(m.group(1)), record))
+            record = load_json(os.path.join(directory, name), _fits)  # set aside (.bad) when it does not fit
+            if record is not None:
+                self.entries.append((int(m.group(1)), record))
         self.next_seq = self.entries[-1][0] + 1 if self.entries else 1
         self.in_flight = None  # message id of the head while it waits for its CALLRESULT
 
@@ -111,6 +108,12 @@ def uuid4():
     return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
 
 
-def _well_formed(record):
-    return (isinstance(record, dict) and isinstance(record.get("id"), str) and isinstance(record.get("action"), str)
-            and isinstance(record.get("payload"), dict))
+def _fits(record):
+    """An outbox entry's shape: what put() writes."""
+    need(isinstance(record, dict), "not an object")
+    need(isinstance(record.get("id"), str) and 0 < len(record["id"]) <= 36, "id")
+    action = record.get("action")
+    need(isinstance(action, str) and 0 < len(action) <= 64 and action.isascii() and action.isalnum(), "action")
+    need(isinstance(record.get("payload"), dict), "payload")
+    need(is_number(record.get("queued", 0)), "queued")
+    return record

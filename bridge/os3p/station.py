@@ -49,9 +49,10 @@ def meter_values(sample):
     epoch, readings, context = sample
     values = []
     for measurand, location, unit, value in readings:
-        if not _spelled(measurand, location, unit):
-            continue
-        v = {"value": fmt(value), "measurand": measurand}
+        text = fmt(value)
+        if text is None or not _spelled(measurand, location, unit):
+            continue  # no reading (NaN, inf): that value is left out, the others still go
+        v = {"value": text, "measurand": measurand}
         if unit:
             v["unit"] = unit
         if location:

@@ -46,7 +46,11 @@ def clear_single_streetlight_profile(req):
     station = _station(req)
     if station is None:
         return {"status": "Unknown"}
-    return {"status": station.clear_profiles(p.get("profileId"), p.get("contactorId"), p.get("stackLevel"))}
+    status = station.clear_profiles(p.get("profileId"), p.get("contactorId"), p.get("stackLevel"))
+    if status == "NotSaved":  # the enum has no word for it; nothing was cleared
+        raise errors.CallError(errors.INTERNAL_ERROR, "not cleared: the state directory refuses the change "
+                                                      "(full or read-only)")
+    return {"status": status}
 
 
 def get_effective_streetlight_day_schedule(req):

@@ -21,7 +21,7 @@ the outputs are read first and only a contactor that disagrees with what it shou
 """
 
 
-from ..atomic import read_json, write_json
+from ..atomic import load_json, need, write_json
 from ..logger import getLogger
 from . import schedule
 
@@ -78,11 +78,12 @@ class Station:
         self.listeners = []
         self._timer = None
         self.next_change = None
+        self.saved = True  # the last save() succeeded
         self._load()
 
     # --- persistence --------------------------------------------------------------------------------
     def _load(self):
-        data = read_json(self.state_path, {}) or {}
+        data = load_json(self.state_path, fits, {})  # set aside when it does not fit: defaults
         try:
             self.profiles.load_json(data.get("profiles"))
         except (schedule.ScheduleError, KeyError, TypeError, ValueError) as e:
@@ -99,8 +100,20 @@ class Station:
             c.reported = saved.get("reported") if isinstance(saved.get("reported"), bool) else None
 
     def save(self):
-        write_json(self.state_path, {"profiles": self.profiles.to_json(), "local": self.local,
-                                     "contactors": {str(i): c.as_json() for i, c in self.contactors.items()}})
+        """True when written (write, fsync, rename, as the outbox); a state directory that is missing, full
+        or read-only is one error line until it mends, never an exception into the caller."""
+        try:
+            write_json(self.state_path, {"profiles": self.profiles.to_json(), "local": self.local,
+                                         "contactors": {str(i): c.as_json() for i, c in self.contactors.items()}})
+        except OSError as e:
+            if self.saved:
+                log.error("streetlight state not saved to %s: %s", self.state_path, e.strerror or e)
+            self.saved = False
+            return False
+        if not self.saved:
+            log.warning("streetlight state saved to %s again", self.state_path)
+        self.saved = True
+        return True
 
     # --- events out ------------------------------------------------------------------------------------
     def _emit(self, *event):
@@ -304,11 +317,15 @@ class Station:
             return "Rejected"
         if self.local:
             return "RejectedLocalOverride"
+        before = [(self.contactors[i], self.contactors[i].mode, self.contactors[i].override) for i in ids]
         for i in ids:
             c = self.contactors[i]
             c.mode, c.override = mode, override
+        if not self.save():  # before the answer: an Accepted override is on flash, or it is not Accepted
+            for c, m, o in before:
+                c.mode, c.override = m, o
+            return "Rejected"
         self._mode_event(ids)
-        self.save()  # before the answer: an Accepted override is on flash
         self.evaluate()
         return "Accepted"
 
@@ -317,19 +334,25 @@ class Station:
         if cid not in self.contactors:
             return "Rejected", "contactor %d is not configured" % cid
         profiles = [schedule.Profile.parse(e) for e in entries]
+        before = self.profiles.by_contactor
         why = self.profiles.install(cid, profiles, clear_all, self.max_stack_level())
         if why is not None:
             return "Rejected", why
-        self.save()
+        if not self.save():
+            self.profiles.by_contactor = before
+            return "Rejected", "not saved: the state directory refuses it"
         self.evaluate()
         return "Accepted", None
 
     def clear_profiles(self, profile_id=None, cid=None, stack_level=None):
         if cid is not None and cid not in self.contactors:
             return "Unknown"
+        before = dict(self.profiles.by_contactor)
         if not self.profiles.clear(profile_id, cid, stack_level):
             return "Unknown"
-        self.save()
+        if not self.save():
+            self.profiles.by_contactor = before
+            return "NotSaved"
         self.evaluate()
         return "Accepted"
 
@@ -351,6 +374,47 @@ class Station:
             if c.check is not None:
                 c.check.cancel()
                 c.check = None
+
+
+MAX_PROFILES = 65  # per contactor: one per stack level, 0-64 (streetlights.max_stack_level's range)
+_PROFILE = None
+
+
+def fits(data):
+    """streetlights.json's shape: every stored profile one SetStreetlightProfile would take (its schema,
+    then schedule.Profile.parse), modes and overrides the station knows. atomic.load_json sets aside the
+    file when it does not fit: the station starts on its schedule-less defaults."""
+    global _PROFILE
+    need(isinstance(data, dict), "not an object")
+    profiles = data.get("profiles") or {}
+    need(isinstance(profiles, dict), "profiles")
+    if profiles and _PROFILE is None:
+        from .. import schema
+
+        root = schema.load("os3p/SetStreetlightProfile.req")
+        _PROFILE = (root["properties"]["streetlightProfiles"]["items"], root)
+    for cid, entries in profiles.items():
+        need(cid.isascii() and cid.isdigit() and isinstance(entries, list) and len(entries) <= MAX_PROFILES,
+             "profiles of contactor %s" % cid[:10])
+        for entry in entries:
+            errs = schema_errors(_PROFILE, entry)
+            need(not errs, "a profile of contactor %s: %s" % (cid, errs and "%s %s" % errs[0][1:]))
+            schedule.Profile.parse(entry)  # ScheduleError (a ValueError) where the schedule cannot use it
+    need(isinstance(data.get("local", False), bool), "local")
+    contactors = data.get("contactors") or {}
+    need(isinstance(contactors, dict), "contactors")
+    for cid, c in contactors.items():
+        need(isinstance(c, dict) and c.get("mode", "Schedule") in MODES
+             and c.get("override") in OVERRIDES + (None,) and c.get("commanded") in (True, False, None)
+             and c.get("reported") in (True, False, None), "contactor %s" % cid[:10])
+    return data
+
+
+def schema_errors(item_and_root, value):
+    from .. import schema
+
+    item, root = item_and_root
+    return schema.errors(item, value, "", root)
 
 
 def _secs(value):

@@ -7,6 +7,8 @@ none. "Total energy delivered during day" (DayMax.Energy.Active.Import.Register)
 rise since the day's first sample, not a maximum: a register only counts up.
 """
 
+from . import finite
+
 # aggregate measurand -> (the reading it follows, how)
 EXTREMES = {}
 for _phase, _n in (("L1", "L1N"), ("L2", "L2N"), ("L3", "L3N")):
@@ -22,6 +24,7 @@ del _phase, _n, _kind
 FOLLOWED = {source for source, _how in EXTREMES.values()}
 
 
+
 class DayExtremes:
     def __init__(self, day_of):
         """day_of(epoch) -> the local day (any value that compares equal within one day)."""
@@ -35,7 +38,7 @@ class DayExtremes:
         if day != self.day:
             self.day, self.seen = day, {}
         for measurand, location, unit, value in readings:
-            if measurand not in FOLLOWED:
+            if measurand not in FOLLOWED or not finite(value):  # NaN/inf: no reading, never an extreme
                 continue
             s = self.seen.get((measurand, location))
             if s is None:

@@ -19,6 +19,7 @@ import zlib
 
 from ..atomic import write_atomic
 from ..logger import getLogger
+from . import finite
 
 log = getLogger(__name__)
 
@@ -140,7 +141,7 @@ class History:
         values = [math.nan] * len(self.columns)
         for measurand, location, unit, value in readings:
             i = self.index.get((measurand, location, unit))
-            if i is not None:
+            if i is not None and finite(value):  # NaN/inf are no reading: stored as missing (NaN)
                 values[i] = float(value)
         seq = self.next_seq
         rec = RECORD_HEAD.pack(seq & 0xFFFFFFFF, int(timestamp)) + self.values.pack(*values)
@@ -157,12 +158,13 @@ class History:
             if (start is None or t >= start) and (stop is None or t <= stop):
                 out.append((seq, t, values))
         out.sort()
-        return [(t, [c + (v,) for c, v in zip(self.columns, values) if not math.isnan(v)])
-                for _seq, t, values in out]
+        # what was not read is left out; so is an infinity an older version stored as a value
+        return [(t, [c + (v,) for c, v in zip(self.columns, values) if finite(v)]) for _seq, t, values in out]
 
     def raw(self, start=None):
         """(time, values in column order, NaN where not read) since `start`, oldest first."""
-        return [(t, v) for _seq, t, v in sorted(r for r in self._records() if start is None or r[1] >= start)]
+        return [(t, tuple(x if finite(x) else math.nan for x in v))
+                for _seq, t, v in sorted(r for r in self._records() if start is None or r[1] >= start)]
 
     def flash_bytes(self, samples):
         return samples * self.size
@@ -176,4 +178,6 @@ def write_text(samples, out, iso):
     for t, readings in samples:
         stamp = iso(t)
         for measurand, location, unit, value in readings:
+            if not finite(value):
+                continue
             out.write("%s,%s,%s,%s,%s\n" % (stamp, measurand, location, unit, fmt(value)))

@@ -28,6 +28,7 @@ UCI (config tr069):
 
 
 from ..logger import getLogger
+from . import finite
 from .backends.modbus import (READ_HOLDING, READ_INPUT, TYPES, WORD_ORDERS, ModbusError, SectionError, decode,
                                option_number)
 
@@ -65,7 +66,7 @@ def register_from_uci(section):
         address=option_number(section, "address", lambda v: int(v, 0), None, where),
         measurand=section["measurand"], type=section.get("type", "uint16"),
         function=option_number(section, "function", int, READ_HOLDING, where),
-        word_order=section.get("word_order", "big"), scale=option_number(section, "scale", float, 1, where),
+        word_order=section.get("word_order", "big"), scale=option_number(section, "scale", _finite_float, 1, where),
         location=section.get("location", ""), unit=section.get("unit", ""))
     if reg.type not in TYPES:
         raise SectionError("%s: type %r is not one of %s" % (where, reg.type, ", ".join(TYPES)), "type")
@@ -81,6 +82,13 @@ def register_from_uci(section):
     if reg.unit not in UNITS:
         raise SectionError("%s: unit %r is not one the spec names" % (where, reg.unit), "unit")
     return reg
+
+
+def _finite_float(value):
+    v = float(value)
+    if not finite(v):
+        raise ValueError("not a finite number")
+    return v
 
 
 def check_meter(sections):
@@ -174,12 +182,13 @@ class ModbusMeter:
             for reg in regs:
                 offset = reg.address - address
                 value = decode(words[offset:offset + reg.size], reg.type, reg.word_order) * reg.scale
-                readings.append((reg.measurand, reg.location, reg.unit, value))
+                if finite(value):  # NaN/inf: that register has no reading this time, the others do
+                    readings.append((reg.measurand, reg.location, reg.unit, value))
         self.health.failing = not answered
         if not answered:
             raise last_error
-        if len(readings) == len(self.registers):
-            self.health.ok()
+        if answered and last_error is None:
+            self.health.ok()  # every read answered (a register without a reading is the meter's say)
         return readings
 
     def close(self):
@@ -201,7 +210,9 @@ def meter_from_uci(sections):
 
 def fmt(value):
     """A reading as the MeterValues `value` string: integers without a point, others to 4 significant
-    decimals (a meter's float32 carries ~7 digits; more would be noise)."""
+    decimals (a meter's float32 carries ~7 digits; more would be noise). None for no reading (NaN, inf)."""
+    if not finite(value):
+        return None
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return ("%.4f" % value).rstrip("0").rstrip(".")

@@ -24,6 +24,7 @@ from ..stateview import provider
 from .alarms import Alarms, Thresholds, limits_from_uci
 from .backends.modbus import ModbusError
 from .indicators import Indicators
+from . import finite
 
 log = logger.getLogger(__name__)
 
@@ -275,7 +276,8 @@ class Sensors:
             results = []
             for source in self.sources:
                 try:
-                    results.append((source, source.reader.read(), None))
+                    # measured values are numbers or absent: whatever a source gives, NaN/inf go here
+                    results.append((source, [r for r in source.reader.read() if finite(r[3])], None))
                 except ModbusError as e:
                     results.append((source, [], e))
                 except Exception as e:  # a bug in a backend must not stop the sampler
@@ -338,7 +340,7 @@ class Sensors:
             columns = self.history.columns
             try:
                 for t, values in self.history.raw(self.clock() - 86400):
-                    day.add(t, [c + (v,) for c, v in zip(columns, values) if v == v])  # NaN: not read
+                    day.add(t, [c + (v,) for c, v in zip(columns, values) if finite(v)])  # NaN: not read
             except OSError as e:
                 log.error("meter history: %s; the day's extremes start now", e)
         return day
@@ -358,7 +360,7 @@ class Sensors:
         points = []
         for t, values in self.history.raw(self.clock() - hours * 3600):
             v = values[i]
-            if v == v:  # not NaN: read in that sample
+            if finite(v):  # not NaN: read in that sample
                 points.append([t, round(v, 3)])
         return {"measurand": col[0], "location": col[1], "unit": col[2], "points": points[-limit:]}
 

@@ -124,9 +124,10 @@ class Streetlights:
         self.loop.call_soon(self.station.start)  # after every face started: OS3P listens by then
 
     def _saved_commanded(self):
-        from ..atomic import read_json
+        from ..atomic import load_json
+        from .contactors import fits
 
-        data = read_json(self.state_path, {}) or {}
+        data = load_json(self.state_path, fits, {})  # the first read: sets the file aside if it does not fit
         return {int(k): bool(v.get("commanded")) for k, v in (data.get("contactors") or {}).items()
                 if isinstance(v, dict) and k.isdigit()}
 

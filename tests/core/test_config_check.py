@@ -4,6 +4,7 @@ errors naming the file and the option, --option errors naming the key and the ex
 Each test pins the exact text a user sees.
 """
 
+import json
 import logging
 import subprocess
 import sys
@@ -181,19 +182,52 @@ def errors(stderr):
     return [line.split(" ERROR tr069-bridge: ", 1)[1] for line in stderr.splitlines() if " ERROR " in line]
 
 
-def test_start_up_names_file_line_and_option(tmp_path):
-    r, cfg = start(tmp_path, "config cpe 'cpe'\n\toption log_level 'loud'\nconfig acs 'acs'\n"
-                             "\toption periodic_inform_interval '-5'\n")
-    assert r.returncode == 1
-    assert errors(r.stderr) == [
-        "cannot start: %s:2: tr069.cpe.log_level: expected one of error, warning, info, debug, got 'loud'" % cfg,
-        "cannot start: %s:4: tr069.acs.periodic_inform_interval: expected an integer 1-604800, got '-5'" % cfg]
+def started_with(tmp_path, config_text):
+    """The real daemon started on a config file: -> (its stderr lines of level ERROR, status, state view)."""
+    from support.daemon_process import DaemonProcess
+
+    cfg = tmp_path / "tr069"
+    cfg.write_text(config_text)
+    d = DaemonProcess(tmp_path / "state", ["--config", str(cfg), "--option", "jsonrpc.port=0"]).start()
+    try:
+        status, view = d.call("status")[1], json.loads(_state(d))
+    finally:
+        assert d.terminate() == 0
+    lines = d.proc.stderr.read().decode().splitlines()
+    return [x.split(" ERROR ", 1)[1].split(": ", 1)[1] for x in lines if " ERROR " in x], status, view, str(cfg)
 
 
-def test_start_up_with_a_file_that_does_not_parse(tmp_path):
-    r, cfg = start(tmp_path, "config acs 'acs\n")
-    assert r.returncode == 1
-    assert errors(r.stderr) == ["cannot start: %s:1: No closing quotation" % cfg]
+def _state(d):
+    r = subprocess.run([sys.executable, "-m", "bridge.cli", "state", "--json", "--state-dir", d.state_dir],
+                       cwd=ROOT, env=d.env, capture_output=True, text=True, timeout=30)
+    return r.stdout
+
+
+def test_start_up_sets_aside_each_value_that_does_not_hold_and_names_file_line_and_option(tmp_path):
+    """Start never depends on what was stored: a value that does not hold is set aside (its default is
+    used), each with one line naming file, line and option; status and the state view say so. The init
+    script's `start` still refuses such a file (tr069-bridge check) while a daemon runs."""
+    errs, status, view, cfg = started_with(tmp_path, "config cpe 'cpe'\n\toption log_level 'loud'\n"
+                                                     "config acs 'acs'\n\toption periodic_inform_interval '-5'\n"
+                                                     "\toption url 'ws://kept.example/OS3P'\n")
+    assert errs == [
+        "config %s:2: tr069.cpe.log_level: expected one of error, warning, info, debug, got 'loud'; set aside: its "
+        "default is used" % cfg,
+        "config %s:4: tr069.acs.periodic_inform_interval: expected an integer 1-604800, got '-5'; set aside: its "
+        "default is used" % cfg]
+    assert status["cwmp"]["set_aside"] == [cfg] and status["cwmp"]["acs_url"] == "ws://kept.example/OS3P"
+    assert view["set_aside"] == [
+        {"file": cfg, "as": None, "why": "line 2: tr069.cpe.log_level: expected one of error, warning, info, "
+                                         "debug, got 'loud'"},
+        {"file": cfg, "as": None, "why": "line 4: tr069.acs.periodic_inform_interval: expected an integer "
+                                         "1-604800, got '-5'"}]
+
+
+def test_start_up_with_a_file_that_does_not_parse_runs_on_the_defaults(tmp_path):
+    errs, status, view, cfg = started_with(tmp_path, "config acs 'acs\n")
+    assert errs == ["config %s:1: No closing quotation; set aside: every option at its default" % cfg]
+    assert status["cwmp"]["set_aside"] == [cfg] and status["cwmp"]["acs_url"] == "ws://127.0.0.1:9000/OS3P"
+    assert view["set_aside"] == [{"file": cfg, "as": None, "why": "line 1: No closing quotation"}]
 
 
 def test_start_up_option_error_is_one_line_and_starts_nothing(tmp_path):

@@ -151,3 +151,119 @@ def test_every_reload_path_reschedules_the_periodic_inform(tmp_path, path):
         assert 100 < _next_session_in(d) <= 124
     finally:
         d.terminate()
+
+
+# --- start never depends on what was stored ------------------------------------------------------------------
+BAD_PROFILE = {"profiles": {"1": [{"profileId": 1, "stackLevel": 0, "recurrencyKind": "Daily", "daySchedule": [
+    {"start": {"kind": "Sunset", "offset": "soon"}, "end": {"kind": "Sunrise", "offset": 0}}]}]}}
+
+
+@pytest.mark.parametrize("name,content", [
+    ("os3p/state.json", "[1]"),                                    # valid JSON, wrong shape: AttributeError
+    ("os3p/state.json", '{"clock_offset": "yesterday"}'),
+    ("station/streetlights.json", __import__("json").dumps(BAD_PROFILE)),  # a profile the schedule cannot use
+    ("station/streetlights.json", '{"contactors": [1]}'),
+    ("os3p/outbox/000000000001.json", None),                      # an outbox entry that is a directory
+    ("os3p/outbox/000000000002.json", '{"id": 7, "action": "StatusNotification", "payload": {}}'),
+    ("os3p/firmware.json", '{"status": "Downloading", "retries": "many"}'),
+    ("sessions.json", '{"success": -3, "last_status": "running"}'),
+    ("sessions.json", '["garbage"]'),
+], ids=lambda v: str(v)[:24])
+def test_a_state_file_that_does_not_fit_is_set_aside_and_the_daemon_starts(cs, tmp_path, name, content):
+    import json
+    import time
+
+    from support.os3p_harness import write_config
+
+    state = str(tmp_path / "state")
+    write_config(state, cs.url, jsonrpc__port="0")
+    path = os.path.join(state, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if content is None:
+        os.mkdir(path)
+    else:
+        with open(path, "w") as f:
+            f.write(content)
+    d = DaemonProcess(state).start()
+    try:
+        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+        deadline = time.monotonic() + 10
+        while not os.path.lexists(path + ".bad") and time.monotonic() < deadline:  # streetlights start later
+            time.sleep(0.05)
+        assert os.path.lexists(path + ".bad")  # (the daemon may have written a fresh one since)
+        code, status = d.call("status")
+        assert code == 0 and status["cwmp"]["set_aside"] == [path]
+        view = json.loads(subprocess_state(d))
+        assert [e["file"] for e in view["set_aside"]] == [path] and view["set_aside"][0]["as"] == path + ".bad"
+    finally:
+        assert d.terminate() == 0
+    lines = [x for x in d.proc.stderr.read().decode().splitlines() if path in x]
+    assert len(lines) == 1 and " ERROR " in lines[0] and "set aside" in lines[0], lines
+
+
+def subprocess_state(d):
+    import subprocess
+    import sys
+
+    from support.paths import ROOT
+
+    return subprocess.run([sys.executable, "-m", "bridge.cli", "state", "--json", "--state-dir", d.state_dir],
+                          cwd=ROOT, env=d.env, capture_output=True, text=True, timeout=30).stdout
+
+
+# --- the streetlight state is written as the outbox is; a write that fails is refused, never a traceback ---
+@pytest.mark.parametrize("fault", ["missing", "full", "read-only"])
+def test_a_streetlight_change_the_state_directory_refuses_is_rejected_with_one_line(tmp_path, monkeypatch,
+                                                                                    caplog, fault):
+    import logging
+    import shutil
+
+    from bridge.station import contactors as ct
+    from bridge.station.backends import hostlines
+    from support.contactors import AMS, NIGHT, LocalClock
+    from support.disk_faults import FAULTS, break_disk
+
+    clock = LocalClock("2026-05-01T15:00:00")
+    lines, local = hostlines.simulated(str(tmp_path / "lines"))
+    state = tmp_path / "state"
+    state.mkdir()
+    st = ct.Station({i: ct.Contactor(i, out, fb) for i, (out, fb) in lines.items()}, lambda: AMS, clock,
+                    clock.call_later, str(state / "streetlights.json"), local_switch=local)
+    st.start()
+    assert st.set_profiles(1, [NIGHT]) == ("Accepted", None)
+    if fault == "missing":
+        shutil.rmtree(str(state))
+    else:
+        break_disk(monkeypatch, *FAULTS[fault])
+    with caplog.at_level(logging.WARNING):
+        assert st.override(2, "On") == "Rejected"  # was: OSError, InternalError with a traceback
+        assert st.contactors[2].mode == "Schedule" and lines[2][0].get() is False
+        assert st.set_profiles(2, [dict(NIGHT, profileId=2)])[0] == "Rejected"
+        assert st.clear_profiles(profile_id=1) == "NotSaved" and st.profiles.of(1)
+        assert st.resume(None) == "Rejected"
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "streetlight state not saved" in errors[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)
+    monkeypatch.undo()
+    state.mkdir(exist_ok=True)
+    assert st.override(2, "On") == "Accepted" and lines[2][0].get() is True  # mended: accepted again
+    assert ct.fits(__import__("json").loads((state / "streetlights.json").read_text()))
+
+
+def test_override_streetlight_with_the_state_directory_gone_answers_rejected(cs, tmp_path):
+    import shutil
+
+    from support.os3p_harness import write_config
+
+    state = str(tmp_path / "state")
+    write_config(state, cs.url, jsonrpc__port="0")
+    d = DaemonProcess(state).start()
+    try:
+        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+        shutil.rmtree(os.path.join(state, "station", "streetlights.json"), ignore_errors=True)
+        os.rename(os.path.join(state, "station"), os.path.join(state, "station.gone"))
+        reply = cs.call("SUBS001", "OverrideStreetlight", {"contactorId": 1, "action": "On"}, timeout=5)
+        assert reply[:1] == [3] and reply[2] == {"status": "Rejected"}, reply  # was: CALLERROR InternalError
+    finally:
+        d.terminate()
+    assert "Traceback" not in d.proc.stderr.read().decode()

@@ -5,34 +5,13 @@ producer), keeps and still delivers every entry it already holds, and accepts ag
 The faults are injected at the system call write_atomic makes, so they hit whoever runs the test (root too).
 """
 
-import errno
 import logging
 import os
 
 import pytest
 
-from bridge import atomic
 from bridge.os3p.outbox import Outbox
-
-FAULTS = {"full": (errno.ENOSPC, "No space left on device"), "read-only": (errno.EROFS, "Read-only file system")}
-
-
-def break_disk(monkeypatch, code, text):
-    def refuse(*args, **kwargs):
-        raise OSError(code, text)
-
-    monkeypatch.setattr(atomic.os, "write", refuse)
-    if code == errno.EROFS:  # a read-only file system refuses the file before any write
-        real_open = os.open
-
-        def ro_open(path, flags, *args):
-            if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
-                raise OSError(code, text)
-            return real_open(path, flags, *args)
-
-        monkeypatch.setattr(atomic.os, "open", ro_open)
-        monkeypatch.setattr("bridge.os3p.outbox.os.unlink", refuse)
-
+from support.disk_faults import FAULTS, break_disk
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_outbox_refuses_new_entries_and_loses_none_it_has(tmp_path, monkeypatch, caplog, fault):
