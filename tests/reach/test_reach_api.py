@@ -160,6 +160,8 @@ class Station:
     def stop(self):
         if self.proc is not None:
             self.proc.terminate()
+            if self.proc.proc.stderr is not None:
+                self.proc.proc.stderr.close()  # now, not at some later collection in another test's middle
             self.proc = None
 
 

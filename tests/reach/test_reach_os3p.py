@@ -79,6 +79,8 @@ def test_weak_signal_is_raised_once_and_cleared_once(tmp_path):
             loop.run_once(0.05)
     finally:
         reach.stop()
+        while reach.refreshing and time.monotonic() < deadline + 30:  # its thread hands back to this loop
+            loop.run_once(0.05)
         loop.close()
     assert reach.refreshes >= 7
     assert [(n["status"], n["errorCode"]) for n in notes] == [("Faulted", "WeakSignal"), ("Ok", "NoError")]
