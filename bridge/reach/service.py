@@ -5,9 +5,11 @@
   runs once after it. They run at start, on every netifd `network.interface` event (ifup, ifdown,
   ifupdate) for an interface of reach.interfaces, every reach.refresh_interval seconds, and on the host
   when the simulation file changes (one stat a second).
-- Each refresh judges the state (state.judge) and feeds the debounce (state.Reachability, reach.debounce
+- Each refresh judges the state (state.judge) and feeds the debounce (state.ReachabilityState, reach.debounce
   seconds); a change that lasted notifies the subscriptions whose type it reaches, in order.
-- WeakSignal is raised and cleared through the station's alarms (sensors.alarm), as PowerSwitchFailure.
+- Events (bridge/events.py): ReachabilityChanged for every change that lasted, SignalChanged when the
+  weak-signal hysteresis turns; the root hands SignalChanged to the sensors, whose alarms make it the
+  station's WeakSignal error, as a ContactorFault makes a PowerSwitchFailure.
 - Subscriptions (camara.py) are stored (store.py) before they are answered; deliveries go through
   delivery.py. Expiry, max events and deletion end a subscription with subscription-ends.
 """
@@ -15,12 +17,15 @@
 import os
 import time
 
+from .. import ubusmsg as st
+from ..components import Reachability, UbusObject
+from ..events import Publisher, ReachabilityChanged, SignalChanged
 from ..logger import getLogger
 from . import camara
 from .backends import BackendError, choose, open_backend, ubus_call
 from .delivery import Delivery, Notification
 from .modem import ModemInfo
-from .state import Reachability, WeakSignal, judge
+from .state import ReachabilityState, WeakSignal, judge
 from .store import Store
 
 log = getLogger(__name__)
@@ -37,16 +42,34 @@ def uuid4():
     return make()
 
 
-class Reach:
-    def __init__(self, loop, config, state_dir, device_backend="host", ubus_socket=None, alarms=None,
-                 os3p_registered=None, clock=time.time):
-        """alarms: alarm(code, source, active, when, info) (the station's sensors) or None;
-        os3p_registered() -> True, False, or None when OS3P is not enabled here."""
+class ReachObject(UbusObject):
+    """ubus object tr069.reach: `status` (the state view's section), `subscriptions` (as the API lists them)."""
+
+    name = "tr069.reach"
+
+    def __init__(self, reach):
+        self.reach = reach
+
+    def signature(self):
+        return {"status": {}, "subscriptions": {}}
+
+    def call(self, method, args):
+        if method == "status":
+            return st.OK, self.reach.view()
+        if method == "subscriptions":
+            return st.OK, {"subscriptions": self.reach.list()}
+        return st.METHOD_NOT_FOUND, None
+
+
+class Reach(Reachability):
+    def __init__(self, loop, config, state_dir, device_backend="host", ubus_socket=None, clock=time.time):
+        """clock() -> the host's epoch seconds (the subscriptions' and the events' times)."""
         self.loop = loop
         self.config = config
         self.clock = clock
-        self.alarms = alarms
-        self.os3p_registered = os3p_registered or (lambda: None)
+        self.events = Publisher("reachability")
+        self.object = ReachObject(self)
+        self.os3p_registered = lambda: None  # OS3P not enabled here, until follow_os3p
         self.ubus_socket = ubus_socket
         self.stopped = False
         self.interfaces = config.get("reach.interfaces").split()
@@ -69,7 +92,7 @@ class Reach:
         self.addresses = ([], [])  # (ipv4, ipv6) of every interface up: what identifies the station
         self.store = Store(state_dir, self.plain_http_allowed)
         last = self.store.state or {}
-        self.reach = Reachability(config.get("reach.debounce"), last.get("state"), last.get("since"))
+        self.reach = ReachabilityState(config.get("reach.debounce"), last.get("state"), last.get("since"))
         self.weak = WeakSignal(-config.get("reach.weak_signal_rsrp"), -config.get("reach.weak_signal_rssi"),
                                config.get("reach.weak_signal_hysteresis"))
         self.delivery = Delivery(loop, config.get("reach.sink_queue"), config.get("reach.sink_timeout"),
@@ -79,15 +102,34 @@ class Reach:
         self.refreshed_once = False
         self.timers = {}
         self.sim_mark = None
-        self.os3p_seen = self.os3p_registered()
+        self.os3p_seen = None
         self.refreshes = 0  # completed, for observers and tests
+
+    # --- the component ----------------------------------------------------------------------------------------
+    def start(self):
         for record in self.store.subscriptions.values():
             self._arm_expiry(record)
         self.refresh("start")
-        self._set_timer("slow", config.get("reach.refresh_interval"), self._slow)
-        self._set_timer("os3p", OS3P_POLL, self._watch_os3p)
+        self._set_timer("slow", self.config.get("reach.refresh_interval"), self._slow)
         if self.simulation:
             self._set_timer("sim", SIM_POLL, self._watch_simulation)
+
+    def subscribe(self, fn, *kinds):
+        return self.events.subscribe(fn, *kinds)
+
+    def unsubscribe(self, fn):
+        self.events.unsubscribe(fn)
+
+    def modem_info(self):
+        return self.modem
+
+    def follow_os3p(self, registered):
+        self.os3p_registered = registered
+        self.os3p_seen = registered()
+        self._set_timer("os3p", OS3P_POLL, self._watch_os3p)
+
+    def state(self):
+        return self.view()
 
     # --- timers ------------------------------------------------------------------------------------------
     def _set_timer(self, name, delay, fn):
@@ -179,8 +221,8 @@ class Reach:
             self.modem_error = error
         self.modem, self.uplinks, self.addresses = modem, uplinks, addresses
         weak = self.weak.update(modem)
-        if weak is not None and self.alarms is not None:
-            self.alarms("WeakSignal", "modem", weak[0], self.clock(), weak[1])
+        if weak is not None:
+            self.events.publish(SignalChanged(weak[0], self.clock(), weak[1]))
         self._judge()
         if self.again:
             self.again = False
@@ -203,6 +245,7 @@ class Reach:
         if change is not None:
             log.info("reach: %s -> %s", change.old, change.new)
             self._save_state()
+            self.events.publish(ReachabilityChanged(change.old, change.new, change.time))
             for record in list(self.store.subscriptions.values()):
                 if camara.TYPES[record["request"]["types"][0]] == change.new:
                     self._notify(record, camara.event_type(change.new), change.time)
@@ -220,10 +263,6 @@ class Reach:
         except OSError as e:
             log.error("reach: cannot write %s: %s", self.store.path, e.strerror or e)
             return False
-
-    @property
-    def state(self):
-        return self.reach.state
 
     # --- notifications -------------------------------------------------------------------------------------------
     def _send(self, record, event):

@@ -6,7 +6,7 @@ The state (judge):
     sms           not data, and the modem is registered on a network (home or roaming): it can receive an SMS
     disconnected  neither
 
-Debounce (Reachability): a new state becomes the state only once observations have said it for `hold`
+Debounce (ReachabilityState): a new state becomes the state only once observations have said it for `hold`
 seconds without interruption. Any observation of something else restarts that wait; an observation of the
 current state drops the candidate. So a link that flaps ten times in a second gives no change at all when
 it ends as it began, and one change, `hold` seconds after it settled, when it ends elsewhere. The change
@@ -42,7 +42,7 @@ class Change:
         return "Change(%s -> %s at %s)" % (self.old, self.new, self.time)
 
 
-class Reachability:
+class ReachabilityState:
     def __init__(self, hold, state=None, since=None):
         """hold: seconds a new state must last; state, since: what was known before (a restart), or None."""
         self.hold = max(0.0, float(hold))

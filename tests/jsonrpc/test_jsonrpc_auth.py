@@ -185,7 +185,8 @@ def test_repo_acl_grants_status_to_readers_and_methods_to_writers():
 def test_package_acl_is_the_recorded_one_plus_the_state_view():
     """The uhttpd answers were recorded with tests/data/uhttpd/package-acl.d; since then the package's
     tr069-bridge and luci-app-tr069 groups grant readers tr069.bridge state, tr069-bridge's writers the
-    simulated streetlight switch (tr069.streetlights local_switch), tr069-bridge's readers the reachability
+    simulated streetlight switch (tr069.streetlights local_switch), the parameter model has a group of its
+    own (tr069-model: its Get* methods with read, the rest with write), tr069-bridge's readers the reachability
     status and subscriptions and its writers the CAMARA subscriptions (tr069.reach), and nothing else changed."""
     import json
 
@@ -198,6 +199,11 @@ def test_package_acl_is_the_recorded_one_plus_the_state_view():
     assert now["tr069-bridge.json"]["tr069-bridge"]["write"]["ubus"].pop("tr069.streetlights") == ["local_switch"]
     assert now["tr069-bridge.json"]["tr069-bridge"]["read"]["ubus"].pop("tr069.reach") == ["status", "subscriptions"]
     assert now["tr069-bridge.json"]["tr069-bridge"]["write"]["ubus"].pop("tr069.reach") == ["subscribe"]
+    model = now.pop("tr069-model.json")["tr069-model"]
+    assert model["read"] == {"ubus": {"tr069.model": ["GetParameterValues", "GetParameterNames",
+                                                      "GetParameterAttributes"]}}
+    assert model["write"] == {"ubus": {"tr069.model": ["SetParameterValues", "SetParameterAttributes",
+                                                       "AddObject", "DeleteObject"]}}
     for doc in (recorded, now):
         doc["tr069-bridge.json"]["tr069-bridge"].pop("description")
     assert now == recorded

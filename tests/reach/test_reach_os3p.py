@@ -7,6 +7,7 @@ import os
 import time
 
 from bridge.config import Config
+from bridge.events import SignalChanged
 from bridge.loop import Loop
 from bridge.os3p.messages import boot_fields, validate
 from bridge.reach.backends import mm
@@ -62,13 +63,15 @@ def test_weak_signal_is_raised_once_and_cleared_once(tmp_path):
     alarms = Alarms(lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)))
     notes = []
 
-    def alarm(code, source, active, when, info):
-        payload = alarms.change(code, source, active, when, info=info)
+    def alarm(event):  # what the root wires: SignalChanged to the sensors' alarms (sensors.weak_signal)
+        payload = alarms.change("WeakSignal", "modem", event.active, event.time, info=event.info)
         if payload is not None:
             notes.append(payload)
             assert validate("StatusNotification.req", payload) == []
 
-    reach = Reach(loop, config(tmp_path), str(tmp_path), "ubus", ubus_socket=str(tmp_path / "none.sock"), alarms=alarm)
+    reach = Reach(loop, config(tmp_path), str(tmp_path), "ubus", ubus_socket=str(tmp_path / "none.sock"))
+    reach.subscribe(alarm, SignalChanged)
+    reach.start()
     reach.backend = Replay(["good-sim-home-connected", "weak-signal", "weak-signal", "weak-signal",
                             "good-sim-home-connected", "good-sim-home-connected"])
     try:

@@ -3,7 +3,7 @@ fake clock and no sockets."""
 
 from bridge.reach.delivery import Delivery, Notification
 from bridge.reach.modem import ModemInfo
-from bridge.reach.state import DATA, DISCONNECTED, SMS, Reachability, WeakSignal, judge
+from bridge.reach.state import DATA, DISCONNECTED, SMS, ReachabilityState, WeakSignal, judge
 
 REGISTERED = ModemInfo(registration="home", bearer=False)
 SEARCHING = ModemInfo(registration="searching")
@@ -20,13 +20,13 @@ def test_judge():
 
 
 def test_first_observation_is_the_state_without_a_change():
-    r = Reachability(3)
+    r = ReachabilityState(3)
     assert r.observe(DATA, 0.0, 1000.0) is None
     assert (r.state, r.since) == (DATA, 1000.0)
 
 
 def test_a_change_that_lasts_is_one_change_carrying_its_first_observation():
-    r = Reachability(3, DATA, 900.0)
+    r = ReachabilityState(3, DATA, 900.0)
     assert r.observe(SMS, 10.0, 1010.0) is None
     assert r.deadline() == 13.0
     assert r.tick(12.9) is None
@@ -49,14 +49,14 @@ def flap(r, states, start=0.0, step=0.1):
 
 
 def test_ten_flaps_in_a_second_that_end_where_they_began_are_no_change():
-    r = Reachability(3, DATA, 0.0)
+    r = ReachabilityState(3, DATA, 0.0)
     changes, t = flap(r, [DISCONNECTED, DATA] * 5)
     assert changes == []
     assert r.tick(t + 10) is None and r.state == DATA
 
 
 def test_ten_flaps_in_a_second_that_end_elsewhere_are_one_change_once_it_lasted():
-    r = Reachability(3, DATA, 0.0)
+    r = ReachabilityState(3, DATA, 0.0)
     changes, t = flap(r, [DISCONNECTED, DATA] * 5 + [DISCONNECTED])
     assert changes == []
     assert r.tick(t + 2.0) is None
@@ -66,7 +66,7 @@ def test_ten_flaps_in_a_second_that_end_elsewhere_are_one_change_once_it_lasted(
 
 
 def test_without_hold_every_change_is_at_once():
-    r = Reachability(0, DATA, 0.0)
+    r = ReachabilityState(0, DATA, 0.0)
     assert r.observe(SMS, 1.0, 1.0).new == SMS
     assert r.observe(DATA, 1.1, 1.1).new == DATA
 
