@@ -186,7 +186,8 @@ def test_package_acl_is_the_recorded_one_plus_the_state_view():
     """The uhttpd answers were recorded with tests/data/uhttpd/package-acl.d; since then the package's
     tr069-bridge and luci-app-tr069 groups grant readers tr069.bridge state, tr069-bridge's writers the
     simulated streetlight switch (tr069.streetlights local_switch), the parameter model has a group of its
-    own (tr069-model: its Get* methods with read, the rest with write), and nothing else changed."""
+    own (tr069-model: its Get* methods with read, the rest with write), tr069-bridge's readers the reachability
+    status and subscriptions and its writers the CAMARA subscriptions (tr069.reach), and nothing else changed."""
     import json
 
     def load(*directories):
@@ -196,6 +197,8 @@ def test_package_acl_is_the_recorded_one_plus_the_state_view():
     for name, group in (("tr069-bridge.json", "tr069-bridge"), ("luci-app-tr069.json", "luci-app-tr069")):
         assert now[name][group]["read"]["ubus"].pop("tr069.bridge") == ["state"], name
     assert now["tr069-bridge.json"]["tr069-bridge"]["write"]["ubus"].pop("tr069.streetlights") == ["local_switch"]
+    assert now["tr069-bridge.json"]["tr069-bridge"]["read"]["ubus"].pop("tr069.reach") == ["status", "subscriptions"]
+    assert now["tr069-bridge.json"]["tr069-bridge"]["write"]["ubus"].pop("tr069.reach") == ["subscribe"]
     model = now.pop("tr069-model.json")["tr069-model"]
     assert model["read"] == {"ubus": {"tr069.model": ["GetParameterValues", "GetParameterNames",
                                                       "GetParameterAttributes"]}}
