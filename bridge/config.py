@@ -170,11 +170,20 @@ class Key:
 
 LOG_LEVELS = ("error", "warning", "info", "debug")
 DAY = 86400
+# the TR-106 vendor prefix of the station's own TR-181 names (X_<VENDOR>_; docs/parameters.md says why this one)
+VENDOR = "X_TR069-BRIDGE_"
 URL, PATH = text(512), text(255)
+
+def _reach_networks(value):
+    from .reach.camara import check_networks_spec  # only where the key is read or checked
+
+    return check_networks_spec(value)
+
 
 KEYS = {k.name: k for k in [
     Key("acs.url", "acs", "url", URL, "ws://127.0.0.1:9000/OS3P", tr069="Device.ManagementServer.URL"),
-    Key("acs.identity", "acs", "identity", text(64), "SUBS001", readonly=True),
+    Key("acs.identity", "acs", "identity", text(64), "SUBS001", readonly=True,
+        tr069="Device.ManagementServer.%sIdentity" % VENDOR),
     Key("acs.username", "acs", "username", text(128), "", tr069="Device.ManagementServer.Username"),
     Key("acs.password", "acs", "password", text(256), "", tr069="Device.ManagementServer.Password", secret=True),
     Key("acs.periodic_inform_enable", "acs", "periodic_inform_enable", boolean(), True,
@@ -200,7 +209,8 @@ KEYS = {k.name: k for k in [
     Key("acs.client_cert", "acs", "client_cert", PATH, "", readonly=True),
     Key("acs.client_key", "acs", "client_key", PATH, "", readonly=True),
     Key("os3p.enabled", "os3p", "enabled", boolean(), False, readonly=True, reboot=True),
-    Key("os3p.ping_interval", "os3p", "ping_interval", integer(0, DAY), 60, os3p="websocketPingInterval"),
+    Key("os3p.ping_interval", "os3p", "ping_interval", integer(0, DAY), 60, os3p="websocketPingInterval",
+        tr069="Device.ManagementServer.%sWebsocketPingInterval" % VENDOR),
     Key("os3p.call_timeout", "os3p", "call_timeout", integer(1, 3600), 30),
     Key("os3p.connect_timeout", "os3p", "connect_timeout", integer(1, 3600), 10),
     Key("os3p.reconnect_min", "os3p", "reconnect_min", integer(1, 3600), 2),
@@ -213,14 +223,15 @@ KEYS = {k.name: k for k in [
     Key("os3p.iccid", "os3p", "iccid", text(20), ""),
     Key("os3p.imsi", "os3p", "imsi", text(20), ""),
     Key("os3p.geolocation", "os3p", "geolocation",
-        text(64, _latlng, "'[<latitude>, <longitude>]' or empty"), "", os3p="Geolocation"),
+        text(64, _latlng, "'[<latitude>, <longitude>]' or empty"), "", os3p="Geolocation",
+        tr069="Device.%sStreetlight.Geolocation" % VENDOR),
     # GetFile uploads (the request has no retries of its own, unlike UpdateFirmware)
     Key("os3p.upload_retries", "os3p", "upload_retries", integer(1, 10), 3),
     Key("os3p.upload_retry_interval", "os3p", "upload_retry_interval", integer(0, 3600), 10),
     # station sensors (bridge/station/sensors.py); the hardware itself is in `config indicator`,
     # `config meter` + `config register` and `config threshold` sections
     Key("station.sample_interval", "station", "sample_interval", integer(0, DAY), 900,
-        os3p="MeterValueSampleInterval"),
+        os3p="MeterValueSampleInterval", tr069="Device.%sMeterSampleInterval" % VENDOR),
     # a year of 15-minute samples (164 bytes each with a full meter: 5.7 MB on flash)
     Key("station.history_samples", "station", "history_samples", integer(1, 35040), 3360, readonly=True,
         reboot=True),
@@ -231,7 +242,7 @@ KEYS = {k.name: k for k in [
     # streetlights (bridge/station): station-wide options; the contactors are `config contactor` sections.
     # The stack level bounds the profiles kept per contactor (and on flash): 64 is far past any schedule.
     Key("streetlights.max_stack_level", "streetlights", "max_stack_level", integer(0, 64), 16,
-        os3p="StreetlightProfileMaxStackLevel"),
+        os3p="StreetlightProfileMaxStackLevel", tr069="Device.%sStreetlight.ProfileMaxStackLevel" % VENDOR),
     Key("streetlights.local_switch", "streetlights", "local_switch", text(64), "", readonly=True, reboot=True),
     Key("streetlights.local_switch_backend", "streetlights", "local_switch_backend", choice("gpio", "ubus", "host"),
         "gpio", readonly=True, reboot=True),
@@ -240,9 +251,47 @@ KEYS = {k.name: k for k in [
     Key("streetlights.local_switch_object", "streetlights", "local_switch_object", text(64), "", readonly=True,
         reboot=True),
     Key("streetlights.local_action", "streetlights", "local_action", choice("on", "off", "hold"), "on",
-        readonly=True),
+        readonly=True, tr069="Device.%sStreetlight.LocalAction" % VENDOR),
     Key("streetlights.feedback_timeout_ms", "streetlights", "feedback_timeout_ms", integer(0, 600000), 2000),
+    # reachability (bridge/reach, docs/reachability.md): the modem, the uplinks, the CAMARA subscriptions
+    Key("reach.enabled", "reach", "enabled", boolean(), True, readonly=True, reboot=True),
+    Key("reach.backend", "reach", "backend", choice("auto", "none", "modemmanager", "uqmi", "uqmid", "umbim", "host"),
+        "auto", readonly=True, reboot=True),
+    Key("reach.device", "reach", "device", text(64, lambda v: re.fullmatch(r"/dev/[A-Za-z0-9._/-]+", v) is not None
+                                                 and ".." not in v, "a /dev path"),
+        "/dev/cdc-wdm0", readonly=True, reboot=True),
+    Key("reach.modem_name", "reach", "modem_name", text(32, lambda v: re.fullmatch(r"[A-Za-z0-9_-]+", v) is not None,
+                                                         "a uqmid modem name (letters, digits, _ and -)"),
+        "modem1", readonly=True, reboot=True),
+    Key("reach.interfaces", "reach", "interfaces",
+        text(128, lambda v: all(re.fullmatch(r"[A-Za-z0-9_.-]{1,15}", w) for w in v.split()),
+             "netifd interface names separated by spaces (empty: every interface)"), "wwan", readonly=True, reboot=True),
+    Key("reach.refresh_interval", "reach", "refresh_interval", integer(5, DAY), 60),
+    Key("reach.debounce", "reach", "debounce", integer(0, 600), 3, readonly=True, reboot=True),
+    # signal thresholds in dBm, written without their sign (110: -110 dBm; 0: that measure is not judged)
+    Key("reach.weak_signal_rsrp", "reach", "weak_signal_rsrp", integer(0, 160, "dBm without the sign, 0-160 "
+                                                                            "(110: -110 dBm; 0: not judged)"),
+        110, readonly=True, reboot=True),
+    Key("reach.weak_signal_rssi", "reach", "weak_signal_rssi", integer(0, 120, "dBm without the sign, 0-120 "
+                                                                            "(95: -95 dBm; 0: not judged)"),
+        95, readonly=True, reboot=True),
+    Key("reach.weak_signal_hysteresis", "reach", "weak_signal_hysteresis", integer(0, 30), 5, readonly=True,
+        reboot=True),
+    Key("reach.msisdn", "reach", "msisdn", text(16, lambda v: v == "" or re.fullmatch(r"\+[1-9][0-9]{4,14}", v)
+                                                 is not None, "E.164 with a leading + (or empty)"), "",
+        readonly=True),
+    Key("reach.api_token", "reach", "api_token", text(256, lambda v: v == "" or re.fullmatch(r"[!-~]{32,256}", v)
+                                                       is not None, "empty, or 32 to 256 printable characters "
+                                                                    "without spaces"), "", readonly=True, secret=True),
+    Key("reach.plain_http_sinks", "reach", "plain_http_sinks",
+        text(255, lambda v: _reach_networks(v), "loopback, private, none or CIDR networks, separated by spaces"),
+        "loopback private", readonly=True),
+    Key("reach.max_subscriptions", "reach", "max_subscriptions", integer(1, 256), 32, readonly=True),
+    Key("reach.sink_queue", "reach", "sink_queue", integer(1, 1024), 64, readonly=True, reboot=True),
+    Key("reach.sink_timeout", "reach", "sink_timeout", integer(1, 60), 10, readonly=True, reboot=True),
+    Key("reach.ca_file", "reach", "ca_file", PATH, "", readonly=True, reboot=True),
 ]}
+
 
 
 class Problem:

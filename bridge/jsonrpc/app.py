@@ -18,6 +18,7 @@ from bridge.jsonrpc.session_object import FailedLogins, SessionObject
 from bridge.jsonrpc.sessions import SessionStore
 from bridge.jsonrpc.users import Users
 
+from ..components import Component
 from ..logger import getLogger
 
 log = getLogger(__name__)
@@ -44,12 +45,12 @@ def _setting(config, name, default):
         return default
 
 
-class Shim:
+class Shim(Component):
     def __init__(self, loop, objects, host="127.0.0.1", port=0, users=None, acl_dirs=(),
                  session_timeout=300, call_timeout=60, login_attempts=5, state_dir=None,
                  login_delays=None):
         self.loop = loop
-        self.daemon_objects = objects  # {name: object}, looked up on each call
+        self.served = objects  # {name: object}, looked up on each call
         self.sessions = SessionStore(loop.time)
         self.acl_files = AclFiles(list(acl_dirs))
         self.session_object = SessionObject(self.sessions, users or Users(os.devnull), self.acl_files,
@@ -63,20 +64,20 @@ class Shim:
         self.address = self.server.address
         self.url = "http://%s:%d%s" % (self._url_host(), self.address[1], PREFIX)
         self.state_dir = state_dir
+        self.mounts = []  # (path prefix, handler(request, connection), body limit): other APIs on this server
         self._page = None
         self.cli_sid = None
         if state_dir:
             self.cli_sid = self.local_session()
 
     @classmethod
-    def from_daemon(cls, daemon):
-        cfg = daemon.config
-        rpcd = _setting(cfg, "jsonrpc.rpcd_config", "") or daemon.device.config_path("rpcd")
+    def from_config(cls, loop, cfg, objects, state_dir, rpcd_config, source_acls=False):
+        rpcd = _setting(cfg, "jsonrpc.rpcd_config", "") or rpcd_config
         dirs = [_setting(cfg, "jsonrpc.acl_dir", "/usr/share/rpcd/acl.d")]
-        if getattr(daemon.device, "backend", "") == "host":
+        if source_acls:
             dirs.append(os.path.normpath(SOURCE_ACL_DIR))
         return cls(
-            daemon.loop, daemon.objects,
+            loop, objects,
             host=_setting(cfg, "jsonrpc.listen", "127.0.0.1"),
             port=_setting(cfg, "jsonrpc.port", 8069),
             users=Users(rpcd, _setting(cfg, "jsonrpc.shadow", "/etc/shadow")),
@@ -84,7 +85,7 @@ class Shim:
             session_timeout=_setting(cfg, "jsonrpc.session_timeout", 300),
             call_timeout=_setting(cfg, "jsonrpc.call_timeout", 60),
             login_attempts=_setting(cfg, "jsonrpc.login_attempts", 5),
-            state_dir=daemon.state_dir,
+            state_dir=state_dir,
         )
 
     def _url_host(self):
@@ -94,7 +95,7 @@ class Shim:
         return "[%s]" % host if ":" in host else host
 
     def objects(self):
-        objs = dict(self.daemon_objects)
+        objs = dict(self.served)
         objs.setdefault("session", self.session_object)
         return objs
 
@@ -108,12 +109,21 @@ class Shim:
         return ses.sid
 
     # --- HTTP ---------------------------------------------------------------------------------
-    @staticmethod
-    def body_limit(req):
+    def mount(self, prefix, handler, body_limit):
+        """Serve every path under `prefix` with handler(request, connection) (the CAMARA routes)."""
+        self.mounts.append((prefix.rstrip("/") + "/", handler, body_limit))
+
+    def body_limit(self, req):
+        for prefix, _handler, limit in self.mounts:
+            if req.path.startswith(prefix):
+                return limit
         return MAX_BODY if req.path.startswith(PREFIX) else 4096
 
     def route(self, req, conn):
         path = req.path
+        for prefix, handler, _limit in self.mounts:
+            if path.startswith(prefix):
+                return handler(req, conn)
         if path in (PREFIX, PREFIX + "/"):
             return self._ubus(req, conn)
         if path == "/" or path == "/index.html":

@@ -11,7 +11,7 @@ the producer gets the action context (context.py), as handlers do.
 """
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 from .. import schema
 from ..logger import getLogger
@@ -32,10 +32,6 @@ QUEUED = {"StatusNotification", "GetFileStatusNotification", "FirmwareStatusNoti
           "StreetlightModeStatusNotification", "StreetlightStatusNotification"}
 
 
-def utc_iso(epoch):
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 MAX_EPOCH = 2.0 ** 40  # seconds (year ~36812): where the ends of the calendar are clamped to
 
 
@@ -49,8 +45,9 @@ def parse_iso(text):
         return -MAX_EPOCH if dt.year < 1970 else MAX_EPOCH
 
 
-def boot_fields(config, device):
-    """The BootNotification payload: the board's facts and the configured identifiers, cut to the schema."""
+def boot_fields(config, device, modem=None):
+    """The BootNotification payload: the board's facts and the identifiers, cut to the schema. ICCID and
+    IMSI: os3p.iccid / os3p.imsi when set in UCI (an override), else the modem's (bridge/reach), else empty."""
     try:
         board = device.board()
     except Exception as e:  # register anyway: an empty field is allowed, no registration is not
@@ -62,8 +59,8 @@ def boot_fields(config, device):
         "stationNumber": config.get("os3p.station_number"),
         "serialNumber": board.get("serial") or "",
         "firmwareVersion": board.get("firmware_version") or "",
-        "iccid": config.get("os3p.iccid"),
-        "imsi": config.get("os3p.imsi"),
+        "iccid": config.get("os3p.iccid") or (modem.iccid if modem is not None else None) or "",
+        "imsi": config.get("os3p.imsi") or (modem.imsi if modem is not None else None) or "",
     }
     limits = schema.load("os3p/BootNotification.req")["properties"]
     return {k: str(v)[:limits[k]["maxLength"]] for k, v in fields.items()}

@@ -91,7 +91,7 @@ def test_a_530_that_echoes_the_password_reaches_neither_the_log_nor_the_state_vi
         with caplog.at_level(logging.DEBUG):
             assert firmware(cs, server.url(password="pw-Secret-42"), retries=1)[2] == {}
             cs.wait_for(lambda c: "DownloadFailed" in statuses(c), 30)
-            view = st.run(lambda: stateview.collect(st.daemon))
+            view = st.run(lambda: stateview.collect(st.daemon.views))
         assert "530 Login incorrect" in caplog.text and "pw-Secret-42" not in caplog.text
         shown = [t for t in view["transfers"] if t["name"] == "firmware"][0]
         assert "530 Login incorrect" in shown["error"] and "pw-Secret-42" not in str(view)

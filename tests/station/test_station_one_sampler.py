@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 
+from bridge.clock import Clock
 from bridge.config import Config
 from bridge.loop import Loop
 from bridge.station import sensors
@@ -40,7 +41,8 @@ def test_triggers_while_a_read_runs_join_it_instead_of_starting_threads(tmp_path
     cfg.write_text(SILENT % silent.getsockname()[1])
     (tmp_path / "sys").mkdir()
     loop = Loop()
-    s = Sensors(loop, Config(str(cfg)), str(tmp_path), "ubus", sys_root=str(tmp_path / "sys"))
+    s = Sensors(loop, Config(str(cfg)), Clock(loop.time), str(tmp_path), "ubus", sys_root=str(tmp_path / "sys"))
+    s.start()
     samples = []
     try:
         for _ in range(300):

@@ -1,0 +1,55 @@
+"""The ubus object tr069.model: the parameter model's methods with the DMS names and shapes.
+
+    ubus call tr069.model GetParameterValues '{"parameters":["Device.ManagementServer."]}'
+    -> {"code": 200, "details": [{"key": "Device.ManagementServer.URL", "value": "ws://..."}, ...]}
+
+The same calls work over the JSON-RPC shim and uhttpd's /ubus. rpcd's ACL group tr069-model grants the
+Get* methods with read and the rest with write (files/usr/share/rpcd/acl.d/tr069-model.json). A change
+made here comes from the device's side (LuCI, a script): it is notified to the central system like any
+other (origin "local"). The model itself is built on the first call (model()), not at start.
+"""
+
+from .. import ubusmsg as status
+
+OBJECT_NAME = "tr069.model"
+READ = ("GetParameterValues", "GetParameterNames", "GetParameterAttributes")
+WRITE = ("SetParameterValues", "SetParameterAttributes", "AddObject", "DeleteObject")
+SIGNATURE = {
+    "GetParameterValues": {"parameters": "Array"},
+    "GetParameterNames": {"parameters": "Table"},
+    "GetParameterAttributes": {"parameters": "Array"},
+    "SetParameterValues": {"parameters": "Array", "ParameterKey": "String"},
+    "SetParameterAttributes": {"parameters": "Array"},
+    "AddObject": {"parameters": "Table"},
+    "DeleteObject": {"parameters": "Table"},
+}
+SESSION_ARG = "ubus_rpc_session"  # what uhttpd adds to every call it forwards
+
+
+class ModelObject:
+    name = OBJECT_NAME
+
+    def __init__(self, model, after_call=lambda method: None):
+        """model() -> the Model (built on first use); after_call(method): the model changed state the
+        watcher must see (a write from the device's side is a value change like any other)."""
+        self.model = model
+        self.after_call = after_call
+
+    def signature(self):
+        return SIGNATURE
+
+    def call(self, method, args):
+        if method not in SIGNATURE:
+            return status.METHOD_NOT_FOUND, None
+        if args is None:
+            args = {}
+        if not isinstance(args, dict) or set(args) - set(SIGNATURE[method]) - {SESSION_ARG}:
+            return status.INVALID_ARGUMENT, None
+        if "parameters" not in args:
+            return status.INVALID_ARGUMENT, None
+        from . import rpc
+
+        reply = rpc.call(self.model(), method, args["parameters"], args.get("ParameterKey") or "", origin="local")
+        if method in WRITE and reply["code"] == 200:
+            self.after_call(method)
+        return status.OK, reply
