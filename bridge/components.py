@@ -76,7 +76,9 @@ class UbusObject:
 
 
 class SessionDriver:
-    """What the tr069 object drives its sessions through: the OS3P client (none: local sessions)."""
+    """What the tr069 object drives its sessions through: the OS3P client (none: local sessions). A
+    driver also keeps the periodic session's deadline (the OS3P heartbeat): it asks the tr069 object for
+    the session (start_session) when it is due and tells it when the next is (next_session(at))."""
 
     acs_url = ""
 
