@@ -40,10 +40,13 @@ class Client(SessionDriver, Component):
     """The OS3P surface. Offers what the tr069 object drives (acs_url, connection_state(), start_session(),
     expect_reboot(), reboot_failed()), reload(), state() for the state view, start() and stop()."""
 
-    def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None):
+    def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None,
+                 config_changed=None):
         """tr069: what the client tells of a session (session_finished(success)), asks for one
-        (start_session(events): the periodic one) and tells of the next (next_session(at)); sensors, streetlights: the station's components, None where they
-        do not run (their actions are refused, their messages not sent)."""
+        (start_session(events): the periodic one) and tells of the next (next_session(at)); sensors,
+        streetlights: the station's components, None where they do not run (their actions are refused,
+        their messages not sent); config_changed(name): the root's, which makes every running component
+        take up a key changed in memory (this one included)."""
         self.loop = loop
         self.config = config
         self.tr069 = tr069
@@ -54,8 +57,9 @@ class Client(SessionDriver, Component):
         outbox = Outbox(os.path.join(self.dir, "outbox"), self.config.get("os3p.queue_limit"))
         self.core = Protocol(Settings(self.config), clock, State(os.path.join(self.dir, "state.json")), outbox,
                              lambda: boot_fields(self.config, device))
+        self.config_changed_everywhere = config_changed or self.config_changed
         self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, sensors,
-                                                   streetlights)
+                                                   streetlights, self.config_changed_everywhere)
         self.subscriptions = []  # (component, fn) while the client runs
         self.conn = None
         self._timer = self._timer_at = None
@@ -96,6 +100,10 @@ class Client(SessionDriver, Component):
 
     def start_session(self, events, get_rpc_methods=False):
         self._event(self.core.start_session, events, get_rpc_methods)
+
+    def config_changed(self, name):
+        """A key changed in memory: the core acts on the ones it uses (ping, heartbeat)."""
+        self.core.config_changed(name)  # its output is flushed on wake()
 
     def expect_reboot(self):
         """Before a reboot the tr069 object causes: the next start must not report it as unexpected."""
@@ -267,5 +275,5 @@ class Client(SessionDriver, Component):
         except (ValueError, OSError) as e:
             log.warning("cannot keep the heartbeat interval %s: %s", seconds, e)
             return
-        self.core.config_changed("acs.periodic_inform_interval")  # its output is flushed on wake()
+        self.config_changed_everywhere("acs.periodic_inform_interval")
 
