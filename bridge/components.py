@@ -15,6 +15,7 @@ NotImplementedError here; tests/test_components.py checks that every component o
     SessionDriver      what the tr069 object drives a session through (the OS3P client)
     StationSensors     the sensors (bridge/station/sensors.py), as the OS3P surface and the root use them
     StationLights      the streetlights (bridge/station/streetlights.py), likewise
+    Reachability       the modem and the uplinks (bridge/reach/service.py), as the root and the surfaces use it
 
 A new component (the parameter model, reachability, a CAMARA route) declares its interface here, is built
 by a builder method of the root and gets what it uses through its constructor.
@@ -134,6 +135,10 @@ class StationSensors(Component, EventSource):
     def contactor_fault(self, event):
         """A ContactorFault: a failing power switch is one of the station's errors."""
 
+    @_required
+    def weak_signal(self, event):
+        """A SignalChanged: a weak modem signal is one of the station's errors (WeakSignal)."""
+
 
 class StationLights(Component, EventSource):
     """The streetlights: the contactors and their Station (contactors.py), the local zone and the sun.
@@ -150,3 +155,38 @@ class StationLights(Component, EventSource):
     @_required
     def objects(self):
         """The UbusObjects it serves."""
+
+
+class Reachability(Component, EventSource):
+    """The reachability state, the modem, the CAMARA subscriptions (bridge/reach). Events:
+    ReachabilityChanged, SignalChanged."""
+
+    object = None  # its UbusObject (tr069.reach)
+
+    @_required
+    def modem_info(self):
+        """What the modem said last (bridge/reach/modem.ModemInfo; every field absent without a modem)."""
+
+    @_required
+    def follow_os3p(self, registered):
+        """registered() -> whether the OS3P link is registered: `data` needs it from now on."""
+
+    @_required
+    def on_netifd(self, event, data):
+        """A netifd `network.interface` event from ubusd."""
+
+    @_required
+    def create(self, body):
+        """The CAMARA create: the subscription as answered, or camara.ApiError."""
+
+    @_required
+    def list(self):
+        """Every subscription, as the API answers it."""
+
+    @_required
+    def get(self, sid):
+        """One subscription, or camara.ApiError 404."""
+
+    @_required
+    def delete(self, sid):
+        """End one (subscription-ends SUBSCRIPTION_DELETED), or camara.ApiError 404."""

@@ -41,12 +41,13 @@ class Client(SessionDriver, Component):
     expect_reboot(), reboot_failed()), reload(), state() for the state view, start() and stop()."""
 
     def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None,
-                 config_changed=None):
+                 config_changed=None, modem=None):
         """tr069: what the client tells of a session (session_finished(success)), asks for one
         (start_session(events): the periodic one) and tells of the next (next_session(at)); sensors,
         streetlights: the station's components, None where they do not run (their actions are refused,
         their messages not sent); config_changed(name): the root's, which makes every running component
-        take up a key changed in memory (this one included)."""
+        take up a key changed in memory (this one included); modem() -> the reachability's ModemInfo (its
+        ICCID and IMSI go into BootNotification where UCI sets none), or None."""
         self.loop = loop
         self.config = config
         self.tr069 = tr069
@@ -56,7 +57,7 @@ class Client(SessionDriver, Component):
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         outbox = Outbox(os.path.join(self.dir, "outbox"), self.config.get("os3p.queue_limit"))
         self.core = Protocol(Settings(self.config), clock, State(os.path.join(self.dir, "state.json")), outbox,
-                             lambda: boot_fields(self.config, device))
+                             lambda: boot_fields(self.config, device, modem() if modem is not None else None))
         self.config_changed_everywhere = config_changed or self.config_changed
         self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, sensors,
                                                    streetlights, self.config_changed_everywhere)
@@ -97,6 +98,10 @@ class Client(SessionDriver, Component):
 
     def connection_state(self):
         return self.core.connection_state()
+
+    def registered(self):
+        """Connected and BootNotification Accepted: the central system can be reached."""
+        return bool(self.core.connected) and self.core.registration == "Accepted"
 
     def start_session(self, events, get_rpc_methods=False):
         self._event(self.core.start_session, events, get_rpc_methods)
