@@ -243,9 +243,9 @@ def main(argv=None):
 
         return daemon_main(argv[1:])
     if argv and argv[0] in ("--version", "version"):
-        from . import __version__
+        from .version import describe
 
-        print(__version__)
+        print(describe())
         return 0
     if argv and argv[0] in HELP:
         print(__doc__.strip())

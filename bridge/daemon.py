@@ -243,7 +243,7 @@ class Daemon:
         from .os3p.client import Client
 
         client = Client(self.loop, self.config, self.clock, self.device, self.state_dir, self.tr069,
-                        sensors=sensors, streetlights=streetlights,
+                        sensors=sensors, streetlights=streetlights, config_changed=self.config_changed,
                         modem=reach.modem_info if reach is not None else None)
         self.tr069.attach_driver(client)
         self.tr069.before_reboot.append(client.expect_reboot)
@@ -272,6 +272,15 @@ class Daemon:
 
             shim.mount(PREFIX, Api(reach, shim.sessions, lambda: self.config.get("reach.api_token")).handle, MAX_BODY)
         return shim
+
+    def config_changed(self, name):
+        """A key changed in memory (ChangeConfiguration, the central system's interval, a TR-181 set): every
+        running component takes it up now, in start order; one that cannot raises (the caller takes the
+        value back and calls again)."""
+        for component in list(self.running.values()):
+            changed = getattr(component, "config_changed", None)
+            if changed is not None:
+                changed(name)
 
     def _daemon_view(self):
         return {"version": __version__, "pid": os.getpid(), "backend": self.device.backend,
