@@ -243,7 +243,7 @@ class Daemon:
         from .os3p.client import Client
 
         client = Client(self.loop, self.config, self.clock, self.device, self.state_dir, self.tr069,
-                        sensors=sensors, streetlights=streetlights,
+                        sensors=sensors, streetlights=streetlights, config_changed=self.config_changed,
                         modem=reach.modem_info if reach is not None else None)
         self.tr069.attach_driver(client)
         self.tr069.before_reboot.append(client.expect_reboot)
@@ -257,7 +257,10 @@ class Daemon:
 
         # netifd's ifup/ifdown refresh the reachability state
         listeners = {"network.interface": reach.on_netifd} if reach is not None else None
-        return face.start(self.loop, ubus_socket(self.config), self.objects, listeners)
+        conn = face.start(self.loop, ubus_socket(self.config), self.objects, listeners)
+        if reach is not None:
+            reach.use_ubus(conn)  # netifd's dump asked over this connection
+        return conn
 
     def build_jsonrpc(self, reach):
         from . import jsonrpc
@@ -269,6 +272,15 @@ class Daemon:
 
             shim.mount(PREFIX, Api(reach, shim.sessions, lambda: self.config.get("reach.api_token")).handle, MAX_BODY)
         return shim
+
+    def config_changed(self, name):
+        """A key changed in memory (ChangeConfiguration, the central system's interval, a TR-181 set): every
+        running component takes it up now, in start order; one that cannot raises (the caller takes the
+        value back and calls again)."""
+        for component in list(self.running.values()):
+            changed = getattr(component, "config_changed", None)
+            if changed is not None:
+                changed(name)
 
     def _daemon_view(self):
         return {"version": __version__, "pid": os.getpid(), "backend": self.device.backend,

@@ -10,8 +10,12 @@ from . import messages
 
 
 class Context:
-    def __init__(self, core, config, device, loop, directory, sensors=None, streetlights=None):
+    def __init__(self, core, config, device, loop, directory, sensors=None, streetlights=None,
+                 config_changed=None):
+        """config_changed(name): what makes every part of the daemon take up a key changed in memory (the
+        composition root's; raises when one cannot, and the handler takes the value back)."""
         self._core = core
+        self._config_changed = config_changed or core.config_changed
         self.sensors = sensors  # bridge/station/sensors.py (indicators, meter), None when not running
         self.streetlights = streetlights  # bridge/station/streetlights.py, None without contactors
         self.config = config
@@ -62,11 +66,8 @@ class Context:
         self._core.reboot_failed(reason)
 
     def config_changed(self, name):
-        self._core.config_changed(name)
-        if self.streetlights is not None:
-            self.streetlights.config_changed(name)  # Geolocation moves the sun
-        if self.sensors is not None and name.startswith("station."):
-            self.sensors.reload()  # MeterValueSampleInterval
+        """A key changed in memory (ChangeConfiguration): every part that uses it takes it up now."""
+        self._config_changed(name)
 
     def now(self):
         return self._core.now()

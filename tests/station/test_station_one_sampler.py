@@ -53,7 +53,7 @@ def test_triggers_while_a_read_runs_join_it_instead_of_starting_threads(tmp_path
             loop.run_once(0.05)
         # one read answered every trigger that joined it (up to MAX_WAITING; a triggered MeterValues is
         # sent once for them all anyway), with what the silent meter gave: nothing
-        assert len(samples) == sensors.MAX_WAITING and all(sample[1] == [] for sample in samples)
+        assert len(samples) == sensors.MAX_WAITING and all(sample.readings == [] for sample in samples)
         assert s.read_now("Trigger", samples.append) and len(readers()) <= 1
     finally:
         s.stop()
