@@ -1,16 +1,33 @@
-"""The daemon: one loop, one core (the tr069 object), the faces around it.
+"""The daemon and its composition root: every component built here, with what it needs, in one stated order.
 
     python -m bridge.daemon [--backend host|ubus] [--state-dir DIR] [--config FILE]
+
+Daemon() makes what every component may be given: the device, the config, the loop, the clock, the tr069
+object and its sessions, the ubus objects the protocol surfaces serve and the state view's sections.
+start_components() then builds, in this order, the ones this configuration wants (COMPONENTS), each with
+explicit constructor arguments, wires them (event subscriptions, the tr069 object's session driver) and
+starts them:
+
+    sensors        the station's MV fault indicators, meter, history (always: the status views read it)
+    streetlights   the contactors (the host simulates four; a device drives its `config contactor` ones);
+                   its ContactorFault events go to the sensors (a failing power switch is a station error)
+    os3p           the OS3P client: subscribes to both, becomes the tr069 object's session driver
+    ubus           the ubus surface: serves the objects below on ubusd
+    jsonrpc        the JSON-RPC surface (uhttpd's /ubus): serves the same objects over HTTP
+
+No component receives the Daemon or looks another up: a new one is a builder method here, a row in
+COMPONENTS and a line in start_components(). Each module is imported only when its component is wanted, so a
+device that does not use the JSON-RPC shim never loads it. stop() runs in the reverse order.
 """
 
 import gc
-import importlib
 import os
 import signal
 import sys
 import time
 
 from . import __version__, atomic, logger, logsetup, progress, stateview, uci
+from .clock import Clock
 from .config import CONFIG_NAME, Config, ConfigError, Problem, check_override
 from .device import default_backend, open_device
 from .device.base import DeviceError
@@ -22,6 +39,7 @@ log = logger.getLogger("tr069-bridge")
 
 DEVICE_STATE_DIR = "/etc/tr069-bridge"  # on flash: statistics and queued messages survive a reboot
 CONFIG_WATCH = 2.0  # seconds between two looks at the config file on the host
+UBUS_SOCKET_ENV = "TR069_UBUS_SOCKET"  # where ubusd is, before the config key ubus.socket
 
 
 def default_state_dir(backend):
@@ -33,8 +51,13 @@ def default_state_dir(backend):
     return os.path.join(base, "tr069-bridge")
 
 
+def ubus_socket(config):
+    """ubusd's socket: TR069_UBUS_SOCKET from the environment when set, else the config key ubus.socket."""
+    return os.environ.get(UBUS_SOCKET_ENV) or config.get("ubus.socket")
+
+
 def _ubus_wanted(daemon):
-    return daemon.device.backend == "ubus" or bool(os.environ.get("TR069_UBUS_SOCKET"))
+    return daemon.device.backend == "ubus" or bool(os.environ.get(UBUS_SOCKET_ENV))
 
 
 def _jsonrpc_wanted(daemon):
@@ -55,15 +78,19 @@ def _streetlights_wanted(daemon):
     return daemon.device.backend == "host" or any(s.get(".type") == "contactor" for s in daemon.config.sections)
 
 
-# face -> (module whose start(daemon) returns an object with .stop(), or None when it could not start
-# (it logged why); when it runs); imported lazily
-FACES = [
-    ("sensors", "bridge.station.sensors", lambda daemon: True),  # first: os3p and the status views read it
-    ("ubus", "bridge.ubus.face", _ubus_wanted),
-    ("jsonrpc", "bridge.jsonrpc", _jsonrpc_wanted),
-    ("streetlights", "bridge.station.streetlights", _streetlights_wanted),  # before os3p: its actions use it
-    ("os3p", "bridge.os3p.client", _os3p_wanted),
-]
+# component -> (the module it lives in, imported only when it runs; whether this configuration runs it).
+# The order they are built in is start_components'.
+COMPONENTS = {
+    "sensors": ("bridge.station.sensors", lambda daemon: True),
+    "streetlights": ("bridge.station.streetlights", lambda daemon: _streetlights_wanted(daemon)),
+    "os3p": ("bridge.os3p.client", lambda daemon: _os3p_wanted(daemon)),
+    "ubus": ("bridge.ubus.face", lambda daemon: _ubus_wanted(daemon)),
+    "jsonrpc": ("bridge.jsonrpc", lambda daemon: _jsonrpc_wanted(daemon)),
+}
+
+
+def _os3p_off():
+    return {"enabled": False}
 
 
 class Daemon:
@@ -80,8 +107,8 @@ class Daemon:
             self.config = Config(self.device.config_path(CONFIG_NAME), writer=self._uci_write,
                                  reader=self._uci_read, lenient=True)
         self.loop = Loop()
-        self.log = log
-        self.faces = {}
+        self.clock = Clock(self.loop.time, time.time)
+        self.running = {}  # name -> started component, in start order
         self.exit_code = 0
         self.sessions = Sessions(os.path.join(self.state_dir, "sessions.json"))
         self.tr069 = Tr069(
@@ -99,7 +126,15 @@ class Daemon:
         self.started = time.time()
         progress.forget_all()  # the state view shows this daemon's transfers
         self.recent_errors = stateview.RecentErrors()  # a log sink while run() runs
-        self.objects = {self.tr069.name: self.tr069, stateview.OBJECT_NAME: stateview.StateObject(self)}
+        # the state view's sections, in the order shown; each running component adds its own
+        self.views = {"daemon": self._daemon_view, "os3p": _os3p_off,
+                      # what the start-up readers set aside (bridge/atomic.py): shown only when there is something
+                      "set_aside": lambda: [dict(e) for e in atomic.SET_ASIDE] or None,
+                      "transfers": lambda: [p.view() for p in progress.current()],
+                      "errors": self.recent_errors.view}
+        # the ubus objects the surfaces serve (ubusd, JSON-RPC), by name; components add theirs as they are built
+        self.objects = {self.tr069.name: self.tr069,
+                        stateview.OBJECT_NAME: stateview.StateObject(self.views, lambda: self.tr069.check_output)}
 
     def _uci_read(self):
         try:
@@ -129,21 +164,93 @@ class Daemon:
         self._config_mark = mark
         self.loop.call_later(CONFIG_WATCH, self.watch_config)
 
-    def start_faces(self):
-        for name, module, wanted in FACES:
-            if not wanted(self):
-                continue
-            try:
-                face = importlib.import_module(module).start(self)
-            except ModuleNotFoundError as e:
-                if e.name != module:  # a missing dependency, not a face this build lacks
-                    raise
-                log.warning("face %s is not available in this build", name)
-                continue
-            if face is not None:
-                self.faces[name] = face
-                log.info("%s face started", name)
+    # --- the composition root ---------------------------------------------------------------------
+    def start_components(self, only=None):
+        """Build, wire and start every component this configuration wants (or those of `only`, a test's
+        choice), in this order. Runs on the loop thread, before the loop does or while it runs."""
+        sensors = self._start("sensors", only, self.build_sensors)
+        streetlights = self._start("streetlights", only, self.build_streetlights, sensors)
+        self._start("os3p", only, self.build_os3p, sensors, streetlights)
+        self._start("ubus", only, self.build_ubus)
+        self._start("jsonrpc", only, self.build_jsonrpc)
 
+    def _start(self, name, only, build, *components):
+        """build(*components) -> the started component, or None when it could not start (it logged why)."""
+        module, wanted = COMPONENTS[name]
+        if name in self.running:  # started by an earlier call (a test starts them one by one)
+            return self.running[name]
+        if (only is not None and name not in only) or (only is None and not wanted(self)):
+            return None
+        try:
+            component = build(*components)
+        except ModuleNotFoundError as e:
+            if e.name != module:  # a missing dependency, not a component this build lacks
+                raise
+            log.warning("face %s is not available in this build", name)
+            return None
+        if component is not None:
+            self.running[name] = component
+            log.info("%s face started", name)
+        return component
+
+    def build_sensors(self):
+        from .station.sensors import Sensors
+
+        def zone():  # imported once a day's extremes are kept: a station without a meter never needs it
+            from .station.zone import device_zone
+
+            return device_zone(self.device)
+
+        sensors = Sensors(self.loop, self.config, self.clock, self.state_dir, self.device.backend,
+                          ubus_socket=ubus_socket(self.config), zone=zone)
+        sensors.start()
+        self.views["sensors"] = sensors.state
+        return sensors
+
+    def build_streetlights(self, sensors):
+        from .events import ContactorFault
+        from .station.streetlights import Streetlights
+        from .station.zone import device_zone
+
+        lights = Streetlights(self.loop, self.config, self.clock, self.state_dir, lambda: device_zone(self.device),
+                              simulate=self.device.backend == "host", ubus_socket=ubus_socket(self.config))
+        if sensors is not None:
+            lights.subscribe(sensors.contactor_fault, ContactorFault)  # a failing power switch is a station error
+        for obj in lights.objects():
+            self.objects[obj.name] = obj
+        lights.start()
+        self.views["streetlights"] = lights.state
+        return lights
+
+    def build_os3p(self, sensors, streetlights):
+        from .os3p.client import Client
+
+        client = Client(self.loop, self.config, self.clock, self.device, self.state_dir, self.tr069,
+                        sensors=sensors, streetlights=streetlights)
+        self.tr069.attach_driver(client)
+        self.tr069.before_reboot.append(client.expect_reboot)
+        self.tr069.reboot_failed.append(client.reboot_failed)
+        client.start()
+        self.views["os3p"] = client.state
+        return client
+
+    def build_ubus(self):
+        from .ubus import face
+
+        return face.start(self.loop, ubus_socket(self.config), self.objects)
+
+    def build_jsonrpc(self):
+        from . import jsonrpc
+
+        return jsonrpc.start(self.loop, self.config, self.objects, self.state_dir,
+                             self.device.config_path("rpcd"), source_acls=self.device.backend == "host")
+
+    def _daemon_view(self):
+        return {"version": __version__, "pid": os.getpid(), "backend": self.device.backend,
+                "state_dir": self.state_dir, "config": self.config.path, "started": stateview.iso(self.started),
+                "uptime": int(time.time() - self.started), "faces": sorted(self.running)}
+
+    # --- running ------------------------------------------------------------------------------------
     def reload(self):
         """True, or the first problem (str) when the config is refused as a whole (every value kept)."""
         try:
@@ -156,9 +263,9 @@ class Daemon:
             log.error("config reload failed, previous values kept: %s", e)
             return str(e)
         self.apply_log_level()
-        for face in self.faces.values():
-            if hasattr(face, "reload"):
-                face.reload()
+        for component in self.running.values():
+            if hasattr(component, "reload"):
+                component.reload()
         self.tr069.schedule_periodic()  # every path (SIGHUP from procd, the file watch, `command reload`)
         log.info("configuration reloaded")
         return True
@@ -176,7 +283,7 @@ class Daemon:
             signal.signal(sig, lambda *_: self.stop())
         signal.signal(signal.SIGHUP, lambda *_: self.loop.call_soon_threadsafe(self.reload))
         logger.add_sink(self.recent_errors)
-        self.start_faces()
+        self.start_components()
         if self.config.reader is None:
             self.watch_config()
         log.info("tr069-bridge %s running (backend %s, state %s)", __version__, self.device.backend, self.state_dir)
@@ -190,13 +297,21 @@ class Daemon:
             self.shutdown()
         return self.exit_code
 
-    def shutdown(self):
-        for name in reversed(list(self.faces)):
+    def stop_components(self, only=None):
+        """Stop the running components (or those of `only`), in the reverse of their start order."""
+        for name in reversed(list(self.running)):
+            if only is not None and name not in only:
+                continue
+            component = self.running.pop(name)
+            if name in self.views:
+                self.views[name] = _os3p_off if name == "os3p" else (lambda: None)
             try:
-                self.faces[name].stop()
+                component.stop()
             except Exception:
                 log.exception("stopping the %s face failed", name)
-        self.faces.clear()
+
+    def shutdown(self):
+        self.stop_components()
         log.info("stopped")
         logger.remove_sink(self.recent_errors)
 

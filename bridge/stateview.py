@@ -1,24 +1,19 @@
-"""What the daemon is doing now, for people and scripts: one table of providers.
+"""What the daemon is doing now, for people and scripts: named sections, each from the part that knows it.
 
-PROVIDERS maps a section name to a function(daemon) -> a JSON value, or None to leave the section out
-(a feature that does not run here). A module adds its own section where it lives, when it is loaded:
-
-    from bridge.stateview import provider
-
-    @provider("streetlights")
-    def _streetlights(daemon):
-        return {...}
+The composition root (bridge/daemon.py) gives the sections: {name: fn() -> a JSON value, or None to leave
+the section out}, in the order they are shown (daemon, os3p, transfers, errors, then one per running
+component: its state() method). A new component adds its section there.
 
 The view is served three ways: `tr069-bridge state` (text, or --json), the ubus object `tr069.bridge`
 method `state` (schemas/tr069.bridge.json; the `tr069` object's methods are fixed by its own schema),
-and the status page. A provider that raises shows {"error": ...} in its section; the others still answer.
+and the status page. A section that raises shows {"error": ...}; the others still answer.
 """
 
-import os
 import time
 from collections import deque
 
-from . import __version__, logger, schema
+from . import logger, schema
+from .components import UbusObject
 from . import ubusmsg as ubus
 
 log = logger.getLogger(__name__)
@@ -28,22 +23,12 @@ SCHEMA_NAME = "tr069.bridge"
 ERRORS_KEPT = 10
 HISTORY_KEPT = 20
 
-PROVIDERS = {}
 
-
-def provider(name):
-    """Register fn(daemon) as the section `name` of the state view."""
-    def register(fn):
-        PROVIDERS[name] = fn
-        return fn
-    return register
-
-
-def collect(daemon):
+def collect(sections):
     out = {}
-    for name, fn in list(PROVIDERS.items()):
+    for name, fn in list(sections.items()):
         try:
-            value = fn(daemon)
+            value = fn()
         except Exception as e:  # one broken section must not hide the others
             log.exception("state view: section %s failed", name)
             value = {"error": "%s: %s" % (e.__class__.__name__, e)}
@@ -87,65 +72,19 @@ class RecentErrors:
         return [{"time": iso(t), "level": lv, "source": src, "message": msg} for t, lv, src, msg in self.items]
 
 
-# --- the core's sections ------------------------------------------------------------------------
-
-@provider("daemon")
-def _daemon(daemon):
-    return {"version": __version__, "pid": os.getpid(), "backend": daemon.device.backend,
-            "state_dir": daemon.state_dir, "config": daemon.config.path, "started": iso(daemon.started),
-            "uptime": int(time.time() - daemon.started), "faces": sorted(daemon.faces)}
-
-
-@provider("os3p")
-def _os3p(daemon):
-    client = daemon.faces.get("os3p")
-    if client is None:
-        return {"enabled": False}
-    from .os3p.connection import safe_url
-
-    box = client.outbox
-    head = box.head()
-    oldest = None if head is None else {"action": head["action"], "queued": iso(head["queued"]),
-                                        "age": max(0, int(time.time() - head["queued"]))}
-    history = getattr(client, "history", None)
-    core = getattr(client, "core", None)
-    return {"enabled": True, "url": safe_url(client.acs_url), "link": client.connection_state(),
-            "connected": bool(getattr(core, "connected", False)), "registration": getattr(core, "registration", None),
-            "history": history.view() if history is not None else [],
-            "outbox": {"depth": len(box), "oldest": oldest, "dropped": box.dropped}}
-
-
-@provider("set_aside")
-def _set_aside(daemon):
-    """What the start-up readers set aside (bridge/atomic.py): shown only when there is something."""
-    from .atomic import SET_ASIDE
-
-    return [dict(e) for e in SET_ASIDE] or None
-
-
-@provider("transfers")
-def _transfers(daemon):
-    from . import progress
-
-    return [p.view() for p in progress.current()]
-
-
-@provider("errors")
-def _errors(daemon):
-    return daemon.recent_errors.view()
-
-
 # --- the ubus object ------------------------------------------------------------------------------
 
-class StateObject:
-    """ubus object `tr069.bridge`: method `state` -> collect(daemon)."""
+class StateObject(UbusObject):
+    """ubus object `tr069.bridge`: method `state` -> collect(sections); check_output() says whether the
+    reply is checked against its schema (as the tr069 object's are)."""
 
     name = OBJECT_NAME
 
-    def __init__(self, daemon):
-        self.daemon = daemon
+    def __init__(self, sections, check_output=lambda: False):
+        self.sections = sections
+        self.check_output = check_output
         self.schema = schema.load(SCHEMA_NAME)
-        self.methods = {"state": lambda _args: collect(self.daemon)}
+        self.methods = {"state": lambda _args: collect(self.sections)}
 
     def signature(self):
         return {method: {} for method in self.methods}
@@ -160,7 +99,7 @@ class StateObject:
         if schema.errors(part["input"], args, "", self.schema):
             return ubus.INVALID_ARGUMENT, None
         data = handler(args)
-        if getattr(self.daemon.tr069, "check_output", False):
+        if self.check_output():
             bad = schema.errors(part["output"], data, "", self.schema)
             if bad:
                 log.error("state produced an invalid reply: %s", bad)

@@ -11,6 +11,7 @@ import time
 from . import schema
 from . import ubusmsg as ubus
 from .backoff import Backoff
+from .components import UbusObject
 from .logger import getLogger
 from .redact import redact
 from .sessions import Sessions
@@ -68,7 +69,7 @@ def prepare_call(methods, method, args):
     return None, handler, {k: v for k, v in args.items() if k != SESSION_ARG}
 
 
-class Tr069:
+class Tr069(UbusObject):
     name = "tr069"
     wall = staticmethod(time.time)   # what status shows times in (tests put a fake clock here)
 

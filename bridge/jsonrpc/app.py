@@ -18,6 +18,7 @@ from bridge.jsonrpc.session_object import FailedLogins, SessionObject
 from bridge.jsonrpc.sessions import SessionStore
 from bridge.jsonrpc.users import Users
 
+from ..components import Component
 from ..logger import getLogger
 
 log = getLogger(__name__)
@@ -44,12 +45,12 @@ def _setting(config, name, default):
         return default
 
 
-class Shim:
+class Shim(Component):
     def __init__(self, loop, objects, host="127.0.0.1", port=0, users=None, acl_dirs=(),
                  session_timeout=300, call_timeout=60, login_attempts=5, state_dir=None,
                  login_delays=None):
         self.loop = loop
-        self.daemon_objects = objects  # {name: object}, looked up on each call
+        self.served = objects  # {name: object}, looked up on each call
         self.sessions = SessionStore(loop.time)
         self.acl_files = AclFiles(list(acl_dirs))
         self.session_object = SessionObject(self.sessions, users or Users(os.devnull), self.acl_files,
@@ -69,14 +70,13 @@ class Shim:
             self.cli_sid = self.local_session()
 
     @classmethod
-    def from_daemon(cls, daemon):
-        cfg = daemon.config
-        rpcd = _setting(cfg, "jsonrpc.rpcd_config", "") or daemon.device.config_path("rpcd")
+    def from_config(cls, loop, cfg, objects, state_dir, rpcd_config, source_acls=False):
+        rpcd = _setting(cfg, "jsonrpc.rpcd_config", "") or rpcd_config
         dirs = [_setting(cfg, "jsonrpc.acl_dir", "/usr/share/rpcd/acl.d")]
-        if getattr(daemon.device, "backend", "") == "host":
+        if source_acls:
             dirs.append(os.path.normpath(SOURCE_ACL_DIR))
         return cls(
-            daemon.loop, daemon.objects,
+            loop, objects,
             host=_setting(cfg, "jsonrpc.listen", "127.0.0.1"),
             port=_setting(cfg, "jsonrpc.port", 8069),
             users=Users(rpcd, _setting(cfg, "jsonrpc.shadow", "/etc/shadow")),
@@ -84,7 +84,7 @@ class Shim:
             session_timeout=_setting(cfg, "jsonrpc.session_timeout", 300),
             call_timeout=_setting(cfg, "jsonrpc.call_timeout", 60),
             login_attempts=_setting(cfg, "jsonrpc.login_attempts", 5),
-            state_dir=daemon.state_dir,
+            state_dir=state_dir,
         )
 
     def _url_host(self):
@@ -94,7 +94,7 @@ class Shim:
         return "[%s]" % host if ":" in host else host
 
     def objects(self):
-        objs = dict(self.daemon_objects)
+        objs = dict(self.served)
         objs.setdefault("session", self.session_object)
         return objs
 

@@ -17,6 +17,7 @@ from bridge import ubusmsg as ubus
 from bridge.jsonrpc import acl as aclmod
 from bridge.jsonrpc.sessions import DEFAULT_SID
 
+from ..components import UbusObject
 from ..logger import getLogger
 
 log = getLogger(__name__)
@@ -85,7 +86,7 @@ class Later:
         return self._result
 
 
-class SessionObject:
+class SessionObject(UbusObject):
     name = "session"
 
     def __init__(self, store, users, acl_files, default_timeout, failed_logins, loop=None,

@@ -1,16 +1,19 @@
 """The OS3P client's supervisor: the protocol core (protocol.py) wired to a connection and the loop.
 
 Everything here runs on the daemon's loop thread. It feeds the core its events (the connection's
-on_open / on_text / on_pong / on_close, the loop's clock, the tr069 object's sessions), carries out what
-the core asks for (frames to send, a connection attempt, a close, a session result) and keeps one loop
-timer at the core's next deadline. start(daemon) attaches it to the tr069 object as its session driver.
+on_open / on_text / on_pong / on_close, the clock, the tr069 object's sessions), carries out what the
+core asks for (frames to send, a connection attempt, a close, a session result) and keeps one loop timer
+at the core's next deadline. The composition root (bridge/daemon.py) builds it and makes it the tr069
+object's session driver.
 """
 
 import os
 import time
 
+from ..components import Component, SessionDriver
 from ..logger import getLogger
-from ..stateview import History
+from ..redact import redact
+from ..stateview import History, iso
 from .connection import Connection, Options, connection_url, safe_url
 from .context import Context
 from .messages import boot_fields
@@ -23,14 +26,6 @@ log = getLogger(__name__)
 BOOT_ID = "/proc/sys/kernel/random/boot_id"  # Linux: a new random id on every boot
 
 
-class LoopClock:
-    """The core's clock: the loop's monotonic time for deadlines, the host's for timestamps."""
-
-    def __init__(self, loop):
-        self.time = loop.time
-        self.wall = time.time
-
-
 def read_boot_id(path=None):
     try:
         with open(path or BOOT_ID) as f:
@@ -39,31 +34,27 @@ def read_boot_id(path=None):
         return None
 
 
-class Client:
-    def __init__(self, daemon):
-        self.loop = daemon.loop
-        self.config = daemon.config
-        self.tr069 = daemon.tr069
-        self.dir = os.path.join(daemon.state_dir, "os3p")
+class Client(SessionDriver, Component):
+    """The OS3P surface. Offers what the tr069 object drives (acs_url, connection_state(), start_session(),
+    expect_reboot(), reboot_failed()), reload(), state() for the state view, start() and stop()."""
+
+    def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None):
+        """tr069: what the client tells of a session (session_finished(success)) and of the heartbeat
+        interval (schedule_periodic()); sensors, streetlights: the station's components, None where they
+        do not run (their actions are refused, their messages not sent)."""
+        self.loop = loop
+        self.config = config
+        self.tr069 = tr069
+        self.sensors = sensors
+        self.streetlights = streetlights
+        self.dir = os.path.join(state_dir, "os3p")
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         outbox = Outbox(os.path.join(self.dir, "outbox"), self.config.get("os3p.queue_limit"))
-        device = daemon.device
-        self.core = Protocol(self.config, LoopClock(self.loop), State(os.path.join(self.dir, "state.json")), outbox,
+        self.core = Protocol(self.config, clock, State(os.path.join(self.dir, "state.json")), outbox,
                              lambda: boot_fields(self.config, device))
-        sensors = daemon.faces.get("sensors")
-        self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, sensors)
-        self.sensors_listener = None
-        if sensors is not None:
-            from .station import Listener
-
-            sensors.clock = self.core.now  # timestamps on the central system's clock
-            self.sensors_listener = Listener(self.context)
-        station = daemon.faces.get("streetlights")
-        if station is not None:
-            from .streetlights import attach
-
-            self.context.station = station
-            attach(self.context, station)
+        self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, sensors,
+                                                   streetlights)
+        self.subscriptions = []  # (component, fn) while the client runs
         self.conn = None
         self._timer = self._timer_at = None
         self._handling = False
@@ -71,15 +62,23 @@ class Client:
         self.core.wake = self._wake
         self.history = History()  # the link's last events, for the state view
         self._registration = None
-        self.tr069.attach_driver(self)
-        self.tr069.before_reboot.append(self.core.expect_reboot)
-        self.tr069.reboot_failed.append(self.core.reboot_failed)
+
+    def start(self):
         self._event(self.core.check_reboot, read_boot_id(BOOT_ID))
         if os.path.exists(os.path.join(self.dir, "firmware.json")):
             self.context.firmware.resume()  # a firmware update (maybe the one we just booted into) has a story to finish
         self._event(self.core.start)
-        if self.sensors_listener is not None:
-            sensors.attach(self.sensors_listener)  # after start: what it missed is queued in order
+        # after start: what the sensors published before is queued in order, after the reboot's notice
+        if self.streetlights is not None:
+            from . import streetlights
+
+            self.subscriptions.append((self.streetlights, self.streetlights.subscribe(streetlights.subscriber(
+                self.context))))
+        if self.sensors is not None:
+            from . import station
+
+            self.subscriptions.append((self.sensors, self.sensors.subscribe(station.subscriber(self.context))))
+        return self
 
     # --- what the tr069 object and the faces see ----------------------------------------------------
     @property
@@ -95,6 +94,24 @@ class Client:
 
     def start_session(self, events, get_rpc_methods=False):
         self._event(self.core.start_session, events, get_rpc_methods)
+
+    def expect_reboot(self):
+        """Before a reboot the tr069 object causes: the next start must not report it as unexpected."""
+        self.core.expect_reboot()
+
+    def reboot_failed(self, reason):
+        self.core.reboot_failed(reason)
+
+    def state(self):
+        """The state view's section."""
+        box = self.outbox
+        head = box.head()
+        oldest = None if head is None else {"action": head["action"], "queued": iso(head["queued"]),
+                                            "age": max(0, int(time.time() - head["queued"]))}
+        return {"enabled": True, "url": redact(self.acs_url), "link": self.connection_state(),
+                "connected": self.core.connected, "registration": self.core.registration,
+                "history": self.history.view(),
+                "outbox": {"depth": len(box), "oldest": oldest, "dropped": box.dropped}}
 
     def options(self):
         c = self.config
@@ -118,8 +135,9 @@ class Client:
         self._event(self.core.config_changed, None)
 
     def stop(self):
-        if self.sensors_listener is not None:
-            self.context.sensors.detach(self.sensors_listener)
+        for component, fn in self.subscriptions:
+            component.unsubscribe(fn)
+        self.subscriptions.clear()
         self._event(self.core.stop)
         if self._timer is not None:
             self._timer.cancel()
@@ -239,6 +257,3 @@ class Client:
                 return
         self.tr069.schedule_periodic()
 
-
-def start(daemon):
-    return Client(daemon)

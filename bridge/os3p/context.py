@@ -10,15 +10,15 @@ from . import messages
 
 
 class Context:
-    def __init__(self, core, config, device, loop, directory, sensors=None):
+    def __init__(self, core, config, device, loop, directory, sensors=None, streetlights=None):
         self._core = core
         self.sensors = sensors  # bridge/station/sensors.py (indicators, meter), None when not running
+        self.streetlights = streetlights  # bridge/station/streetlights.py, None without contactors
         self.config = config
         self.device = device
         self.loop = loop  # for workers: call_soon_threadsafe back onto the loop, call_later
         self.dir = directory  # where this client keeps its files
         self.state = core.state  # state.json (bridge.os3p.state.State)
-        self.station = None  # the daemon's streetlights (bridge.station.streetlights), None without contactors
         self._firmware = self._files = None
 
     # transfers are imported when first needed: a router's RAM is counted in MiB
@@ -63,8 +63,8 @@ class Context:
 
     def config_changed(self, name):
         self._core.config_changed(name)
-        if self.station is not None:
-            self.station.config_changed(name)  # Geolocation moves the sun
+        if self.streetlights is not None:
+            self.streetlights.config_changed(name)  # Geolocation moves the sun
         if self.sensors is not None and name.startswith("station."):
             self.sensors.reload()  # MeterValueSampleInterval
 

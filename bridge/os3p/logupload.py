@@ -5,9 +5,10 @@ import re
 import threading
 
 from .. import logger
+from ..clock import utc_iso
 from ..redact import redact
 from . import transfers
-from .messages import parse_iso, utc_iso
+from .messages import parse_iso
 
 log = logger.getLogger(__name__)
 

@@ -11,7 +11,7 @@ the producer gets the action context (context.py), as handlers do.
 """
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 from .. import schema
 from ..logger import getLogger
@@ -30,10 +30,6 @@ DEFAULT_MESSAGE = "Heartbeat"
 
 QUEUED = {"StatusNotification", "GetFileStatusNotification", "FirmwareStatusNotification", "MeterValues",
           "StreetlightModeStatusNotification", "StreetlightStatusNotification"}
-
-
-def utc_iso(epoch):
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso(text):

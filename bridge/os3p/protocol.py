@@ -4,8 +4,9 @@ Events go in as method calls: opened() / closed(reason) / received(text) / pong(
 tick() when the clock has moved, notify() / call() / trigger() / request_boot() from the actions, and
 start_session(events) from the tr069 object. What to do comes out of take() as a list of outputs
 (Send, Connect, Ping, Close, Abort, SessionDone, HeartbeatInterval), in order, and deadline() says when
-tick() is due next. Time is read from the clock passed in (clock.time() monotonic, clock.wall() epoch):
-the tests drive it with a fake one. The supervisor (client.py) owns the sockets and the loop timers.
+tick() is due next. Time is read from the clock passed in (bridge.clock.Clock: time() monotonic, wall()
+epoch, now() the central system's clock, which this core keeps: it restores the offset saved in its state
+and syncs the clock with every currentTime); the tests drive it with a fake one. The supervisor (client.py) owns the sockets and the loop timers.
 
 Here: time and deadlines, connecting and the backoff, registration (BootNotification), ping, reboots,
 inbound dispatch to actions.ACTIONS. Two parts live beside it, one responsibility each: calls.py (the
@@ -16,10 +17,11 @@ outputs.
 from collections import deque
 
 from ..backoff import Backoff
+from ..clock import utc_iso
 from ..logger import getLogger
 from . import errors, framing
 from .calls import Calls
-from .messages import parse_iso, utc_iso, validate
+from .messages import parse_iso, validate
 from .outputs import Abort, Close, Connect, HeartbeatInterval, Ping, Send, SessionDone, event  # noqa: F401
 from .session import SessionDriver
 
@@ -31,7 +33,7 @@ MAX_WAIT = 7 * 86400  # seconds: the longest any timer of the core waits
 class Protocol(Calls, SessionDriver):
     def __init__(self, config, clock, state, outbox, boot_fields, context=None, rand=None, ids=None):
         self.config = config
-        self.clock = clock  # .time(): monotonic seconds; .wall(): epoch seconds
+        self.clock = clock  # bridge.clock.Clock: time() monotonic, wall() the host's epoch, now() the central's
         self.state = state  # bridge.os3p.state.State
         self.outbox = outbox
         self.boot_fields = boot_fields  # () -> the BootNotification payload
@@ -39,8 +41,7 @@ class Protocol(Calls, SessionDriver):
         self.wake = None  # called when output waits outside an event the caller handles
         self.ids = ids or framing.IdSource()
         self.backoff = Backoff(0, 0, rand) if rand else Backoff(0, 0)
-        self.clock_offset = float(state.get("clock_offset", 0.0))
-        self._synced = None  # (central system's epoch, clock.time()) at the last currentTime
+        clock.offset = float(state.get("clock_offset", 0.0))  # until the first currentTime
         self.link = None  # None | "connecting" | "open"
         self.registration = None  # None | "Accepted" | "Pending" | "Rejected" on the current connection
         self.pending = None  # the one outstanding CALL
@@ -64,9 +65,11 @@ class Protocol(Calls, SessionDriver):
         """Epoch seconds on the central system's clock (we never set the system clock ourselves). Counted
         on the monotonic clock from the last currentTime, so a wall-clock jump (NTP, date -s) moves
         nothing; before one, the wall clock with the offset kept from the last run."""
-        if self._synced is not None:
-            return self._synced[0] + (self.clock.time() - self._synced[1])
-        return self.clock.wall() + self.clock_offset
+        return self.clock.now()
+
+    @property
+    def clock_offset(self):
+        return self.clock.offset
 
     def now_iso(self):
         return utc_iso(self.now())
@@ -108,11 +111,10 @@ class Protocol(Calls, SessionDriver):
             central = parse_iso(current_time)
         except (ValueError, TypeError, AttributeError):
             return
-        self._synced = (central, self.clock.time())
-        offset = central - self.clock.wall()
-        if abs(offset - self.clock_offset) > 1.0:
+        previous = self.clock.offset
+        offset = self.clock.sync(central)
+        if abs(offset - previous) > 1.0:
             log.info("clock offset to the central system: %+.1f s", offset)
-        self.clock_offset = offset
         if abs(self.state.get("clock_offset", 0.0) - offset) > 1.0:
             self.state.data["clock_offset"] = offset
             self.state.save()

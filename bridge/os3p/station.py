@@ -1,15 +1,15 @@
 """OS3P <-> the station's sensors (bridge/station/sensors.py): translation only.
 
-- the sensors' StatusNotification changes go to the persistent outbox as they are;
+- the sensors' FaultChanged events go to the persistent outbox as StatusNotifications;
 - a periodic sample becomes MeterValues (context Sample.Periodic, the default, left out), through the
   outbox; a TriggerMessage MeterValues reads fresh values and sends them directly (context Trigger);
 - TestMVFaultIndicator / ResetMVFaultIndicator answer what the indicators answer (Rejected when there
   is none, tables 14 and 19).
 """
 
-
+from ..clock import utc_iso
+from ..events import FaultChanged, SampleTaken
 from ..logger import getLogger
-from .messages import utc_iso
 
 log = getLogger(__name__)
 
@@ -43,12 +43,12 @@ def _spelled(measurand, location, unit):
 
 
 def meter_values(sample):
-    """(epoch, [(measurand, location, unit, value)], context) -> a MeterValues payload."""
+    """A SampleTaken -> a MeterValues payload."""
     from ..station.meter import fmt
 
-    epoch, readings, context = sample
+    context = sample.context
     values = []
-    for measurand, location, unit, value in readings:
+    for measurand, location, unit, value in sample.readings:
         text = fmt(value)
         if text is None or not _spelled(measurand, location, unit):
             continue  # no reading (NaN, inf): that value is left out, the others still go
@@ -60,20 +60,19 @@ def meter_values(sample):
         if context != "Sample.Periodic":
             v["context"] = context
         values.append(v)
-    return {"meterValue": [{"timestamp": utc_iso(epoch), "sampledValue": values}]}
+    return {"meterValue": [{"timestamp": utc_iso(sample.time), "sampledValue": values}]}
 
 
-class Listener:
-    """Attached to the sensors while the OS3P client runs."""
+def subscriber(ctx):
+    """What the OS3P client subscribes to the sensors while it runs: their events as queued notifications."""
 
-    def __init__(self, ctx):
-        self.ctx = ctx
+    def on_event(event):
+        if type(event) is FaultChanged:
+            ctx.notify("StatusNotification", event.notification)
+        elif type(event) is SampleTaken and event.context == "Sample.Periodic":
+            ctx.notify("MeterValues", meter_values(event))
 
-    def __call__(self, kind, payload):
-        if kind == "StatusNotification":
-            self.ctx.notify("StatusNotification", payload)
-        elif kind == "sample" and payload[2] == "Sample.Periodic":
-            self.ctx.notify("MeterValues", meter_values(payload))
+    return on_event
 
 
 def test_indicators(req):

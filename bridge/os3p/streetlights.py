@@ -1,23 +1,22 @@
 """The streetlight actions and notifications: OS3P payloads to and from bridge.station, nothing more.
 
-The handlers reach the station through the context (context.station: the daemon's streetlights, None on
-a device without contactors, where every action is refused). Station events become notifications in
+The handlers reach the station through the context (context.streetlights: the streetlights component,
+None on a device without contactors, where every action is refused). Its events become notifications in
 the persistent outbox, so they survive an outage and a kill -9 (spec 6.7, 6.8: delivery guaranteed).
 """
 
-import time
-
+from ..clock import utc_iso
+from ..events import ContactorChanged, ModeChanged
 from ..logger import getLogger
 from ..station.schedule import Profile, ScheduleError, parse_date
 from . import errors
-from .messages import utc_iso
 
 log = getLogger(__name__)
 
 
 def _station(req):
-    shell = req.context.station
-    return None if shell is None else shell.station
+    lights = req.context.streetlights
+    return None if lights is None else lights.station
 
 
 def set_streetlight_profile(req):
@@ -90,67 +89,66 @@ HANDLERS = {
 
 
 # --- notifications ------------------------------------------------------------------------------------
-def _iso(ctx, epoch):
-    return utc_iso(epoch + (ctx.now() - time.time()))  # on the central system's clock, as every timestamp
-
-
-def status_payload(ctx, cid, on, epoch, unexpected=False):
-    payload = {"contactorId": cid, "status": "On" if on else "Off", "timestamp": _iso(ctx, epoch)}
-    if unexpected:
+def status_payload(event):
+    """A ContactorChanged -> its StreetlightStatusNotification."""
+    payload = {"contactorId": event.contactor, "status": "On" if event.on else "Off",
+               "timestamp": utc_iso(event.time)}
+    if event.unexpected:
         payload["unexpected"] = True
     return payload
 
 
-def mode_payload(ctx, cid, mode, epoch):
-    payload = {"mode": mode, "timestamp": _iso(ctx, epoch)}
-    if cid is not None:
-        payload["contactorId"] = cid
+def mode_payload(event):
+    """A ModeChanged -> its StreetlightModeStatusNotification."""
+    payload = {"mode": event.mode, "timestamp": utc_iso(event.time)}
+    if event.contactor is not None:
+        payload["contactorId"] = event.contactor
     return payload
 
 
-def attach(ctx, shell):
-    """Every station event becomes a queued notification."""
+def subscriber(ctx):
+    """What the OS3P client subscribes to the streetlights while it runs: every light and mode change
+    becomes a queued notification."""
 
     def on_event(event):
-        if event[0] == "status":
-            _, cid, on, epoch, unexpected = event
-            ctx.notify("StreetlightStatusNotification", status_payload(ctx, cid, on, epoch, unexpected))
-        elif event[0] == "mode":
-            _, cid, mode, epoch = event
-            ctx.notify("StreetlightModeStatusNotification", mode_payload(ctx, cid, mode, epoch))
+        if type(event) is ContactorChanged:
+            ctx.notify("StreetlightStatusNotification", status_payload(event))
+        elif type(event) is ModeChanged:
+            ctx.notify("StreetlightModeStatusNotification", mode_payload(event))
 
-    shell.station.listeners.append(on_event)
+    return on_event
 
 
 def current_status(ctx):
     """TriggerMessage StreetlightStatusNotification: every contactor's light now (a list: one message each)."""
-    shell = ctx.station
-    if shell is None:
+    lights = ctx.streetlights
+    if lights is None:
         return None
-    now = time.time()
-    return [status_payload(ctx, cid, on, now) for cid, on, _ in shell.station.snapshot() if on is not None] or None
+    now = ctx.now()
+    return [status_payload(ContactorChanged(cid, on, now)) for cid, on, _ in lights.station.snapshot()
+            if on is not None] or None
 
 
 def current_mode(ctx):
     """TriggerMessage StreetlightModeStatusNotification: one message for all when they agree, else one each."""
-    shell = ctx.station
-    if shell is None or not shell.station.contactors:
+    lights = ctx.streetlights
+    if lights is None or not lights.station.contactors:
         return None
-    now = time.time()
-    snap = shell.station.snapshot()
+    now = ctx.now()
+    snap = lights.station.snapshot()
     modes = {mode for _, _, mode in snap}
     if len(modes) == 1 and len(snap) > 1:
-        return [mode_payload(ctx, None, modes.pop(), now)]
-    return [mode_payload(ctx, cid, mode, now) for cid, _, mode in snap]
+        return [mode_payload(ModeChanged(None, modes.pop(), now))]
+    return [mode_payload(ModeChanged(cid, mode, now)) for cid, _, mode in snap]
 
 
 def sun_key(which):
     """The read-only Sunrise / Sunset configuration keys: today's value, local time with its offset."""
 
     def value(ctx):
-        shell = ctx.station
-        if shell is not None:
-            zone, times = shell.zone, shell.sun_today()
+        lights = ctx.streetlights
+        if lights is not None:
+            zone, times = lights.zone, lights.sun_today()
         else:  # no contactors here, but the astronomical clock still answers
             from ..station.streetlights import sun_today
             from ..station.zone import device_zone

@@ -1,8 +1,8 @@
 """Streetlight contactors: what each one does now, in which mode, and why.
 
 The Station is the logic, with its clock, its timer and its hardware passed in (tests give a fake clock
-and lines over plain files; the daemon gives the loop and real lines). Nothing here speaks OS3P: events
-go to listeners as plain tuples and the OS3P layer turns them into notifications.
+and lines over plain files; the streetlights component gives the loop and real lines). Nothing here speaks
+OS3P: events (bridge/events.py) go to subscribers and the OS3P layer turns them into notifications.
 
 Modes (per contactor):
   Schedule        the effective schedule drives the output;
@@ -11,17 +11,18 @@ Modes (per contactor):
                   lights on, off: all off, hold: leave the outputs alone, for a switch wired beside the
                   relays); a remote override set before is kept and comes back when the switch is off.
 
-Every change of a light (output switched by us, or feedback changing by itself) is an event
-("status", contactor, on, epoch, unexpected); every mode change ("mode", contactor or None for all,
-mode, epoch). A feedback contact that has not followed a switch after `feedback_timeout()` seconds is
-a failing power switch: ("fault", contactor, True, epoch, info), and the light is reported as the contact
-says (unexpected); ("fault", contactor, False, epoch, None) once the contact agrees with the output again.
+Every change of a light (output switched by us, or feedback changing by itself) is a ContactorChanged;
+every mode change a ModeChanged (contactor None: all of them). A feedback contact that has not followed a
+switch after `feedback_timeout()` seconds is a failing power switch: ContactorFault(active=True, info), and
+the light is reported as the contact says (unexpected); ContactorFault(active=False) once the contact agrees
+with the output again.
 State (profiles, modes, overrides, what was last reported) is saved atomically on every change; at start
 the outputs are read first and only a contactor that disagrees with what it should be now is switched.
 """
 
 
 from ..atomic import load_json, need, write_json
+from ..events import ContactorChanged, ContactorFault, ModeChanged, Publisher
 from ..logger import getLogger
 from . import schedule
 
@@ -45,7 +46,7 @@ class Contactor:
         self.override = None  # "On" / "Off" / "Suspend" while in RemoteOverride (kept under LocalOverride)
         self.commanded = None  # what the output was last set to (None: not yet, read at start)
         self.light = None  # what the light does, as last known: our switch, or the feedback that changed
-        self.reported = None  # the last status given to listeners (persisted: nothing lost across a restart)
+        self.reported = None  # the last status given to subscribers (persisted: nothing lost across a restart)
         self.failing = False  # the feedback did not follow the output (PowerSwitchFailure raised)
         self.check = None  # the timer that looks at the feedback after a switch
 
@@ -60,13 +61,15 @@ class Contactor:
 
 class Station:
     def __init__(self, contactors, place, clock, call_later, state_path, max_stack_level=lambda: 16,
-                 local_switch=None, local_action="on", feedback_timeout=lambda: 2.0):
+                 local_switch=None, local_action="on", feedback_timeout=lambda: 2.0, stamp=None):
         """contactors: {id: Contactor}; place: a callable giving the schedule.Place to use now;
-        clock(): Unix seconds; call_later(delay, fn) -> object with cancel(); feedback_timeout():
-        seconds a feedback contact has to follow a switch (0: not checked)."""
+        clock(): Unix seconds the schedule is read at (the host's clock); stamp(): the time events carry
+        (the central system's clock; clock when not given); call_later(delay, fn) -> object with cancel();
+        feedback_timeout(): seconds a feedback contact has to follow a switch (0: not checked)."""
         self.contactors = dict(sorted(contactors.items()))
         self.place = place
         self.clock = clock
+        self.stamp = stamp or clock
         self.call_later = call_later
         self.state_path = state_path
         self.max_stack_level = max_stack_level
@@ -75,7 +78,7 @@ class Station:
         self.feedback_timeout = feedback_timeout
         self.local = False
         self.profiles = schedule.Profiles(self.contactors)
-        self.listeners = []
+        self.events = Publisher("streetlights")
         self._timer = None
         self.next_change = None
         self.saved = True  # the last save() succeeded
@@ -116,12 +119,12 @@ class Station:
         return True
 
     # --- events out ------------------------------------------------------------------------------------
-    def _emit(self, *event):
-        for fn in list(self.listeners):
-            try:
-                fn(event)
-            except Exception:
-                log.exception("streetlight listener failed on %r", event)
+    def subscribe(self, fn, *kinds):
+        """fn(event) for every ContactorChanged, ModeChanged and ContactorFault (or those of `kinds`)."""
+        return self.events.subscribe(fn, *kinds)
+
+    def unsubscribe(self, fn):
+        self.events.unsubscribe(fn)
 
     def _report(self, c, on, unexpected=False):
         """The light of `c` is now `on`: an event when that differs from what was last reported."""
@@ -129,20 +132,20 @@ class Station:
         if c.reported == on:
             return
         c.reported = on
-        # the listeners first (the OS3P outbox writes the notification to flash), then our state: a crash
+        # the subscribers first (the OS3P outbox writes the notification to flash), then our state: a crash
         # in between repeats the notification at start, it never loses it
-        self._emit("status", c.id, on, self.clock(), unexpected)
+        self.events.publish(ContactorChanged(c.id, on, self.stamp(), unexpected))
         self.save()
 
     def _mode_event(self, ids):
         """One event for all contactors when they share the mode (the spec's station-wide form), else one each."""
-        now = self.clock()
+        now = self.stamp()
         modes = {self.contactors[i].mode for i in ids}
         if len(ids) == len(self.contactors) and len(modes) == 1 and len(ids) > 1:
-            self._emit("mode", None, modes.pop(), now)
+            self.events.publish(ModeChanged(None, modes.pop(), now))
         else:
             for i in ids:
-                self._emit("mode", i, self.contactors[i].mode, now)
+                self.events.publish(ModeChanged(i, self.contactors[i].mode, now))
 
     # --- start -----------------------------------------------------------------------------------------
     def start(self):
@@ -247,7 +250,7 @@ class Station:
         if not c.failing:
             c.failing = True
             log.error("contactor %d: %s", c.id, why)
-            self._emit("fault", c.id, True, self.clock(), "contactor %d: %s" % (c.id, why))
+            self.events.publish(ContactorFault(c.id, True, self.stamp(), "contactor %d: %s" % (c.id, why)))
         if contact is not None:
             self._report(c, contact, unexpected=True)  # the light does what the contact says
 
@@ -255,7 +258,7 @@ class Station:
         if c.failing:
             c.failing = False
             log.info("contactor %d: feedback follows the output again", c.id)
-            self._emit("fault", c.id, False, self.clock(), None)
+            self.events.publish(ContactorFault(c.id, False, self.stamp()))
 
     def _arm(self, now, nxt):
         if self._timer is not None:

@@ -1,13 +1,13 @@
 """The station's sensors on the daemon's loop: MV fault indicators, the meter, board temperature, the
 history and the alarms they raise. This is the shell around the pure parts (indicators.py, alarms.py,
 meter.py, history.py): it polls inputs, drives outputs, reads sources in a worker thread (a meter that
-does not answer must not hold up the loop) and hands out what happened to its listeners:
+does not answer must not hold up the loop) and publishes what happened (bridge/events.py):
 
-    listener("StatusNotification", payload)     an error started or ended (alarms.py builds the content)
-    listener("sample", (epoch, readings, context))   a sample was taken (context: Sample.Periodic, Trigger)
+    FaultChanged    an error started or ended (alarms.py builds the StatusNotification content)
+    SampleTaken     a sample was taken (context: Sample.Periodic, Trigger)
 
-No protocol here: bridge/os3p turns these into OS3P messages. What a listener misses before it attaches
-(the first moments after start) is kept, up to 100 entries, and handed over when it does.
+No protocol here: bridge/os3p turns these into OS3P messages. What is published before anyone subscribes
+(the first moments after start) is kept, up to 100 events, and handed to the first subscriber.
 
 Hardware comes from UCI (`config indicator`, `config meter` + `config register`, `config threshold`).
 With the host backend and none of them configured, one indicator group and a meter are simulated
@@ -16,11 +16,11 @@ With the host backend and none of them configured, one indicator group and a met
 
 import _thread
 import os
-import time
-from collections import deque
 
 from .. import logger
-from ..stateview import provider
+from ..components import StationSensors
+from ..clock import utc_iso
+from ..events import FaultChanged, Publisher, SampleTaken
 from .alarms import Alarms, Thresholds, limits_from_uci
 from .backends.modbus import ModbusError
 from .indicators import Indicators
@@ -32,10 +32,6 @@ SIMULATION_FILE = "simulation.json"
 HISTORY_FILE = "meter-history.bin"
 
 
-def _iso(epoch):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
 class Source:
     """A reader of readings and whether its silence is a PowerMeterFailure."""
 
@@ -45,18 +41,23 @@ class Source:
         self.failing = False
 
 
-class Sensors:
-    def __init__(self, loop, config, state_dir, backend="host", sys_root="/sys", gpio_root=None,
+class Sensors(StationSensors):
+    """The sensors component. Offers subscribe() (FaultChanged, SampleTaken), test() / reset() of the
+    indicators, read_now(), has_readings(), status_snapshot() (the station's status now), the history,
+    contactor_fault() (a failing power switch is one of the station's errors), state() for the state
+    view."""
+
+    def __init__(self, loop, config, clock, state_dir, backend="host", sys_root="/sys", gpio_root=None,
                  ubus_socket=None, zone=None):
-        """zone() -> the device's zone (bridge/station/zone.py), asked once a day's extremes are kept."""
+        """clock: clock.Clock (everything here is on the central system's clock, its now()); zone() -> the
+        device's zone (bridge/station/zone.py), asked once a day's extremes are kept."""
         self.loop = loop
         self.zone = zone
         self.day = None  # DayExtremes, once a sample carries a reading they follow
         self.config = config
         self.state_dir = state_dir
-        self.clock = time.time  # the OS3P client puts the central system's clock here
-        self.listeners = []
-        self.missed = deque(maxlen=100)
+        self.now = clock.now
+        self.events = Publisher("sensors", backlog=100)
         self.timers = {}
         self.last = None  # (epoch, readings) of the last sample
         self.reading = _thread.allocate_lock()  # threading itself only once a source is read
@@ -66,7 +67,7 @@ class Sensors:
         self.indicators = Indicators(groups, config.get("station.test_timeout_ms") / 1000.0,
                                      config.get("station.pulse_ms") / 1000.0, config.get("station.settle_ms") / 1000.0)
         self.sources = self._sources(sections, backend, sys_root)
-        self.alarms = Alarms(_iso)
+        self.alarms = Alarms(utc_iso)
         refused = []
         self.thresholds = Thresholds(limits_from_uci(sections, refused))
         for name in refused:
@@ -81,11 +82,13 @@ class Sensors:
                                        config.get("station.history_samples"))
             except OSError as e:
                 log.error("meter history %s: %s; samples are not kept", HISTORY_FILE, e)
+        log.info("station sensors: %d indicator group(s), sources: %s", len(groups),
+                 ", ".join(s.name for s in self.sources) or "none")
+
+    def start(self):
         if self.indicator_backend is not None:
             self._poll()
         self._schedule_sample()
-        log.info("station sensors: %d indicator group(s), sources: %s", len(groups),
-                 ", ".join(s.name for s in self.sources) or "none")
 
     # --- configuration --------------------------------------------------------------------------------
     def _indicators(self, sections, backend, gpio_root, ubus_socket):
@@ -127,13 +130,13 @@ class Sensors:
         elif backend == "host" and not configured:
             from .backends.simulated import SimulatedMeter
 
-            sources.append(Source(SimulatedMeter(lambda: self.clock()), True))
+            sources.append(Source(SimulatedMeter(self.now), True))
         if sensor_files(sys_root):
             sources.append(Source(BoardTemperature(sys_root), False))
         elif backend == "host":
             from .backends.simulated import SimulatedBoard
 
-            sources.append(Source(SimulatedBoard(lambda: self.clock()), False))
+            sources.append(Source(SimulatedBoard(self.now), False))
         return sources
 
     def _columns(self, sections):
@@ -152,36 +155,27 @@ class Sensors:
     def reload(self):
         self._schedule_sample()
 
-    # --- listeners --------------------------------------------------------------------------------------
-    def attach(self, listener):
-        self.listeners.append(listener)
-        while self.missed:
-            listener(*self.missed.popleft())
+    # --- events ---------------------------------------------------------------------------------------
+    def subscribe(self, fn, *kinds):
+        """fn(event) for every FaultChanged and SampleTaken (or those of kinds); the first subscriber
+        gets what was published before it (up to 100 events) first."""
+        return self.events.subscribe(fn, *kinds)
 
-    def detach(self, listener):
-        if listener in self.listeners:
-            self.listeners.remove(listener)
+    def unsubscribe(self, fn):
+        self.events.unsubscribe(fn)
 
-    def _emit(self, kind, payload):
-        if not self.listeners:
-            self.missed.append((kind, payload))
-        for listener in list(self.listeners):
-            try:
-                listener(kind, payload)
-            except Exception:
-                log.exception("a station listener failed on %s", kind)
-
-    def alarm(self, code, source, active, when, info=None):
-        """An error another part of the station found (a contactor's power switch): raised or cleared
-        among the sensors' own, so that the station's status covers them all."""
-        self._alarm(code, source, active, when, info=info)
+    def contactor_fault(self, event):
+        """A ContactorFault of the streetlights: a failing power switch is one of the station's errors,
+        raised or cleared among the sensors' own, so that the station's status covers them all."""
+        self._alarm("PowerSwitchFailure", "contactor %d" % event.contactor, event.active, event.time,
+                    info=event.info)
 
     def _alarm(self, code, source, active, when, info=None, test=False):
         payload = self.alarms.change(code, source, active, when, info=info, test=test)
         if payload is not None:
             log.log(logger.WARNING if active else logger.INFO, "station: %s %s (%s)", code,
                     "raised" if active else "cleared", payload.get("info", ""))
-            self._emit("StatusNotification", payload)
+            self.events.publish(FaultChanged(code, source, active, when, payload))
 
     # --- indicators ---------------------------------------------------------------------------------------
     def _set_timer(self, name, delay, fn):
@@ -208,12 +202,12 @@ class Sensors:
         except OSError as e:
             log.warning("indicator inputs: %s", e)
             levels = {}
-        self._events(self.indicators.inputs(self.clock(), levels))
+        self._events(self.indicators.inputs(self.now(), levels))
         every = max(self.config.get("station.poll_ms") / 1000.0, getattr(self.indicator_backend, "min_poll", 0.0))
         self._set_timer("poll", every, self._poll)
 
     def _tick(self):
-        events, commands = self.indicators.tick(self.clock())
+        events, commands = self.indicators.tick(self.now())
         self._commands(commands)
         self._poll()  # outputs changed: look at the inputs before judging what is due
         self._events(events)
@@ -221,11 +215,11 @@ class Sensors:
 
     def _arm_tick(self):
         deadline = self.indicators.deadline()
-        self._set_timer("tick", None if deadline is None else deadline - self.clock(), self._tick)
+        self._set_timer("tick", None if deadline is None else deadline - self.now(), self._tick)
 
     def test(self):
         """TestMVFaultIndicator: Accepted | RejectedAlreadyFaulted | Rejected."""
-        status, commands = self.indicators.test(self.clock())
+        status, commands = self.indicators.test(self.now())
         self._commands(commands)
         self._arm_tick()
         if status == "Accepted":
@@ -234,7 +228,7 @@ class Sensors:
 
     def reset(self):
         """ResetMVFaultIndicator: Accepted | Rejected."""
-        status, commands = self.indicators.reset(self.clock())
+        status, commands = self.indicators.reset(self.now())
         self._commands(commands)
         self._arm_tick()
         if status == "Accepted":
@@ -252,7 +246,7 @@ class Sensors:
         if interval <= 0 or not self.sources:
             self._set_timer("sample", None, None)
             return
-        now = self.clock()
+        now = self.now()
         delay = interval - (now % interval)
         if delay < min(0.5, interval / 2.0):  # woken a hair early: this boundary is the one just sampled
             delay += interval
@@ -263,7 +257,8 @@ class Sensors:
         self.read_now("Sample.Periodic")
 
     def read_now(self, context="Trigger", callback=None):
-        """Read every source in a worker; on the loop: alarms, history, listeners, then callback(sample)."""
+        """Read every source in a worker; on the loop: alarms, history, subscribers, then callback(sample),
+        a SampleTaken."""
         if not self.sources:
             return False
         import threading
@@ -288,7 +283,7 @@ class Sensors:
     def _sampled(self, context, results, callback):
         if self.stopped:
             return
-        now = self.clock()
+        now = self.now()
         readings = []
         for source, values, error in results:
             readings += values
@@ -303,7 +298,7 @@ class Sensors:
                     self._alarm("PowerMeterFailure", source.name, False, now)
         for code, measurand, active, info in self.thresholds.check(readings):
             self._alarm(code, measurand, active, now, info=info)
-        sample = (int(now), readings + self._day_extremes(now, readings) if readings else [], context)
+        sample = SampleTaken(int(now), readings + self._day_extremes(now, readings) if readings else [], context)
         if readings:
             self.last = (int(now), readings)
             if self.history is not None and context == "Sample.Periodic":
@@ -311,7 +306,7 @@ class Sensors:
                     self.history.append(int(now), readings)
                 except OSError as e:
                     log.error("meter history: %s", e)
-            self._emit("sample", sample)
+            self.events.publish(sample)
         if callback is not None:
             callback(sample)
 
@@ -339,7 +334,7 @@ class Sensors:
         if self.history is not None:
             columns = self.history.columns
             try:
-                for t, values in self.history.raw(self.clock() - 86400):
+                for t, values in self.history.raw(self.now() - 86400):
                     day.add(t, [c + (v,) for c, v in zip(columns, values) if finite(v)])  # NaN: not read
             except OSError as e:
                 log.error("meter history: %s; the day's extremes start now", e)
@@ -347,7 +342,7 @@ class Sensors:
 
     # --- views ------------------------------------------------------------------------------------------------
     def status_snapshot(self):
-        return self.alarms.snapshot(self.clock())
+        return self.alarms.snapshot(self.now())
 
     def series(self, hours=24, limit=96):
         """One measurand's periodic samples of the last `hours` for a chart: the first phase voltage where
@@ -358,7 +353,7 @@ class Sensors:
         col = next((c for c in cols if c[0].startswith("Voltage.")), cols[0])
         i = cols.index(col)
         points = []
-        for t, values in self.history.raw(self.clock() - hours * 3600):
+        for t, values in self.history.raw(self.now() - hours * 3600):
             v = values[i]
             if finite(v):  # not NaN: read in that sample
                 points.append([t, round(v, 3)])
@@ -372,7 +367,7 @@ class Sensors:
             if health is not None:
                 out["sources"][s.name]["errors"] = dict(health.counts)
         if self.last is not None:
-            out["last"] = {"time": _iso(self.last[0]),
+            out["last"] = {"time": utc_iso(self.last[0]),
                            "readings": [[m, loc, u, v] for m, loc, u, v in self.last[1]]}
         chart = self.series()
         if chart is not None:
@@ -389,19 +384,3 @@ class Sensors:
                     closer.close()
                 except Exception:
                     pass
-
-
-@provider("sensors")
-def _view(daemon):
-    """The state view's section (tr069-bridge state, ubus tr069.bridge state, the status page)."""
-    sensors = daemon.faces.get("sensors")
-    return sensors.state() if sensors is not None else None
-
-
-def start(daemon):
-    def zone():  # imported once a day's extremes are kept: a station without a meter never needs it
-        from .zone import device_zone
-
-        return device_zone(daemon.device)
-
-    return Sensors(daemon.loop, daemon.config, daemon.state_dir, daemon.device.backend, zone=zone)

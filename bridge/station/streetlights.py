@@ -1,4 +1,4 @@
-"""The streetlights on the daemon: contactors from UCI, their lines, the watcher and the Station on the loop.
+"""The streetlights component: contactors from UCI, their lines, the watcher and the Station on the loop.
 
     config contactor                       one section per contactor (docs/streetlights.md)
         option id '1'                      1-4 (OS3P contactorId)
@@ -17,9 +17,8 @@ only configured contactors exist and the others are refused.
 import os
 import time
 
+from ..components import StationLights, UbusObject
 from ..logger import getLogger
-from ..stateview import provider
-from .zone import device_zone
 from .contactors import Contactor, Station
 from .schedule import Place
 
@@ -97,31 +96,50 @@ def sun_today(geolocation, zone, now=None):
     return float(round(sun.sunrise(today, zone))), float(round(sun.sunset(today, zone)))
 
 
-class Streetlights:
-    def __init__(self, daemon):
-        self.daemon = daemon
-        self.loop = daemon.loop
-        self.config = daemon.config
-        self.dir = os.path.join(daemon.state_dir, "station")
+class Streetlights(StationLights):
+    """The streetlights component: the contactors' lines opened from UCI, their inputs watched, the Station
+    (contactors.py) on the loop. Offers subscribe() (the Station's events), the Station itself (what the
+    OS3P actions drive), place() and sun_today(), state() for the state view, and objects(): the ubus
+    objects it serves (the simulated local switch)."""
+
+    def __init__(self, loop, config, clock, state_dir, zone, simulate=False, ubus_socket=None):
+        """zone() -> the device's zone (zone.py), asked at start and on a reload; simulate: the host's four
+        simulated contactors when none is configured; ubus_socket: where lines behind ubus objects are."""
+        self.loop = loop
+        self.config = config
+        self.clock = clock
+        self.device_zone = zone
+        self.dir = os.path.join(state_dir, "station")
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         self.state_path = os.path.join(self.dir, "streetlights.json")
-        self.ubus_socket = os.environ.get("TR069_UBUS_SOCKET") or self.config.get("ubus.socket")
-        self.zone = device_zone(daemon.device)
+        self.ubus_socket = ubus_socket or self.config.get("ubus.socket")
+        self.zone = zone()
         self._place = self._place_key = None
         self.lines = []
         self.watcher = None
         self.poller = None
         self.simulated = False
-        contactors, local = self._open_hardware()
-        self.station = Station(contactors, self.place, time.time, self.loop.call_later, self.state_path,
+        contactors, local = self._open_hardware(simulate)
+        self.station = Station(contactors, self.place, clock.wall, self.loop.call_later, self.state_path,
                                max_stack_level=lambda: self.config.get("streetlights.max_stack_level"),
                                local_switch=local, local_action=self.config.get("streetlights.local_action"),
-                               feedback_timeout=lambda: self.config.get("streetlights.feedback_timeout_ms") / 1000.0)
-        self.station.listeners.append(self._on_event)
+                               feedback_timeout=lambda: self.config.get("streetlights.feedback_timeout_ms") / 1000.0,
+                               stamp=clock.now)
         self._watch(contactors, local)
-        if self.simulated:
-            daemon.objects[SimulationObject.name] = SimulationObject(self)  # the shim looks objects up per call
-        self.loop.call_soon(self.station.start)  # after every face started: OS3P listens by then
+
+    def start(self):
+        self.loop.call_soon(self.station.start)  # from the loop's first turn: every subscriber is in by then
+
+    def subscribe(self, fn, *kinds):
+        """fn(event) for the Station's ContactorChanged, ModeChanged and ContactorFault (or those of kinds)."""
+        return self.station.subscribe(fn, *kinds)
+
+    def unsubscribe(self, fn):
+        self.station.unsubscribe(fn)
+
+    def objects(self):
+        """The ubus objects this component serves: the simulated local switch (the host simulation only)."""
+        return [SimulationObject(self)] if self.simulated else []
 
     def _saved_commanded(self):
         from ..atomic import load_json
@@ -131,13 +149,13 @@ class Streetlights:
         return {int(k): bool(v.get("commanded")) for k, v in (data.get("contactors") or {}).items()
                 if isinstance(v, dict) and k.isdigit()}
 
-    def _open_hardware(self):
+    def _open_hardware(self, simulate):
         rows, problems = contactor_rows(self.config.sections)
         for name, option, why in problems:
             log.error("streetlights: contactor section %s: %s; not used", name, why)
         initial = self._saved_commanded()  # a character-device output is claimed at this level
         contactors = {}
-        if not rows and not problems and self.daemon.device.backend == "host":
+        if not rows and not problems and simulate:
             from .backends import hostlines
 
             self.simulated = True
@@ -201,16 +219,6 @@ class Streetlights:
             # from the loop's first turn: the station has read every input at start by then
             self.poller = Poller(self.loop.call_later, polled, changed).start()
 
-    def _on_event(self, event):
-        """A failing power switch is one of the station's errors: the sensors face keeps those (one
-        status for the station as a whole, table 4) and notifies them (PowerSwitchFailure)."""
-        if event[0] != "fault":
-            return
-        _, cid, active, _epoch, info = event
-        sensors = self.daemon.faces.get("sensors")
-        if sensors is not None:
-            sensors.alarm("PowerSwitchFailure", "contactor %d" % cid, active, sensors.clock(), info=info)
-
     def place(self):
         """The schedule.Place now: the device's zone and, once Geolocation is set, the sun there."""
         text = self.config.get("os3p.geolocation")
@@ -229,10 +237,10 @@ class Streetlights:
 
     def sun_today(self):
         """(sunrise, sunset) instants of today's local date, or None without a Geolocation."""
-        return sun_today(self.config.get("os3p.geolocation"), self.zone)
+        return sun_today(self.config.get("os3p.geolocation"), self.zone, self.clock.wall())
 
     def reload(self):
-        self.zone = device_zone(self.daemon.device)
+        self.zone = self.device_zone()
         self._place = None
         self.station.local_action = self.config.get("streetlights.local_action")
         self.station.evaluate()
@@ -240,6 +248,25 @@ class Streetlights:
     def config_changed(self, name):
         if name in ("os3p.geolocation", "streetlights.local_action"):
             self.reload()
+
+    def state(self):
+        """The state view's section (tr069-bridge state, ubus tr069.bridge state, the status page)."""
+        st = self.station
+        now = self.clock.wall()
+        place = self.place()
+        today = place.schedule_day(now)
+        sun = self.sun_today()
+        return {
+            "simulated": self.simulated, "zone": self.zone.name, "local_switch": st.local,
+            "local_action": st.local_action, "geolocation": self.config.get("os3p.geolocation"),
+            "sunrise": None if sun is None else self.zone.iso(sun[0]),
+            "sunset": None if sun is None else self.zone.iso(sun[1]),
+            "next_change": None if st.next_change is None else self.zone.iso(st.next_change),
+            "contactors": [{"id": c.id, "light": None if c.light is None else ("On" if c.light else "Off"),
+                            "mode": c.mode, "override": c.override, "feedback": c.feedback is not None,
+                            "today": st.effective_day(c.id, today),
+                            "profiles": [p.profile_id for p in st.profiles.of(c.id)]}
+                           for c in st.contactors.values()]}
 
     def stop(self):
         self.station.stop()
@@ -252,7 +279,7 @@ class Streetlights:
             line.close()
 
 
-class SimulationObject:
+class SimulationObject(UbusObject):
     """ubus object `tr069.streetlights`, method `local_switch {"on": true|false}`: moves the simulated local
     switch as a person writing <state>/station/local_switch would (the status page's button). Only the host
     simulation has it: on a device the local switch is a piece of hardware."""
@@ -287,29 +314,3 @@ class SimulationObject:
         return status.OK, {"local_switch": on}
 
 
-@provider("streetlights")
-def _state_view(daemon):
-    """The state view's section (tr069-bridge state, ubus tr069.bridge state, the status page)."""
-    shell = daemon.faces.get("streetlights")
-    if shell is None:
-        return None
-    st = shell.station
-    now = time.time()
-    place = shell.place()
-    today = place.schedule_day(now)
-    sun = shell.sun_today()
-    return {
-        "simulated": shell.simulated, "zone": shell.zone.name, "local_switch": st.local,
-        "local_action": st.local_action, "geolocation": shell.config.get("os3p.geolocation"),
-        "sunrise": None if sun is None else shell.zone.iso(sun[0]),
-        "sunset": None if sun is None else shell.zone.iso(sun[1]),
-        "next_change": None if st.next_change is None else shell.zone.iso(st.next_change),
-        "contactors": [{"id": c.id, "light": None if c.light is None else ("On" if c.light else "Off"),
-                        "mode": c.mode, "override": c.override, "feedback": c.feedback is not None,
-                        "today": st.effective_day(c.id, today),
-                        "profiles": [p.profile_id for p in st.profiles.of(c.id)]}
-                       for c in st.contactors.values()]}
-
-
-def start(daemon):
-    return Streetlights(daemon)

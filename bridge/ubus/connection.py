@@ -21,6 +21,7 @@ import time
 
 from .. import ubusmsg as st
 from ..backoff import Backoff
+from ..components import Component
 from ..logger import getLogger
 from . import blob
 
@@ -34,7 +35,7 @@ HELLO_TIMEOUT = 5.0
 STOP_TIMEOUT = 1.0                 # bound on the wait for REMOVE_OBJECT replies at shutdown
 
 
-class ObjectConnection:
+class ObjectConnection(Component):
     """Registers `objects` ({name: obj}; obj.signature(), obj.call(method, args)) on ubusd at `path`."""
 
     def __init__(self, loop, path, objects, backoff=0.5, backoff_max=30.0):

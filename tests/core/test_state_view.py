@@ -73,28 +73,14 @@ def test_announced_size():
     assert progress.announced_size({"Content-Length": "lots"}) is None
 
 
-# --- the providers table ----------------------------------------------------------------------------
+# --- the sections -----------------------------------------------------------------------------------
 
-class FakeDaemon:
-    pass
-
-
-def test_a_provider_that_raises_shows_its_error_and_the_others_answer(monkeypatch):
-    monkeypatch.setattr(stateview, "PROVIDERS", {})
-
-    @stateview.provider("good")
-    def _good(daemon):
-        return {"lamps": 3}
-
-    @stateview.provider("broken")
-    def _broken(daemon):
+def test_a_section_that_raises_shows_its_error_and_the_others_answer():
+    def _broken():
         raise RuntimeError("no meter")
 
-    @stateview.provider("absent")
-    def _absent(daemon):
-        return None
-
-    assert stateview.collect(FakeDaemon()) == {"good": {"lamps": 3}, "broken": {"error": "RuntimeError: no meter"}}
+    sections = {"good": lambda: {"lamps": 3}, "broken": _broken, "absent": lambda: None}
+    assert stateview.collect(sections) == {"good": {"lamps": 3}, "broken": {"error": "RuntimeError: no meter"}}
 
 
 def test_render_text():

@@ -53,19 +53,19 @@ def test_sigterm_at_each_start_up_phase_stops_the_daemon(tmp_path, monkeypatch, 
 
     start_shim = shim.start
 
-    def start_shim_and_term(daemon):
-        face = start_shim(daemon)
+    def start_shim_and_term(*args, **kwargs):
+        face = start_shim(*args, **kwargs)
         term()
         return face
 
-    def start_faces():
+    def start_components():
         if phase == "before the faces":
             term()
-        Daemon.start_faces(d)
+        Daemon.start_components(d)
         if phase == "after the faces":
             term()
 
-    monkeypatch.setattr(d, "start_faces", start_faces)
+    monkeypatch.setattr(d, "start_components", start_components)
     if phase == "while a face starts":
         monkeypatch.setattr(shim, "start", start_shim_and_term)
     old = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
@@ -76,5 +76,5 @@ def test_sigterm_at_each_start_up_phase_stops_the_daemon(tmp_path, monkeypatch, 
             signal.signal(s, h)
         d.loop.close()
     assert not forgotten, "the SIGTERM was lost: the daemon kept running"
-    assert code == 0 and d.faces == {}  # and what had started was stopped
+    assert code == 0 and d.running == {}  # and what had started was stopped
     assert not (tmp_path / "cli.url").exists()  # the shim's stop ran

@@ -182,18 +182,16 @@ class _Os3pRig:
         self.clock = FakeClock()
         fields = {"vendor": "Acme", "model": "R1", "stationNumber": "", "serialNumber": "42",
                   "firmwareVersion": "1.0", "iccid": "", "imsi": ""}
-        self.p = Protocol(config, self.clock, State(os.path.join(self.tmp, "state.json")),
+        self.p = Protocol(config, self.clock.daemon_clock(), State(os.path.join(self.tmp, "state.json")),
                           Outbox(os.path.join(self.tmp, "outbox")), lambda: dict(fields), rand=lambda: 1.0)
         from bridge.daemon import Daemon
-        from bridge.os3p.streetlights import attach
-        from bridge.station.streetlights import Streetlights
+        from bridge.os3p.streetlights import subscriber
 
         self.daemon = Daemon("host", os.path.join(self.tmp, "daemon"))  # the streetlights' home (simulated)
-        device = self.daemon.device
-        self.p.context = Context(self.p, config, device, _NoLoop(), self.tmp)
-        self.station = Streetlights(self.daemon)
-        self.p.context.station = self.station
-        attach(self.p.context, self.station)
+        self.daemon.start_components(only={"streetlights"})
+        self.station = self.daemon.running["streetlights"]
+        self.p.context = Context(self.p, config, self.daemon.device, _NoLoop(), self.tmp, streetlights=self.station)
+        self.station.subscribe(subscriber(self.p.context))
         self._turn()
         self.p.start()
         self.p.take()

@@ -196,12 +196,8 @@ def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_p
     state = tmp_path / "state"
     password = devuser.create(str(state / "config" / "rpcd"))
     st = Station(state, cs.url, os3p__download_dir=str(tmp_path), jsonrpc__port="0")
-    shim = None
     try:
-        from bridge import jsonrpc
-
-        shim = st.run(lambda: jsonrpc.start(st.daemon))
-        st.daemon.faces["jsonrpc"] = shim
+        [shim] = st.start("jsonrpc")
         st.wait(lambda: st.client.connection_state() == "up")
         cs.call("SUBS001", "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "retries": 2,
                                               "location": peer.url}, timeout=5)
@@ -222,31 +218,21 @@ def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_p
         finally:
             page.close()
     finally:
-        st.daemon.faces.pop("jsonrpc", None)
-        if shim is not None:
-            st.run(shim.stop)
         st.stop()
         peer.close()
         cs.stop()
 
 
 def _shim_page(st, browser, password):
-    """The shim on the harness station as the jsonrpc face, its page open (fast refresh) and logged in."""
-    from bridge import jsonrpc
-
-    shim = st.run(lambda: jsonrpc.start(st.daemon))
-    st.daemon.faces["jsonrpc"] = shim
+    """The shim started on the harness station, its page open (fast refresh) and logged in."""
+    [shim] = st.start("jsonrpc")
     page = open_page(browser, "http://127.0.0.1:%d/?refresh=200" % shim.address[1])
     dev_login(page, password)
     return page
 
 
-def _stop_station(st, cs, *faces):
-    """Stop the faces a test started on the harness station, then the station and the central system."""
-    for name in faces:
-        face = st.daemon.faces.pop(name, None)
-        if face is not None:
-            st.run(face.stop)
+def _stop_station(st, cs):
+    """Stop the harness station (every component it started) and the central system."""
     st.stop()
     cs.stop()
 
@@ -256,7 +242,6 @@ def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switc
     page's button moves the local switch and the lights follow (LocalOverride, all on)."""
     from devtools.centralsystem import CentralSystem
     from bridge.jsonrpc import devuser
-    from bridge.station.streetlights import Streetlights
     from support.os3p_harness import Station
 
     cs = CentralSystem(quiet=True).start()
@@ -264,7 +249,7 @@ def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switc
     password = devuser.create(str(state / "config" / "rpcd"))
     st = Station(state, cs.url, jsonrpc__port="0", os3p__geolocation="[52.37, 4.90]")
     try:
-        st.daemon.faces["streetlights"] = lights = st.run(lambda: Streetlights(st.daemon))
+        [lights] = st.start("streetlights")
         page = _shim_page(st, browser, password)
         try:
             row = "document.querySelector('#lights-contactors tr[data-name=contactor-3] td')"
@@ -282,7 +267,7 @@ def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switc
         finally:
             page.close()
     finally:
-        _stop_station(st, cs, "jsonrpc", "streetlights")
+        _stop_station(st, cs)
 
 
 def test_sensors_panel_shows_the_indicators_readings_and_a_chart(browser, tmp_path):
@@ -293,7 +278,7 @@ def test_sensors_panel_shows_the_indicators_readings_and_a_chart(browser, tmp_pa
     from devtools.centralsystem import CentralSystem
     from bridge.jsonrpc import devuser
     from bridge.station.backends import simulated
-    from bridge.station.sensors import SIMULATION_FILE, Sensors
+    from bridge.station.sensors import SIMULATION_FILE
     from support.os3p_harness import Station
 
     cs = CentralSystem(quiet=True).start()
@@ -301,8 +286,7 @@ def test_sensors_panel_shows_the_indicators_readings_and_a_chart(browser, tmp_pa
     password = devuser.create(str(state / "config" / "rpcd"))
     st = Station(state, cs.url, jsonrpc__port="0", station__poll_ms="50")
     try:
-        st.daemon.faces["sensors"] = sensors = st.run(lambda: Sensors(st.daemon.loop, st.daemon.config,
-                                                                      str(state), "host"))
+        [sensors] = st.start("sensors")
         now = _time.time()
         for i in range(6):  # six quarter-hours of history
             st.run(lambda i=i: sensors.history.append(now - 900 * (6 - i), [("Voltage.L1N", "", "V", 228.0 + i)]))
@@ -322,4 +306,4 @@ def test_sensors_panel_shows_the_indicators_readings_and_a_chart(browser, tmp_pa
         finally:
             page.close()
     finally:
-        _stop_station(st, cs, "jsonrpc", "sensors")
+        _stop_station(st, cs)

@@ -16,7 +16,9 @@ import pytest
 from bridge.os3p.station import meter_values
 from bridge.station.history import CRC, RECORD_HEAD, History, write_text
 
+from bridge.clock import Clock
 from bridge.config import Config
+from bridge.events import SampleTaken
 from bridge.loop import Loop
 from bridge.station.sensors import Sensors
 
@@ -39,9 +41,10 @@ def make(tmp_path, extra):
     cfg.write_text(STATION + extra)
     (tmp_path / "sys").mkdir(exist_ok=True)
     loop = Loop()
-    s = Sensors(loop, Config(str(cfg)), str(tmp_path), "ubus", sys_root=str(tmp_path / "sys"))
+    s = Sensors(loop, Config(str(cfg)), Clock(loop.time), str(tmp_path), "ubus", sys_root=str(tmp_path / "sys"))
+    s.start()
     got = []
-    s.attach(lambda kind, payload: got.append((kind, payload)))
+    s.subscribe(got.append)
     return loop, s, got
 
 
@@ -64,7 +67,7 @@ def sample(loop, s, context="Sample.Periodic"):
         got = []
         s.read_now(context, got.append)
         run_until(loop, lambda: got)
-        if got[0][1]:
+        if got[0].readings:
             return got[0]
     raise AssertionError("the meter never answered")
 
@@ -89,11 +92,11 @@ def test_a_reading_that_is_not_a_number_leaves_only_that_value_out_of_meter_valu
     loop, s, got = make(tmp_path, METER % port)
     try:
         first = sample(loop, s)
-        assert first[1] == [("Current.L1", "", "A", 12.5), ("DayMax.Current.L1", "", "A", 12.5)]
+        assert first.readings == [("Current.L1", "", "A", 12.5), ("DayMax.Current.L1", "", "A", 12.5)]
         payload = meter_values(first)  # was: ValueError in the formatting, the whole MeterValues dropped
         assert [v["measurand"] for v in payload["meterValue"][0]["sampledValue"]] == ["Current.L1",
                                                                                       "DayMax.Current.L1"]
-        assert [k for k, p in got if k == "sample"]  # the listeners (the OS3P outbox) had it
+        assert [e for e in got if type(e) is SampleTaken]  # the subscribers (the OS3P outbox) had it
     finally:
         s.stop()
 
@@ -104,10 +107,10 @@ def test_a_first_reading_that_is_not_a_number_does_not_poison_the_days_extremes(
     try:
         sample(loop, s)  # the day's first reading of the voltage: NaN (was kept as the day's max and min)
         meter(VOLTS)
-        readings = dict(((m, u), v) for m, _l, u, v in sample(loop, s)[1])
+        readings = dict(((m, u), v) for m, _l, u, v in sample(loop, s).readings)
         assert readings[("DayMax.Voltage.L1", "V")] == readings[("DayMin.Voltage.L1", "V")] == 230.5
         meter(INF)
-        readings = dict(((m, u), v) for m, _l, u, v in sample(loop, s)[1])
+        readings = dict(((m, u), v) for m, _l, u, v in sample(loop, s).readings)
         assert ("Voltage.L1N", "V") not in readings and readings[("DayMax.Voltage.L1", "V")] == 230.5
     finally:
         s.stop()

@@ -5,6 +5,7 @@ import datetime
 import json
 import os
 
+from bridge.events import ContactorFault
 from bridge.station import contactors as ct
 from support.contactors import NIGHT, LocalClock, at, make, outputs
 
@@ -249,7 +250,7 @@ def started_with_faults(tmp_path):
     clock = LocalClock("2026-05-01T15:00:00")
     st, _, lines, _ = make(tmp_path, clock)
     faults = []
-    st.listeners.append(lambda e: faults.append(e) if e[0] == "fault" else None)
+    st.subscribe(faults.append, ContactorFault)
     st.start()
     return st, lines, clock, faults
 
@@ -259,13 +260,14 @@ def test_the_fault_carries_what_was_switched_and_what_the_contact_says(tmp_path)
     stuck(lines, 2)
     st.override(2, "On")
     clock.advance_to("2026-05-01T15:00:05")
-    assert [(f[1], f[2], f[4]) for f in faults] == [(2, True, "contactor 2: switched on, feedback still off after 2 s")]
+    assert [(f.contactor, f.active, f.info) for f in faults] == [
+        (2, True, "contactor 2: switched on, feedback still off after 2 s")]
     st.override(2, "On")  # asked again: already failing, no second fault
     clock.advance_to("2026-05-01T15:00:10")
     assert len(faults) == 1
     st.override(2, "Off")  # the output now agrees with the stuck contact: the switch is fine again
     clock.advance_to("2026-05-01T15:00:15")
-    assert [(f[1], f[2]) for f in faults] == [(2, True), (2, False)]
+    assert [(f.contactor, f.active) for f in faults] == [(2, True), (2, False)]
 
 
 def test_an_unreadable_contact_is_a_failing_power_switch(tmp_path):
@@ -277,7 +279,7 @@ def test_an_unreadable_contact_is_a_failing_power_switch(tmp_path):
     st.contactors[3].feedback.get = gone
     st.override(3, "On")
     clock.advance_to("2026-05-01T15:00:05")
-    assert [f[4] for f in faults] == ["contactor 3: feedback unreadable (input board gone)"]
+    assert [f.info for f in faults] == ["contactor 3: feedback unreadable (input board gone)"]
 
 
 def test_no_check_without_a_timeout_or_under_a_local_switch_that_holds(tmp_path):

@@ -179,6 +179,7 @@ def test_contactor_on_sysfs_lines_reports_a_feedback_that_changes_on_its_own(tre
     the watcher's descriptor, a contact that drops by itself reported as unexpected."""
     import datetime
 
+    from bridge.events import ContactorChanged, ModeChanged
     from bridge.station.contactors import Contactor, Station
     from bridge.station.schedule import Place
     from bridge.station.zone import UTC
@@ -191,7 +192,7 @@ def test_contactor_on_sysfs_lines_reports_a_feedback_that_changes_on_its_own(tre
     st = Station({1: Contactor(1, out, fb)}, lambda: Place(UTC), lambda: now,
                  lambda d, fn: timers.append(fn) or type("T", (), {"cancel": lambda self: None})(),
                  str(tmp_path / "streetlights.json"))
-    st.listeners.append(events.append)
+    st.subscribe(events.append)
     w = gpio.Watcher()
     w.add(fb, lambda line, v: st.feedback_changed(1, v))
     st.start()
@@ -199,9 +200,9 @@ def test_contactor_on_sysfs_lines_reports_a_feedback_that_changes_on_its_own(tre
     assert tree.read(17, "value") == "1" and tree.read(17, "active_low") == "1"  # logical on, wired active-low
     tree.kernel_set(22, 1)  # the auxiliary contact closes: the confirmation, no event
     w.dispatch()
-    assert [e[:3] for e in events] == [("mode", 1, "RemoteOverride"), ("status", 1, True)]
+    assert events == [ModeChanged(1, "RemoteOverride", now), ContactorChanged(1, True, now)]
     tree.kernel_set(22, 0)  # the contactor drops out on its own
     assert select.select([w.fileno()], [], [], 2)[0]  # the descriptor wakes the loop
     w.dispatch()
-    assert events[-1][:3] == ("status", 1, False) and events[-1][4] is True  # unexpected
+    assert events[-1] == ContactorChanged(1, False, now, unexpected=True)
     w.close(), out.close(), fb.close()

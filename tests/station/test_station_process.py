@@ -19,7 +19,8 @@ import time
 import pytest
 
 from bridge.logperiod import line_time
-from bridge.os3p.messages import parse_iso, utc_iso
+from bridge.clock import utc_iso
+from bridge.os3p.messages import parse_iso
 from bridge.station.history import History
 from support.daemon_process import ROOT, DaemonProcess
 from support.os3p_harness import FilePeer, write_config

@@ -6,7 +6,9 @@ import time
 
 import pytest
 
+from bridge.clock import Clock
 from bridge.config import Config
+from bridge.events import FaultChanged
 from bridge.loop import Loop
 from bridge.station.backends import simulated
 from bridge.station.backends.thermal import BoardTemperature
@@ -31,9 +33,11 @@ def make(tmp_path, extra="", backend="host", **kw):
     cfg.write_text(FAST + extra)
     (tmp_path / "sys").mkdir(exist_ok=True)
     loop = Loop()
-    s = Sensors(loop, Config(str(cfg)), str(tmp_path), backend, sys_root=str(tmp_path / "sys"), **kw)
+    s = Sensors(loop, Config(str(cfg)), Clock(loop.time), str(tmp_path), backend, sys_root=str(tmp_path / "sys"), **kw)
+    s.start()
     got = []
-    s.attach(lambda kind, payload: got.append((kind, payload)))
+    s.subscribe(lambda e: got.append(("StatusNotification", e.notification) if type(e) is FaultChanged
+                                     else ("sample", e)))
     return loop, s, got
 
 
@@ -133,10 +137,10 @@ def test_meter_readings_power_meter_failure_and_recovery(tmp_path):
     samples = []
     assert s.read_now("Trigger", samples.append)
     run_until(loop, lambda: samples)
-    assert samples[0][1] == [("Voltage.L1N", "", "V", 230.5), ("Current.L1", "", "A", 12.5),
+    assert samples[0].readings == [("Voltage.L1N", "", "V", 230.5), ("Current.L1", "", "A", 12.5),
                              ("DayMax.Voltage.L1", "", "V", 230.5), ("DayMin.Voltage.L1", "", "V", 230.5),
                              ("DayMax.Current.L1", "", "A", 12.5)]  # the day so far: this one sample
-    assert samples[0][2] == "Trigger"
+    assert samples[0].context == "Trigger"
     server.stop()
     s.read_now("Trigger", samples.append)
     run_until(loop, lambda: statuses(got))
@@ -202,10 +206,11 @@ def test_simulate_command_writes_the_file_the_daemon_polls(tmp_path, capsys):
 
 
 def test_meter_values_payload_follows_the_schema_and_drops_what_it_does_not_name(caplog):
+    from bridge.events import SampleTaken
     from bridge.os3p.messages import validate
     from bridge.os3p.station import meter_values
 
-    payload = meter_values((1_700_000_000, [("Voltage.L1N", "", "V", 230.5), ("ActivePower.L1", "P1Meter", "kW", 40.0),
+    payload = meter_values(SampleTaken(1_700_000_000, [("Voltage.L1N", "", "V", 230.5), ("ActivePower.L1", "P1Meter", "kW", 40.0),
                                             ("Humidity", "", "%", 40.0), ("Current.L1", "", "furlongs", 1.0)],
                             "Trigger"))
     assert validate("MeterValues.req", payload) == []
@@ -292,7 +297,7 @@ def read_meter(loop, s, context):
         got = []
         s.read_now(context, got.append)
         run_until(loop, lambda: got)
-        if got[0][1]:
+        if got[0].readings:
             return got[0]
     raise AssertionError("the meter never answered")
 
@@ -314,14 +319,14 @@ def test_the_days_extremes_go_with_every_sample_and_survive_a_restart(tmp_path):
         server.stop()
         server = ModbusServer(holding=meters[1], port=port).start()
         sample = read_meter(loop, s, "Sample.Periodic")
-        assert sample[1][2:] == [("DayMax.Voltage.L1", "", "V", 230.5), ("DayMin.Voltage.L1", "", "V", 225.0),
+        assert sample.readings[2:] == [("DayMax.Voltage.L1", "", "V", 230.5), ("DayMin.Voltage.L1", "", "V", 225.0),
                                  ("DayMax.Current.L1", "", "A", 20.0)]
         s.stop()
         server.stop()
         server = ModbusServer(holding=meters[2], port=port).start()
         loop, s, _got = make(tmp_path, METER % port, backend="ubus", zone=zone)  # started again, the same day
         sample = read_meter(loop, s, "Trigger")
-        assert sample[1] == [("Voltage.L1N", "", "V", 228.0), ("Current.L1", "", "A", 5.0),
+        assert sample.readings == [("Voltage.L1N", "", "V", 228.0), ("Current.L1", "", "A", 5.0),
                              ("DayMax.Voltage.L1", "", "V", 230.5), ("DayMin.Voltage.L1", "", "V", 225.0),
                              ("DayMax.Current.L1", "", "A", 20.0)]
     finally:

@@ -91,7 +91,6 @@ def test_a_local_switch_behind_ubus_takes_effect_without_a_restart(relays, tmp_p
     monkeypatch.delenv("TR069_UBUS_SOCKET", raising=False)  # the relays are on this test's ubusd
 
     from bridge.daemon import Daemon
-    from bridge.station.streetlights import Streetlights
     from support.daemon_process import write_config
 
     relays.levels["switch"] = 0
@@ -108,7 +107,8 @@ config streetlights 'streetlights'
 """)
     d = Daemon("host", str(tmp_path))
     d.config.override("ubus.socket=%s" % relays.path)
-    d.faces["streetlights"] = s = Streetlights(d)
+    d.start_components(only={"streetlights"})
+    s = d.running["streetlights"]
     try:
         d.loop.run_once(0)
         assert s.station.local is False and s.poller is not None

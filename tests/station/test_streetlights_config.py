@@ -7,7 +7,7 @@ import pytest
 
 from bridge.daemon import Daemon
 from bridge.os3p import errors, streetlights as os3p_streetlights
-from bridge.station.streetlights import Streetlights, contactor_rows
+from bridge.station.streetlights import contactor_rows
 from support.daemon_process import write_config
 
 CONFIG = """
@@ -59,7 +59,8 @@ def test_check_names_each_refused_contactor_with_its_line(tmp_path):
 def lights(tmp_path):
     write_config(str(tmp_path), CONFIG)
     d = Daemon("host", str(tmp_path))
-    d.faces["streetlights"] = s = Streetlights(d)
+    d.start_components(only={"streetlights"})
+    s = d.running["streetlights"]
     d.loop.run_once(0)  # the station starts on the loop
     yield s
     s.stop()
@@ -79,8 +80,8 @@ def test_only_configured_contactors_exist(lights, tmp_path):
 
 
 class Ctx:
-    def __init__(self, station):
-        self.station = station
+    def __init__(self, streetlights):
+        self.streetlights = streetlights
 
 
 class Req:
@@ -107,19 +108,19 @@ def test_handlers_without_any_contactor():
 
 
 def test_a_failing_power_switch_is_one_of_the_station_errors(tmp_path):
-    """The streetlights face hands a contact that does not follow to the sensors face: a StatusNotification
-    PowerSwitchFailure among the station's errors, and NoError once it follows again."""
+    """The composition root hands a contact that does not follow from the streetlights to the sensors: a
+    StatusNotification PowerSwitchFailure among the station's errors, and NoError once it follows again."""
     import time
 
-    from bridge.station.sensors import Sensors
+    from bridge.events import FaultChanged
 
     write_config(str(tmp_path), "config streetlights 'streetlights'\n\toption feedback_timeout_ms '50'\n"
                                 "config station 'station'\n\toption sample_interval '0'\n")
     d = Daemon("host", str(tmp_path))
-    d.faces["sensors"] = sensors = Sensors(d.loop, d.config, d.state_dir, "host", sys_root=str(tmp_path / "sys"))
-    d.faces["streetlights"] = s = Streetlights(d)
+    d.start_components(only={"sensors", "streetlights"})
+    sensors, s = d.running["sensors"], d.running["streetlights"]
     got = []
-    sensors.attach(lambda kind, payload: got.append(payload) if kind == "StatusNotification" else None)
+    sensors.subscribe(lambda event: got.append(event.notification), FaultChanged)
     try:
         d.loop.run_once(0)
         output, _feedback = s.station.contactors[1].output, s.station.contactors[1].feedback

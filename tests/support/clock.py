@@ -22,6 +22,12 @@ class FakeClock:
     def wall(self):
         return self.skew + self.now
 
+    def daemon_clock(self):
+        """The daemon's clock (bridge.clock.Clock: the central system's time is kept there) over this one."""
+        from bridge.clock import Clock
+
+        return Clock(self.time, self.wall)
+
     def call_later(self, delay, fn, *args):
         t = Timer(self.now + delay, fn, args)
         self.timers.append(t)

@@ -3,6 +3,7 @@ Amsterdam: local times, a night profile, and the Station made with its events re
 
 import datetime
 
+from bridge.events import ContactorChanged, ModeChanged
 from bridge.station import contactors as ct
 from bridge.station.backends import hostlines
 from bridge.station.schedule import Place
@@ -39,8 +40,18 @@ def make(tmp_path, clock, local_action="on"):
     st = ct.Station(cs, lambda: AMS, clock, clock.call_later, str(tmp_path / "station" / "streetlights.json"),
                     local_switch=local, local_action=local_action)
     events = []
-    st.listeners.append(lambda e: events.append(e[:3] + ((e[4],) if e[0] == "status" else ())))
+    st.subscribe(lambda e: events.append(brief(e)))
     return st, events, lines, local
+
+
+def brief(event):
+    """An event as the tests write it: ("status", contactor, on, unexpected), ("mode", contactor, mode),
+    ("fault", contactor, active)."""
+    if type(event) is ContactorChanged:
+        return ("status", event.contactor, event.on, event.unexpected)
+    if type(event) is ModeChanged:
+        return ("mode", event.contactor, event.mode)
+    return ("fault", event.contactor, event.active)
 
 
 def outputs(lines):

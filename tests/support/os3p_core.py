@@ -28,7 +28,7 @@ class Core:
         self.state.data.update(state or {})
         self.fields = dict(FIELDS)
         self.outbox = Outbox(str(tmp_path / "outbox"))
-        self.p = Protocol(self.config, self.clock, self.state, self.outbox, lambda: dict(self.fields), rand=rand)
+        self.p = Protocol(self.config, self.clock.daemon_clock(), self.state, self.outbox, lambda: dict(self.fields), rand=rand)
         self.p.context = Context(self.p, self.config, None, None, str(tmp_path))
         self.out = []
 

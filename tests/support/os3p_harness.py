@@ -1,8 +1,9 @@
 """Test helpers for the OS3P client: the daemon core in this process, TLS material, a TCP proxy, HTTP peers.
 
 Station runs the real Daemon object (host backend, state in a temporary directory) with its loop on a
-thread of its own and the OS3P client started on it, exactly as the daemon starts it; the tests talk to
-it through a real central system (devtools.centralsystem) over loopback WebSockets.
+thread of its own and the OS3P client started on it by the daemon's composition root, as the daemon
+starts it (other components only when a test starts them: Station.start()); the tests talk to it
+through a real central system (devtools.centralsystem) over loopback WebSockets.
 """
 
 import http.server
@@ -65,10 +66,12 @@ class Station:
             self.daemon.missing = device.missing()  # as Daemon() finds it at start
         self.thread = threading.Thread(target=self.daemon.loop.run, name="loop", daemon=True)
         self.thread.start()
-        from bridge.os3p import client
+        [self.client] = self.start("os3p")
 
-        self.client = self.run(lambda: client.start(self.daemon))
-        self.daemon.faces["os3p"] = self.client  # as Daemon.start_faces does: reload() reaches it
+    def start(self, *names):
+        """Build and start these components (bridge.daemon's names) through the daemon's root -> them."""
+        self.run(lambda: self.daemon.start_components(only=set(names)))
+        return [self.daemon.running.get(name) for name in names]
 
     def run(self, fn, timeout=5.0):
         """Run fn on the loop thread (the only thread that may touch the core) and return its result."""
@@ -113,7 +116,7 @@ class Station:
 
     def stop(self):
         try:
-            self.run(self.client.stop)
+            self.run(self.daemon.stop_components)
         finally:
             self.daemon.loop.call_soon_threadsafe(self.daemon.loop.stop)
             self.thread.join(5)

@@ -91,9 +91,9 @@ class Running:
     def __init__(self, tmp_path, path, objects=None, **conn_options):
         self.daemon = Daemon("host", str(tmp_path / "state"))
         # the transcripts were recorded with the tr069 object alone (tr069.bridge: test_face_start_..._registers_both_objects)
-        self.daemon.objects = objects if objects is not None else {"tr069": self.daemon.tr069}
+        objects = objects if objects is not None else {"tr069": self.daemon.tr069}
         self.loop = self.daemon.loop
-        self.conn = ObjectConnection(self.loop, str(path), self.daemon.objects, **conn_options)
+        self.conn = ObjectConnection(self.loop, str(path), objects, **conn_options)
         self.thread = threading.Thread(target=self.loop.run, daemon=True)
         self.thread.start()
         self.on_loop(self.conn.start)

@@ -19,8 +19,8 @@ import time
 import jsonschema
 import pytest
 
-from bridge.daemon import Daemon
-from bridge.ubus import client, face
+from bridge.daemon import UBUS_SOCKET_ENV, Daemon
+from bridge.ubus import client
 from bridge import ubusmsg as st
 from support.paths import ROOT
 from support.ubusd import fixture, tr069_output_schema
@@ -56,12 +56,13 @@ class LiveFace:
     """A host daemon's ubus face in this process, its loop in a thread."""
 
     def __init__(self, tmp_path, sock, monkeypatch):
-        monkeypatch.setenv(face.ENV_SOCKET, sock)
+        monkeypatch.setenv(UBUS_SOCKET_ENV, sock)
         self.daemon = Daemon("host", str(tmp_path / "state"))
         self.loop = self.daemon.loop
         self.face = None
         started = threading.Event()
-        self.loop.call_soon(lambda: (setattr(self, "face", face.start(self.daemon)), started.set()))
+        self.loop.call_soon(lambda: (self.daemon.start_components(only={"ubus"}),
+                                     setattr(self, "face", self.daemon.running["ubus"]), started.set()))
         self.thread = threading.Thread(target=self.loop.run, daemon=True)
         self.thread.start()
         assert started.wait(WAIT)

@@ -14,8 +14,9 @@ import time
 import jsonschema
 import pytest
 
+from bridge import daemon
 from bridge.daemon import Daemon
-from bridge.ubus import blob, client, face
+from bridge.ubus import blob, client
 from bridge import ubusmsg as st
 from support.ubusd import (WAIT, FakeUbusd, Running, ScriptedUbusd, answer, fixture, invoke, read_message,
                            read_until_status, register, tr069_output_schema)
@@ -303,16 +304,17 @@ def test_registration_refused_is_retried(ubusd, running):
 
 def test_face_start_takes_the_socket_from_env_or_config_and_registers_both_objects(tmp_path, ubusd, monkeypatch):
     d = Daemon("host", str(tmp_path / "state2"))
-    monkeypatch.setenv(face.ENV_SOCKET, ubusd.path)
-    assert face.socket_path(d.config) == ubusd.path
-    monkeypatch.delenv(face.ENV_SOCKET)
-    assert face.socket_path(d.config) == "/var/run/ubus/ubus.sock"
-    monkeypatch.setenv(face.ENV_SOCKET, ubusd.path)
+    monkeypatch.setenv(daemon.UBUS_SOCKET_ENV, ubusd.path)
+    assert daemon.ubus_socket(d.config) == ubusd.path
+    monkeypatch.delenv(daemon.UBUS_SOCKET_ENV)
+    assert daemon.ubus_socket(d.config) == "/var/run/ubus/ubus.sock"
+    monkeypatch.setenv(daemon.UBUS_SOCKET_ENV, ubusd.path)
     t = threading.Thread(target=d.loop.run, daemon=True)
     t.start()
     started = threading.Event()
     box = {}
-    d.loop.call_soon_threadsafe(lambda: (box.setdefault("face", face.start(d)), started.set()))
+    d.loop.call_soon_threadsafe(lambda: (d.start_components(only={"ubus"}), box.setdefault("face", d.running["ubus"]),
+                                         started.set()))
     assert started.wait(WAIT)
     conn = ubusd.accept()
     add = register(conn)
