@@ -247,6 +247,10 @@ KEYS = {k.name: k for k in [
     Key("streetlights.local_action", "streetlights", "local_action", choice("on", "off", "hold"), "on",
         readonly=True, tr069="Device.%sStreetlight.LocalAction" % VENDOR),
     Key("streetlights.feedback_timeout_ms", "streetlights", "feedback_timeout_ms", integer(0, 600000), 2000),
+    # the TR-181 parameter model (bridge/model): tr069.model on ubus, DataModel and TR-181 paths on OS3P;
+    # watched parameters whose source cannot tell of a change are compared every poll_interval seconds
+    Key("model.enabled", "model", "enabled", boolean(), True, readonly=True, reboot=True),
+    Key("model.poll_interval", "model", "poll_interval", integer(0, DAY), 60),
 ]}
 
 

@@ -13,6 +13,7 @@ The events (who publishes them):
   ContactorFault     streetlights: a contactor's feedback contact did not follow a switch, or follows again
   FaultChanged       sensors: one of the station's errors started or ended (its status, tables 4-6)
   SampleTaken        sensors: the meter and the board were read
+  ParameterChanged   parameter model: a watched TR-181 parameter changed value
 
 No dataclasses here: importing them costs 1.3 MiB (inspect and what it pulls in), more than a tenth of
 what the ubus surface alone runs in.
@@ -141,3 +142,11 @@ class Publisher:
             fn(event)
         except Exception:
             log.exception("a subscriber to the %s failed on %r", self.owner, event)
+
+
+# --- the parameter model (bridge/model/component.py) --------------------------------------------------------
+class ParameterChanged(Event):
+    """A watched TR-181 parameter at `path` has a new `value` (typed as GetParameterValues answers it) of
+    xsd `type`; `active`: its Notification asks for a session now (2, 5, 6, or forced)."""
+
+    __slots__ = ("path", "value", "type", "active", "time")

@@ -215,10 +215,13 @@ class Northbound:
         env_id, timeout = body.get("env_id"), body.get("timeout", 0)
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
             raise ApiError(400, "timeout is a number of seconds >= 0")
+        if not isinstance(env_id, str):
+            raise ApiError(400, "env_id is the string a method's async answer gave")
         with self.cond:
             slot = self.results.get(env_id)
-        if slot is None:
-            raise ApiError(400, "no scenario with env_id %r" % (env_id,))
+        if slot is None:  # never started here (or long forgotten): no result comes within the polling time
+            time.sleep(min(timeout, 300))
+            return {"result": {"code": 204, "message": "Polling time is over"}}
         if not slot["done"].wait(min(timeout, 300)):
             return {"result": {"code": 204, "message": "Polling time is over"}}
         status, result = slot["result"]

@@ -20,7 +20,7 @@ is <state>/model.json, written with write + fsync + rename; a file that does not
 import os
 
 from .. import atomic
-from ..components import Component, EventSource
+from .. import components
 from ..events import ParameterChanged, Publisher
 from ..logger import getLogger
 
@@ -55,7 +55,7 @@ def has_state(state_dir):
     return os.path.exists(os.path.join(state_dir, STATE_FILE))
 
 
-class ParameterModel(Component, EventSource):
+class ParameterModel(components.ParameterModel):
     def __init__(self, loop, clock, config, device, state_dir, inform, streetlights=None, sensors=None,
                  netifd_socket=None):
         """inform(event): what `ubus call tr069 inform` does (the tr069 object's session for an event)."""
@@ -74,6 +74,7 @@ class ParameterModel(Component, EventSource):
         self.events = Publisher("parameter model")
         self._model = None
         self._timer = None
+        self._config_due = False
         self.stopped = False
 
     # --- the model, built on first use ---------------------------------------------------------------------
@@ -159,7 +160,15 @@ class ParameterModel(Component, EventSource):
 
     # --- value changes ----------------------------------------------------------------------------------------
     def config_changed(self, name):
-        """A key was written (ChangeConfiguration, a SetParameterValues): compare what is watched of it."""
+        """A key was written (ChangeConfiguration, a SetParameterValues): compare what is watched of the
+        config on the loop's next turn, once the write is done or taken back (a value that could not be
+        written is no change)."""
+        if not self._config_due:
+            self._config_due = True
+            self.loop.call_soon(self._config_check)
+
+    def _config_check(self):
+        self._config_due = False
         self.changed(("config",))
 
     def link_changed(self):

@@ -38,10 +38,11 @@ class Client(SessionDriver, Component):
     """The OS3P surface. Offers what the tr069 object drives (acs_url, connection_state(), start_session(),
     expect_reboot(), reboot_failed()), reload(), state() for the state view, start() and stop()."""
 
-    def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None):
+    def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None, model=None):
         """tr069: what the client tells of a session (session_finished(success)) and of the heartbeat
         interval (schedule_periodic()); sensors, streetlights: the station's components, None where they
-        do not run (their actions are refused, their messages not sent)."""
+        do not run (their actions are refused, their messages not sent); model: the TR-181 parameter model
+        (DataModel, TR-181 paths in Get/ChangeConfiguration, DataModelNotification), None without one."""
         self.loop = loop
         self.config = config
         self.tr069 = tr069
@@ -53,7 +54,7 @@ class Client(SessionDriver, Component):
         self.core = Protocol(self.config, clock, State(os.path.join(self.dir, "state.json")), outbox,
                              lambda: boot_fields(self.config, device))
         self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, sensors,
-                                                   streetlights)
+                                                   streetlights, model)
         self.subscriptions = []  # (component, fn) while the client runs
         self.conn = None
         self._timer = self._timer_at = None

@@ -7,7 +7,7 @@
 
 
 from ..logger import getLogger
-from .messages import QUEUED, messages_for
+from .messages import ACCUMULATING, QUEUED, messages_for
 from .outputs import SessionDone, event
 
 log = getLogger(__name__)
@@ -47,13 +47,14 @@ class SessionDriver:
 
     def _queue_snapshot(self, action):
         """A session's notification of the current state. One event, one notification: while one of the
-        same action is still in the outbox (in flight or not), a retried session does not add another."""
-        if any(r["action"] == action for r in self.outbox.records()):
+        same action is still in the outbox (in flight or not), a retried session does not add another.
+        An accumulating one (value changes) carries only what is new, so it is queued each time."""
+        if action not in ACCUMULATING and any(r["action"] == action for r in self.outbox.records()):
             return
         produce = self.context.snapshot if self.context is not None else None
         payload = produce(action) if produce else None
-        if payload is not None:
-            self.notify(action, payload)
+        if payload is not None and self.notify(action, payload) is None and action in ACCUMULATING:
+            self.context.unsent(action, payload)  # the outbox refused it (a full disk): it waits again
 
     def _session_timeout(self):
         return self.config.get("os3p.connect_timeout") + 4 * self.config.get("os3p.call_timeout")
