@@ -63,11 +63,12 @@ fuzz: venv ## generated inputs into every face (FUZZ_EXAMPLES, FUZZ_SEED)
 soak: venv ## the daemon busy while it and the central system are killed (SOAK_SECONDS, ...)
 	$(PY) tests/fuzz/soak.py
 
-# the OpenWrt package, built without the SDK: build/tr069-bridge_<version>_all.ipk (stdlib Python only)
+# the feed's packages built without the SDK (package/build_ipk.py, stdlib Python 3.11 only):
+# build/{tr069-bridge,tr069-bridge-src,luci-app-tr069}_<version>-r<release>_all.ipk
 ipk: ## the OpenWrt packages into build/, without the SDK
 	$(PYTHON) package/build_ipk.py --out build
 
-# the same package built by the OpenWrt 24.10 SDK in docker (openwrt-sdk.md); skipped without a docker engine
+# the same packages built by the OpenWrt 24.10 SDK in docker (openwrt-sdk.md); skipped without a docker engine
 SDK_IMAGE ?= openwrt/sdk:x86-64-openwrt-24.10
 sdk-ipk: ## the same packages built by the OpenWrt 24.10 SDK in docker (skipped without docker)
 	@if ! docker info >/dev/null 2>&1; then \

@@ -6,6 +6,10 @@
     tr069-bridge daemon [--backend ...]       run the daemon (what the init script starts)
     tr069-bridge simulate GROUP INPUT on|off  the host backend's simulated MV fault indicator:
                                               INPUT is overcurrent, ground, selffault, broken or persist
+    tr069-bridge simulate modem|bearer|uplink|signal VALUE
+                                              the host backend's simulated modem and uplink: modem home,
+                                              roaming, searching, denied, nosim, locked or off; bearer and
+                                              uplink up or down; signal an RSRP in dBm
     tr069-bridge --version | --help
 
 `call` prints what `ubus call` prints and exits as it does (254 for Invalid
@@ -203,6 +207,17 @@ def cmd_simulate(argv):
     state_dir = None
     if len(args) >= 2 and args[0] == "--state-dir":
         state_dir, args = args[1], args[2:]
+    if len(args) == 2 and args[0] in ("modem", "bearer", "uplink", "signal"):
+        from .reach.backends import simulated as reach_sim
+
+        try:
+            data = reach_sim.set_value(os.path.join(state_dir or default_state_dir("host"), reach_sim.FILE),
+                                       args[0], args[1])
+        except ValueError as e:
+            print("tr069-bridge simulate %s: %s" % (args[0], e), file=sys.stderr)
+            return 1
+        print(json.dumps(data, sort_keys=True))
+        return 0
     if len(args) != 3 or args[2] not in ("on", "off") or args[1] not in simulated.FLAGS:
         print("usage: tr069-bridge simulate [--state-dir DIR] GROUP %s on|off" % "|".join(simulated.FLAGS),
               file=sys.stderr)
@@ -228,9 +243,9 @@ def main(argv=None):
 
         return daemon_main(argv[1:])
     if argv and argv[0] in ("--version", "version"):
-        from . import __version__
+        from .version import describe
 
-        print(__version__)
+        print(describe())
         return 0
     if argv and argv[0] in HELP:
         print(__doc__.strip())

@@ -17,6 +17,7 @@ NotImplementedError here; tests/test_components.py checks that every component o
     StationLights      the streetlights (bridge/station/streetlights.py), likewise
     ParameterModel     the TR-181 parameter model (bridge/model/component.py), as the OS3P surface, the
                        tr069 object and the root use it
+    Reachability       the modem and the uplinks (bridge/reach/service.py), as the root and the surfaces use it
 
 A new component (the parameter model, reachability, a CAMARA route) declares its interface here, is built
 by a builder method of the root and gets what it uses through its constructor.
@@ -129,6 +130,10 @@ class StationSensors(Component, EventSource):
     def contactor_fault(self, event):
         """A ContactorFault: a failing power switch is one of the station's errors."""
 
+    @_required
+    def weak_signal(self, event):
+        """A SignalChanged: a weak modem signal is one of the station's errors (WeakSignal)."""
+
 
 class StationLights(Component, EventSource):
     """The streetlights: the contactors and their Station (contactors.py), the local zone and the sun.
@@ -177,3 +182,38 @@ class ParameterModel(Component, EventSource):
     @_required
     def restore(self, params):
         """Changes value_changes() gave that could not be queued: they wait again."""
+
+
+class Reachability(Component, EventSource):
+    """The reachability state, the modem, the CAMARA subscriptions (bridge/reach). Events:
+    ReachabilityChanged, SignalChanged."""
+
+    object = None  # its UbusObject (tr069.reach)
+
+    @_required
+    def modem_info(self):
+        """What the modem said last (bridge/reach/modem.ModemInfo; every field absent without a modem)."""
+
+    @_required
+    def follow_os3p(self, registered):
+        """registered() -> whether the OS3P link is registered: `data` needs it from now on."""
+
+    @_required
+    def on_netifd(self, event, data):
+        """A netifd `network.interface` event from ubusd."""
+
+    @_required
+    def create(self, body):
+        """The CAMARA create: the subscription as answered, or camara.ApiError."""
+
+    @_required
+    def list(self):
+        """Every subscription, as the API answers it."""
+
+    @_required
+    def get(self, sid):
+        """One subscription, or camara.ApiError 404."""
+
+    @_required
+    def delete(self, sid):
+        """End one (subscription-ends SUBSCRIPTION_DELETED), or camara.ApiError 404."""

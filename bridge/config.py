@@ -174,6 +174,12 @@ DAY = 86400
 VENDOR = "X_TR069-BRIDGE_"
 URL, PATH = text(512), text(255)
 
+def _reach_networks(value):
+    from .reach.camara import check_networks_spec  # only where the key is read or checked
+
+    return check_networks_spec(value)
+
+
 KEYS = {k.name: k for k in [
     Key("acs.url", "acs", "url", URL, "ws://127.0.0.1:9000/OS3P", tr069="Device.ManagementServer.URL"),
     Key("acs.identity", "acs", "identity", text(64), "SUBS001", readonly=True,
@@ -247,11 +253,49 @@ KEYS = {k.name: k for k in [
     Key("streetlights.local_action", "streetlights", "local_action", choice("on", "off", "hold"), "on",
         readonly=True, tr069="Device.%sStreetlight.LocalAction" % VENDOR),
     Key("streetlights.feedback_timeout_ms", "streetlights", "feedback_timeout_ms", integer(0, 600000), 2000),
+    # reachability (bridge/reach, docs/reachability.md): the modem, the uplinks, the CAMARA subscriptions
+    Key("reach.enabled", "reach", "enabled", boolean(), True, readonly=True, reboot=True),
+    Key("reach.backend", "reach", "backend", choice("auto", "none", "modemmanager", "uqmi", "uqmid", "umbim", "host"),
+        "auto", readonly=True, reboot=True),
+    Key("reach.device", "reach", "device", text(64, lambda v: re.fullmatch(r"/dev/[A-Za-z0-9._/-]+", v) is not None
+                                                 and ".." not in v, "a /dev path"),
+        "/dev/cdc-wdm0", readonly=True, reboot=True),
+    Key("reach.modem_name", "reach", "modem_name", text(32, lambda v: re.fullmatch(r"[A-Za-z0-9_-]+", v) is not None,
+                                                         "a uqmid modem name (letters, digits, _ and -)"),
+        "modem1", readonly=True, reboot=True),
+    Key("reach.interfaces", "reach", "interfaces",
+        text(128, lambda v: all(re.fullmatch(r"[A-Za-z0-9_.-]{1,15}", w) for w in v.split()),
+             "netifd interface names separated by spaces (empty: every interface)"), "wwan", readonly=True, reboot=True),
+    Key("reach.refresh_interval", "reach", "refresh_interval", integer(5, DAY), 60),
+    Key("reach.debounce", "reach", "debounce", integer(0, 600), 3, readonly=True, reboot=True),
+    # signal thresholds in dBm, written without their sign (110: -110 dBm; 0: that measure is not judged)
+    Key("reach.weak_signal_rsrp", "reach", "weak_signal_rsrp", integer(0, 160, "dBm without the sign, 0-160 "
+                                                                            "(110: -110 dBm; 0: not judged)"),
+        110, readonly=True, reboot=True),
+    Key("reach.weak_signal_rssi", "reach", "weak_signal_rssi", integer(0, 120, "dBm without the sign, 0-120 "
+                                                                            "(95: -95 dBm; 0: not judged)"),
+        95, readonly=True, reboot=True),
+    Key("reach.weak_signal_hysteresis", "reach", "weak_signal_hysteresis", integer(0, 30), 5, readonly=True,
+        reboot=True),
+    Key("reach.msisdn", "reach", "msisdn", text(16, lambda v: v == "" or re.fullmatch(r"\+[1-9][0-9]{4,14}", v)
+                                                 is not None, "E.164 with a leading + (or empty)"), "",
+        readonly=True),
+    Key("reach.api_token", "reach", "api_token", text(256, lambda v: v == "" or re.fullmatch(r"[!-~]{32,256}", v)
+                                                       is not None, "empty, or 32 to 256 printable characters "
+                                                                    "without spaces"), "", readonly=True, secret=True),
+    Key("reach.plain_http_sinks", "reach", "plain_http_sinks",
+        text(255, lambda v: _reach_networks(v), "loopback, private, none or CIDR networks, separated by spaces"),
+        "loopback private", readonly=True),
+    Key("reach.max_subscriptions", "reach", "max_subscriptions", integer(1, 256), 32, readonly=True),
+    Key("reach.sink_queue", "reach", "sink_queue", integer(1, 1024), 64, readonly=True, reboot=True),
+    Key("reach.sink_timeout", "reach", "sink_timeout", integer(1, 60), 10, readonly=True, reboot=True),
+    Key("reach.ca_file", "reach", "ca_file", PATH, "", readonly=True, reboot=True),
     # the TR-181 parameter model (bridge/model): tr069.model on ubus, DataModel and TR-181 paths on OS3P;
     # watched parameters whose source cannot tell of a change are compared every poll_interval seconds
     Key("model.enabled", "model", "enabled", boolean(), True, readonly=True, reboot=True),
     Key("model.poll_interval", "model", "poll_interval", integer(0, DAY), 60),
 ]}
+
 
 
 class Problem:

@@ -88,6 +88,7 @@ COMPONENTS = {
     "sensors": ("bridge.station.sensors", lambda daemon: True),
     "streetlights": ("bridge.station.streetlights", lambda daemon: _streetlights_wanted(daemon)),
     "model": ("bridge.model.component", lambda daemon: daemon.config.get("model.enabled")),
+    "reach": ("bridge.reach.service", lambda daemon: daemon.config.get("reach.enabled")),
     "os3p": ("bridge.os3p.client", lambda daemon: _os3p_wanted(daemon)),
     "ubus": ("bridge.ubus.face", lambda daemon: _ubus_wanted(daemon)),
     "jsonrpc": ("bridge.jsonrpc", lambda daemon: _jsonrpc_wanted(daemon)),
@@ -176,9 +177,12 @@ class Daemon:
         sensors = self._start("sensors", only, self.build_sensors)
         streetlights = self._start("streetlights", only, self.build_streetlights, sensors)
         model = self._start("model", only, self.build_model, sensors, streetlights)
-        self._start("os3p", only, self.build_os3p, sensors, streetlights, model)
-        self._start("ubus", only, self.build_ubus)
-        self._start("jsonrpc", only, self.build_jsonrpc)
+        reach = self._start("reach", only, self.build_reach, sensors)
+        os3p = self._start("os3p", only, self.build_os3p, sensors, streetlights, reach, model)
+        if reach is not None and os3p is not None:  # data needs the central system registered
+            reach.follow_os3p(os3p.registered)
+        self._start("ubus", only, self.build_ubus, reach)
+        self._start("jsonrpc", only, self.build_jsonrpc, reach)
 
     def _start(self, name, only, build, *components):
         """build(*components) -> the started component, or None when it could not start (it logged why)."""
@@ -256,11 +260,25 @@ class Daemon:
         if name.startswith("acs.periodic_inform"):
             self.tr069.schedule_periodic()
 
-    def build_os3p(self, sensors, streetlights, model):
+    def build_reach(self, sensors):
+        from .events import SignalChanged
+        from .reach.service import Reach
+
+        reach = Reach(self.loop, self.config, self.state_dir, self.device.backend,
+                      ubus_socket=ubus_socket(self.config), clock=self.clock.wall)
+        if sensors is not None:
+            reach.subscribe(sensors.weak_signal, SignalChanged)  # WeakSignal is one of the station's errors
+        self.objects[reach.object.name] = reach.object
+        reach.start()
+        self.views["reach"] = reach.state
+        return reach
+
+    def build_os3p(self, sensors, streetlights, reach, model):
         from .os3p.client import Client
 
         client = Client(self.loop, self.config, self.clock, self.device, self.state_dir, self.tr069,
-                        sensors=sensors, streetlights=streetlights, model=model)
+                        sensors=sensors, streetlights=streetlights,
+                        modem=reach.modem_info if reach is not None else None, model=model)
         if model is not None:  # the link's state and the firmware transfer are parameters of the model
             model.link = lambda: {"up": "Up"}.get(client.connection_state(), "Connecting")
             model.firmware = client.context.firmware_status
@@ -271,16 +289,23 @@ class Daemon:
         self.views["os3p"] = client.state
         return client
 
-    def build_ubus(self):
+    def build_ubus(self, reach):
         from .ubus import face
 
-        return face.start(self.loop, ubus_socket(self.config), self.objects)
+        # netifd's ifup/ifdown refresh the reachability state
+        listeners = {"network.interface": reach.on_netifd} if reach is not None else None
+        return face.start(self.loop, ubus_socket(self.config), self.objects, listeners)
 
-    def build_jsonrpc(self):
+    def build_jsonrpc(self, reach):
         from . import jsonrpc
 
-        return jsonrpc.start(self.loop, self.config, self.objects, self.state_dir,
+        shim = jsonrpc.start(self.loop, self.config, self.objects, self.state_dir,
                              self.device.config_path("rpcd"), source_acls=self.device.backend == "host")
+        if shim is not None and reach is not None:  # the CAMARA subscription API on the same server
+            from .reach.api import MAX_BODY, PREFIX, Api
+
+            shim.mount(PREFIX, Api(reach, shim.sessions, lambda: self.config.get("reach.api_token")).handle, MAX_BODY)
+        return shim
 
     def _daemon_view(self):
         return {"version": __version__, "pid": os.getpid(), "backend": self.device.backend,

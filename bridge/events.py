@@ -13,6 +13,8 @@ The events (who publishes them):
   ContactorFault     streetlights: a contactor's feedback contact did not follow a switch, or follows again
   FaultChanged       sensors: one of the station's errors started or ended (its status, tables 4-6)
   SampleTaken        sensors: the meter and the board were read
+  ReachabilityChanged  reach: the station's reachability (data, sms, disconnected) changed, and lasted
+  SignalChanged      reach: the modem's signal fell below its threshold (active) or is back above it
   ParameterChanged   parameter model: a watched TR-181 parameter changed value
 
 No dataclasses here: importing them costs 1.3 MiB (inspect and what it pulls in), more than a tenth of
@@ -101,6 +103,19 @@ class SampleTaken(Event):
     `context` Sample.Periodic or Trigger."""
 
     __slots__ = ("time", "readings", "context")
+
+
+class ReachabilityChanged(Event):
+    """The reachability state changed from `old` to `new` (bridge/reach/state.py), first observed at `time`
+    (host epoch seconds)."""
+
+    __slots__ = ("old", "new", "time")
+
+
+class SignalChanged(Event):
+    """The modem's signal is weak (active) or no longer; info names the measure and its threshold."""
+
+    __slots__ = ("active", "time", "info")
 
 
 class Publisher:

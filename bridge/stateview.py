@@ -162,8 +162,17 @@ def render_text(view):
     for e in view.get("set_aside") or []:
         if "file" in e:
             lines.append("set aside  %s%s: %s" % (e["file"], " -> %s" % e["as"] if e["as"] else "", e["why"]))
+    r = view.get("reach")
+    if isinstance(r, dict) and "state" in r:  # bridge/reach: the state first, then what it rests on
+        m = r.get("modem") or {}
+        modem = ", ".join(str(x) for x in (m.get("registration"), m.get("operator"), m.get("technology"),
+                                            "RSRP %g dBm" % m["rsrp"] if "rsrp" in m else None) if x) or "none"
+        lines.append("reach      %s since %s%s; modem (%s) %s; uplinks %s; %d subscription(s)%s" % (
+            r["state"], r["since"], " (settling: %s)" % r["settling"] if r.get("settling") else "", r["backend"],
+            modem, ", ".join(r["uplinks"]) or "none", r["subscriptions"], "; WeakSignal" if r.get("weak_signal") else ""))
     for name, value in view.items():
-        if name not in ("daemon", "os3p", "transfers", "errors", "set_aside"):
+        if name not in ("daemon", "os3p", "transfers", "errors", "set_aside") and not (
+                name == "reach" and r is value and "state" in r):
             lines.append("%-10s %s" % (name, _flat(value)))
     return "\n".join(lines)
 

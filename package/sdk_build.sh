@@ -1,7 +1,7 @@
 #!/bin/bash
-# Runs inside the OpenWrt 24.10 SDK container (`make sdk-ipk`): builds the tr069-bridge feed package
-# from the project mounted read-only at /src and writes a tar holding the .ipk to stdout; the build
-# log goes to stderr. The steps are those of openwrt-sdk.md.
+# Runs inside the OpenWrt 24.10 SDK container (`make sdk-ipk`): builds the feed's packages (tr069-bridge,
+# tr069-bridge-src, luci-app-tr069) from the project mounted read-only at /src and writes a tar holding
+# the .ipk files to stdout; the build log goes to stderr. The steps are those of openwrt-sdk.md.
 set -euo pipefail
 exec 3>&1 1>&2
 
@@ -11,15 +11,23 @@ cd "${SDK_DIR:-/builder}"
 
 cp feeds.conf.default feeds.conf
 echo "src-link tr069 /src/package" >> feeds.conf
-./scripts/feeds update base packages tr069
-# installs the package and the feed packages it depends on (python3-*, websocket-client, requests)
-./scripts/feeds install -p tr069 tr069-bridge
+# packages: python3-package.mk and the python3-* dependencies; luci: luci.mk
+./scripts/feeds update base packages luci tr069
+./scripts/feeds install -p tr069 tr069-bridge luci-app-tr069
 
-echo "CONFIG_PACKAGE_tr069-bridge=m" >> .config
+cat >> .config <<'CONFIG'
+CONFIG_PACKAGE_tr069-bridge=m
+CONFIG_PACKAGE_tr069-bridge-src=m
+CONFIG_PACKAGE_luci-app-tr069=m
+CONFIG
 make defconfig
-# the first run also compiles the python3 packages it depends on
-make package/tr069-bridge/compile V=s -j"$(nproc)"
+# the first run also compiles the host Python and the python3 packages the daemon depends on
+make package/tr069-bridge/compile package/luci-app-tr069/compile V=s -j"$(nproc)"
 
-ipk="$(find bin/packages -name 'tr069-bridge_*.ipk' | head -n 1)"
-[ -n "$ipk" ] || { echo "no tr069-bridge .ipk under bin/packages" >&2; exit 1; }
-tar -C "$(dirname "$ipk")" -cf - "$(basename "$ipk")" >&3
+ipks="$(find bin/packages -path '*/tr069/*' -name '*.ipk')"
+[ -n "$ipks" ] || { echo "no .ipk under bin/packages/*/tr069" >&2; exit 1; }
+for name in tr069-bridge tr069-bridge-src luci-app-tr069; do
+	echo "$ipks" | grep -q "/${name}_" || { echo "no ${name} .ipk under bin/packages/*/tr069" >&2; exit 1; }
+done
+# shellcheck disable=SC2086  # one path per word
+tar -cf - --transform 's|.*/||' $ipks >&3

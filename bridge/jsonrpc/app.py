@@ -64,6 +64,7 @@ class Shim(Component):
         self.address = self.server.address
         self.url = "http://%s:%d%s" % (self._url_host(), self.address[1], PREFIX)
         self.state_dir = state_dir
+        self.mounts = []  # (path prefix, handler(request, connection), body limit): other APIs on this server
         self._page = None
         self.cli_sid = None
         if state_dir:
@@ -108,12 +109,21 @@ class Shim(Component):
         return ses.sid
 
     # --- HTTP ---------------------------------------------------------------------------------
-    @staticmethod
-    def body_limit(req):
+    def mount(self, prefix, handler, body_limit):
+        """Serve every path under `prefix` with handler(request, connection) (the CAMARA routes)."""
+        self.mounts.append((prefix.rstrip("/") + "/", handler, body_limit))
+
+    def body_limit(self, req):
+        for prefix, _handler, limit in self.mounts:
+            if req.path.startswith(prefix):
+                return limit
         return MAX_BODY if req.path.startswith(PREFIX) else 4096
 
     def route(self, req, conn):
         path = req.path
+        for prefix, handler, _limit in self.mounts:
+            if path.startswith(prefix):
+                return handler(req, conn)
         if path in (PREFIX, PREFIX + "/"):
             return self._ubus(req, conn)
         if path == "/" or path == "/index.html":

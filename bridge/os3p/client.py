@@ -38,11 +38,14 @@ class Client(SessionDriver, Component):
     """The OS3P surface. Offers what the tr069 object drives (acs_url, connection_state(), start_session(),
     expect_reboot(), reboot_failed()), reload(), state() for the state view, start() and stop()."""
 
-    def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None, model=None):
+    def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None, modem=None,
+                 model=None):
         """tr069: what the client tells of a session (session_finished(success)) and of the heartbeat
         interval (schedule_periodic()); sensors, streetlights: the station's components, None where they
-        do not run (their actions are refused, their messages not sent); model: the TR-181 parameter model
-        (DataModel, TR-181 paths in Get/ChangeConfiguration, DataModelNotification), None without one."""
+        do not run (their actions are refused, their messages not sent); modem() -> the reachability's
+        ModemInfo (its ICCID and IMSI go into BootNotification where UCI sets none), or None; model: the
+        TR-181 parameter model (DataModel, TR-181 paths in Get/ChangeConfiguration, DataModelNotification),
+        None without one."""
         self.loop = loop
         self.config = config
         self.tr069 = tr069
@@ -52,7 +55,7 @@ class Client(SessionDriver, Component):
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         outbox = Outbox(os.path.join(self.dir, "outbox"), self.config.get("os3p.queue_limit"))
         self.core = Protocol(self.config, clock, State(os.path.join(self.dir, "state.json")), outbox,
-                             lambda: boot_fields(self.config, device))
+                             lambda: boot_fields(self.config, device, modem() if modem is not None else None))
         self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, sensors,
                                                    streetlights, model)
         self.subscriptions = []  # (component, fn) while the client runs
@@ -92,6 +95,10 @@ class Client(SessionDriver, Component):
 
     def connection_state(self):
         return self.core.connection_state()
+
+    def registered(self):
+        """Connected and BootNotification Accepted: the central system can be reached."""
+        return bool(self.core.connected) and self.core.registration == "Accepted"
 
     def start_session(self, events, get_rpc_methods=False):
         self._event(self.core.start_session, events, get_rpc_methods)

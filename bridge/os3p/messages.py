@@ -42,8 +42,9 @@ def parse_iso(text):
     return datetime.fromisoformat(text.replace("z", "+00:00").replace("Z", "+00:00")).timestamp()
 
 
-def boot_fields(config, device):
-    """The BootNotification payload: the board's facts and the configured identifiers, cut to the schema."""
+def boot_fields(config, device, modem=None):
+    """The BootNotification payload: the board's facts and the identifiers, cut to the schema. ICCID and
+    IMSI: os3p.iccid / os3p.imsi when set in UCI (an override), else the modem's (bridge/reach), else empty."""
     try:
         board = device.board()
     except Exception as e:  # register anyway: an empty field is allowed, no registration is not
@@ -55,8 +56,8 @@ def boot_fields(config, device):
         "stationNumber": config.get("os3p.station_number"),
         "serialNumber": board.get("serial") or "",
         "firmwareVersion": board.get("firmware_version") or "",
-        "iccid": config.get("os3p.iccid"),
-        "imsi": config.get("os3p.imsi"),
+        "iccid": config.get("os3p.iccid") or (modem.iccid if modem is not None else None) or "",
+        "imsi": config.get("os3p.imsi") or (modem.imsi if modem is not None else None) or "",
     }
     limits = schema.load("os3p/BootNotification.req")["properties"]
     return {k: str(v)[:limits[k]["maxLength"]] for k, v in fields.items()}

@@ -170,6 +170,11 @@ class Sensors(StationSensors):
         self._alarm("PowerSwitchFailure", "contactor %d" % event.contactor, event.active, event.time,
                     info=event.info)
 
+    def weak_signal(self, event):
+        """A SignalChanged of the reachability: a weak modem signal is one of the station's errors
+        (WeakSignal, the OS3P spec's table of error codes), raised and cleared as a power switch's is."""
+        self._alarm("WeakSignal", "modem", event.active, self.now(), info=event.info)
+
     def _alarm(self, code, source, active, when, info=None, test=False):
         payload = self.alarms.change(code, source, active, when, info=info, test=test)
         if payload is not None:

@@ -36,7 +36,10 @@ STOP_TIMEOUT = 1.0                 # bound on the wait for REMOVE_OBJECT replies
 
 
 class ObjectConnection(Component):
-    """Registers `objects` ({name: obj}; obj.signature(), obj.call(method, args)) on ubusd at `path`."""
+    """Registers `objects` ({name: obj}; obj.signature(), obj.call(method, args)) on ubusd at `path`, and
+    listens for events: listen(pattern, callback) registers an anonymous object and asks ubusd's event
+    object (id 1) to `register` it for the pattern, as `ubus listen` does (libubus-obj.c and
+    ubus_register_event_handler); each event is callback(event name, data), on the loop."""
 
     def __init__(self, loop, path, objects, backoff=0.5, backoff_max=30.0):
         self.loop = loop
@@ -58,12 +61,21 @@ class ObjectConnection(Component):
         self._batch = None        # messages queued while one read is handled, sent together
         self._paused = False      # reading stopped: replies wait for ubusd (INVOKEs wait in the socket)
         self._tail = (None, None, None)   # (objid, encoded reply, DATA message tail): the last reply
+        self.listeners = {}       # event pattern -> callback(event, data)
+        self._listener_ids = {}   # anonymous object id -> (pattern, callback), on the current connection
 
     # --- public -------------------------------------------------------------------------
     def start(self):
         self._stopping = False
         self._connect()
         return self
+
+    def listen(self, pattern, callback):
+        """Events matching `pattern` (ubus listen's patterns: a name, or a prefix with *) go to
+        callback(event, data) from now on, and again after every reconnect."""
+        self.listeners[pattern] = callback
+        if self._state == "ready":
+            self._add_listener(pattern)
 
     @property
     def registered(self):
@@ -146,6 +158,7 @@ class ObjectConnection(Component):
         self._paused = False
         self._pending.clear()
         self._by_id.clear()
+        self._listener_ids.clear()
         self.object_ids.clear()
         self.local_id = None
 
@@ -287,6 +300,13 @@ class ObjectConnection(Component):
         log.info("ubus: connected to %s as %08x", self.path, msg.peer)
         for name in self.objects:
             self._add_object(name)
+        for pattern in self.listeners:
+            self._add_listener(pattern)
+
+    def _add_listener(self, pattern):
+        seq = self._next_seq()
+        self._pending[seq] = ("listener", pattern)
+        self._send(blob.encode_message(blob.ADD_OBJECT, seq, 0, []))
 
     def _add_object(self, name):
         self._timer = None
@@ -311,7 +331,9 @@ class ObjectConnection(Component):
         kind = req[0]
         if msg.type == blob.DATA:
             oid = msg.get(blob.ATTR_OBJID)
-            if kind == "add" and oid is not None:
+            if kind == "listener" and oid is not None:
+                self._listener_ids[oid] = (req[1], self.listeners[req[1]])
+            elif kind == "add" and oid is not None:
                 name, sig = req[1], req[2]
                 self.object_ids[name] = oid
                 obj = self.objects[name]
@@ -331,6 +353,22 @@ class ObjectConnection(Component):
         elif kind == "remove":
             oid = self.object_ids.pop(req[1], None)
             self._by_id.pop(oid, None)
+        elif kind == "listener":
+            pattern = req[1]
+            oid = next((o for o, (p, _cb) in self._listener_ids.items() if p == pattern), None)
+            if code != st.OK or oid is None:
+                log.error("ubus: listening for %s failed: %s", pattern, st.MESSAGES.get(code, code))
+                return
+            seq = self._next_seq()
+            self._pending[seq] = ("register", pattern)
+            self._send(blob.encode_message(blob.INVOKE, seq, blob.OBJECT_EVENT, [
+                (blob.ATTR_OBJID, blob.OBJECT_EVENT), (blob.ATTR_METHOD, "register"),
+                (blob.ATTR_DATA, blob.encode_table({"object": oid, "pattern": pattern}))]))
+        elif kind == "register":
+            if code == st.OK:
+                log.info("ubus: listening for %s events", req[1])
+            else:
+                log.error("ubus: listening for %s events refused: %s", req[1], st.MESSAGES.get(code, code))
 
     def _bad_message(self, buf, start, error):
         """A message that does not decode inside a valid frame: an INVOKE is answered
@@ -352,6 +390,8 @@ class ObjectConnection(Component):
         oid, method, ds, de, no_reply = blob.invoke_fields(buf, start + blob.FIRST_READ, end)
         if oid is None:
             return                       # libubus ignores it as well
+        if oid in self._listener_ids:
+            return self._on_event(oid, method, buf, ds, de, seq, peer, no_reply)
         entry = self._by_id.get(oid)
         data = None
         if entry is None:
@@ -393,3 +433,19 @@ class ObjectConnection(Component):
             tail = blob.data_tail(oid, data)
             self._tail = (oid, data, tail)
         self._send(b"".join((blob.message_header(blob.DATA, seq, peer), tail, status)))
+
+    def _on_event(self, oid, event, buf, ds, de, seq, peer, no_reply):
+        """An event for one of our listeners: handed to its callback, answered STATUS 0 as libubus does."""
+        _pattern, callback = self._listener_ids[oid]
+        try:
+            data = blob.decode_table(buf, ds, de) if ds is not None and de > ds else {}
+        except blob.BlobError as e:
+            log.info("ubus: event %s does not decode: %s", event, e)
+            data = None
+        if data is not None and event is not None:
+            try:
+                callback(event, data)
+            except Exception:
+                log.exception("ubus: the listener of %s failed", event)
+        if not no_reply:
+            self._send(blob.message_header(blob.STATUS, seq, peer) + blob.status_tail(st.OK, oid))

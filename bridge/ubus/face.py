@@ -8,7 +8,11 @@ ubus_rpc_session): each object validates its own input against its schema, which
 from .connection import ObjectConnection
 
 
-def start(loop, path, objects):
+def start(loop, path, objects, listeners=None):
     """Connect to ubusd at `path` and register `objects` ({name: object}) asynchronously, with
-    reconnects; returns the connection (.stop())."""
-    return ObjectConnection(loop, path, objects).start()
+    reconnects, and listen for the events of `listeners` ({pattern: callback(event, data)}); returns the
+    connection (.stop())."""
+    conn = ObjectConnection(loop, path, objects)
+    for pattern, callback in (listeners or {}).items():
+        conn.listen(pattern, callback)
+    return conn.start()

@@ -8,7 +8,7 @@ import pytest
 from bridge.jsonrpc import acl, cryptpw
 from bridge.jsonrpc.session_object import FailedLogins
 from bridge.jsonrpc.sessions import DEFAULT_SID, SessionStore
-from support.jsonrpc_helpers import RECORDED_ACL_DIR, REPO_ACL_DIR, Running, StandinTr069, ZERO_SID
+from support.jsonrpc_helpers import PACKAGE_ACL_DIRS, RECORDED_ACL_DIR, Running, StandinTr069, ZERO_SID
 
 try:
     with warnings.catch_warnings():
@@ -172,7 +172,7 @@ def test_permitted(login, perm, group, want):
 
 def test_repo_acl_grants_status_to_readers_and_methods_to_writers():
     store = SessionStore(lambda: 0.0)
-    groups = acl.AclFiles([REPO_ACL_DIR]).groups()
+    groups = acl.AclFiles(PACKAGE_ACL_DIRS).groups()
     reader, writer = store.create(), store.create()
     acl.grant_groups(reader, {"read": ["tr069-bridge"]}, groups)
     acl.grant_groups(writer, {"write": ["tr069-bridge"]}, groups)
@@ -186,16 +186,19 @@ def test_package_acl_is_the_recorded_one_plus_the_state_view():
     """The uhttpd answers were recorded with tests/data/uhttpd/package-acl.d; since then the package's
     tr069-bridge and luci-app-tr069 groups grant readers tr069.bridge state, tr069-bridge's writers the
     simulated streetlight switch (tr069.streetlights local_switch), the parameter model has a group of its
-    own (tr069-model: its Get* methods with read, the rest with write), and nothing else changed."""
+    own (tr069-model: its Get* methods with read, the rest with write), tr069-bridge's readers the reachability
+    status and subscriptions and its writers the CAMARA subscriptions (tr069.reach), and nothing else changed."""
     import json
 
-    def load(directory):
-        return {name: json.load(open(os.path.join(directory, name))) for name in sorted(os.listdir(directory))}
+    def load(*directories):
+        return {name: json.load(open(os.path.join(d, name))) for d in directories for name in sorted(os.listdir(d))}
 
-    recorded, now = load(RECORDED_ACL_DIR), load(REPO_ACL_DIR)
+    recorded, now = load(RECORDED_ACL_DIR), load(*PACKAGE_ACL_DIRS)
     for name, group in (("tr069-bridge.json", "tr069-bridge"), ("luci-app-tr069.json", "luci-app-tr069")):
         assert now[name][group]["read"]["ubus"].pop("tr069.bridge") == ["state"], name
     assert now["tr069-bridge.json"]["tr069-bridge"]["write"]["ubus"].pop("tr069.streetlights") == ["local_switch"]
+    assert now["tr069-bridge.json"]["tr069-bridge"]["read"]["ubus"].pop("tr069.reach") == ["status", "subscriptions"]
+    assert now["tr069-bridge.json"]["tr069-bridge"]["write"]["ubus"].pop("tr069.reach") == ["subscribe"]
     model = now.pop("tr069-model.json")["tr069-model"]
     assert model["read"] == {"ubus": {"tr069.model": ["GetParameterValues", "GetParameterNames",
                                                       "GetParameterAttributes"]}}

@@ -18,13 +18,13 @@ from bridge.jsonrpc.sessions import SessionStore
 from bridge.jsonrpc.users import Users
 from bridge import ubusmsg as ubus
 from support.clock import FakeClock
-from support.jsonrpc_helpers import DATA, REPO_ACL_DIR, Running
+from support.jsonrpc_helpers import DATA, PACKAGE_ACL_DIRS, Running
 
 RPCD = os.path.join(DATA, "rpcd")
 
 
 def session_object(loop, users=None, limit=5):
-    return SessionObject(SessionStore(loop.time), users or Users(RPCD), AclFiles([REPO_ACL_DIR]), 300,
+    return SessionObject(SessionStore(loop.time), users or Users(RPCD), AclFiles(PACKAGE_ACL_DIRS), 300,
                          FailedLogins(loop.time, limit), loop)
 
 

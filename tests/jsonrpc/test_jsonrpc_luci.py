@@ -17,15 +17,18 @@ from bridge.jsonrpc import acl
 from bridge.jsonrpc.sessions import SessionStore
 from support import paths
 
-ROOT = os.path.join(paths.ROOT, "files")
-VIEW = os.path.join(ROOT, "www", "luci-static", "resources", "view", "tr069", "status.js")
-MENU = os.path.join(ROOT, "usr", "share", "luci", "menu.d", "luci-app-tr069.json")
-ACL_DIR = os.path.join(ROOT, "usr", "share", "rpcd", "acl.d")
+# the luci-app-tr069 package (package/luci-app-tr069: htdocs/ goes to /www, root/ to /)
+APP = os.path.join(paths.ROOT, "package", "luci-app-tr069")
+VIEW = os.path.join(APP, "htdocs", "luci-static", "resources", "view", "tr069", "status.js")
+MENU = os.path.join(APP, "root", "usr", "share", "luci", "menu.d", "luci-app-tr069.json")
+# both packages' ACL files, as rpcd finds them side by side in /usr/share/rpcd/acl.d
+ACL_DIRS = [os.path.join(APP, "root", "usr", "share", "rpcd", "acl.d"),
+            os.path.join(paths.ROOT, "files", "usr", "share", "rpcd", "acl.d")]
 
 
 def session_for(login):
     ses = SessionStore(lambda: 0.0).create()
-    acl.grant_groups(ses, login, acl.AclFiles([ACL_DIR]).groups())
+    acl.grant_groups(ses, login, acl.AclFiles(ACL_DIRS).groups())
     return ses
 
 
@@ -34,7 +37,7 @@ def test_menu_points_at_the_view_and_its_acl():
         menu = json.load(f)
     entry = menu["admin/services/tr069"]
     assert entry["action"] == {"type": "view", "path": "tr069/status"}
-    assert os.path.exists(os.path.join(ROOT, "www", "luci-static", "resources", "view", entry["action"]["path"] + ".js"))
+    assert os.path.exists(os.path.join(APP, "htdocs", "luci-static", "resources", "view", entry["action"]["path"] + ".js"))
     assert entry["depends"]["acl"] == ["luci-app-tr069"]
 
 

@@ -17,7 +17,9 @@ from bridge import ubusmsg as ubus
 from support import paths
 
 DATA = os.path.join(paths.DATA, "uhttpd")
-REPO_ACL_DIR = os.path.join(paths.ROOT, "files", "usr", "share", "rpcd", "acl.d")
+REPO_ACL_DIR = os.path.join(paths.ROOT, "files", "usr", "share", "rpcd", "acl.d")  # tr069-bridge's
+LUCI_ACL_DIR = os.path.join(paths.ROOT, "package", "luci-app-tr069", "root", "usr", "share", "rpcd", "acl.d")
+PACKAGE_ACL_DIRS = [REPO_ACL_DIR, LUCI_ACL_DIR]  # what the two packages install in /usr/share/rpcd/acl.d
 # the package's ACL files as they were when answers.json was recorded; the package's own files grant
 # more since (tests/jsonrpc/test_jsonrpc_auth.py::test_package_acl_is_the_recorded_one_plus_the_state_view)
 RECORDED_ACL_DIR = os.path.join(DATA, "package-acl.d")
@@ -98,7 +100,7 @@ class Running:
         # failed logins answer after short delays here; the real ones are tested with a fake clock
         kw.setdefault("login_delays", (0.01, 0.05))
         self.shim = Shim(self.loop, objects, port=0, users=users,
-                         acl_dirs=acl_dirs if acl_dirs is not None else [REPO_ACL_DIR],
+                         acl_dirs=acl_dirs if acl_dirs is not None else PACKAGE_ACL_DIRS,
                          state_dir=state_dir or self.tmp, **kw)
         self.host, self.port = self.shim.address
         self.thread = threading.Thread(target=self.loop.run, daemon=True)

@@ -1,0 +1,411 @@
+"""Reachability on the daemon's loop: the shell around the pure parts (state.py, camara.py).
+
+- Refreshes read the modem (the backend) and the uplinks (netifd's `network.interface dump` over ubus,
+  or the host simulation) in one worker thread, never on the loop; one at a time, a request during one
+  runs once after it. They run at start, on every netifd `network.interface` event (ifup, ifdown,
+  ifupdate) for an interface of reach.interfaces, every reach.refresh_interval seconds, and on the host
+  when the simulation file changes (one stat a second).
+- Each refresh judges the state (state.judge) and feeds the debounce (state.ReachabilityState, reach.debounce
+  seconds); a change that lasted notifies the subscriptions whose type it reaches, in order.
+- Events (bridge/events.py): ReachabilityChanged for every change that lasted, SignalChanged when the
+  weak-signal hysteresis turns; the root hands SignalChanged to the sensors, whose alarms make it the
+  station's WeakSignal error, as a ContactorFault makes a PowerSwitchFailure.
+- Subscriptions (camara.py) are stored (store.py) before they are answered; deliveries go through
+  delivery.py. Expiry, max events and deletion end a subscription with subscription-ends.
+"""
+
+import os
+import time
+
+from .. import ubusmsg as st
+from ..components import Reachability, UbusObject
+from ..events import Publisher, ReachabilityChanged, SignalChanged
+from ..logger import getLogger
+from . import camara
+from .backends import BackendError, choose, open_backend, ubus_call
+from .delivery import Delivery, Notification
+from .modem import ModemInfo
+from .state import ReachabilityState, WeakSignal, judge
+from .store import Store
+
+log = getLogger(__name__)
+
+NETIFD_ACTIONS = ("ifup", "ifdown", "ifupdate")
+OS3P_POLL = 2.0  # seconds between two looks at the OS3P registration (an attribute read)
+SIM_POLL = 1.0  # seconds between two looks at the host simulation file (one stat)
+TOKEN_MARGIN = 30.0  # a sink's access token ends its subscription this long before it expires
+
+
+def uuid4():
+    from ..os3p.outbox import uuid4 as make
+
+    return make()
+
+
+class ReachObject(UbusObject):
+    """ubus object tr069.reach: `status` (the state view's section), `subscriptions` (as the API lists them)."""
+
+    name = "tr069.reach"
+
+    def __init__(self, reach):
+        self.reach = reach
+
+    def signature(self):
+        return {"status": {}, "subscriptions": {}}
+
+    def call(self, method, args):
+        if method == "status":
+            return st.OK, self.reach.view()
+        if method == "subscriptions":
+            return st.OK, {"subscriptions": self.reach.list()}
+        return st.METHOD_NOT_FOUND, None
+
+
+class Reach(Reachability):
+    def __init__(self, loop, config, state_dir, device_backend="host", ubus_socket=None, clock=time.time):
+        """clock() -> the host's epoch seconds (the subscriptions' and the events' times)."""
+        self.loop = loop
+        self.config = config
+        self.clock = clock
+        self.events = Publisher("reachability")
+        self.object = ReachObject(self)
+        self.os3p_registered = lambda: None  # OS3P not enabled here, until follow_os3p
+        self.ubus_socket = ubus_socket
+        self.stopped = False
+        self.interfaces = config.get("reach.interfaces").split()
+        self.plain_http_allowed = camara.networks_check(config.get("reach.plain_http_sinks"))
+        from .backends.simulated import FILE
+
+        self.simulation = os.path.join(state_dir, FILE) if device_backend == "host" else None
+        self.backend_name = choose(config.get("reach.backend"), device_backend)
+        try:
+            self.backend = open_backend(self.backend_name, {
+                "device": config.get("reach.device"), "modem_name": config.get("reach.modem_name"),
+                "ubus_socket": ubus_socket, "simulation": self.simulation})
+        except ValueError as e:
+            log.error("reach: backend %s: %s; no modem", self.backend_name, e)
+            self.backend_name = "none"
+            self.backend = open_backend("none", {})
+        self.modem = ModemInfo()
+        self.modem_error = None
+        self.uplinks = {}  # interface -> [addresses] of the uplinks up with an address
+        self.addresses = ([], [])  # (ipv4, ipv6) of every interface up: what identifies the station
+        self.store = Store(state_dir, self.plain_http_allowed)
+        last = self.store.state or {}
+        self.reach = ReachabilityState(config.get("reach.debounce"), last.get("state"), last.get("since"))
+        self.weak = WeakSignal(-config.get("reach.weak_signal_rsrp"), -config.get("reach.weak_signal_rssi"),
+                               config.get("reach.weak_signal_hysteresis"))
+        self.delivery = Delivery(loop, config.get("reach.sink_queue"), config.get("reach.sink_timeout"),
+                                 ca_file=config.get("reach.ca_file") or None)
+        self.refreshing = False
+        self.again = False
+        self.refreshed_once = False
+        self.timers = {}
+        self.sim_mark = None
+        self.os3p_seen = None
+        self.refreshes = 0  # completed, for observers and tests
+
+    # --- the component ----------------------------------------------------------------------------------------
+    def start(self):
+        for record in self.store.subscriptions.values():
+            self._arm_expiry(record)
+        self.refresh("start")
+        self._set_timer("slow", self.config.get("reach.refresh_interval"), self._slow)
+        if self.simulation:
+            self._set_timer("sim", SIM_POLL, self._watch_simulation)
+
+    def subscribe(self, fn, *kinds):
+        return self.events.subscribe(fn, *kinds)
+
+    def unsubscribe(self, fn):
+        self.events.unsubscribe(fn)
+
+    def modem_info(self):
+        return self.modem
+
+    def follow_os3p(self, registered):
+        self.os3p_registered = registered
+        self.os3p_seen = registered()
+        self._set_timer("os3p", OS3P_POLL, self._watch_os3p)
+
+    def state(self):
+        return self.view()
+
+    # --- timers ------------------------------------------------------------------------------------------
+    def _set_timer(self, name, delay, fn):
+        old = self.timers.pop(name, None)
+        if old is not None:
+            old.cancel()
+        if delay is not None and not self.stopped:
+            self.timers[name] = self.loop.call_later(max(0.0, delay), fn)
+
+    def _slow(self):
+        self.refresh("timer")
+        self._set_timer("slow", self.config.get("reach.refresh_interval"), self._slow)
+
+    def _watch_os3p(self):
+        seen = self.os3p_registered()
+        if seen != self.os3p_seen:
+            self.os3p_seen = seen
+            self._judge()
+        self._set_timer("os3p", OS3P_POLL, self._watch_os3p)
+
+    def _watch_simulation(self):
+        try:
+            st = os.stat(self.simulation)
+            mark = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            mark = None
+        if mark != self.sim_mark:
+            self.sim_mark = mark
+            if self.refreshed_once:
+                self.refresh("simulation")
+        self._set_timer("sim", SIM_POLL, self._watch_simulation)
+
+    # --- refreshing ------------------------------------------------------------------------------------------
+    def on_netifd(self, event, data):
+        """A `network.interface` event from ubusd (the ubus face's listener)."""
+        if not isinstance(data, dict) or data.get("action") not in NETIFD_ACTIONS:
+            return
+        name = data.get("interface")
+        if self.interfaces and name not in self.interfaces:
+            return
+        log.debug("reach: netifd %s %s", data.get("action"), name)
+        self.refresh("netifd %s %s" % (data.get("action"), name))
+
+    def refresh(self, reason):
+        if self.stopped:
+            return
+        if self.refreshing:
+            self.again = True
+            return
+        self.refreshing = True
+        import threading  # only once a refresh runs
+
+        threading.Thread(target=self._read, name="reach-refresh", daemon=True).start()
+
+    def _read(self):
+        try:
+            modem, error = self.backend.read(), None
+        except BackendError as e:
+            modem, error = ModemInfo(), str(e)
+        except Exception as e:  # a bug in a parser must not stop the refreshes
+            log.exception("reach: reading the modem failed")
+            modem, error = ModemInfo(), "%s: %s" % (type(e).__name__, e)
+        uplinks, addresses = self._read_interfaces()
+        self.loop.call_soon_threadsafe(self._refreshed, modem, error, uplinks, addresses)
+
+    def _read_interfaces(self):
+        """({uplink: [addresses]} of reach.interfaces up with an address, (all ipv4, all ipv6) up)."""
+        code, dump = ubus_call(self.ubus_socket, "network.interface", "dump", timeout=5.0)
+        if code == 0 and isinstance(dump, dict):
+            return interfaces_from_dump(dump, self.interfaces)
+        if self.simulation:
+            from .backends.simulated import read_file, uplink_interfaces
+
+            uplinks = uplink_interfaces(read_file(self.simulation), self.interfaces or ["wwan"])
+            return uplinks, ([a for v in uplinks.values() for a in v] + ["127.0.0.1"], ["::1"])
+        return {}, ([], [])
+
+    def _refreshed(self, modem, error, uplinks, addresses):
+        self.refreshing = False
+        self.refreshes += 1
+        self.refreshed_once = True
+        if self.stopped:
+            return
+        if error != self.modem_error:
+            if error:
+                log.warning("reach: modem (%s): %s; its fields are absent until it answers", self.backend_name, error)
+            elif self.modem_error:
+                log.info("reach: modem (%s) answers again", self.backend_name)
+            self.modem_error = error
+        self.modem, self.uplinks, self.addresses = modem, uplinks, addresses
+        weak = self.weak.update(modem)
+        if weak is not None:
+            self.events.publish(SignalChanged(weak[0], self.clock(), weak[1]))
+        self._judge()
+        if self.again:
+            self.again = False
+            self.refresh("again")
+
+    # --- the state ---------------------------------------------------------------------------------------------
+    def _judge(self):
+        raw = judge(bool(self.uplinks), self.modem, self.os3p_registered())
+        before = self.reach.state
+        change = self.reach.observe(raw, self.loop.time(), self.clock())
+        if before is None and self.reach.state is not None:
+            self._save_state()
+        self._changed(change)
+
+    def _tick(self):
+        self.timers.pop("debounce", None)
+        self._changed(self.reach.tick(self.loop.time()))
+
+    def _changed(self, change):
+        if change is not None:
+            log.info("reach: %s -> %s", change.old, change.new)
+            self._save_state()
+            self.events.publish(ReachabilityChanged(change.old, change.new, change.time))
+            for record in list(self.store.subscriptions.values()):
+                if camara.TYPES[record["request"]["types"][0]] == change.new:
+                    self._notify(record, camara.event_type(change.new), change.time)
+        deadline = self.reach.deadline()
+        self._set_timer("debounce", None if deadline is None else deadline - self.loop.time(), self._tick)
+
+    def _save_state(self):
+        self.store.state = {"state": self.reach.state, "since": self.reach.since}
+        self._save()
+
+    def _save(self):
+        try:
+            self.store.save()
+            return True
+        except OSError as e:
+            log.error("reach: cannot write %s: %s", self.store.path, e.strerror or e)
+            return False
+
+    # --- notifications -------------------------------------------------------------------------------------------
+    def _send(self, record, event):
+        cred = record["request"].get("sinkCredential")
+        self.delivery.send(Notification(record["request"]["sink"], event, cred and cred["accessToken"],
+                                        record["id"], self._gone))
+
+    def _notify(self, record, type_, when):
+        record["events"] += 1
+        self._send(record, camara.cloud_event(uuid4(), record, type_, when))
+        limit = record["request"]["config"].get("subscriptionMaxEvents")
+        if limit is not None and record["events"] >= limit:
+            self._end(record, "MAX_EVENTS_REACHED")
+        else:
+            self._save()
+
+    def _end(self, record, reason):
+        if self.store.subscriptions.pop(record["id"], None) is None:
+            return
+        timer = self.timers.pop("expiry " + record["id"], None)
+        if timer is not None:
+            timer.cancel()
+        self._save()
+        log.info("reach: subscription %s ended: %s", record["id"], reason)
+        self._send(record, camara.ends_event(uuid4(), record, reason, self.clock()))
+
+    def _gone(self, note):
+        record = self.store.subscriptions.get(note.subscription)
+        if record is not None:
+            self.store.subscriptions.pop(record["id"], None)
+            self._save()
+
+    def _arm_expiry(self, record):
+        """One timer at the earliest end: the expire time, or the token's expiry less TOKEN_MARGIN."""
+        req = record["request"]
+        ends = []
+        if "subscriptionExpireTime" in req["config"]:
+            ends.append((camara.parse_time(req["config"]["subscriptionExpireTime"]), "SUBSCRIPTION_EXPIRED"))
+        if "sinkCredential" in req:
+            ends.append((camara.parse_time(req["sinkCredential"]["accessTokenExpiresUtc"]) - TOKEN_MARGIN,
+                         "ACCESS_TOKEN_EXPIRED"))
+        if not ends:
+            return
+        when, reason = min(ends)
+        # on the loop's clock: a wall-clock step moves it by as much (a long wait is re-checked hourly)
+        delay = min(when - self.clock(), 3600.0)
+
+        def fire():
+            self.timers.pop("expiry " + record["id"], None)
+            if record["id"] not in self.store.subscriptions:
+                return
+            if self.clock() >= when:
+                self._end(record, reason)
+            else:
+                self._arm_expiry(record)
+        self._set_timer("expiry " + record["id"], delay, fire)
+
+    # --- the API's operations (api.py calls them; ApiError for every refusal) ----------------------------------
+    def identity(self):
+        msisdn = self.config.get("reach.msisdn") or self.modem.msisdn
+        return camara.Identity(msisdn, self.addresses[0], self.addresses[1])
+
+    def create(self, body):
+        now = self.clock()
+        request = camara.validate(body, now, self.plain_http_allowed)
+        device = request["config"]["subscriptionDetail"].get("device")
+        if device is None:
+            raise camara.ApiError(422, "MISSING_IDENTIFIER", "The device cannot be identified.")
+        camara.match_device(device, self.identity())
+        if self.backend_name == "none" and camara.TYPES[request["types"][0]] == "sms":
+            raise camara.ApiError(422, "SERVICE_NOT_APPLICABLE",
+                                  "The service is not available for the provided identifier: this station has no modem.")
+        if len(self.store.subscriptions) >= self.config.get("reach.max_subscriptions"):
+            raise camara.ApiError(429, "QUOTA_EXCEEDED", "Out of resource quota.")
+        record = {"id": uuid4(), "request": request, "starts": now, "events": 0}
+        self.store.subscriptions[record["id"]] = record
+        if not self._save():
+            del self.store.subscriptions[record["id"]]
+            raise camara.ApiError(503, "UNAVAILABLE", "The station cannot store the subscription now.")
+        log.info("reach: subscription %s for %s to %s", record["id"], request["types"][0].rsplit(".", 1)[1],
+                 request["sink"].split("?", 1)[0])
+        self._arm_expiry(record)
+        shown = camara.shown(record)
+        if camara.initial_event_due(record, self.reach.state):
+            self.loop.call_soon(self._initial, record["id"])
+        return shown
+
+    def _initial(self, sid):
+        record = self.store.subscriptions.get(sid)
+        if record is not None and camara.initial_event_due(record, self.reach.state):
+            self._notify(record, camara.event_type(self.reach.state), self.reach.since or self.clock())
+
+    def list(self):
+        return [camara.shown(r) for r in self.store.subscriptions.values()]
+
+    def get(self, sid):
+        record = self.store.subscriptions.get(sid)
+        if record is None:
+            raise camara.ApiError(404, "NOT_FOUND", "The specified resource is not found.")
+        return camara.shown(record)
+
+    def delete(self, sid):
+        record = self.store.subscriptions.get(sid)
+        if record is None:
+            raise camara.ApiError(404, "NOT_FOUND", "The specified resource is not found.")
+        self._end(record, "SUBSCRIPTION_DELETED")
+
+    # --- views ---------------------------------------------------------------------------------------------------
+    def view(self):
+        out = {"state": self.reach.state, "since": camara.format_time(self.reach.since) if self.reach.since else None,
+               "backend": self.backend_name, "modem": self.modem.as_dict(), "uplinks": sorted(self.uplinks),
+               "weak_signal": self.weak.active, "subscriptions": len(self.store.subscriptions)}
+        if self.modem_error:
+            out["modem_error"] = self.modem_error
+        if self.reach.candidate is not None:
+            out["settling"] = self.reach.candidate[0]
+        sinks = self.delivery.view()
+        if sinks:
+            out["sinks"] = sinks
+        return out
+
+    def stop(self):
+        self.stopped = True
+        for name in list(self.timers):
+            self._set_timer(name, None, None)
+        self.delivery.stop()
+
+
+def interfaces_from_dump(dump, names):
+    """netifd's `network.interface dump` -> ({uplink: [addresses]} for the named interfaces up with an
+    address (every interface but loopback when no name is given), (ipv4, ipv6) of every interface up)."""
+    uplinks, v4, v6 = {}, [], []
+    for iface in dump.get("interface") or []:
+        if not isinstance(iface, dict) or iface.get("up") is not True:
+            continue
+        name = iface.get("interface")
+        a4 = [a.get("address") for a in iface.get("ipv4-address") or [] if isinstance(a, dict)]
+        a6 = [a.get("address") for a in iface.get("ipv6-address") or [] if isinstance(a, dict)]
+        a4 = [a for a in a4 if isinstance(a, str)]
+        a6 = [a for a in a6 if isinstance(a, str)]
+        v4 += a4
+        v6 += a6
+        wanted = name in names if names else name != "loopback"
+        if wanted and (a4 or a6):
+            uplinks[name] = a4 + a6
+    return uplinks, (v4, v6)

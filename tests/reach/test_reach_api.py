@@ -1,0 +1,367 @@
+"""The CAMARA reachability subscriptions end to end: the real daemon (host backend, simulated modem), a ubusd
+playing netifd on a real Unix socket (tests/support/reach_ubusd.py), loopback HTTP sinks; every answer and every
+notification validated against the API's own OpenAPI document (tests/data/camara, DeviceStatus r2.2).
+
+None of these waits asserts a time: each waits for what must arrive (bounded generously) and, to show that
+something did not arrive, for a later notification queued after it on the same sink (one FIFO per sink)."""
+
+import http.client
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+
+from bridge.reach.backends import simulated
+from support.daemon_process import BASE_CONFIG, DaemonProcess, write_config
+from support.paths import DATA as TEST_DATA, ROOT
+from support.reach_ubusd import Ubusd, interface
+
+DATA = os.path.join(TEST_DATA, "camara")
+BASE = "/device-reachability-status-subscriptions/v0.7"
+T = "org.camaraproject.device-reachability-status-subscriptions.v0."
+TOKEN = "t" * 40
+PHONE = simulated.IDENTITY["msisdn"]
+WAIT = 30.0
+
+
+@pytest.fixture(scope="module")
+def oas():
+    yaml = pytest.importorskip("yaml")
+    import jsonschema
+
+    with open(os.path.join(DATA, "device-reachability-status-subscriptions.yaml")) as f:
+        doc = yaml.safe_load(f)
+
+    def check(schema_name, value):
+        schema = dict(doc, **{"$ref": "#/components/schemas/" + schema_name})
+        jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker()).validate(value)
+    return check
+
+
+class Sink(ThreadingHTTPServer):
+    """A loopback HTTP sink: every POST kept (path, headers, JSON body), answered 204."""
+
+    def __init__(self):
+        self.received = []
+        self.cond = threading.Condition()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with outer.cond:
+                    outer.received.append((self.path, dict(self.headers), json.loads(body)))
+                    outer.cond.notify_all()
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.server_address[1], path)
+
+    def wait(self, n, path=None, timeout=WAIT):
+        """The first n notifications (to `path`, if given), waiting for them."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                got = [r for r in self.received if path is None or r[0] == path]
+                if len(got) >= n or time.monotonic() > deadline:
+                    return got
+                self.cond.wait(0.2)
+
+
+@pytest.fixture
+def sink():
+    s = Sink()
+    yield s
+    s.shutdown()
+    s.server_close()
+
+
+@pytest.fixture
+def ubusd(tmp_path):
+    u = Ubusd(tmp_path / "ubus.sock")
+    u.set_interfaces(interface("wwan", ipv4=["100.64.0.2"]))
+    u.start()
+    yield u
+    u.stop()
+
+
+class Station:
+    def __init__(self, tmp_path, ubusd, extra=""):
+        self.dir = tmp_path / "state"
+        self.ubusd = ubusd
+        write_config(str(self.dir), BASE_CONFIG + "config reach 'reach'\n\toption debounce '1'\n"
+                     "\toption api_token '%s'\n" % TOKEN + extra)
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = DaemonProcess(self.dir, env={"TR069_UBUS_SOCKET": self.ubusd.path}).start()
+        deadline = time.monotonic() + WAIT
+        while not self.ubusd.listening("network.interface"):
+            assert time.monotonic() < deadline, "the daemon never listened for netifd's events"
+            time.sleep(0.05)
+        with open(self.dir / "cli.url") as f:
+            u = urlsplit(f.read().strip())
+        self.host, self.port = u.hostname, u.port
+        self.wait_state("data")
+
+    def request(self, method, path, body=None, token=TOKEN, headers=None):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+        if data is not None:
+            h["Content-Type"] = "application/json"
+        conn.request(method, BASE + path, data, h)
+        resp = conn.getresponse()
+        raw = resp.read()
+        conn.close()
+        return resp.status, dict(resp.getheaders()), json.loads(raw) if raw else None
+
+    def view(self):
+        import subprocess
+        import sys
+
+        r = subprocess.run([sys.executable, "-m", "bridge.cli", "state", "--json", "--state-dir", str(self.dir)],
+                           cwd=ROOT,
+                           env={k: v for k, v in self.proc.env.items() if k != "TR069_UBUS_SOCKET"},
+                           capture_output=True, text=True, timeout=30)
+        return json.loads(r.stdout)["reach"]
+
+    def wait_state(self, state):
+        deadline = time.monotonic() + WAIT
+        while True:
+            view = self.view()
+            if view["state"] == state and "settling" not in view:
+                return view
+            assert time.monotonic() < deadline, "state %s never came: %r" % (state, view)
+            time.sleep(0.1)
+
+    def netifd(self, action, up):
+        self.ubusd.set_interfaces(interface("wwan", up=up, ipv4=["100.64.0.2"] if up else []))
+        assert self.ubusd.event("network.interface", {"action": action, "interface": "wwan"}) == 1
+
+    def simulate(self, key, value):
+        simulated.set_value(str(self.dir / simulated.FILE), key, value)
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            if self.proc.proc.stderr is not None:
+                self.proc.proc.stderr.close()  # now, not at some later collection in another test's middle
+            self.proc = None
+
+
+@pytest.fixture
+def station(tmp_path, ubusd):
+    s = Station(tmp_path, ubusd)
+    yield s
+    s.stop()
+
+
+def subscription(sink_url, kind, token=None, **config):
+    body = {"protocol": "HTTP", "sink": sink_url, "types": [T + kind],
+            "config": dict({"subscriptionDetail": {"device": {"phoneNumber": PHONE}}}, **config)}
+    if token:
+        body["sinkCredential"] = {"credentialType": "ACCESSTOKEN", "accessToken": token,
+                                  "accessTokenExpiresUtc": "2099-01-01T00:00:00Z", "accessTokenType": "bearer"}
+    return body
+
+
+EVENT_SCHEMAS = {"reachability-data": "EventReachabilityData", "reachability-sms": "EventReachabilitySms",
+                 "reachability-disconnected": "EventReachabilityDisconnected",
+                 "subscription-ends": "EventSubscriptionEnds"}
+
+
+def kinds(received, oas):
+    """The notifications' types (short), each validated against the API's schema for it."""
+    out = []
+    for _path, headers, event in received:
+        kind = event["type"][len(T):]
+        oas(EVENT_SCHEMAS[kind], event)
+        assert headers["Content-Type"] == "application/cloudevents+json"
+        assert headers["x-correlator"] == event["id"]
+        out.append(kind)
+    return out
+
+
+def test_three_subscriptions_follow_the_uplink_up_sms_only_and_down(station, sink, oas):
+    ids = {}
+    for kind in ("data", "sms", "disconnected"):
+        status, headers, body = station.request("POST", "/subscriptions", subscription(
+            sink.url("/" + kind), "reachability-" + kind, token="tok-" + kind, initialEvent=True),
+            headers={"x-correlator": "corr-" + kind})
+        assert status == 201, body
+        oas("Subscription", body)
+        assert headers["x-correlator"] == "corr-" + kind
+        assert "sinkCredential" not in body and body["status"] == "ACTIVE"
+        ids[kind] = body["id"]
+    # initialEvent: only the subscription whose type is the current state (data) gets one
+    assert kinds(sink.wait(1, "/data"), oas) == ["reachability-data"]
+
+    station.netifd("ifdown", up=False)  # the WWAN goes down, the modem stays registered: SMS only
+    station.wait_state("sms")
+    assert kinds(sink.wait(1, "/sms"), oas) == ["reachability-sms"]
+
+    station.simulate("modem", "searching")  # the modem loses its network too
+    station.netifd("ifdown", up=False)
+    station.wait_state("disconnected")
+    assert kinds(sink.wait(1, "/disconnected"), oas) == ["reachability-disconnected"]
+
+    station.simulate("modem", "home")
+    station.netifd("ifup", up=True)
+    station.wait_state("data")
+    got = sink.wait(2, "/data")
+    assert kinds(got, oas) == ["reachability-data", "reachability-data"]
+    # nothing else arrived anywhere, each with its own sink's bearer token and subscription id
+    assert [r[0] for r in sink.received] == ["/data", "/sms", "/disconnected", "/data"]
+    for path, headers, event in sink.received:
+        assert headers["Authorization"] == "Bearer tok-" + path[1:]
+        assert event["data"]["subscriptionId"] == ids[path[1:]]
+        assert event["data"]["device"] == {"phoneNumber": PHONE}
+
+
+def test_initial_event_follows_the_api_table(station, sink, oas):
+    for kind in ("sms", "disconnected", "data"):  # the state is data: only the last one gets an event
+        status, _, body = station.request("POST", "/subscriptions", subscription(
+            sink.url("/x"), "reachability-" + kind, initialEvent=True))
+        assert status == 201, body
+    got = sink.wait(1)
+    assert kinds(got, oas) == ["reachability-data"]
+    assert len(sink.received) == 1  # the sms and disconnected ones would have been queued before it
+
+
+def test_max_events_expiry_and_deletion_end_with_subscription_ends(station, sink, oas):
+    status, _, maxed = station.request("POST", "/subscriptions", subscription(
+        sink.url("/max"), "reachability-data", initialEvent=True, subscriptionMaxEvents=1))
+    assert status == 201
+    got = sink.wait(2, "/max")
+    assert kinds(got, oas) == ["reachability-data", "subscription-ends"]
+    assert got[1][2]["data"]["terminationReason"] == "MAX_EVENTS_REACHED"
+    assert station.request("GET", "/subscriptions/" + maxed["id"])[0] == 404
+
+    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3))
+    status, _, expiring = station.request("POST", "/subscriptions", subscription(
+        sink.url("/exp"), "reachability-sms", subscriptionExpireTime=soon))
+    assert status == 201 and expiring["expiresAt"].startswith(soon[:-1])
+    got = sink.wait(1, "/exp")
+    assert kinds(got, oas) == ["subscription-ends"]
+    assert got[0][2]["data"]["terminationReason"] == "SUBSCRIPTION_EXPIRED"
+    assert station.request("GET", "/subscriptions/" + expiring["id"])[0] == 404
+
+    status, _, deleted = station.request("POST", "/subscriptions", subscription(sink.url("/del"), "reachability-sms"))
+    status, _, body = station.request("DELETE", "/subscriptions/" + deleted["id"])
+    assert (status, body) == (204, None)
+    got = sink.wait(1, "/del")
+    assert kinds(got, oas) == ["subscription-ends"]
+    assert got[0][2]["data"]["terminationReason"] == "SUBSCRIPTION_DELETED"
+    assert station.request("GET", "/subscriptions")[2] == []
+
+
+def test_a_restart_keeps_the_subscriptions(station, sink, oas):
+    status, _, body = station.request("POST", "/subscriptions", subscription(sink.url("/r"), "reachability-sms",
+                                                                             token="kept"))
+    assert status == 201
+    station.stop()
+    assert oct(os.stat(station.dir / "reach.json").st_mode & 0o777) == "0o600"
+    station.start()
+    status, _, listed = station.request("GET", "/subscriptions")
+    assert status == 200 and [s["id"] for s in listed] == [body["id"]]
+    for s in listed:
+        oas("Subscription", s)
+    station.netifd("ifdown", up=False)
+    got = sink.wait(1, "/r")
+    assert kinds(got, oas) == ["reachability-sms"]
+    assert got[0][1]["Authorization"] == "Bearer kept"
+
+
+ERRORS = [
+    # (what, body or raw bytes, status, code)
+    ("not JSON", b"{nope", 400, "INVALID_ARGUMENT"),
+    ("no sink", {"protocol": "HTTP", "types": [T + "reachability-data"], "config": {"subscriptionDetail": {}}},
+     400, "INVALID_ARGUMENT"),
+    ("unknown event type", dict(subscription("http://127.0.0.1:9/s", "reachability-data"), types=[T + "roaming-on"]),
+     400, "INVALID_ARGUMENT"),
+    ("protocol MQTT3", dict(subscription("http://127.0.0.1:9/s", "reachability-data"), protocol="MQTT3"),
+     400, "INVALID_PROTOCOL"),
+    ("credential PLAIN", dict(subscription("http://127.0.0.1:9/s", "reachability-data"), sinkCredential={
+        "credentialType": "PLAIN", "identifier": "a", "secret": "b", "accessTokenType": "bearer"}),
+     400, "INVALID_CREDENTIAL"),
+    ("token type mac", dict(subscription("http://127.0.0.1:9/s", "reachability-data"), sinkCredential={
+        "credentialType": "ACCESSTOKEN", "accessToken": "x", "accessTokenExpiresUtc": "2099-01-01T00:00:00Z",
+        "accessTokenType": "mac"}), 400, "INVALID_TOKEN"),
+    ("expire time in the past", subscription("http://127.0.0.1:9/s", "reachability-data",
+                                             subscriptionExpireTime="2020-01-01T00:00:00Z"), 400, "INVALID_ARGUMENT"),
+    ("max events 0", subscription("http://127.0.0.1:9/s", "reachability-data", subscriptionMaxEvents=0),
+     400, "INVALID_ARGUMENT"),
+    ("device {}", dict(subscription("http://127.0.0.1:9/s", "reachability-data"),
+                       config={"subscriptionDetail": {"device": {}}}), 400, "INVALID_ARGUMENT"),
+    ("phone number not E.164", dict(subscription("http://127.0.0.1:9/s", "reachability-data"),
+                                    config={"subscriptionDetail": {"device": {"phoneNumber": "0049"}}}),
+     400, "INVALID_ARGUMENT"),
+    ("ipv4 without port or private address", dict(subscription("http://127.0.0.1:9/s", "reachability-data"), config={
+        "subscriptionDetail": {"device": {"ipv4Address": {"publicAddress": "100.64.0.2"}}}}), 400, "INVALID_ARGUMENT"),
+    ("plain http sink on the internet", subscription("http://8.8.8.8/s", "reachability-data"), 400, "INVALID_ARGUMENT"),
+    ("two event types", dict(subscription("http://127.0.0.1:9/s", "reachability-data"),
+                             types=[T + "reachability-data", T + "reachability-sms"]),
+     422, "MULTIEVENT_SUBSCRIPTION_NOT_SUPPORTED"),
+    ("no device", dict(subscription("http://127.0.0.1:9/s", "reachability-data"), config={"subscriptionDetail": {}}),
+     422, "MISSING_IDENTIFIER"),
+    ("only a network access identifier", dict(subscription("http://127.0.0.1:9/s", "reachability-data"), config={
+        "subscriptionDetail": {"device": {"networkAccessIdentifier": "123@example.com"}}}), 422, "UNSUPPORTED_IDENTIFIER"),
+    ("another station's number", dict(subscription("http://127.0.0.1:9/s", "reachability-data"), config={
+        "subscriptionDetail": {"device": {"phoneNumber": "+4915199999999"}}}), 404, "IDENTIFIER_NOT_FOUND"),
+    ("this number, another address", dict(subscription("http://127.0.0.1:9/s", "reachability-data"), config={
+        "subscriptionDetail": {"device": {"phoneNumber": PHONE, "ipv4Address": {
+            "publicAddress": "203.0.113.9", "privateAddress": "10.9.9.9"}}}}), 422, "IDENTIFIER_MISMATCH"),
+]
+
+
+@pytest.mark.parametrize("what,body,status,code", ERRORS, ids=[e[0] for e in ERRORS])
+def test_every_create_error_answers_its_status_and_code(station, oas, what, body, status, code):
+    got, headers, answer = station.request("POST", "/subscriptions", body, headers={"x-correlator": "c-1"})
+    assert (got, answer["status"], answer["code"]) == (status, status, code), answer
+    oas("ErrorInfo", answer)
+    assert headers["x-correlator"] == "c-1" and headers["Content-Type"] == "application/json"
+    assert station.request("GET", "/subscriptions")[2] == []  # nothing was kept
+
+
+def test_identifiers_that_are_this_station(station, sink):
+    device = {"phoneNumber": PHONE, "ipv4Address": {"publicAddress": "100.64.0.2", "privateAddress": "100.64.0.2"},
+              "ipv6Address": "fd00:1::1234"}
+    status, _, body = station.request("POST", "/subscriptions", dict(
+        subscription(sink.url("/i"), "reachability-sms"), config={"subscriptionDetail": {"device": device}}))
+    assert status == 201, body
+    assert body["config"]["subscriptionDetail"]["device"] == device
+
+
+def test_authentication_and_the_other_routes(station, oas):
+    for method, path in (("POST", "/subscriptions"), ("GET", "/subscriptions"), ("GET", "/subscriptions/x"),
+                         ("DELETE", "/subscriptions/x")):
+        for token in (None, "wrong-token", ""):
+            status, _, body = station.request(method, path, {} if method == "POST" else None, token=token)
+            assert (status, body["code"]) == (401, "UNAUTHENTICATED"), (method, path, token)
+            oas("ErrorInfo", body)
+    with open(station.dir / "cli.sid") as f:
+        sid = f.read().strip()
+    assert station.request("GET", "/subscriptions", token=sid)[0] == 200  # a shim session with the grant
+    assert station.request("GET", "/subscriptions/nope")[:1] == (404,)
+    assert station.request("DELETE", "/subscriptions/nope")[2]["code"] == "NOT_FOUND"
+    status, _, body = station.request("GET", "/subscriptions/")
+    assert (status, body["code"], body["message"]) == (400, "INVALID_ARGUMENT", "Expected property is missing: subscriptionId")
+    status, _, body = station.request("GET", "/subscriptions", headers={"x-correlator": "not valid!"})
+    assert (status, body["code"]) == (400, "INVALID_ARGUMENT")
+    assert station.request("PUT", "/subscriptions")[0] == 405
