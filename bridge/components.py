@@ -47,6 +47,11 @@ class Component:
     def reload(self):
         """The configuration was read again (a reload, SIGHUP, procd's trigger): take up what changed."""
 
+    def config_changed(self, name):
+        """Key `name` changed in memory (ChangeConfiguration, SetParameterValues, the central system's
+        heartbeat interval), before it is written: take it up now, or raise to refuse it (the caller then
+        takes the value back and calls again with the previous one)."""
+
     def state(self):
         """Its section of the state view (a JSON value), or None to leave it out."""
         return None
@@ -79,7 +84,9 @@ class UbusObject:
 
 
 class SessionDriver:
-    """What the tr069 object drives its sessions through: the OS3P client (none: local sessions)."""
+    """What the tr069 object drives its sessions through: the OS3P client (none: local sessions). A
+    driver also keeps the periodic session's deadline (the OS3P heartbeat): it asks the tr069 object for
+    the session (start_session) when it is due and tells it when the next is (next_session(at))."""
 
     acs_url = ""
 
@@ -146,9 +153,6 @@ class StationLights(Component, EventSource):
     def sun_today(self):
         """(sunrise, sunset) instants of today's local date, or None without a Geolocation."""
 
-    @_required
-    def config_changed(self, name):
-        """A key changed through the central system (Geolocation moves the sun)."""
 
     @_required
     def objects(self):

@@ -238,7 +238,7 @@ class Daemon:
         model = ParameterModel(self.loop, self.clock, self.config, self.device, self.state_dir,
                                inform=lambda event: self.tr069.start_session([event]), streetlights=streetlights,
                                sensors=sensors, netifd_socket=ubus_socket(self.config))
-        model.config_changed_hook = self._config_changed  # a key written through the model is applied
+        model.config_changed_hook = self._model_wrote  # a key written through the model is applied everywhere
         self.tr069.before_session.append(model.before_session)
         obj = model.object()
         self.objects[obj.name] = obj
@@ -246,38 +246,11 @@ class Daemon:
         self.views["model"] = model.state
         return model
 
-    def _config_changed(self, name):
-        """A key written through the parameter model: applied where it is used, as ChangeConfiguration does."""
-        client = self.running.get("os3p")
-        if client is not None:
-            client.context.config_changed(name)
-        else:
-            for component in (self.running.get("streetlights"), self.running.get("model")):
-                if component is not None:
-                    component.config_changed(name)
-            if name.startswith("station.") and self.running.get("sensors") is not None:
-                self.running["sensors"].reload()
-        if name.startswith("acs.periodic_inform"):
-            self.tr069.schedule_periodic()
-
-    def build_reach(self, sensors):
-        from .events import SignalChanged
-        from .reach.service import Reach
-
-        reach = Reach(self.loop, self.config, self.state_dir, self.device.backend,
-                      ubus_socket=ubus_socket(self.config), clock=self.clock.wall)
-        if sensors is not None:
-            reach.subscribe(sensors.weak_signal, SignalChanged)  # WeakSignal is one of the station's errors
-        self.objects[reach.object.name] = reach.object
-        reach.start()
-        self.views["reach"] = reach.state
-        return reach
-
     def build_os3p(self, sensors, streetlights, reach, model):
         from .os3p.client import Client
 
         client = Client(self.loop, self.config, self.clock, self.device, self.state_dir, self.tr069,
-                        sensors=sensors, streetlights=streetlights,
+                        sensors=sensors, streetlights=streetlights, config_changed=self.config_changed,
                         modem=reach.modem_info if reach is not None else None, model=model)
         if model is not None:  # the link's state and the firmware transfer are parameters of the model
             model.link = lambda: {"up": "Up"}.get(client.connection_state(), "Connecting")
@@ -306,6 +279,22 @@ class Daemon:
 
             shim.mount(PREFIX, Api(reach, shim.sessions, lambda: self.config.get("reach.api_token")).handle, MAX_BODY)
         return shim
+
+    def _model_wrote(self, name):
+        """A key a SetParameterValues changed in memory: taken up as ChangeConfiguration's are, and the
+        tr069 object's own periodic session (no central system) follows its interval."""
+        self.config_changed(name)
+        if name.startswith("acs.periodic_inform"):
+            self.tr069.schedule_periodic()
+
+    def config_changed(self, name):
+        """A key changed in memory (ChangeConfiguration, the central system's interval, a TR-181 set): every
+        running component takes it up now, in start order; one that cannot raises (the caller takes the
+        value back and calls again)."""
+        for component in list(self.running.values()):
+            changed = getattr(component, "config_changed", None)
+            if changed is not None:
+                changed(name)
 
     def _daemon_view(self):
         return {"version": __version__, "pid": os.getpid(), "backend": self.device.backend,

@@ -301,6 +301,10 @@ class Tr069(UbusObject):
 
     # --- periodic inform -------------------------------------------------------------
     def schedule_periodic(self):
+        """The next periodic session, from now. With a session driver the driver keeps that deadline (the
+        OS3P core: the periodic session is its heartbeat) and tells us of it (next_session)."""
+        if self.driver is not None:
+            return
         if self._periodic_timer is not None:
             self._periodic_timer.cancel()
             self._periodic_timer = self._periodic_due = None
@@ -380,4 +384,13 @@ class Tr069(UbusObject):
 
     # --- the session driver (the OS3P client) --------------------------------------
     def attach_driver(self, driver):
+        """From now on sessions go through `driver` (components.SessionDriver), which also keeps the
+        periodic session's deadline: ours is cancelled."""
         self.driver = driver
+        if self._periodic_timer is not None:
+            self._periodic_timer.cancel()
+        self._periodic_timer = self._periodic_due = None
+
+    def next_session(self, at):
+        """The driver's next periodic session (loop time, None: none), for status."""
+        self._periodic_due = at

@@ -10,8 +10,14 @@ from . import messages
 
 
 class Context:
-    def __init__(self, core, config, device, loop, directory, sensors=None, streetlights=None, model=None):
+    def __init__(self, core, config, device, loop, directory, sensors=None, streetlights=None,
+                 config_changed=None, model=None):
+        """config_changed(name): what makes every part of the daemon take up a key changed in memory (the
+        composition root's; raises when one cannot, and the handler takes the value back); model: the
+        TR-181 parameter model (bridge/model/component.py), None when it does not run."""
+        self.model = model
         self._core = core
+        self._config_changed = config_changed or core.config_changed
         self.sensors = sensors  # bridge/station/sensors.py (indicators, meter), None when not running
         self.streetlights = streetlights  # bridge/station/streetlights.py, None without contactors
         self.model = model  # the TR-181 parameter model (bridge/model/component.py), None when not running
@@ -63,13 +69,8 @@ class Context:
         self._core.reboot_failed(reason)
 
     def config_changed(self, name):
-        self._core.config_changed(name)
-        if self.model is not None:
-            self.model.config_changed(name)  # a watched parameter of that key is notified
-        if self.streetlights is not None:
-            self.streetlights.config_changed(name)  # Geolocation moves the sun
-        if self.sensors is not None and name.startswith("station."):
-            self.sensors.reload()  # MeterValueSampleInterval
+        """A key changed in memory (ChangeConfiguration): every part that uses it takes it up now."""
+        self._config_changed(name)
 
     def firmware_status(self):
         """The firmware transfer's FirmwareStatusNotification content, None while none was ever loaded
