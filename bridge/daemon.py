@@ -246,6 +246,19 @@ class Daemon:
         self.views["model"] = model.state
         return model
 
+    def build_reach(self, sensors):
+        from .events import SignalChanged
+        from .reach.service import Reach
+
+        reach = Reach(self.loop, self.config, self.state_dir, self.device.backend,
+                      ubus_socket=ubus_socket(self.config), clock=self.clock.wall)
+        if sensors is not None:
+            reach.subscribe(sensors.weak_signal, SignalChanged)  # WeakSignal is one of the station's errors
+        self.objects[reach.object.name] = reach.object
+        reach.start()
+        self.views["reach"] = reach.state
+        return reach
+
     def build_os3p(self, sensors, streetlights, reach, model):
         from .os3p.client import Client
 
