@@ -280,7 +280,10 @@ class Daemon:
 
         # netifd's ifup/ifdown refresh the reachability state
         listeners = {"network.interface": reach.on_netifd} if reach is not None else None
-        return face.start(self.loop, ubus_socket(self.config), self.objects, listeners)
+        conn = face.start(self.loop, ubus_socket(self.config), self.objects, listeners)
+        if reach is not None:
+            reach.use_ubus(conn)  # netifd's dump asked over this connection
+        return conn
 
     def build_jsonrpc(self, reach):
         from . import jsonrpc
