@@ -41,13 +41,14 @@ class Client(SessionDriver, Component):
     expect_reboot(), reboot_failed()), reload(), state() for the state view, start() and stop()."""
 
     def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None,
-                 config_changed=None, modem=None):
+                 config_changed=None, modem=None, model=None):
         """tr069: what the client tells of a session (session_finished(success)), asks for one
         (start_session(events): the periodic one) and tells of the next (next_session(at)); sensors,
         streetlights: the station's components, None where they do not run (their actions are refused,
         their messages not sent); config_changed(name): the root's, which makes every running component
         take up a key changed in memory (this one included); modem() -> the reachability's ModemInfo (its
-        ICCID and IMSI go into BootNotification where UCI sets none), or None."""
+        ICCID and IMSI go into BootNotification where UCI sets none), or None; model: the TR-181 parameter
+        model (DataModel, TR-181 paths in Get/ChangeConfiguration, DataModelNotification), None without one."""
         self.loop = loop
         self.config = config
         self.tr069 = tr069
@@ -60,7 +61,7 @@ class Client(SessionDriver, Component):
                              lambda: boot_fields(self.config, device, modem() if modem is not None else None))
         self.config_changed_everywhere = config_changed or self.config_changed
         self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, sensors,
-                                                   streetlights, self.config_changed_everywhere)
+                                                   streetlights, self.config_changed_everywhere, model)
         self.subscriptions = []  # (component, fn) while the client runs
         self.conn = None
         self._timer = self._timer_at = None
