@@ -54,6 +54,8 @@ def test_triggers_while_a_read_runs_join_it_instead_of_starting_threads(tmp_path
         # one read answered every trigger that joined it (up to MAX_WAITING; a triggered MeterValues is
         # sent once for them all anyway), with what the silent meter gave: nothing
         assert len(samples) == sensors.MAX_WAITING and all(sample.readings == [] for sample in samples)
+        for t in readers():
+            t.join(10)  # the worker that answered ends right after handing its readings over
         assert s.read_now("Trigger", samples.append) and len(readers()) <= 1
     finally:
         s.stop()
