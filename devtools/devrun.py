@@ -103,7 +103,8 @@ PORTS = (("port", "the daemon's JSON-RPC endpoint and status page", "PORT", "--p
          ("cs_port", "the central-system simulator", "CS_PORT", "--cs-port"))
 
 
-def _stop(proc, timeout=10):
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL if it does not go within timeout (None, or one that ended: nothing to do)."""
     if proc is None or proc.poll() is not None:
         return
     proc.terminate()
@@ -173,7 +174,7 @@ def main(argv=None):
                 settings[("os3p", "enabled")] = ("1", "the simulator runs")  # off by default elsewhere
             else:
                 print("central-system simulator did not start; running the daemon alone", file=sys.stderr)
-                _stop(sim)
+                stop_process(sim)
                 sim = None
         set_options(config, settings)
         password = devuser.create(os.path.join(state_dir, "config", "rpcd"))
@@ -195,8 +196,8 @@ def main(argv=None):
     except KeyboardInterrupt:  # Ctrl-C reaches the daemon and the simulator as well; SIGTERM this one only
         pass
     finally:
-        _stop(daemon)  # SIGTERM: the daemon stops as procd stops it
-        _stop(sim)
+        stop_process(daemon)  # SIGTERM: the daemon stops as procd stops it
+        stop_process(sim)
     return 0 if daemon is None or stopping or daemon.returncode < 0 else daemon.returncode
 
 
