@@ -15,6 +15,8 @@ NotImplementedError here; tests/test_components.py checks that every component o
     SessionDriver      what the tr069 object drives a session through (the OS3P client)
     StationSensors     the sensors (bridge/station/sensors.py), as the OS3P surface and the root use them
     StationLights      the streetlights (bridge/station/streetlights.py), likewise
+    ParameterModel     the TR-181 parameter model (bridge/model/component.py), as the OS3P surface, the
+                       tr069 object and the root use it
     Reachability       the modem and the uplinks (bridge/reach/service.py), as the root and the surfaces use it
 
 A new component (the parameter model, reachability, a CAMARA route) declares its interface here, is built
@@ -44,6 +46,11 @@ class Component:
 
     def reload(self):
         """The configuration was read again (a reload, SIGHUP, procd's trigger): take up what changed."""
+
+    def config_changed(self, name):
+        """Key `name` changed in memory (ChangeConfiguration, SetParameterValues, the central system's
+        heartbeat interval), before it is written: take it up now, or raise to refuse it (the caller then
+        takes the value back and calls again with the previous one)."""
 
     def state(self):
         """Its section of the state view (a JSON value), or None to leave it out."""
@@ -77,7 +84,9 @@ class UbusObject:
 
 
 class SessionDriver:
-    """What the tr069 object drives its sessions through: the OS3P client (none: local sessions)."""
+    """What the tr069 object drives its sessions through: the OS3P client (none: local sessions). A
+    driver also keeps the periodic session's deadline (the OS3P heartbeat): it asks the tr069 object for
+    the session (start_session) when it is due and tells it when the next is (next_session(at))."""
 
     acs_url = ""
 
@@ -144,13 +153,39 @@ class StationLights(Component, EventSource):
     def sun_today(self):
         """(sunrise, sunset) instants of today's local date, or None without a Geolocation."""
 
-    @_required
-    def config_changed(self, name):
-        """A key changed through the central system (Geolocation moves the sun)."""
 
     @_required
     def objects(self):
         """The UbusObjects it serves."""
+
+
+class ParameterModel(Component, EventSource):
+    """The TR-181 parameter model: the one store every face reads and writes by TR-181 path, and the
+    watcher of value changes. Events: ParameterChanged."""
+
+    @_required
+    def model(self):
+        """The model's core (bridge/model/core.Model), built on first use."""
+
+    @_required
+    def object(self):
+        """The UbusObject tr069.model serving it."""
+
+    @_required
+    def config_changed(self, name):
+        """A key was written (ChangeConfiguration): compare the watched parameters of the config."""
+
+    @_required
+    def before_session(self, events):
+        """A tr069 session is about to start for these events (4 VALUE CHANGE: look at everything first)."""
+
+    @_required
+    def value_changes(self):
+        """The changes waiting to be sent, taken out ([{"name", "value", "type"}]), or None."""
+
+    @_required
+    def restore(self, params):
+        """Changes value_changes() gave that could not be queued: they wait again."""
 
 
 class Reachability(Component, EventSource):

@@ -87,6 +87,9 @@ class Tr069(UbusObject):
         self.on_reload = on_reload or (lambda: True)
         self.on_reboot = on_reboot or (lambda: None)
         self.before_reboot = []  # hooks run before a reboot we cause (the OS3P client: not "unexpected")
+        # hooks run with a session's events before it starts (the parameter model: "4 VALUE CHANGE" from
+        # another program means "look", so what changed goes with that session)
+        self.before_session = []
         self.reboot_failed = []  # hooks run with the reason when that reboot fails (the expectation goes)
         self.on_exit = on_exit or (lambda: None)
         self.periodic = periodic  # () -> (enabled, interval seconds)
@@ -255,6 +258,8 @@ class Tr069(UbusObject):
             self._retry_later()
             return None
         log.info("session started: %s%s", ", ".join(events), " + GetRPCMethods" if get_rpc_methods else "")
+        for hook in self.before_session:
+            hook(events)
         if self.driver is not None:
             self.driver.start_session(events, get_rpc_methods)
         else:
@@ -296,6 +301,10 @@ class Tr069(UbusObject):
 
     # --- periodic inform -------------------------------------------------------------
     def schedule_periodic(self):
+        """The next periodic session, from now. With a session driver the driver keeps that deadline (the
+        OS3P core: the periodic session is its heartbeat) and tells us of it (next_session)."""
+        if self.driver is not None:
+            return
         if self._periodic_timer is not None:
             self._periodic_timer.cancel()
             self._periodic_timer = self._periodic_due = None
@@ -375,4 +384,13 @@ class Tr069(UbusObject):
 
     # --- the session driver (the OS3P client) --------------------------------------
     def attach_driver(self, driver):
+        """From now on sessions go through `driver` (components.SessionDriver), which also keeps the
+        periodic session's deadline: ours is cancelled."""
         self.driver = driver
+        if self._periodic_timer is not None:
+            self._periodic_timer.cancel()
+        self._periodic_timer = self._periodic_due = None
+
+    def next_session(self, at):
+        """The driver's next periodic session (loop time, None: none), for status."""
+        self._periodic_due = at

@@ -32,10 +32,10 @@ from http import HTTPStatus
 from urllib.parse import unquote
 
 OS3P = "OS3P1.0"
-CLIENT_ACTIONS = ("BootNotification", "GetFileStatusNotification", "FirmwareStatusNotification", "Heartbeat",
-                  "MeterValues", "StatusNotification", "StreetlightModeStatusNotification",
-                  "StreetlightStatusNotification")
-SERVER_ACTIONS = ("ChangeConfiguration", "ClearSingleStreetlightProfile", "GetConfiguration",
+CLIENT_ACTIONS = ("BootNotification", "DataModelNotification", "GetFileStatusNotification",
+                  "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StatusNotification",
+                  "StreetlightModeStatusNotification", "StreetlightStatusNotification")
+SERVER_ACTIONS = ("ChangeConfiguration", "ClearSingleStreetlightProfile", "DataModel", "GetConfiguration",
                   "GetEffectiveStreetlightDaySchedule", "GetFile", "OverrideStreetlight", "ResumeStreetlight",
                   "Reset", "ResetMVFaultIndicator", "SetStreetlightProfile", "TestMVFaultIndicator",
                   "TriggerMessage", "UpdateFirmware")
@@ -322,6 +322,12 @@ class CentralSystem:
             return [m for i, m in self.received if isinstance(m, list) and len(m) == 4 and m[0] == 2
                     and (action is None or m[2] == action) and (identity is None or i == identity)]
 
+    def calls_by(self, action):
+        """(identity, [2, id, action, payload]) of every CALL of one action received, in order."""
+        with self._cond:
+            return [(i, m) for i, m in self.received if isinstance(m, list) and len(m) == 4 and m[0] == 2
+                    and m[2] == action]
+
     def count(self, kind, identity=None):
         with self._cond:
             return sum(1 for e in self.events if e[0] == kind and (identity is None or e[1] == identity))
@@ -464,6 +470,8 @@ def main(argv=None):
     p.add_argument("--key", help="the certificate's private key (PEM)")
     p.add_argument("--user", help="require HTTP Basic auth with this user (password from --password)")
     p.add_argument("--password", default="")
+    p.add_argument("--api-port", type=int, default=0,
+                   help="serve the northbound REST API (docs/dms-api.md) on this port (0: not served)")
     args = p.parse_args(argv)
     ctx = None
     if args.cert:
@@ -476,6 +484,12 @@ def main(argv=None):
                        boot_status=args.boot, boot_interval=args.interval).start()
     print("central system listening on %s/<identity> (firmware images: http://%s:%d/firmware/<name>); type help, "
           "or help ACTION for an example" % (cs.url, cs.host, cs.port), flush=True)
+    api = None
+    if args.api_port:
+        from devtools.northbound import Northbound  # its own module: the REST API of docs/dms-api.md
+
+        api = Northbound(cs, args.host, args.api_port).start()
+        print("northbound REST API on %s (docs/dms-api.md)" % api.url, flush=True)
     try:
         for line in sys.stdin:
             if not _command(cs, line):
@@ -485,6 +499,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         pass
     finally:
+        if api is not None:
+            api.stop()
         cs.stop()
     return 0
 

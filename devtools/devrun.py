@@ -37,6 +37,15 @@ def wait_port(host, port, timeout=10):
     return False
 
 
+def free_port(host="127.0.0.1"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
 def port_taken(port, host="127.0.0.1"):
     """True when something listens on host:port already (bound as our servers bind: SO_REUSEADDR)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -122,6 +131,9 @@ def main(argv=None):
     p.add_argument("--state-dir", default=None, help="default: ~/.local/state/tr069-bridge (make run STATE_DIR=...)")
     p.add_argument("--port", type=int, default=8069, help="JSON-RPC endpoint and status page (make run PORT=...)")
     p.add_argument("--cs-port", type=int, default=9000, help="the simulator; acs.url follows (make run CS_PORT=...)")
+    p.add_argument("--api-port", type=int, default=None,
+                   help="the simulator's DMS REST API (docs/dms-api.md); default CS port + 80, or a free one "
+                        "(make run API_PORT=...)")
     p.add_argument("--no-simulator", action="store_true")
     args, daemon_args = p.parse_known_args(argv)
     from bridge import statelock
@@ -154,6 +166,13 @@ def main(argv=None):
             print("make run: port %d (%s) is taken by another program; choose another one: make run %s=%d "
                   "(or %s %d)" % (port, what, var, port + 1, flag, port + 1), file=sys.stderr)
             return 1
+    api_port = args.api_port or args.cs_port + 80
+    if simulator and args.api_port is not None and port_taken(api_port):
+        print("make run: port %d (the DMS REST API) is taken by another program; choose another one: make run "
+              "API_PORT=%d (or --api-port %d)" % (api_port, api_port + 1, api_port + 1), file=sys.stderr)
+        return 1
+    if simulator and args.api_port is None and port_taken(api_port):
+        api_port = free_port()  # only the default: a second run beside the first needs no fourth variable
     config = sample_config(state_dir)
     url = "ws://127.0.0.1:%d/OS3P" % args.cs_port
     settings = {("jsonrpc", "port"): (str(args.port), "PORT")}
@@ -168,7 +187,7 @@ def main(argv=None):
     try:
         if simulator:
             sim = subprocess.Popen([sys.executable, "-m", "devtools.centralsystem", "--host", "127.0.0.1",
-                                    "--port", str(args.cs_port)], cwd=ROOT)
+                                    "--port", str(args.cs_port), "--api-port", str(api_port)], cwd=ROOT)
             if wait_port("127.0.0.1", args.cs_port):
                 settings[("acs", "url")] = (url, "CS_PORT")
                 settings[("os3p", "enabled")] = ("1", "the simulator runs")  # off by default elsewhere
@@ -184,10 +203,13 @@ def main(argv=None):
               "tr069-bridge check --config %s)\n"
               "status page:       http://127.0.0.1:%d/   log in as %s, password %s (new on every make run)\n"
               "central system:    %s\n"
+              "DMS REST API:      %s\n"
               "in another shell:  .venv/bin/tr069-bridge call%s status\n"
               "                   .venv/bin/tr069-bridge state%s\n"
               % (state_dir, config, ", ".join("%s.%s" % k for k in sorted(settings)), config, args.port,
-                 devuser.DEV_USER, password, url if sim else "none", opt, opt),
+                 devuser.DEV_USER, password, url if sim else "none",
+                 "http://127.0.0.1:%d/v1  (docs/dms-api.md; cpe_id: the station's serial number)" % api_port
+                 if sim else "none", opt, opt),
               file=sys.stderr, flush=True)
         statelock.release(state_dir)
         daemon = subprocess.Popen([sys.executable, "-m", "bridge.daemon", "--backend", "host", "--state-dir",

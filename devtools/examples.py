@@ -11,6 +11,8 @@ serves /firmware/<name>: an image whose first line is <name>); `help` prints the
 EXAMPLES = {  # in the order of a first session: read, change, watch the lights, then firmware and a reboot
     "GetConfiguration": ({"key": ["HeartbeatInterval", "Geolocation", "MeterValueSampleInterval"]},
                          "reads three keys; with no key, every one"),
+    "DataModel": ({"method": "GetParameterValues", "parameters": ["Device.DeviceInfo.SoftwareVersion"]},
+                  "reads a TR-181 parameter of the station's model (docs/parameters.md)"),
     "ChangeConfiguration": ({"key": "HeartbeatInterval", "value": "600"},
                             "sets acs.periodic_inform_interval in the config file; the heartbeat follows"),
     "TriggerMessage": ({"requestedMessage": "StatusNotification"}, "asks for a StatusNotification now"),

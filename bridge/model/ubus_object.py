@@ -10,6 +10,7 @@ other (origin "local"). The model itself is built on the first call (model()), n
 """
 
 from .. import ubusmsg as status
+from ..components import UbusObject
 
 OBJECT_NAME = "tr069.model"
 READ = ("GetParameterValues", "GetParameterNames", "GetParameterAttributes")
@@ -26,7 +27,7 @@ SIGNATURE = {
 SESSION_ARG = "ubus_rpc_session"  # what uhttpd adds to every call it forwards
 
 
-class ModelObject:
+class ModelObject(UbusObject):
     name = OBJECT_NAME
 
     def __init__(self, model, after_call=lambda method: None):

@@ -1,10 +1,14 @@
 """The OS3P client: the Substation side of OS3P JSON over WebSocket (OCPP-J style RPC).
 
-The protocol core (pure: events in, outputs out, the clock passed in)
-  protocol    time and deadlines, connecting and the backoff, registration, ping, reboots, inbound dispatch
+The protocol core (pure: events in, outputs out; the clock, its settings and its memory passed in)
+  protocol    the events, inbound dispatch, the central system's clock, reboots; composes the parts below
+  registration  the link and the registration: states and transitions as a table, reconnects and the
+              backoff, BootNotification, ping
   calls       outbound CALLs: one outstanding, the outbox order, answers and timeouts
-  session     the tr069 session mapping (inform events -> messages)
-  outputs     what the core asks the supervisor to do (Send, Connect, ...)
+  session     the tr069 session mapping (inform events -> messages) and the heartbeat deadline
+  deadlines   the core's timers, by name
+  settings    what the core reads of the configuration
+  outputs     what the core asks the supervisor to do (Send, Connect, SessionDue, ...)
   messages    the tables features add rows to: EVENT_MESSAGES, QUEUED, PRODUCERS; payload validation
   framing     CALL / CALLRESULT / CALLERROR encode and parse
   errors      the spec's error codes and how validation failures map onto them

@@ -3,11 +3,12 @@ timeout; the BootNotification first, then direct calls (Heartbeat, triggered mes
 persistent outbox oldest first; before Accepted only early calls (Boot, triggered messages) go out.
 A queued notification leaves the outbox on its CALLRESULT, or on a CALLERROR that is not transient."""
 
+from collections import deque
 
 from ..logger import getLogger
 from . import errors, framing
 from .messages import validate
-from .outputs import Send, event
+from .outputs import Send
 
 log = getLogger(__name__)
 
@@ -34,14 +35,22 @@ def _trigger_key(action, payload):
 
 
 class Calls:
-    """The outbound half of Protocol (a mixin: the state lives on the Protocol object)."""
+    """The outbound CALLs. Its state: the direct calls waiting their turn, the one outstanding, the
+    CALLERRORs each queued notification met."""
 
-    @event
-    def call(self, action, payload, on_done=None, early=False):
+    def __init__(self, core, settings, deadlines, outbox, ids):
+        self.core = core  # core.machine (may a call go now?), core.session (its progress), core.sync_clock, core.emit
+        self.settings = settings
+        self.deadlines = deadlines
+        self.outbox = outbox  # the persistent queue (outbox.Outbox): put, head, remove, in_flight
+        self.ids = ids
+        self.direct = deque()  # calls not persisted, waiting for their turn
+        self.pending = None  # the one outstanding CALL
+        self.attempts = {}  # queued message id -> CALLERRORs seen
+        self.sent = 0
+
+    def call(self, action, payload, on_done=None, early=False, first=False):
         """Send a direct (not persisted) CALL when its turn comes; on_done(payload, error) follows."""
-        self._call(action, payload, on_done, early)
-
-    def _call(self, action, payload, on_done=None, early=False, first=False):
         errs = validate(action + ".req", payload)
         if errs:
             log.error("not sending an invalid %s: %s", action, errs)
@@ -60,7 +69,6 @@ class Calls:
         else:
             self.direct.append(oc)
 
-    @event
     def trigger(self, action, payload):
         """A message a TriggerMessage asked for: direct, allowed while Pending. One of the same kind
         (and contactor) still waiting is brought up to date instead: a central system that triggers
@@ -71,9 +79,8 @@ class Calls:
                 if not validate(action + ".req", payload):
                     oc.payload = payload
                 return
-        self._call(action, payload, early=True)
+        self.call(action, payload, early=True)
 
-    @event
     def notify(self, action, payload):
         """Persist a notification, then send it when its turn comes (after the event at hand)."""
         errs = validate(action + ".req", payload)
@@ -82,40 +89,47 @@ class Calls:
             return None
         return self.outbox.put(action, payload)
 
-    def _pump(self):
-        if not self.connected or self.pending is not None:
+    def idle(self):
+        """Nothing outstanding and nothing queued: what a session waits for before it succeeds."""
+        return self.pending is None and not len(self.outbox)
+
+    def pump(self):
+        """Send the next call, if the link and the one-outstanding rule allow it."""
+        link = self.core.machine
+        if not link.connected or self.pending is not None:
             return
-        accepted = self.registration == "Accepted"
+        accepted = link.accepted
         for oc in self.direct:
             if accepted or oc.early:
                 self.direct.remove(oc)
-                self._send_call(oc)
+                self._send(oc)
                 return
-        if not accepted or "outbox-hold" in self._deadlines:
+        if not accepted or "outbox-hold" in self.deadlines:
             return
         head = self.outbox.head()
         if head is not None:
             self.outbox.in_flight = head["id"]
-            self._send_call(OutCall(head["id"], head["action"], head["payload"], queued=True))
+            self._send(OutCall(head["id"], head["action"], head["payload"], queued=True))
 
-    def _send_call(self, oc):
+    def _send(self, oc):
         self.pending = oc
-        self.stats["calls_sent"] += 1
-        self._at("call", self.config.get("os3p.call_timeout"), self._call_timeout, oc)
-        self._emit(Send(framing.call(oc.id, oc.action, oc.payload), None))
+        self.sent += 1
+        self.deadlines.at("call", self.settings.call_timeout, self._timeout, oc)
+        self.core.emit(Send(framing.call(oc.id, oc.action, oc.payload), None))
 
-    def _call_timeout(self, oc):
+    def _timeout(self, oc):
         if self.pending is not oc:
             return
-        log.warning("%s %s: no answer within %s s", oc.action, oc.id, self.config.get("os3p.call_timeout"))
+        log.warning("%s %s: no answer within %s s", oc.action, oc.id, self.settings.call_timeout)
         self._complete(oc, None, "timed out")
 
-    def _on_response(self, msg):
+    def response(self, msg):
+        """A CALLRESULT or CALLERROR from the central system."""
         oc = self.pending
         if oc is None or oc.id != msg.id:
             log.info("ignored a response to no outstanding call (%s)", msg.id)
             return
-        self._cancel("call")
+        self.deadlines.cancel("call")
         if isinstance(msg, framing.CallErrorMessage):
             self._complete(oc, None, "%s %s" % (msg.code, msg.description), code=msg.code)
             return
@@ -130,8 +144,7 @@ class Calls:
 
     def _complete(self, oc, payload, error, code=None):
         self.pending = None
-        if self.session is not None:  # progress: the session's deadline moves on
-            self._at("session", self._session_timeout(), self._finish_session, False, "timed out")
+        self.core.session.progress()  # an answer, of any kind: the session's deadline moves on
         if oc.queued:
             self._queued_done(oc, error, code)
         elif oc.on_done is not None:
@@ -140,7 +153,7 @@ class Calls:
             except Exception:
                 log.exception("handling the answer to %s failed", oc.action)
         if oc.action == "Heartbeat" and payload:
-            self._sync_clock(payload.get("currentTime"))
+            self.core.sync_clock(payload.get("currentTime"))
 
     def _queued_done(self, oc, error, code):
         if self.outbox.in_flight == oc.id:
@@ -155,14 +168,16 @@ class Calls:
             log.error("%s %s refused by the central system (%s); dropped from the outbox", oc.action, oc.id, error)
             self.outbox.remove(oc.id)
             self.attempts.pop(oc.id, None)
-            self._fail_session("%s refused: %s" % (oc.action, error))  # a CALLERROR is no CALLRESULT
+            self.core.session.fail("%s refused: %s" % (oc.action, error))  # a CALLERROR is no CALLRESULT
             return
-        delay = min(self.config.get("os3p.call_timeout"), 2 ** n)
+        delay = min(self.settings.call_timeout, 2 ** n)
         log.warning("%s %s: %s; retrying in %s s", oc.action, oc.id, error, delay)
-        self._at("outbox-hold", delay, lambda: None)
-        self._fail_session("%s not delivered: %s" % (oc.action, error))
+        self.deadlines.at("outbox-hold", delay, lambda: None)
+        self.core.session.fail("%s not delivered: %s" % (oc.action, error))
 
-    def _fail_calls(self, reason):
+    def fail_all(self, reason):
+        """The link went down: every direct call waiting, and the one outstanding, fails with `reason`."""
+        self.deadlines.cancel("call", "outbox-hold")
         calls = list(self.direct)
         self.direct.clear()
         if self.pending is not None:

@@ -18,7 +18,9 @@ from .connection import Connection, Options, connection_url, safe_url
 from .context import Context
 from .messages import boot_fields
 from .outbox import Outbox
-from .protocol import Abort, Close, Connect, HeartbeatInterval, Ping, Protocol, Send, SessionDone
+from .protocol import (Abort, Close, Connect, HeartbeatInterval, NextSession, Ping, Protocol, Send, SessionDone,
+                       SessionDue)
+from .settings import Settings
 from .state import State
 
 log = getLogger(__name__)
@@ -38,11 +40,15 @@ class Client(SessionDriver, Component):
     """The OS3P surface. Offers what the tr069 object drives (acs_url, connection_state(), start_session(),
     expect_reboot(), reboot_failed()), reload(), state() for the state view, start() and stop()."""
 
-    def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None, modem=None):
-        """tr069: what the client tells of a session (session_finished(success)) and of the heartbeat
-        interval (schedule_periodic()); sensors, streetlights: the station's components, None where they
-        do not run (their actions are refused, their messages not sent); modem() -> the reachability's
-        ModemInfo (its ICCID and IMSI go into BootNotification where UCI sets none), or None."""
+    def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None,
+                 config_changed=None, modem=None, model=None):
+        """tr069: what the client tells of a session (session_finished(success)), asks for one
+        (start_session(events): the periodic one) and tells of the next (next_session(at)); sensors,
+        streetlights: the station's components, None where they do not run (their actions are refused,
+        their messages not sent); config_changed(name): the root's, which makes every running component
+        take up a key changed in memory (this one included); modem() -> the reachability's ModemInfo (its
+        ICCID and IMSI go into BootNotification where UCI sets none), or None; model: the TR-181 parameter
+        model (DataModel, TR-181 paths in Get/ChangeConfiguration, DataModelNotification), None without one."""
         self.loop = loop
         self.config = config
         self.device = device
@@ -52,10 +58,11 @@ class Client(SessionDriver, Component):
         self.dir = os.path.join(state_dir, "os3p")
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         outbox = Outbox(os.path.join(self.dir, "outbox"), self.config.get("os3p.queue_limit"))
-        self.core = Protocol(self.config, clock, State(os.path.join(self.dir, "state.json")), outbox,
+        self.core = Protocol(Settings(self.config), clock, State(os.path.join(self.dir, "state.json")), outbox,
                              lambda: boot_fields(self.config, device, modem() if modem is not None else None))
+        self.config_changed_everywhere = config_changed or self.config_changed
         self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, sensors,
-                                                   streetlights)
+                                                   streetlights, self.config_changed_everywhere, model)
         self.subscriptions = []  # (component, fn) while the client runs
         self.conn = None
         self._timer = self._timer_at = None
@@ -100,6 +107,10 @@ class Client(SessionDriver, Component):
 
     def start_session(self, events, get_rpc_methods=False):
         self._event(self.core.start_session, events, get_rpc_methods)
+
+    def config_changed(self, name):
+        """A key changed in memory: the core acts on the ones it uses (ping, heartbeat)."""
+        self.core.config_changed(name)  # its output is flushed on wake()
 
     def expect_reboot(self):
         """Before a reboot the tr069 object causes: the next start must not report it as unexpected."""
@@ -229,6 +240,10 @@ class Client(SessionDriver, Component):
             elif kind is Abort:
                 if self.conn is not None:
                     self.conn.abort()
+            elif kind is NextSession:
+                self.tr069.next_session(out.at)
+            elif kind is SessionDue:
+                self.loop.call_soon(self._periodic, out.events)
             elif kind is HeartbeatInterval:
                 self._heartbeat_interval(out.seconds)
         self._arm()
@@ -259,13 +274,19 @@ class Client(SessionDriver, Component):
         self.history.add("connecting", safe_url(options.url))
         self.conn = Connection(self.loop, options, self).start()
 
+    def _periodic(self, events):
+        """The core says the periodic session is due: the tr069 object, which keeps the sessions' record,
+        starts it (and the core hears of it through start_session), or does not."""
+        if not self.tr069.start_session(events):
+            self._event(self.core.session_refused)
+
     def _heartbeat_interval(self, seconds):
-        if seconds is not None:
-            try:
-                self.config.set("acs.periodic_inform_interval", seconds)
-                self.config.save()
-            except (ValueError, OSError) as e:
-                log.warning("cannot keep the heartbeat interval %s: %s", seconds, e)
-                return
-        self.tr069.schedule_periodic()
+        """The central system's interval: kept in the config, and the next heartbeat counts with it."""
+        try:
+            self.config.set("acs.periodic_inform_interval", seconds)
+            self.config.save()
+        except (ValueError, OSError) as e:
+            log.warning("cannot keep the heartbeat interval %s: %s", seconds, e)
+            return
+        self.config_changed_everywhere("acs.periodic_inform_interval")
 

@@ -1,64 +1,125 @@
-"""The OS3P protocol core: the Substation's side of the conversation, without sockets, threads or clocks.
+"""The OS3P protocol core: the Substation's side of the conversation, without sockets, threads or files.
 
 Events go in as method calls: opened() / closed(reason) / received(text) / pong() for the connection,
-tick() when the clock has moved, notify() / call() / trigger() / request_boot() from the actions, and
-start_session(events) from the tr069 object. What to do comes out of take() as a list of outputs
-(Send, Connect, Ping, Close, Abort, SessionDone, HeartbeatInterval), in order, and deadline() says when
-tick() is due next. Time is read from the clock passed in (bridge.clock.Clock: time() monotonic, wall()
-epoch, now() the central system's clock, which this core keeps: it restores the offset saved in its state
-and syncs the clock with every currentTime); the tests drive it with a fake one. The supervisor (client.py) owns the sockets and the loop timers.
+tick() when the clock has moved, notify() / call() / trigger() / request_boot() from the actions,
+start_session(events) / session_refused() from the tr069 object, config_changed(name) from the
+configuration. What to do comes out of take() as a list of outputs (outputs.py), in order, and
+deadline() says when tick() is due next. The supervisor (client.py) owns the sockets and the loop timer.
 
-Here: time and deadlines, connecting and the backoff, registration (BootNotification), ping, reboots,
-inbound dispatch to actions.ACTIONS. Two parts live beside it, one responsibility each: calls.py (the
-outbound CALLs and the outbox order) and session.py (the tr069 session mapping); outputs.py names the
-outputs.
+What it is given, and nothing else: the settings it reads (settings.py), a clock (bridge.clock.Clock:
+time() monotonic for deadlines, now() the central system's time, which this core keeps: it restores the
+offset from its memory and syncs the clock with every currentTime), its memory (state.State: get(key),
+put(key=value, ...)) and the outbox (outbox.Outbox), both persistent behind those methods, and what a
+BootNotification says (boot_fields()). The tests drive it with a fake clock and files in a temporary
+directory.
+
+Its parts, each owning its state, called through their methods:
+  registration  the link and the registration as a state machine (its TRANSITIONS table), reconnects,
+                the BootNotification, ping
+  calls         the outbound CALLs: one outstanding, the direct ones, the outbox order, answers, timeouts
+  session       the tr069 session mapping and the heartbeat deadline
+  deadlines     the timers, by name
+Here: the events, inbound dispatch to actions.ACTIONS, the central system's clock, reboots.
 """
 
-from collections import deque
-
-from ..backoff import Backoff
 from ..clock import utc_iso
 from ..logger import getLogger
 from . import errors, framing
 from .calls import Calls
+from .deadlines import Deadlines
 from .messages import parse_iso, validate
-from .outputs import Abort, Close, Connect, HeartbeatInterval, Ping, Send, SessionDone, event  # noqa: F401
-from .session import SessionDriver
+from .outputs import Abort, Close, Connect, HeartbeatInterval, NextSession, Ping, Send, SessionDone, SessionDue  # noqa: F401
+from .registration import Registration
+from .session import Sessions
 
 log = getLogger(__name__)
 
-MAX_WAIT = 7 * 86400  # seconds: the longest any timer of the core waits
+
+def event(method):
+    """A public event: once it is handled (the outermost one), the next call goes out if it may, a session
+    that is done ends, and wake() is told of output produced outside the caller's own event."""
+
+    def run(self, *args, **kwargs):
+        self._depth += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self.calls.pump()
+                self.session.check()
+                if self._out and self.wake is not None:
+                    self.wake()
+
+    run.__name__, run.__doc__ = method.__name__, method.__doc__
+    return run
 
 
-class Protocol(Calls, SessionDriver):
-    def __init__(self, config, clock, state, outbox, boot_fields, context=None, rand=None, ids=None):
-        self.config = config
-        self.clock = clock  # bridge.clock.Clock: time() monotonic, wall() the host's epoch, now() the central's
-        self.state = state  # bridge.os3p.state.State
+class Protocol:
+    def __init__(self, settings, clock, memory, outbox, boot_fields, context=None, rand=None, ids=None):
+        self.settings = settings  # settings.Settings: what the core reads of the configuration
+        self.clock = clock
+        self.memory = memory  # state.State: the boot record, the clock offset, the boot id, an announced reboot
         self.outbox = outbox
         self.boot_fields = boot_fields  # () -> the BootNotification payload
         self.context = context  # what action handlers get (context.Context)
         self.wake = None  # called when output waits outside an event the caller handles
-        self.ids = ids or framing.IdSource()
-        self.backoff = Backoff(0, 0, rand) if rand else Backoff(0, 0)
-        clock.offset = float(state.get("clock_offset", 0.0))  # until the first currentTime
-        self.link = None  # None | "connecting" | "open"
-        self.registration = None  # None | "Accepted" | "Pending" | "Rejected" on the current connection
-        self.pending = None  # the one outstanding CALL
-        self.direct = deque()  # calls not persisted, waiting for their turn
-        self.session = None
-        self.force_boot = False
-        self.boot_in_flight = False
-        self.last_attempt = None
-        self.hold_until = 0.0  # Rejected: no new attempt before this
-        self.awaiting_pong = False
-        self.attempts = {}  # queued message id -> CALLERRORs seen
-        self.stopped = False
-        self.stats = {"attempts": 0, "connected": 0, "calls_sent": 0, "calls_received": 0,
-                      "pongs": 0}
-        self._deadlines = {}  # name -> (when, callback, args)
+        clock.offset = float(memory.get("clock_offset", 0.0))  # until the first currentTime
+        self.deadlines = Deadlines(clock.time)
+        self.machine = Registration(self, settings, self.deadlines, memory, rand)
+        self.calls = Calls(self, settings, self.deadlines, outbox, ids or framing.IdSource())
+        self.session = Sessions(self, settings, self.deadlines, outbox, self._snapshot)
+        self.received_calls = 0
         self._out = []
         self._depth = 0
+
+    # --- what the supervisor, the context and the state view read ---------------------------------------
+    def emit(self, output):
+        self._out.append(output)
+
+    def take(self):
+        """The outputs produced since the last take(), in order."""
+        out, self._out = self._out, []
+        return out
+
+    def deadline(self):
+        """When tick() is due next (clock.time() seconds), None when nothing waits."""
+        return self.deadlines.next()
+
+    @property
+    def link(self):
+        """None, "connecting" or "open"."""
+        return self.machine.link
+
+    @property
+    def connected(self):
+        return self.machine.connected
+
+    @property
+    def registration(self):
+        return self.machine.registration
+
+    def connection_state(self):
+        return "up" if self.machine.accepted else "init"
+
+    @property
+    def state(self):  # what the handlers' context hands on (log uploads keep their status there)
+        return self.memory
+
+    @property
+    def pending(self):
+        return self.calls.pending
+
+    @property
+    def direct(self):
+        return self.calls.direct
+
+    @property
+    def stats(self):
+        return dict(self.machine.stats, calls_sent=self.calls.sent, calls_received=self.received_calls)
+
+    def _snapshot(self, action):
+        return self.context.snapshot(action) if self.context is not None else None
 
     # --- time ---------------------------------------------------------------------------------
     def now(self):
@@ -74,39 +135,13 @@ class Protocol(Calls, SessionDriver):
     def now_iso(self):
         return utc_iso(self.now())
 
-    def deadline(self):
-        """When tick() is due next (clock.time() seconds), None when nothing waits."""
-        return min((d[0] for d in self._deadlines.values()), default=None)
-
     @event
     def tick(self):
         """The clock moved: run what is due, earliest first."""
-        while True:
-            now = self.clock.time()
-            due = [(d[0], name) for name, d in self._deadlines.items() if d[0] <= now]
-            if not due:
-                return
-            name = min(due)[1]
-            _, callback, args = self._deadlines.pop(name)
-            callback(*args)
+        self.deadlines.run_due()
 
-    def _at(self, name, delay, callback, *args):
-        # no wait is longer than MAX_WAIT: a central system's interval of 10^400 s is a week, not an overflow
-        self._deadlines[name] = (self.clock.time() + min(max(0.0, delay), MAX_WAIT), callback, args)
-
-    def _cancel(self, *names):
-        for name in names:
-            self._deadlines.pop(name, None)
-
-    def take(self):
-        """The outputs produced since the last take(), in order."""
-        out, self._out = self._out, []
-        return out
-
-    def _emit(self, output):
-        self._out.append(output)
-
-    def _sync_clock(self, current_time):
+    def sync_clock(self, current_time):
+        """A currentTime from the central system (a BootNotification's or a Heartbeat's answer)."""
         try:
             central = parse_iso(current_time)
         except (ValueError, TypeError, AttributeError):
@@ -115,20 +150,18 @@ class Protocol(Calls, SessionDriver):
         offset = self.clock.sync(central)
         if abs(offset - previous) > 1.0:
             log.info("clock offset to the central system: %+.1f s", offset)
-        if abs(self.state.get("clock_offset", 0.0) - offset) > 1.0:
-            self.state.data["clock_offset"] = offset
-            self.state.save()
+        if abs(self.memory.get("clock_offset", 0.0) - offset) > 1.0:
+            self.memory.put(clock_offset=offset)
 
     # --- reboots ------------------------------------------------------------------------------
     def expect_reboot(self):
         """Called before any reboot we cause (Reset, a flash, tr069's reboot_end_session)."""
-        self.state.data["reboot_expected"] = True
-        self.state.save()
+        self.memory.put(reboot_expected=True)
 
     def reboot_cancelled(self):
         """The reboot announced with expect_reboot() will not come (a flash refused before it started)."""
-        if self.state.data.pop("reboot_expected", None) is not None:
-            self.state.save()
+        if self.memory.get("reboot_expected") is not None:
+            self.memory.put(reboot_expected=None)
 
     @event
     def reboot_failed(self, reason):
@@ -136,7 +169,7 @@ class Protocol(Calls, SessionDriver):
         (StatusNotification ResetFailure), since it expects the device to come back with a new boot."""
         log.error("reboot failed: %s", reason)
         self.reboot_cancelled()
-        self.notify("StatusNotification", {
+        self.calls.notify("StatusNotification", {
             "status": "Ok", "errorCode": "ResetFailure", "info": ("reboot failed: %s" % reason)[:128],
             "vendorId": "tr069-bridge", "vendorErrorCode": "RebootFailed", "timestamp": self.now_iso()})
 
@@ -144,217 +177,115 @@ class Protocol(Calls, SessionDriver):
     def check_reboot(self, boot_id):
         """Spec annex 3.2: a reboot that was the result of unexpected behaviour must be reported with a
         StatusNotification. A changed boot id with no reboot of ours announced is such a reboot."""
-        previous = self.state.get("boot_id")
+        previous = self.memory.get("boot_id")
         if boot_id is None or previous == boot_id:
             return
-        if previous is not None and not self.state.get("reboot_expected"):
+        if previous is not None and not self.memory.get("reboot_expected"):
             log.warning("the device rebooted without being asked to: reporting it")
-            self.notify("StatusNotification", {
+            self.calls.notify("StatusNotification", {
                 "status": "Ok", "errorCode": "OtherError", "info": "unexpected reboot",
                 "vendorId": "tr069-bridge", "vendorErrorCode": "UnexpectedReboot", "timestamp": self.now_iso()})
-        self.state.data["boot_id"] = boot_id
-        self.state.data.pop("reboot_expected", None)
-        self.state.save()
+        self.memory.put(boot_id=boot_id, reboot_expected=None)
 
-    # --- connecting ---------------------------------------------------------------------------
-    @property
-    def connected(self):
-        return self.link == "open"
-
-    def connection_state(self):
-        return "up" if self.connected and self.registration == "Accepted" else "init"
-
+    # --- the connection -----------------------------------------------------------------------------
     @event
     def start(self):
-        self._connect()
-
-    def _connect_soon(self):
-        """Start an attempt now, or as soon as the minimum spacing allows; not while Rejected holds."""
-        now = self.clock.time()
-        if now < self.hold_until:
-            return
-        spacing = self.config.get("os3p.reconnect_min")
-        delay = 0 if self.last_attempt is None else max(0.0, self.last_attempt + spacing - now)
-        self._at("reconnect", delay, self._connect)
-
-    def _connect(self):
-        if self.stopped or self.link is not None:
-            return
-        self.last_attempt = self.clock.time()
-        self.stats["attempts"] += 1
-        self.link = "connecting"
-        self._emit(Connect())
-
-    def _backoff(self):
-        self.backoff.base = self.config.get("os3p.reconnect_min")
-        self.backoff.cap = self.config.get("os3p.reconnect_max")
-        return self.backoff.next()
-
-    @event
-    def settings_changed(self):
-        """What the connection depends on changed (a reload): start afresh on a new one."""
-        self.backoff.reset()
-        if self.link is not None:
-            self._emit(Abort("the connection settings changed"))
+        self.machine.connect()
+        self.session.schedule_heartbeat()
 
     @event
     def opened(self):
-        self.link = "open"
-        self.stats["connected"] += 1
-        self.registration = None
-        self.awaiting_pong = False
-        self._schedule_ping()
-        if self._boot_due():
-            self._send_boot()
-        else:
-            # spec 5.5: nothing in the BootNotification changed since it was Accepted: carry on
-            self._accepted()
+        self.machine.opened()
 
     @event
     def closed(self, reason):
         """The connection ended, or the attempt failed (reason says why)."""
-        was_connected = self.connected
-        self.link = None
-        self.boot_in_flight = False
-        registration, self.registration = self.registration, None
-        self._cancel("ping", "stable", "boot", "call", "outbox-hold")
-        self._fail_calls("connection closed: %s" % reason)
-        if self.stopped:
-            return
-        if registration == "Rejected":
-            reason, delay = "rejected by the central system", max(0.0, self.hold_until - self.clock.time())
-        else:
-            reason, delay = ("connection lost (%s)" if was_connected else "%s") % reason, None
-        if not delay:
-            delay = self._backoff()
-        log.warning("OS3P connection: %s; next attempt in %.1f s", reason, delay)
-        self._at("reconnect", delay, self._connect)
-        self._fail_session(reason)
-
-    @event
-    def stop(self):
-        self.stopped = True
-        self._deadlines.clear()
-        if self.link is not None:
-            self._emit(Close())  # a close frame, so the central system sees a clean goodbye
-
-    # --- ping / dead-peer detection ----------------------------------------------------------
-    def _schedule_ping(self):
-        self._cancel("ping")
-        interval = self.config.get("os3p.ping_interval")
-        if self.connected and interval > 0:
-            self._at("ping", interval, self._ping_due)
-
-    def _ping_due(self):
-        if not self.connected:
-            return
-        if self.awaiting_pong:
-            log.warning("no pong and no traffic for a whole ping interval: the connection is dead")
-            self._emit(Abort("dead peer"))
-            return
-        self.awaiting_pong = True
-        self._emit(Ping())
-        self._schedule_ping()
+        why = self.machine.closed(reason)
+        if why is not None:
+            self.session.fail(why)
 
     @event
     def pong(self):
-        self.awaiting_pong = False
-        self.stats["pongs"] += 1
+        self.machine.pong()
+
+    @event
+    def settings_changed(self):
+        """What the connection depends on changed (a reload): start afresh on a new one."""
+        self.machine.settings_changed()
+
+    @event
+    def stop(self):
+        self.deadlines.clear()
+        self.machine.stop()
 
     @event
     def config_changed(self, name):
-        """A setting changed (ChangeConfiguration, a reload): act on the ones that matter now."""
+        """A setting changed (ChangeConfiguration, a reload: None): act on the ones that matter now."""
         if name in (None, "os3p.ping_interval"):
-            self._schedule_ping()
-        if name == "acs.periodic_inform_interval":
-            self._emit(HeartbeatInterval(None))
-
-    # --- registration --------------------------------------------------------------------------
-    def _boot_due(self):
-        record = self.state.get("boot") or {}
-        if self.force_boot or record.get("status") != "Accepted":
-            return True
-        # spec 3.2 and annex 3.1 notes: a changed field (a new firmware version) or a new URL means a new boot
-        return record.get("fields") != self.boot_fields() or record.get("url") != self.config.get("acs.url")
+            self.machine.schedule_ping()
+        if name in (None, "acs.periodic_inform_enable", "acs.periodic_inform_interval"):
+            self.session.schedule_heartbeat()
 
     @event
     def request_boot(self):
         """A BootNotification now (TriggerMessage), unless one is on its way."""
-        if self.connected and not self.boot_in_flight:
-            self._send_boot()
+        self.machine.request_boot()
 
-    def _send_boot(self):
-        fields = self.boot_fields()
-        self.force_boot = False
-        self.boot_in_flight = True
-        self._cancel("boot")
-        self._call("BootNotification", fields, lambda p, e: self._boot_done(fields, p, e), early=True, first=True)
+    # --- outbound -----------------------------------------------------------------------------------
+    @event
+    def call(self, action, payload, on_done=None, early=False):
+        """Send a direct (not persisted) CALL when its turn comes; on_done(payload, error) follows."""
+        self.calls.call(action, payload, on_done, early)
 
-    def _boot_done(self, fields, payload, error):
-        self.boot_in_flight = False
-        if not self.connected:
-            return
-        if error is not None:
-            log.warning("BootNotification failed: %s", error)
-            self._emit(Abort("BootNotification failed"))
-            return
-        status, interval = payload["status"], payload["interval"]
-        self._sync_clock(payload.get("currentTime"))
-        self.state.data["boot"] = {"fields": fields, "url": self.config.get("acs.url"), "status": status}
-        self.state.save()
-        log.info("BootNotification: %s (interval %s)", status, interval)
-        if status == "Accepted":
-            if interval > 0 and interval != self.config.get("acs.periodic_inform_interval"):
-                self._emit(HeartbeatInterval(interval))
-            self._accepted()
-        elif status == "Pending":
-            self.registration = "Pending"
-            self._at("boot", interval if interval > 0 else self._backoff(), self._retry_boot)
-            self._fail_session("the central system has not accepted us yet (Pending)")
-        else:
-            self.registration = "Rejected"
-            self.hold_until = self.clock.time() + (interval if interval > 0 else self._backoff())
-            self._emit(Close())
-            self._fail_session("rejected by the central system")
+    @event
+    def trigger(self, action, payload):
+        """A message a TriggerMessage asked for: direct, allowed while Pending (calls.Calls.trigger)."""
+        self.calls.trigger(action, payload)
 
-    def _retry_boot(self):
-        if self.connected and self.registration == "Pending" and not self.boot_in_flight:
-            self._send_boot()
+    @event
+    def notify(self, action, payload):
+        """Persist a notification, then send it when its turn comes (after the event at hand)."""
+        return self.calls.notify(action, payload)
 
-    def _accepted(self):
-        self.registration = "Accepted"
-        self.hold_until = 0.0
-        self._at("stable", self.config.get("os3p.stable_after"), self.backoff.reset)
-        self._session_step()
+    # --- the tr069 sessions -------------------------------------------------------------------------
+    @event
+    def start_session(self, events, get_rpc_methods=False):
+        self.session.start(events, get_rpc_methods)
+
+    @event
+    def session_refused(self):
+        """The tr069 object did not start the periodic session SessionDue asked for (one runs, or its
+        record could not be written): the next one is an interval away."""
+        self.session.schedule_heartbeat()
 
     # --- inbound ------------------------------------------------------------------------------------
     @event
     def received(self, text):
         """A text frame from the central system."""
-        if not self.connected:
+        if not self.machine.connected:
             return
-        self.awaiting_pong = False  # any traffic proves the peer alive
+        self.machine.traffic()
         try:
             msg = framing.parse(text)
         except framing.FrameError as e:
             log.warning("malformed CALL %s: %s", e.id, e.description)
-            self._emit(Send(framing.error(e.id, e.code, e.description), None))
+            self.emit(Send(framing.error(e.id, e.code, e.description), None))
             return
         if msg is None:
             log.info("ignored a message: %.200s", text)
         elif isinstance(msg, framing.Call):
             self._on_call(msg)
         else:
-            self._on_response(msg)
+            self.calls.response(msg)
 
     def _on_call(self, call):
         from . import actions  # imported when first needed: a router's RAM is counted in MiB
 
-        self.stats["calls_received"] += 1
+        self.received_calls += 1
         handler = actions.ACTIONS.get(call.action)
         if handler is None:
-            self._emit(Send(framing.error(call.id, errors.NOT_IMPLEMENTED, "unknown action %s" % call.action[:64]),
-                            None))
+            self.emit(Send(framing.error(call.id, errors.NOT_IMPLEMENTED, "unknown action %s" % call.action[:64]),
+                           None))
             return
         request = actions.Request(self.context, call)
         try:
@@ -368,10 +299,10 @@ class Protocol(Calls, SessionDriver):
                 raise errors.CallError(errors.INTERNAL_ERROR, "internal error")
         except errors.CallError as e:
             log.info("%s %s answered %s: %s", call.action, call.id, e.code, e.description)
-            self._emit(Send(framing.error(call.id, e.code, e.description, e.details), None))
+            self.emit(Send(framing.error(call.id, e.code, e.description, e.details), None))
             return
         except Exception:
             log.exception("%s %s failed", call.action, call.id)  # the traceback stays in our log
-            self._emit(Send(framing.error(call.id, errors.INTERNAL_ERROR, "internal error"), None))
+            self.emit(Send(framing.error(call.id, errors.INTERNAL_ERROR, "internal error"), None))
             return
-        self._emit(Send(framing.result(call.id, result), request.after_sent))
+        self.emit(Send(framing.result(call.id, result), request.after_sent))

@@ -38,6 +38,15 @@ class State:
     def get(self, key, default=None):
         return self.data.get(key, default)
 
+    def put(self, **changes):
+        """Set these keys (None: remove) and write the file once. -> True when written."""
+        for key, value in changes.items():
+            if value is None:
+                self.data.pop(key, None)
+            else:
+                self.data[key] = value
+        return self.save()
+
     def save(self):
         """True when written; a full or read-only state directory is one error line (until it mends)."""
         try:

@@ -155,6 +155,10 @@ class Sensors(StationSensors):
     def reload(self):
         self._schedule_sample()
 
+    def config_changed(self, name):
+        if name.startswith("station."):
+            self.reload()  # MeterValueSampleInterval
+
     # --- events ---------------------------------------------------------------------------------------
     def subscribe(self, fn, *kinds):
         """fn(event) for every FaultChanged and SampleTaken (or those of kinds); the first subscriber

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -70,7 +72,7 @@ def first(tmp_path_factory):
 
 def test_make_run_prints_its_urls_and_a_working_dev_login(first):
     proc, state, port, cs_port, printed = first
-    lines = printed[printed.index("state directory:   %s" % state):][:7]
+    lines = printed[printed.index("state directory:   %s" % state):][:8]
     config = state / "config" / "tr069"
     assert lines[1] == ("config:            %s  (make run wrote acs.url, jsonrpc.port, os3p.enabled in it; edit the "
                         "rest: the daemon re-reads it; tr069-bridge check --config %s)" % (config, config))
@@ -78,8 +80,27 @@ def test_make_run_prints_its_urls_and_a_working_dev_login(first):
                      r"\(new on every make run\)", lines[2])
     assert m and int(m.group(1)) == port, lines
     assert lines[3] == "central system:    ws://127.0.0.1:%d/OS3P" % cs_port
-    assert lines[4] == "in another shell:  .venv/bin/tr069-bridge call --state-dir %s status" % state
-    assert lines[5] == "                   .venv/bin/tr069-bridge state --state-dir %s" % state
+    api = re.fullmatch(r"DMS REST API:      http://127\.0\.0\.1:(\d+)/v1  \(docs/dms-api\.md; cpe_id: the station's "
+                     r"serial number\)", lines[4])
+    assert api, lines[4]
+    # the DMS API there drives this station: cpe_id is its serial number (the host's machine id)
+    from bridge.device.host import _machine_id
+
+    body = json.dumps({"search_options": {"cpe_id": _machine_id()}, "command_options": {"timeout": 20},
+                       "parameters": ["Device.DeviceInfo.SerialNumber"]}).encode()
+    deadline = time.monotonic() + 20
+    while True:  # until the station has registered with the simulator
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%s/v1/method/GetParameterValues" % api.group(1), body,
+                                        timeout=30) as r:
+                reply = json.loads(r.read())
+            break
+        except urllib.error.HTTPError as e:
+            assert e.code == 400 and time.monotonic() < deadline, e.read()
+            time.sleep(0.2)
+    assert reply["result"]["details"] == [{"key": "Device.DeviceInfo.SerialNumber", "value": _machine_id()}]
+    assert lines[5] == "in another shell:  .venv/bin/tr069-bridge call --state-dir %s status" % state
+    assert lines[6] == "                   .venv/bin/tr069-bridge state --state-dir %s" % state
     assert Users(str(state / "config" / "rpcd")).authenticate("dev", m.group(2)) is not None
     with open(state / "cli.url") as f:
         assert f.read().strip() == "http://127.0.0.1:%d/ubus" % port
@@ -91,12 +112,22 @@ def test_make_run_prints_its_urls_and_a_working_dev_login(first):
                       "\toption enabled '1'  # make run sets this (the simulator runs)",
                       "\toption port '%d'  # make run sets this (PORT)" % port]
     assert [line for line in written if line not in marked] == \
-        [line for line in defaults if not re.match(r"\toption (url|enabled) ", line)] + ["", "config jsonrpc 'jsonrpc'"]
+        [line for line, section in in_sections(defaults) if (section, line.split()[:2]) not in (
+            ("acs", ["option", "url"]), ("os3p", ["option", "enabled"]))] + ["", "config jsonrpc 'jsonrpc'"]
     sections, problems = examine(str(config))
     assert problems == []
     # the values the daemon runs with are the ones in the file
     assert uci_get(sections, "acs", "url") == "ws://127.0.0.1:%d/OS3P" % cs_port
     assert uci_get(sections, "jsonrpc", "port") == str(port) and uci_get(sections, "os3p", "enabled") == "1"
+
+
+def in_sections(lines):
+    """(line, name of the section it is in) for each line of a UCI file."""
+    section = None
+    for line in lines:
+        if line.startswith("config "):
+            section = line.split()[2].strip("'")
+        yield line, section
 
 
 def uci_get(sections, section, option):

@@ -171,6 +171,7 @@ class _Os3pRig:
         from bridge.os3p.context import Context
         from bridge.os3p.outbox import Outbox
         from bridge.os3p.protocol import Protocol
+        from bridge.os3p.settings import Settings
         from bridge.os3p.state import State
 
         self.tmp = tempfile.mkdtemp(prefix="fuzz-os3p-")
@@ -182,7 +183,7 @@ class _Os3pRig:
         self.clock = FakeClock()
         fields = {"vendor": "Acme", "model": "R1", "stationNumber": "", "serialNumber": "42",
                   "firmwareVersion": "1.0", "iccid": "", "imsi": ""}
-        self.p = Protocol(config, self.clock.daemon_clock(), State(os.path.join(self.tmp, "state.json")),
+        self.p = Protocol(Settings(config), self.clock.daemon_clock(), State(os.path.join(self.tmp, "state.json")),
                           Outbox(os.path.join(self.tmp, "outbox")), lambda: dict(fields), rand=lambda: 1.0)
         from bridge.daemon import Daemon
         from bridge.os3p.streetlights import subscriber

@@ -7,13 +7,16 @@ from bridge.config import Config
 from bridge.os3p.context import Context
 from bridge.os3p.outbox import Outbox
 from bridge.os3p.protocol import Connect, Protocol, Send
+from bridge.os3p.settings import Settings
 from bridge.os3p.state import State
 from support.clock import FakeClock
 
 FIELDS = {"vendor": "Acme", "model": "R1", "stationNumber": "", "serialNumber": "42", "firmwareVersion": "1.0",
           "iccid": "", "imsi": ""}
+# the periodic session (the heartbeat deadline) is off unless a test turns it on: its own outputs
 SETTINGS = {"os3p.call_timeout": 10, "os3p.connect_timeout": 5, "os3p.reconnect_min": 2,
-            "os3p.reconnect_max": 60, "os3p.stable_after": 30, "os3p.ping_interval": 0}
+            "os3p.reconnect_max": 60, "os3p.stable_after": 30, "os3p.ping_interval": 0,
+            "acs.periodic_inform_enable": 0}
 
 
 class Core:
@@ -28,7 +31,7 @@ class Core:
         self.state.data.update(state or {})
         self.fields = dict(FIELDS)
         self.outbox = Outbox(str(tmp_path / "outbox"))
-        self.p = Protocol(self.config, self.clock.daemon_clock(), self.state, self.outbox, lambda: dict(self.fields), rand=rand)
+        self.p = Protocol(Settings(self.config), self.clock.daemon_clock(), self.state, self.outbox, lambda: dict(self.fields), rand=rand)
         self.p.context = Context(self.p, self.config, None, None, str(tmp_path))
         self.out = []
 
