@@ -179,8 +179,8 @@ class Daemon:
         choice), in this order. Runs on the loop thread, before the loop does or while it runs."""
         sensors = self._start("sensors", only, self.build_sensors)
         streetlights = self._start("streetlights", only, self.build_streetlights, sensors)
-        model = self._start("model", only, self.build_model, sensors, streetlights)
         reach = self._start("reach", only, self.build_reach, sensors)
+        model = self._start("model", only, self.build_model, sensors, streetlights, reach)
         os3p = self._start("os3p", only, self.build_os3p, sensors, streetlights, reach, model)
         if reach is not None and os3p is not None:  # data needs the central system registered
             reach.follow_os3p(os3p.registered)
@@ -235,12 +235,12 @@ class Daemon:
         self.views["streetlights"] = lights.state
         return lights
 
-    def build_model(self, sensors, streetlights):
+    def build_model(self, sensors, streetlights, reach):
         from .model.component import ParameterModel
 
         model = ParameterModel(self.loop, self.clock, self.config, self.device, self.state_dir,
                                inform=lambda event: self.tr069.start_session([event]), streetlights=streetlights,
-                               sensors=sensors, netifd_socket=ubus_socket(self.config))
+                               sensors=sensors, netifd_socket=ubus_socket(self.config), reach=reach)
         model.config_changed_hook = self._model_wrote  # a key written through the model is applied everywhere
         self.tr069.before_session.append(model.before_session)
         obj = model.object()
