@@ -212,9 +212,9 @@ def test_meter_values_failure_history_and_transfers(tmp_path, cs):
                                              "location": ftp_srv.url("/fw.img")}) == {}
         cs.wait_for(lambda c: [m for m in c.calls("FirmwareStatusNotification") if m[3]["status"] == "Installed"]
                     and "SUBS001" in c.connections, 30)
-        statuses = [m[3]["status"] for m in cs.calls("FirmwareStatusNotification")]
+        firmware = [m[3]["status"] for m in cs.calls("FirmwareStatusNotification")]
         # Installing may come twice: before the restart, and after it when its answer was not in yet
-        assert [s for i, s in enumerate(statuses) if i == 0 or statuses[i - 1] != s] == [
+        assert [s for i, s in enumerate(firmware) if i == 0 or firmware[i - 1] != s] == [
             "Downloading", "DownloadFailed", "Downloading", "Downloaded", "Installing", "Installed"]
         # an upload cut midway: UploadFailed after the retries
         assert answer(cs, "GetFile", {"fileType": "Syslog", "location": cut_srv.url("/")})["status"] == "Accepted"
