@@ -52,10 +52,26 @@ class Firmware:
             payload["requestId"] = self.state["requestId"]
         return payload
 
+    def view(self):
+        """The state view's part: the update's status, since when, from and to which version, why it failed;
+        None when no update was ever asked for."""
+        st = self.state
+        if not st:
+            return None
+        from ..redact import redact
+        from ..stateview import iso
+
+        since = st.get("since")
+        return {"status": self.status()["status"] if st.get("status") != "Scheduled" else "Scheduled",
+                "requestId": st.get("requestId"), "location": redact(st.get("location") or ""),
+                "since": iso(since) if is_number(since) else None, "from": st.get("old_version"),
+                "to": st.get("new_version"), "error": st.get("error")}
+
     def _set(self, status, notify=True, must=False, **extra):
         """The new status, written before it is told; a state directory that refuses it is one error line
-        (must: an OSError for the caller, which refuses what it was asked)."""
-        self.state.update(extra, status=status)
+        (must: an OSError for the caller, which refuses what it was asked). `error`: why it failed."""
+        self.state.pop("error", None)
+        self.state.update(extra, status=status, since=time.time())
         try:
             write_json(self.path, self.state)
         except OSError as e:
@@ -149,7 +165,7 @@ class Firmware:
             transfers.unlink(path)  # a refused image is never flashed later by mistake
         if generation == self.generation:
             log.error("firmware update: %s (%s)", status, reason)
-            self._set(status)
+            self._set(status, error=str(reason)[:400])
 
     def _downloaded(self, generation, path):
         if generation != self.generation:
@@ -219,7 +235,8 @@ class Firmware:
             now = self.ctx.device.board().get("firmware_version") or ""
             result = "Installed" if now != self.state.get("old_version") else "InstallationFailed"
             log.info("firmware update %s: %s -> %s", result, self.state.get("old_version"), now)
-            self._set(result, new_version=now)
+            extra = {} if result == "Installed" else {"error": "the device came back with the same firmware version"}
+            self._set(result, new_version=now, **extra)
         elif status in ("Scheduled", "Downloading", "Downloaded"):
             log.info("resuming the interrupted firmware update")
             self.generation += 1
@@ -235,7 +252,7 @@ class Firmware:
 STATUSES = ("Scheduled", "Downloading", "Downloaded", "DownloadFailed", "Installing", "InstallationFailed",
             "Installed")
 TEXT = ("location", "retrieveDate", "requestId", "installDateTime", "signature", "signingCertificate",
-        "old_version", "new_version")
+        "old_version", "new_version", "error")
 
 
 def _fits(state):
@@ -244,7 +261,7 @@ def _fits(state):
     need(state.get("status", "Scheduled") in STATUSES, "status")
     need(all(isinstance(state.get(k, ""), str) for k in TEXT), "a text field")
     need(len(state.get("requestId", "")) <= 36, "requestId")
-    for k in ("retries", "retryInterval"):
+    for k in ("retries", "retryInterval", "since"):
         need(state.get(k) is None or (is_number(state[k]) and state[k] >= 0), k)
     need(state.get("status") not in ("Scheduled", "Downloading", "Downloaded") or state.get("location"),
          "location")
