@@ -110,3 +110,24 @@ def test_an_upload_to_a_server_whose_reply_never_ends_ends_in_upload_failed(cs, 
                     60)
     finally:
         server.stop()
+
+
+def test_a_flash_that_never_reboots_ends_in_installation_failed_and_frees_the_slot(cs, station, monkeypatch):
+    """Once an image reached Installing, nothing ended it when the reboot did not come: every later
+    UpdateFirmware answered NotSupported until the daemon restarted. The host device here records the
+    flash and does not reboot."""
+    from bridge.os3p import firmware as fw
+    from support.os3p_harness import FilePeer
+
+    monkeypatch.setattr(fw, "FLASH_TIMEOUT", 1)  # 900 s on a device
+    peer = FilePeer()
+    try:
+        peer.files["fw.img"] = b"tr069-bridge 9.9.9\n" * 100
+        station()
+        assert firmware(cs, peer.url + "/fw.img")[2] == {}
+        cs.wait_for(lambda c: statuses(c)[-1:] == ["InstallationFailed"], 30)
+        assert statuses(cs) == ["Downloading", "Downloaded", "Installing", "InstallationFailed"]
+        assert firmware(cs, peer.url + "/fw.img")[2] == {}  # was: NotSupported "a firmware image is being flashed"
+        cs.wait_for(lambda c: statuses(c).count("Installing") == 2, 30)
+    finally:
+        peer.close()
