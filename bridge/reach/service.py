@@ -20,6 +20,7 @@ import time
 from .. import ubusmsg as st
 from ..components import Reachability, UbusObject
 from ..events import Publisher, ReachabilityChanged, SignalChanged
+from ..ids import uuid4
 from ..logger import getLogger
 from . import camara
 from .backends import BackendError, choose, open_backend, ubus_call
@@ -34,12 +35,6 @@ NETIFD_ACTIONS = ("ifup", "ifdown", "ifupdate")
 OS3P_POLL = 2.0  # seconds between two looks at the OS3P registration (an attribute read)
 SIM_POLL = 1.0  # seconds between two looks at the host simulation file (one stat)
 TOKEN_MARGIN = 30.0  # a sink's access token ends its subscription this long before it expires
-
-
-def uuid4():
-    from ..os3p.outbox import uuid4 as make
-
-    return make()
 
 
 class ReachObject(UbusObject):
