@@ -21,6 +21,8 @@ A new component (the parameter model, reachability, a CAMARA route) declares its
 by a builder method of the root and gets what it uses through its constructor.
 """
 
+from . import ubusmsg
+
 
 def _required(method):
     """A method every implementation must override (tests/test_components.py checks that it does)."""
@@ -67,18 +69,37 @@ class EventSource:
         """No more events to fn."""
 
 
+SESSION_ARG = "ubus_rpc_session"  # uhttpd adds it to every call it forwards: it names the caller's session
+
+
 class UbusObject:
-    """An object the ubus surface registers on ubusd and the JSON-RPC surface serves by name."""
+    """An object the ubus surface registers on ubusd and the JSON-RPC surface serves by name: a table of
+    methods (name -> handler) behind the one dispatcher, call()."""
 
     name = None  # e.g. "tr069"
+    methods = {}  # method -> handler(args); answer() says what becomes of what it returns
 
     @_required
     def signature(self):
         """{method: {argument: blobmsg type}} as `ubus -v list` shows it."""
 
-    @_required
     def call(self, method, args):
-        """(ubus status, reply dict or None), on the loop thread; args as the caller sent them."""
+        """(ubus status, reply dict or None), on the loop thread; args as the caller sent them. First what
+        libubus checks (the method exists, the arguments are a table), uhttpd's ubus_rpc_session left out,
+        then answer()."""
+        handler = self.methods.get(method)
+        if handler is None:
+            return ubusmsg.METHOD_NOT_FOUND, None
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            return ubusmsg.INVALID_ARGUMENT, None
+        return self.answer(method, handler, {k: v for k, v in args.items() if k != SESSION_ARG})
+
+    def answer(self, method, handler, args):
+        """(status, reply) of a call that passed the checks: by default what handler(args) returns. An
+        object that validates its arguments or its replies against a schema does it here."""
+        return handler(args)
 
 
 class SessionDriver:

@@ -44,16 +44,11 @@ class ReachObject(UbusObject):
 
     def __init__(self, reach):
         self.reach = reach
+        self.methods = {"status": lambda _args: (st.OK, reach.view()),
+                        "subscriptions": lambda _args: (st.OK, {"subscriptions": reach.list()})}
 
     def signature(self):
         return {"status": {}, "subscriptions": {}}
-
-    def call(self, method, args):
-        if method == "status":
-            return st.OK, self.reach.view()
-        if method == "subscriptions":
-            return st.OK, {"subscriptions": self.reach.list()}
-        return st.METHOD_NOT_FOUND, None
 
 
 class Reach(Reachability):

@@ -293,13 +293,9 @@ class SimulationObject(UbusObject):
     def signature(self):
         return {"local_switch": {"on": "Boolean"}}
 
-    def call(self, method, args):
+    def answer(self, method, handler, args):
         from .. import ubusmsg as status
-        from ..tr069 import prepare_call
 
-        refused, handler, args = prepare_call(self.methods, method, args)
-        if refused is not None:
-            return refused, None
         if set(args) != {"on"} or not isinstance(args["on"], bool):
             return status.INVALID_ARGUMENT, None
         return handler(args["on"])

@@ -11,7 +11,7 @@ from bridge import components
 # every module that holds a component or an object the surfaces serve
 MODULES = ["bridge.tr069", "bridge.stateview", "bridge.station.sensors", "bridge.station.streetlights",
            "bridge.os3p.client", "bridge.ubus.connection", "bridge.jsonrpc.app", "bridge.jsonrpc.session_object",
-           "bridge.reach.service"]
+           "bridge.reach.service", "bridge.model.ubus_object"]
 INTERFACES = [obj for _, obj in inspect.getmembers(components, inspect.isclass) if obj.__module__ == components.__name__]
 
 
