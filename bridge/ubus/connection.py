@@ -24,6 +24,7 @@ from ..backoff import Backoff
 from ..components import Component
 from ..logger import getLogger
 from . import blob
+from .replies import Replies
 
 log = getLogger(__name__)
 
@@ -337,7 +338,8 @@ class ObjectConnection(Component):
                 name, sig = req[1], req[2]
                 self.object_ids[name] = oid
                 obj = self.objects[name]
-                self._by_id[oid] = (name, obj, frozenset(sig), getattr(obj, "encoded_reply", None))
+                kept = Replies(obj).encoded if hasattr(obj, "cached_reply") else None
+                self._by_id[oid] = (name, obj, frozenset(sig), kept)
             return
         del self._pending[msg.seq]
         code = msg.get(blob.ATTR_STATUS, st.INVALID_ARGUMENT)
@@ -382,8 +384,8 @@ class ObjectConnection(Component):
     def _on_invoke(self, buf, start, end):
         """One INVOKE at buf[start:end], answered with DATA (when there is data) and STATUS.
 
-        An object may offer encoded_reply(method, args) -> blobmsg children or None: a reply it
-        keeps encoded (tr069 status), sent without building or encoding a dict. DATA that does not
+        An object may offer cached_reply(method, args): a reply it keeps while nothing it shows changes
+        (tr069 status), sent as the bytes replies.Replies keeps, without building or encoding a dict. DATA that does not
         decode is answered INVALID_ARGUMENT; the connection stays.
         """
         _, _, seq, peer = blob.HEADER.unpack_from(buf, start)
