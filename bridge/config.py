@@ -176,11 +176,11 @@ URL, PATH = text(512), text(255)
 
 def _networks(value):
     """reach.plain_http_sinks: loopback, private, none or CIDR networks (bridge/reach/camara.py reads it)."""
-    import ipaddress  # only where the key is read or checked
-
     for word in value.split():
         if word in ("none", "loopback", "private"):
             continue
+        import ipaddress  # only for a network given (not for the default: every process checks that)
+
         try:
             ipaddress.ip_network(word, strict=False)
         except ValueError:
