@@ -13,7 +13,7 @@ import time
 from collections import deque
 
 from . import logger, schema
-from .components import UbusObject
+from .ubusmsg import UbusObject
 from . import ubusmsg as ubus
 
 log = logger.getLogger(__name__)

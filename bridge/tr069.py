@@ -13,7 +13,7 @@ import time
 from . import schema
 from . import ubusmsg as ubus
 from .backoff import Backoff
-from .components import UbusObject
+from .ubusmsg import UbusObject
 from .logger import getLogger
 from .redact import redact
 from .sessions import Sessions

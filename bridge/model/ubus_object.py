@@ -10,7 +10,7 @@ other (origin "local"). The model itself is built on the first call (model()), n
 """
 
 from .. import ubusmsg as status
-from ..components import UbusObject
+from ..ubusmsg import UbusObject
 
 OBJECT_NAME = "tr069.model"
 READ = ("GetParameterValues", "GetParameterNames", "GetParameterAttributes")

@@ -18,7 +18,7 @@ import os
 import time
 
 from .. import ubusmsg as st
-from ..components import Reachability, UbusObject
+from ..ubusmsg import UbusObject
 from ..events import Publisher, ReachabilityChanged, SignalChanged
 from ..ids import uuid4
 from ..logger import getLogger
@@ -51,7 +51,7 @@ class ReachObject(UbusObject):
         return {"status": {}, "subscriptions": {}}
 
 
-class Reach(Reachability):
+class Reach:
     def __init__(self, loop, config, state_dir, device_backend="host", ubus_socket=None, clock=time.time):
         """clock() -> the host's epoch seconds (the subscriptions' and the events' times)."""
         self.loop = loop

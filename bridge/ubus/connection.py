@@ -21,7 +21,6 @@ import time
 
 from .. import ubusmsg as st
 from ..backoff import Backoff
-from ..components import Component
 from ..logger import getLogger
 from . import blob
 from .replies import Replies
@@ -36,7 +35,7 @@ HELLO_TIMEOUT = 5.0
 STOP_TIMEOUT = 1.0                 # bound on the wait for REMOVE_OBJECT replies at shutdown
 
 
-class ObjectConnection(Component):
+class ObjectConnection:
     """Registers `objects` ({name: obj}; obj.signature(), obj.call(method, args)) on ubusd at `path`, and
     listens for events: listen(pattern, callback) registers an anonymous object and asks ubusd's event
     object (id 1) to `register` it for the pattern, as `ubus listen` does (libubus-obj.c and

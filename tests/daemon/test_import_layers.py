@@ -6,9 +6,9 @@ An import is any of: `import x` and `from x import y` at module level or inside 
 a router's memory wants count the same), and a module named in a string, as importlib.import_module
 and tables of module names (COMPONENTS, LINES) use them."""
 
-import ast
 import os
 
+from support.imports import GRAPH, MODULES, cycles
 from support.paths import ROOT
 
 # bottom to top: a module may import its own layer and the layers above it in this list, never below
@@ -38,21 +38,6 @@ PURE = {
 }
 
 
-def modules():
-    """{module name: path} of every module under bridge/."""
-    out = {}
-    for dirpath, _dirs, files in os.walk(os.path.join(ROOT, "bridge")):
-        for f in files:
-            if f.endswith(".py"):
-                path = os.path.join(dirpath, f)
-                name = os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".")
-                out[name[:-len(".__init__")] if name.endswith(".__init__") else name] = path
-    return out
-
-
-MODULES = modules()
-
-
 def layer_of(module):
     found = None
     for i, (_, members) in enumerate(LAYERS):
@@ -60,40 +45,6 @@ def layer_of(module):
             if module == m or (m.endswith(".*") and (module == m[:-2] or module.startswith(m[:-1]))):
                 found = i if found is None or (m == module) else found
     return found
-
-
-def imports(module):
-    """The bridge modules `module` imports, in any of the ways the docstring names."""
-    path = MODULES[module]
-    package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
-    out = set()
-
-    def add(name):
-        while name and name not in MODULES:  # `from a.b import c` where c is a name, not a module
-            name = name.rpartition(".")[0]
-        if name and name != module:
-            out.add(name)
-
-    for node in ast.walk(ast.parse(open(path).read())):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                add(alias.name)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = package.split(".")
-                base = ".".join(parts[:len(parts) - node.level + 1] + ([node.module] if node.module else []))
-            else:
-                base = node.module
-            for alias in node.names:
-                add(base + "." + alias.name)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("bridge."):
-            name = node.value.partition(":")[0]  # "module:function" tables too
-            if name in MODULES:
-                add(name)
-    return out
-
-
-GRAPH = {m: imports(m) for m in MODULES}
 
 
 def test_every_module_has_a_layer():
@@ -110,37 +61,6 @@ def test_no_pure_core_imports_a_wire_format_or_its_shell():
     found = ["%s imports %s" % (m, d) for m, banned in sorted(PURE.items()) for d in sorted(GRAPH[m])
              if any(d == b or d.startswith(b + ".") for b in banned)]
     assert found == []
-
-
-def cycles(graph):
-    """The strongly connected components of more than one module (Tarjan), each sorted."""
-    index, low, stack, on, found = {}, {}, [], set(), []
-
-    def visit(v):
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on.add(v)
-        for w in sorted(graph.get(v, ())):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                on.discard(w)
-                comp.append(w)
-                if w == v:
-                    break
-            if len(comp) > 1:
-                found.append(sorted(comp))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return found
 
 
 def test_no_two_modules_import_each_other():
