@@ -17,6 +17,9 @@ REQUIRED are the root's to call where a component has them.
     SessionDriver      what the tr069 object drives a session through (the OS3P client)
     StationSensors     the sensors (bridge/station/sensors.py), as the OS3P surface and the root use them
     StationLights      the streetlights (bridge/station/streetlights.py), likewise
+    ParameterModel     the TR-181 parameter model (bridge/model/component.py): the one store, value changes
+    ParameterModel     the TR-181 parameter model (bridge/model/component.py), as the OS3P surface, the
+                       tr069 object and the root use it
     Reachability       the modem and the uplinks (bridge/reach/service.py), as the root and the surfaces use it
 
 A new component (the parameter model, a CAMARA route) declares its interface here, adds its class to the
@@ -126,6 +129,31 @@ class StationLights(Component, EventSource):
 
     def objects(self):
         """The UbusObjects it serves."""
+
+
+class ParameterModel(Component, EventSource):
+    """The TR-181 parameter model: the one store every face reads and writes by TR-181 path, and the
+    watcher of value changes. Events: ParameterChanged."""
+
+    REQUIRES = ("model", "object", "config_changed", "before_session", "value_changes", "restore")
+
+    def model(self):
+        """The model's core (bridge/model/core.Model), built on first use."""
+
+    def object(self):
+        """The UbusObject tr069.model serving it."""
+
+    def config_changed(self, name):
+        """A key was written (ChangeConfiguration): compare the watched parameters of the config."""
+
+    def before_session(self, events):
+        """A tr069 session is about to start for these events (4 VALUE CHANGE: look at everything first)."""
+
+    def value_changes(self):
+        """The changes waiting to be sent, taken out ([{"name", "value", "type"}]), or None."""
+
+    def restore(self, params):
+        """Changes value_changes() gave that could not be queued: they wait again."""
 
 
 class Reachability(Component, EventSource):

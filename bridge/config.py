@@ -298,6 +298,10 @@ KEYS = {k.name: k for k in [
     Key("reach.sink_queue", "reach", "sink_queue", integer(1, 1024), 64, readonly=True, reboot=True),
     Key("reach.sink_timeout", "reach", "sink_timeout", integer(1, 60), 10, readonly=True, reboot=True),
     Key("reach.ca_file", "reach", "ca_file", PATH, "", readonly=True, reboot=True),
+    # the TR-181 parameter model (bridge/model): tr069.model on ubus, DataModel and TR-181 paths on OS3P;
+    # watched parameters whose source cannot tell of a change are compared every poll_interval seconds
+    Key("model.enabled", "model", "enabled", boolean(), True, readonly=True, reboot=True),
+    Key("model.poll_interval", "model", "poll_interval", integer(0, DAY), 60),
 ]}
 
 

@@ -11,7 +11,11 @@ starts them:
     sensors        the station's MV fault indicators, meter, history (always: the status views read it)
     streetlights   the contactors (the host simulates four; a device drives its `config contactor` ones);
                    its ContactorFault events go to the sensors (a failing power switch is a station error)
-    os3p           the OS3P client: subscribes to both, becomes the tr069 object's session driver
+    model          the TR-181 parameter model (its table loaded on first use): the ubus object tr069.model,
+                   value changes of the config, the streetlights and the sensors (subscribed), active ones a
+                   tr069 session with 4 VALUE CHANGE
+    os3p           the OS3P client: subscribes to both, becomes the tr069 object's session driver; serves
+                   the model (DataModel, TR-181 paths) and carries its changes
     ubus           the ubus surface: serves the objects below on ubusd
     jsonrpc        the JSON-RPC surface (uhttpd's /ubus): serves the same objects over HTTP
 
@@ -84,6 +88,7 @@ def _streetlights_wanted(daemon):
 COMPONENTS = {
     "sensors": ("bridge.station.sensors", lambda daemon: True),
     "streetlights": ("bridge.station.streetlights", lambda daemon: _streetlights_wanted(daemon)),
+    "model": ("bridge.model.component", lambda daemon: daemon.config.get("model.enabled")),
     "reach": ("bridge.reach.service", lambda daemon: daemon.config.get("reach.enabled")),
     "os3p": ("bridge.os3p.client", lambda daemon: _os3p_wanted(daemon)),
     "ubus": ("bridge.ubus.face", lambda daemon: _ubus_wanted(daemon)),
@@ -96,12 +101,15 @@ def _os3p_off():
 
 
 class Daemon:
-    def __init__(self, backend=None, state_dir=None, config_path=None):
+    def __init__(self, backend=None, state_dir=None, config_path=None, simulate_reboots=False):
+        """simulate_reboots: on the host, a reboot or a flash restarts this process (main() runs it again,
+        bridge/device/host.py); a daemon in a test's thread only records them."""
         self._config_mark = None
+        self.restart_requested = False
         backend = backend or default_backend()
         self.state_dir = os.path.abspath(state_dir or default_state_dir(backend))
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
-        self.device = open_device(backend, self.state_dir)
+        self.device = open_device(backend, self.state_dir, restart=self.restart if simulate_reboots else None)
         self.missing = self.device.missing()  # found (and logged) once, at start
         if config_path or self.device.uci_is_files:  # read and written as a file, under libuci's lock
             self.config = Config(config_path or self.device.config_path(CONFIG_NAME), lenient=True,
@@ -174,7 +182,8 @@ class Daemon:
         sensors = self._start("sensors", only, self.build_sensors)
         streetlights = self._start("streetlights", only, self.build_streetlights, sensors)
         reach = self._start("reach", only, self.build_reach, sensors)
-        os3p = self._start("os3p", only, self.build_os3p, sensors, streetlights, reach)
+        model = self._start("model", only, self.build_model, sensors, streetlights, reach)
+        os3p = self._start("os3p", only, self.build_os3p, sensors, streetlights, reach, model)
         if reach is not None and os3p is not None:  # data needs the central system registered
             reach.follow_os3p(os3p.registered)
         self._start("ubus", only, self.build_ubus, reach)
@@ -228,6 +237,20 @@ class Daemon:
         self.views["streetlights"] = lights.state
         return lights
 
+    def build_model(self, sensors, streetlights, reach):
+        from .model.component import ParameterModel
+
+        model = ParameterModel(self.loop, self.clock, self.config, self.device, self.state_dir,
+                               inform=lambda event: self.tr069.start_session([event]), streetlights=streetlights,
+                               sensors=sensors, netifd_socket=ubus_socket(self.config), reach=reach)
+        model.config_changed_hook = self._model_wrote  # a key written through the model is applied everywhere
+        self.tr069.before_session.append(model.before_session)
+        obj = model.object()
+        self.objects[obj.name] = obj
+        model.start()
+        self.views["model"] = model.state
+        return model
+
     def build_reach(self, sensors):
         from .events import SignalChanged
         from .reach.service import Reach
@@ -241,12 +264,15 @@ class Daemon:
         self.views["reach"] = reach.state
         return reach
 
-    def build_os3p(self, sensors, streetlights, reach):
+    def build_os3p(self, sensors, streetlights, reach, model):
         from .os3p.client import Client
 
         client = Client(self.loop, self.config, self.clock, self.device, self.state_dir, self.tr069,
                         sensors=sensors, streetlights=streetlights, config_changed=self.config_changed,
-                        modem=reach.modem_info if reach is not None else None)
+                        modem=reach.modem_info if reach is not None else None, model=model)
+        if model is not None:  # the link's state and the firmware transfer are parameters of the model
+            model.link = lambda: {"up": "Up"}.get(client.connection_state(), "Connecting")
+            model.firmware = client.context.firmware_status
         self.tr069.attach_driver(client)
         self.tr069.before_reboot.append(client.expect_reboot)
         self.tr069.reboot_failed.append(client.reboot_failed)
@@ -259,7 +285,10 @@ class Daemon:
 
         # netifd's ifup/ifdown refresh the reachability state
         listeners = {"network.interface": reach.on_netifd} if reach is not None else None
-        return face.start(self.loop, ubus_socket(self.config), self.objects, listeners)
+        conn = face.start(self.loop, ubus_socket(self.config), self.objects, listeners)
+        if reach is not None:
+            reach.use_ubus(conn)  # netifd's dump asked over this connection
+        return conn
 
     def build_jsonrpc(self, reach):
         from . import jsonrpc
@@ -271,6 +300,13 @@ class Daemon:
 
             shim.mount(PREFIX, Api(reach, shim.sessions, lambda: self.config.get("reach.api_token")).handle, MAX_BODY)
         return shim
+
+    def _model_wrote(self, name):
+        """A key a SetParameterValues changed in memory: taken up as ChangeConfiguration's are, and the
+        tr069 object's own periodic session (no central system) follows its interval."""
+        self.config_changed(name)
+        if name.startswith("acs.periodic_inform"):
+            self.tr069.schedule_periodic()
 
     def config_changed(self, name):
         """A key changed in memory (ChangeConfiguration, the central system's interval, a TR-181 set): every
@@ -313,6 +349,11 @@ class Daemon:
 
     def stop(self):
         self.loop.stop()
+
+    def restart(self):
+        """A simulated reboot (any thread): stop as on SIGTERM; main() then runs the daemon again."""
+        self.restart_requested = True
+        self.loop.call_soon_threadsafe(self.stop)
 
     def run(self):
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -410,7 +451,7 @@ def main(argv=None):
         return 1
     logsetup.setup(backend, log_file=os.path.join(state_dir, "daemon.log") if backend == "host" else None)
     try:
-        daemon = Daemon(backend, state_dir, opts["config"])
+        daemon = Daemon(backend, state_dir, opts["config"], simulate_reboots=True)
         for item in opts["option"]:
             daemon.config.override(item)
     except ConfigError as e:
@@ -421,7 +462,12 @@ def main(argv=None):
         log.error("cannot start: %s", e)
         return 1
     daemon.apply_log_level()
-    return daemon.run()
+    code = daemon.run()
+    if daemon.restart_requested:  # the host's reboot: this process again, fresh (same pid, same arguments)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "bridge.daemon"] + list(argv))
+    return code
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ The events (who publishes them):
   SampleTaken        sensors: the meter and the board were read
   ReachabilityChanged  reach: the station's reachability (data, sms, disconnected) changed, and lasted
   SignalChanged      reach: the modem's signal fell below its threshold (active) or is back above it
+  ParameterChanged   parameter model: a watched TR-181 parameter changed value
 
 No dataclasses here: importing them costs 1.3 MiB (inspect and what it pulls in), more than a tenth of
 what the ubus surface alone runs in.
@@ -156,3 +157,11 @@ class Publisher:
             fn(event)
         except Exception:
             log.exception("a subscriber to the %s failed on %r", self.owner, event)
+
+
+# --- the parameter model (bridge/model/component.py) --------------------------------------------------------
+class ParameterChanged(Event):
+    """A watched TR-181 parameter at `path` has a new `value` (typed as GetParameterValues answers it) of
+    xsd `type`; `active`: its Notification asks for a session now (2, 5, 6, or forced)."""
+
+    __slots__ = ("path", "value", "type", "active", "time")

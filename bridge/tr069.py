@@ -76,6 +76,9 @@ class Tr069(UbusObject):
         self.on_reload = on_reload or (lambda: True)
         self.on_reboot = on_reboot or (lambda: None)
         self.before_reboot = []  # hooks run before a reboot we cause (the OS3P client: not "unexpected")
+        # hooks run with a session's events before it starts (the parameter model: "4 VALUE CHANGE" from
+        # another program means "look", so what changed goes with that session)
+        self.before_session = []
         self.reboot_failed = []  # hooks run with the reason when that reboot fails (the expectation goes)
         self.on_exit = on_exit or (lambda: None)
         self.periodic = periodic  # () -> (enabled, interval seconds)
@@ -237,6 +240,8 @@ class Tr069(UbusObject):
             self._retry_later()
             return None
         log.info("session started: %s%s", ", ".join(events), " + GetRPCMethods" if get_rpc_methods else "")
+        for hook in self.before_session:
+            hook(events)
         if self.driver is not None:
             self.driver.start_session(events, get_rpc_methods)
         else:

@@ -299,6 +299,20 @@ class Model:
         self._save_numbers()
         return out
 
+    def values_by_name(self, names):
+        """[(name, [(path, row, value)] or the Fault it gives)]: each name on its own, one snapshot for all
+        (GetConfiguration lists a name that names nothing as unknown and answers the others)."""
+        names = _strings(names, "ParameterNames")
+        snap = Snapshot(self)
+        out = []
+        for name in names:
+            try:
+                out.append((name, [(p, n.row, v) for p, n, _k, v in self._params(snap, name)]))
+            except Fault as f:
+                out.append((name, f))
+        self._save_numbers()
+        return out
+
     def get_parameter_values(self, names):
         """[(path, row, value)] of every parameter the names (full or partial paths) name."""
         return self._named(names)

@@ -15,7 +15,7 @@ import threading
 
 from ..config import KEYS, Config
 from ..logger import getLogger
-from . import errors, station, streetlights
+from . import datamodel, errors, station, streetlights
 
 log = getLogger(__name__)
 
@@ -56,11 +56,21 @@ def get_configuration(req):
         keys, unknown = [k for k in KEYS.values() if k.os3p] + list(streetlights.COMPUTED_KEYS), []
     else:
         keys, unknown = [], []
+        # TR-181 paths (DEVIATIONS.md item 10): each parameter a full or partial path names, one snapshot
+        model = req.context.model
+        paths = [n for n in wanted if datamodel.is_path(n)] if model is not None else []
+        found = datamodel.configuration_entries(model, dict.fromkeys(paths)) if paths else {}
         for name in dict.fromkeys(wanted):  # a key asked for twice is answered once
+            if name in found:
+                (keys if found[name] is not None else unknown).append(found[name] or name)
+                continue
             key = name if name in streetlights.COMPUTED_KEYS else Config.by_os3p(name)
             (keys if key is not None else unknown).append(key if key is not None else name)
     out = []
     for key in keys:
+        if isinstance(key, list):  # a TR-181 path's entries
+            out += key
+            continue
         if isinstance(key, str):  # computed by the station (streetlights.COMPUTED_KEYS), read-only
             entry = {"key": key, "readonly": True}
             value = streetlights.COMPUTED_KEYS[key](req.context)
@@ -79,6 +89,8 @@ def change_configuration(req):
     """Accepted means it survives a restart: the value passes its key's validator, is applied in memory,
     and only then written to UCI; a value that fails any step is Rejected and nothing of it stays."""
     ctx = req.context
+    if ctx.model is not None and datamodel.is_path(req.payload["key"]):  # DEVIATIONS.md item 10
+        return {"status": datamodel.change(ctx.model, req.payload["key"], req.payload["value"])}
     key = Config.by_os3p(req.payload["key"])
     if key is None or key.readonly:
         return {"status": "Rejected"}
@@ -161,6 +173,7 @@ def not_supported(req):
 ACTIONS = {
     "ChangeConfiguration": change_configuration,
     "ClearSingleStreetlightProfile": streetlights.HANDLERS["ClearSingleStreetlightProfile"],
+    "DataModel": datamodel.data_model,  # extension: the TR-181 parameter model (DEVIATIONS.md item 10)
     "GetConfiguration": get_configuration,
     "GetEffectiveStreetlightDaySchedule": streetlights.HANDLERS["GetEffectiveStreetlightDaySchedule"],
     "GetFile": get_file,

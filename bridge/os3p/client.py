@@ -40,15 +40,17 @@ class Client:
     expect_reboot(), reboot_failed()), reload(), state() for the state view, start() and stop()."""
 
     def __init__(self, loop, config, clock, device, state_dir, tr069, sensors=None, streetlights=None,
-                 config_changed=None, modem=None):
+                 config_changed=None, modem=None, model=None):
         """tr069: what the client tells of a session (session_finished(success)), asks for one
         (start_session(events): the periodic one) and tells of the next (next_session(at)); sensors,
         streetlights: the station's components, None where they do not run (their actions are refused,
         their messages not sent); config_changed(name): the root's, which makes every running component
         take up a key changed in memory (this one included); modem() -> the reachability's ModemInfo (its
-        ICCID and IMSI go into BootNotification where UCI sets none), or None."""
+        ICCID and IMSI go into BootNotification where UCI sets none), or None; model: the TR-181 parameter
+        model (DataModel, TR-181 paths in Get/ChangeConfiguration, DataModelNotification), None without one."""
         self.loop = loop
         self.config = config
+        self.device = device
         self.tr069 = tr069
         self.sensors = sensors
         self.streetlights = streetlights
@@ -59,7 +61,7 @@ class Client:
                              lambda: boot_fields(self.config, device, modem() if modem is not None else None))
         self.config_changed_everywhere = config_changed or self.config_changed
         self.context = self.core.context = Context(self.core, self.config, device, self.loop, self.dir, sensors,
-                                                   streetlights, self.config_changed_everywhere)
+                                                   streetlights, self.config_changed_everywhere, model)
         self.subscriptions = []  # (component, fn) while the client runs
         self.conn = None
         self._timer = self._timer_at = None
@@ -70,7 +72,7 @@ class Client:
         self._registration = None
 
     def start(self):
-        self._event(self.core.check_reboot, read_boot_id(BOOT_ID))
+        self._event(self.core.check_reboot, self.device.boot_id(read_boot_id(BOOT_ID)))
         if os.path.exists(os.path.join(self.dir, "firmware.json")):
             self.context.firmware.resume()  # a firmware update (maybe the one we just booted into) has a story to finish
         self._event(self.core.start)
@@ -122,10 +124,16 @@ class Client:
         head = box.head()
         oldest = None if head is None else {"action": head["action"], "queued": iso(head["queued"]),
                                             "age": max(0, int(time.time() - head["queued"]))}
-        return {"enabled": True, "url": redact(self.acs_url), "link": self.connection_state(),
-                "connected": self.core.connected, "registration": self.core.registration,
-                "history": self.history.view(),
-                "outbox": {"depth": len(box), "oldest": oldest, "dropped": box.dropped}}
+        out = {"enabled": True, "url": redact(self.acs_url), "link": self.connection_state(),
+               "connected": self.core.connected, "registration": self.core.registration,
+               "history": self.history.view(),
+               "outbox": {"depth": len(box), "oldest": oldest, "dropped": box.dropped}}
+        # the firmware update's story (Downloaded, Installing, InstallationFailed, ...), once there is one
+        if self.context._firmware is not None or os.path.exists(os.path.join(self.dir, "firmware.json")):
+            firmware = self.context.firmware.view()
+            if firmware is not None:
+                out["firmware"] = firmware
+        return out
 
     def options(self):
         c = self.config

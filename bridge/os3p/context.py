@@ -11,13 +11,16 @@ from . import messages
 
 class Context:
     def __init__(self, core, config, device, loop, directory, sensors=None, streetlights=None,
-                 config_changed=None):
+                 config_changed=None, model=None):
         """config_changed(name): what makes every part of the daemon take up a key changed in memory (the
-        composition root's; raises when one cannot, and the handler takes the value back)."""
+        composition root's; raises when one cannot, and the handler takes the value back); model: the
+        TR-181 parameter model (bridge/model/component.py), None when it does not run."""
+        self.model = model
         self._core = core
         self._config_changed = config_changed or core.config_changed
         self.sensors = sensors  # bridge/station/sensors.py (indicators, meter), None when not running
         self.streetlights = streetlights  # bridge/station/streetlights.py, None without contactors
+        self.model = model  # the TR-181 parameter model (bridge/model/component.py), None when not running
         self.config = config
         self.device = device
         self.loop = loop  # for workers: call_soon_threadsafe back onto the loop, call_later
@@ -68,6 +71,24 @@ class Context:
     def config_changed(self, name):
         """A key changed in memory (ChangeConfiguration): every part that uses it takes it up now."""
         self._config_changed(name)
+
+    def firmware_status(self):
+        """The firmware transfer's FirmwareStatusNotification content, None while none was ever loaded
+        (the transfer module stays out of memory until an UpdateFirmware needs it)."""
+        return self._firmware.status() if self._firmware is not None else None
+
+    def value_changes(self):
+        """A DataModelNotification's payload of the parameter model's changes waiting to be sent (taken
+        out of the model), None when none wait or no model runs."""
+        params = self.model.value_changes() if self.model is not None else None
+        if not params:
+            return None
+        return {"event": "4 VALUE CHANGE", "timestamp": self.now_iso(), "parameterList": params}
+
+    def unsent(self, action, payload):
+        """An accumulating notification the outbox refused: what it carried waits for the next one."""
+        if action == "DataModelNotification" and self.model is not None:
+            self.model.restore(payload["parameterList"])
 
     def now(self):
         return self._core.now()

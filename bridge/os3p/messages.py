@@ -5,6 +5,10 @@ QUEUED          notifications that go through the persistent outbox (survive a r
 PRODUCERS       requested message -> producer(context) of its current payload: what a session's
                 queued notification and a TriggerMessage send; a message with no row is answered
                 Rejected by TriggerMessage (nothing to report)
+EVERY_SESSION   messages every session queues when their producer has something (the parameter model's
+                value changes: passive ones go with the next session, whatever its event)
+ACCUMULATING    notifications that carry what happened since the last one (not a snapshot of a state):
+                queued again while an earlier one is still in the outbox
 
 A new notification (a streetlight status, meter values) is one row in QUEUED and one in PRODUCERS;
 the producer gets the action context (context.py), as handlers do.
@@ -29,11 +33,22 @@ EVENT_MESSAGES = {
 DEFAULT_MESSAGE = "Heartbeat"
 
 QUEUED = {"StatusNotification", "GetFileStatusNotification", "FirmwareStatusNotification", "MeterValues",
-          "StreetlightModeStatusNotification", "StreetlightStatusNotification"}
+          "StreetlightModeStatusNotification", "StreetlightStatusNotification", "DataModelNotification"}
+EVERY_SESSION = ("DataModelNotification",)
+ACCUMULATING = {"DataModelNotification"}
+
+
+MAX_EPOCH = 2.0 ** 40  # seconds (year ~36812): where the ends of the calendar are clamped to
 
 
 def parse_iso(text):
-    return datetime.fromisoformat(text.replace("z", "+00:00").replace("Z", "+00:00")).timestamp()
+    """An RFC 3339 date-time -> Unix seconds; ValueError when it is not one. The ends of the calendar
+    (0001-01-01 with an offset, 9999-12-31) are clamped to +-MAX_EPOCH, never an OverflowError."""
+    dt = datetime.fromisoformat(text.replace("z", "+00:00").replace("Z", "+00:00"))
+    try:
+        return dt.timestamp()
+    except (OverflowError, OSError, ValueError):  # out of the platform's or datetime's range
+        return -MAX_EPOCH if dt.year < 1970 else MAX_EPOCH
 
 
 def boot_fields(config, device, modem=None):
@@ -68,6 +83,7 @@ def _streetlights(name):
 
 PRODUCERS = {
     "BootNotification": lambda ctx: ctx.boot_fields(),
+    "DataModelNotification": lambda ctx: ctx.value_changes(),  # None: nothing changed (docs/notifications.md)
     "FirmwareStatusNotification": lambda ctx: ctx.firmware.status(),
     "GetFileStatusNotification": lambda ctx: ctx.files.status(),
     "Heartbeat": lambda ctx: {},
@@ -79,13 +95,14 @@ PRODUCERS = {
 
 
 def messages_for(events):
-    """The messages a session for these events sends, each once, in the events' order."""
+    """The messages a session for these events sends, each once, in the events' order (then those every
+    session sends when there is something to say)."""
     out = []
     for event in events:
         m = EVENT_MESSAGES.get(event, DEFAULT_MESSAGE)
         if m not in out:
             out.append(m)
-    return out
+    return out + [m for m in EVERY_SESSION if m not in out]
 
 
 _checked = {}  # (schema, payload as JSON text) -> errors: the same payloads come again and again

@@ -12,7 +12,7 @@ object, which keeps the sessions' record, starts it; the core tells it when the 
 
 
 from ..logger import getLogger
-from .messages import QUEUED, messages_for
+from .messages import ACCUMULATING, QUEUED, messages_for
 from .outputs import NextSession, SessionDone, SessionDue
 
 log = getLogger(__name__)
@@ -60,12 +60,14 @@ class Sessions:
 
     def _queue_snapshot(self, action):
         """A session's notification of the current state. One event, one notification: while one of the
-        same action is still in the outbox (in flight or not), a retried session does not add another."""
-        if any(r["action"] == action for r in self.outbox.records()):
+        same action is still in the outbox (in flight or not), a retried session does not add another.
+        An accumulating one (value changes) carries only what is new, so it is queued each time."""
+        if action not in ACCUMULATING and any(r["action"] == action for r in self.outbox.records()):
             return
         payload = self.snapshot(action)
-        if payload is not None:
-            self.core.calls.notify(action, payload)
+        if payload is not None and self.core.calls.notify(action, payload) is None and action in ACCUMULATING \
+                and self.core.context is not None:
+            self.core.context.unsent(action, payload)  # the outbox refused it (a full disk): it waits again
 
     def _timeout(self):
         return self.settings.connect_timeout + 4 * self.settings.call_timeout

@@ -12,8 +12,9 @@ operation). No token, or one that is neither: 401 UNAUTHENTICATED; a session wit
 PERMISSION_DENIED. Every answer carries the request's x-correlator; errors are the API's ErrorInfo.
 """
 
-import hmac
 import json
+# hmac's compare_digest without hmac: importing hmac loads hashlib and OpenSSL's libcrypto (~1 MiB)
+from _operator import _compare_digest as compare_digest
 
 from . import camara
 
@@ -83,7 +84,7 @@ class Api:
         if scheme.lower() != "bearer" or not token:
             raise camara.ApiError(401, *camara.UNAUTHENTICATED)
         configured = self.api_token()
-        if configured and hmac.compare_digest(token.encode(), configured.encode()):
+        if configured and compare_digest(token.encode(), configured.encode()):
             return
         session = self.sessions.get(token) if self.sessions is not None else None
         if session is None:

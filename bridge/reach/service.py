@@ -23,7 +23,7 @@ from ..events import Publisher, ReachabilityChanged, SignalChanged
 from ..ids import uuid4
 from ..logger import getLogger
 from . import camara
-from .backends import BackendError, choose, open_backend, ubus_call
+from .backends import BackendError, choose, open_backend
 from .delivery import Delivery, Notification
 from .modem import ModemInfo
 from .state import ReachabilityState, WeakSignal, judge
@@ -53,6 +53,8 @@ class ReachObject(UbusObject):
 
 class Reach:
     def __init__(self, loop, config, state_dir, device_backend="host", ubus_socket=None, clock=time.time):
+        """ubus_socket: where ubusd listens, for the modem backends that ask it (ModemManager's rpcd object,
+        uqmid); netifd is asked over the daemon's own connection (use_ubus)."""
         """clock() -> the host's epoch seconds (the subscriptions' and the events' times)."""
         self.loop = loop
         self.config = config
@@ -60,7 +62,6 @@ class Reach:
         self.events = Publisher("reachability")
         self.object = ReachObject(self)
         self.os3p_registered = lambda: None  # OS3P not enabled here, until follow_os3p
-        self.ubus_socket = ubus_socket
         self.stopped = False
         self.interfaces = config.get("reach.interfaces").split()
         self.plain_http_allowed = camara.networks_check(config.get("reach.plain_http_sinks"))
@@ -93,6 +94,7 @@ class Reach:
         self.timers = {}
         self.sim_mark = None
         self.os3p_seen = None
+        self.ubus = None  # the daemon's ubus connection, once the root hands it over (use_ubus)
         self.refreshes = 0  # completed, for observers and tests
 
     # --- the component ----------------------------------------------------------------------------------------
@@ -164,38 +166,66 @@ class Reach:
         self.refresh("netifd %s %s" % (data.get("action"), name))
 
     def refresh(self, reason):
+        """Read the modem, then the uplinks. A modem tool blocks: it runs in a worker thread (one at a time;
+        the host simulation and `none` are read on the loop). netifd's dump goes over the daemon's own ubus
+        connection (use_ubus), never blocking the loop, and no thread for it: a thread costs a glibc host
+        a malloc arena (~0.8 MiB kept), though not musl on a router."""
         if self.stopped:
             return
         if self.refreshing:
             self.again = True
             return
         self.refreshing = True
-        import threading  # only once a refresh runs
+        if self.backend_name in ("host", "none"):
+            self._modem_read(*self._read_modem())
+            return
+        import threading  # only once a modem tool runs
 
-        threading.Thread(target=self._read, name="reach-refresh", daemon=True).start()
+        threading.Thread(target=self._read_in_thread, name="reach-refresh", daemon=True).start()
 
-    def _read(self):
+    def _read_in_thread(self):
+        self.loop.call_soon_threadsafe(self._modem_read, *self._read_modem())
+
+    def _read_modem(self):
         try:
-            modem, error = self.backend.read(), None
+            return self.backend.read(), None
         except BackendError as e:
-            modem, error = ModemInfo(), str(e)
+            return ModemInfo(), str(e)
         except Exception as e:  # a bug in a parser must not stop the refreshes
             log.exception("reach: reading the modem failed")
-            modem, error = ModemInfo(), "%s: %s" % (type(e).__name__, e)
-        uplinks, addresses = self._read_interfaces()
-        self.loop.call_soon_threadsafe(self._refreshed, modem, error, uplinks, addresses)
+            return ModemInfo(), "%s: %s" % (type(e).__name__, e)
 
-    def _read_interfaces(self):
-        """({uplink: [addresses]} of reach.interfaces up with an address, (all ipv4, all ipv6) up)."""
-        code, dump = ubus_call(self.ubus_socket, "network.interface", "dump", timeout=5.0)
+    def use_ubus(self, conn):
+        """The daemon's ubus connection (bridge/ubus/connection.py): netifd's dump is asked over it, once it
+        is connected (and again after each reconnect: what changed meanwhile was not heard)."""
+        self.ubus = conn
+        conn.ready_callbacks.append(lambda: self.refresh("ubus connected"))
+
+    def _modem_read(self, modem, error):
+        if self.ubus is not None and self.ubus.connected:
+            self.ubus.call("network.interface", "dump", {},
+                           lambda code, dump: self._uplinks_read(modem, error, code, dump))
+        else:
+            self._uplinks_read(modem, error, 10, None)
+
+    def _uplinks_read(self, modem, error, code, dump):
+        if self.ubus is not None and code == 10 and not self.ubus.connected:
+            # netifd cannot be asked yet: the modem is kept, the state waits for the connection's refresh
+            self.refreshing = False
+            self.modem = modem
+            if self.again:
+                self.again = False
+            return
         if code == 0 and isinstance(dump, dict):
-            return interfaces_from_dump(dump, self.interfaces)
-        if self.simulation:
+            uplinks, addresses = interfaces_from_dump(dump, self.interfaces)
+        elif self.simulation:
             from .backends.simulated import read_file, uplink_interfaces
 
             uplinks = uplink_interfaces(read_file(self.simulation), self.interfaces or ["wwan"])
-            return uplinks, ([a for v in uplinks.values() for a in v] + ["127.0.0.1"], ["::1"])
-        return {}, ([], [])
+            addresses = ([a for v in uplinks.values() for a in v] + ["127.0.0.1"], ["::1"])
+        else:
+            uplinks, addresses = {}, ([], [])
+        self._refreshed(modem, error, uplinks, addresses)
 
     def _refreshed(self, modem, error, uplinks, addresses):
         self.refreshing = False

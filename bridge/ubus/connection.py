@@ -62,6 +62,7 @@ class ObjectConnection:
         self._paused = False      # reading stopped: replies wait for ubusd (INVOKEs wait in the socket)
         self._tail = (None, None, None)   # (objid, encoded reply, DATA message tail): the last reply
         self.listeners = {}       # event pattern -> callback(event, data)
+        self.ready_callbacks = []  # fn() after each HELLO (a first connection, a reconnect), objects on their way
         self._listener_ids = {}   # anonymous object id -> (pattern, callback), on the current connection
 
     # --- public -------------------------------------------------------------------------
@@ -76,6 +77,37 @@ class ObjectConnection:
         self.listeners[pattern] = callback
         if self._state == "ready":
             self._add_listener(pattern)
+
+    def call(self, path, method, args, callback, timeout=5.0):
+        """`ubus call path method args` over this connection, without blocking the loop: LOOKUP, then INVOKE;
+        callback(status, data) once, on the loop (status 10, connection failed, when ubusd is not there or
+        the connection goes; 7, timeout, when no answer comes within `timeout`)."""
+        if self._state != "ready":
+            self.loop.call_soon(callback, st.CONNECTION_FAILED, None)
+            return
+        seq = self._next_seq()
+        req = {"callback": callback, "data": None, "method": method, "args": args, "oid": None}
+        req["timer"] = self.loop.call_later(timeout, self._call_timeout, seq, req)
+        self._pending[seq] = ("lookup", req)
+        self._send(blob.encode_message(blob.LOOKUP, seq, 0, [(blob.ATTR_OBJPATH, path)]))
+
+    def _call_timeout(self, seq, req):
+        for s, entry in list(self._pending.items()):
+            if entry[0] in ("lookup", "call") and entry[1] is req:
+                del self._pending[s]
+        self._call_done(req, st.TIMEOUT)
+
+    @staticmethod
+    def _call_done(req, code):
+        callback, req["callback"] = req["callback"], None
+        if callback is not None:
+            req["timer"].cancel()
+            callback(code, req["data"] if code == st.OK else None)
+
+    @property
+    def connected(self):
+        """HELLO done: calls can be made (call()), whether or not every object is registered yet."""
+        return self._state == "ready"
 
     @property
     def registered(self):
@@ -156,7 +188,10 @@ class ObjectConnection:
         self._outbuf.clear()
         self._batch = None
         self._paused = False
+        calls = [entry[1] for entry in self._pending.values() if entry[0] in ("lookup", "call")]
         self._pending.clear()
+        for req in calls:
+            self.loop.call_soon(self._call_done, req, st.CONNECTION_FAILED)
         self._by_id.clear()
         self._listener_ids.clear()
         self.object_ids.clear()
@@ -302,6 +337,8 @@ class ObjectConnection:
             self._add_object(name)
         for pattern in self.listeners:
             self._add_listener(pattern)
+        for fn in list(self.ready_callbacks):
+            self.loop.call_soon(fn)
 
     def _add_listener(self, pattern):
         seq = self._next_seq()
@@ -329,6 +366,8 @@ class ObjectConnection:
         if req is None:
             return
         kind = req[0]
+        if kind in ("lookup", "call"):
+            return self._on_call_reply(msg, req)
         if msg.type == blob.DATA:
             oid = msg.get(blob.ATTR_OBJID)
             if kind == "listener" and oid is not None:
@@ -370,6 +409,25 @@ class ObjectConnection:
                 log.info("ubus: listening for %s events", req[1])
             else:
                 log.error("ubus: listening for %s events refused: %s", req[1], st.MESSAGES.get(code, code))
+
+    def _on_call_reply(self, msg, entry):
+        kind, req = entry
+        if msg.type == blob.DATA:
+            if kind == "lookup":
+                req["oid"] = msg.get(blob.ATTR_OBJID, req["oid"])
+            else:
+                req["data"] = msg.get(blob.ATTR_DATA, req["data"])
+            return
+        del self._pending[msg.seq]
+        code = msg.get(blob.ATTR_STATUS, st.INVALID_ARGUMENT)
+        if kind == "lookup" and code == st.OK and req["oid"] is not None:
+            seq = self._next_seq()
+            self._pending[seq] = ("call", req)
+            self._send(blob.encode_message(blob.INVOKE, seq, req["oid"], [
+                (blob.ATTR_OBJID, req["oid"]), (blob.ATTR_METHOD, req["method"]),
+                (blob.ATTR_DATA, blob.encode_table(req["args"] or {}))]))
+            return
+        self._call_done(req, st.NOT_FOUND if kind == "lookup" and code == st.OK else code)
 
     def _bad_message(self, buf, start, error):
         """A message that does not decode inside a valid frame: an INVOKE is answered

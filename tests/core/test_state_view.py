@@ -124,7 +124,8 @@ def test_state_cli_text_and_json(daemon):
     assert r.returncode == 0, r.stderr
     view = json.loads(r.stdout)
     output_validator().validate(view)
-    assert view["daemon"]["pid"] == daemon.proc.pid and view["daemon"]["faces"] == ["jsonrpc", "reach", "sensors", "streetlights"]
+    assert view["daemon"]["pid"] == daemon.proc.pid and view["daemon"]["faces"] == ["jsonrpc", "model", "reach",
+                                                                              "sensors", "streetlights"]
     assert view["os3p"] == {"enabled": False} and view["transfers"] == []
     text = state_cli(daemon)
     assert text.returncode == 0
@@ -133,7 +134,8 @@ def test_state_cli_text_and_json(daemon):
     assert lines[2:5] == ["os3p       off (os3p.enabled is 0)", "transfers  none", "errors     none"]
     assert lines[5].startswith("reach      data since ") and "modem (host) home, Simulated, lte, RSRP -90 dBm" in lines[5]
     assert lines[6].startswith("sensors    indicators groups MV1 ")  # the host's simulated indicator group
-    assert lines[7].startswith("streetlights simulated True, ") and len(lines) == 8  # the host's four contactors
+    assert lines[7].startswith("streetlights simulated True, ")  # the host's four contactors
+    assert lines[8] == "model      loaded False" and len(lines) == 9  # the parameter model, its table not loaded
     assert [c["light"] for c in view["streetlights"]["contactors"]] == ["Off"] * 4
 
 

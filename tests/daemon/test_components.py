@@ -12,13 +12,16 @@ from bridge import components, ubusmsg
 # interface -> the classes that implement it ("module:class")
 IMPLEMENTATIONS = {
     components.Component: ["bridge.station.sensors:Sensors", "bridge.station.streetlights:Streetlights",
-                           "bridge.reach.service:Reach", "bridge.os3p.client:Client",
+                           "bridge.model.component:ParameterModel", "bridge.reach.service:Reach",
+                           "bridge.os3p.client:Client",
                            "bridge.ubus.connection:ObjectConnection", "bridge.jsonrpc.app:Shim"],
     components.EventSource: ["bridge.station.sensors:Sensors", "bridge.station.streetlights:Streetlights",
-                             "bridge.station.contactors:Station", "bridge.reach.service:Reach"],
+                             "bridge.station.contactors:Station", "bridge.model.component:ParameterModel",
+                             "bridge.reach.service:Reach"],
     components.SessionDriver: ["bridge.os3p.client:Client"],
     components.StationSensors: ["bridge.station.sensors:Sensors"],
     components.StationLights: ["bridge.station.streetlights:Streetlights"],
+    components.ParameterModel: ["bridge.model.component:ParameterModel"],
     components.Reachability: ["bridge.reach.service:Reach"],
     ubusmsg.UbusObject: ["bridge.tr069:Tr069", "bridge.stateview:StateObject",
                          "bridge.station.streetlights:SimulationObject", "bridge.model.ubus_object:ModelObject",

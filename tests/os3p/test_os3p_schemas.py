@@ -23,6 +23,9 @@ SERVER_ACTIONS = ["ChangeConfiguration", "ClearSingleStreetlightProfile", "GetCo
                   "GetEffectiveStreetlightDaySchedule", "GetFile", "OverrideStreetlight", "ResumeStreetlight",
                   "Reset", "ResetMVFaultIndicator", "SetStreetlightProfile", "TestMVFaultIndicator",
                   "TriggerMessage", "UpdateFirmware"]
+# the TR-181 model's extension (DEVIATIONS.md item 10): not the spec's, examples of our own below
+CLIENT_ACTIONS += ["DataModelNotification"]
+SERVER_ACTIONS += ["DataModel"]
 
 # (action, direction) -> the spec annex's example, verbatim except for the repaired JSON typos
 EXAMPLES = {
@@ -93,10 +96,22 @@ EXAMPLES = {
                                 "location": "ftp://root:root@fork.gir.foo/tmp/kvcbx-updt.amx",
                                 "retries": 4, "retryInterval": 20},
     ("UpdateFirmware", "resp"): {},
+    # the extension's own examples (docs/dms-api.md)
+    ("DataModel", "req"): {"method": "GetParameterValues", "parameters": ["Device.ManagementServer."]},
+    ("DataModel", "resp"): {"code": 200, "details": [{"key": "Device.ManagementServer.PeriodicInformInterval",
+                                                      "value": 300}]},
+    ("DataModelNotification", "req"): {"event": "4 VALUE CHANGE", "timestamp": "2026-12-01T12:00:00Z",
+                                       "parameterList": [{"name": "Device.ManagementServer.URL",
+                                                          "value": "ws://cs.example/OS3P", "type": "string"}]},
+    ("DataModelNotification", "resp"): {},
 }
 
 # (action, direction, payload, the validator's error kind)
 INVALID = [
+    ("DataModel", "req", {"method": "Reboot", "parameters": []}, "enum"),
+    ("DataModel", "req", {"method": "AddObject", "parameters": {}, "parameterKey": "k" * 33}, "range"),
+    ("DataModelNotification", "req", {"event": "1 BOOT", "timestamp": "2026-12-01T12:00:00Z",
+                                      "parameterList": []}, "enum"),
     ("BootNotification", "req", {"vendor": "BrandX"}, "required"),
     ("BootNotification", "req", dict(EXAMPLES[("BootNotification", "req")], vendor="V" * 21), "range"),
     ("BootNotification", "resp", {"status": "Maybe", "currentTime": "2013-02-01T15:09:18Z", "interval": 1},
@@ -135,7 +150,7 @@ def test_one_schema_per_action_and_direction():
     names = sorted(os.path.basename(p) for p in glob.glob(os.path.join(SCHEMA_DIR, "*.json")))
     expected = sorted("%s.%s.json" % (a, d) for a in CLIENT_ACTIONS + SERVER_ACTIONS for d in ("req", "resp"))
     assert names == expected
-    assert len(names) == 42
+    assert len(names) == 46
 
 
 @pytest.mark.parametrize("action", CLIENT_ACTIONS + SERVER_ACTIONS)
@@ -172,7 +187,8 @@ def test_invalid_payloads_rejected_by_both_validators(action, direction, payload
 
 def test_deviations_are_documented():
     text = open(os.path.join(SCHEMA_DIR, "DEVIATIONS.md"), encoding="utf-8").read()
-    for word in ("Reset.req", "requestId", "contactorId", "clearSchedule", "BoardTemperature", "Local date-times"):
+    for word in ("Reset.req", "requestId", "contactorId", "clearSchedule", "BoardTemperature", "Local date-times",
+                 "DataModel"):
         assert word in text
 
 
