@@ -71,14 +71,15 @@ def _utc(epoch):
 
 class Backend:
     def __init__(self, config, device, registry, clock, zone=lambda: None, streetlights=lambda: None,
-                 sensors=lambda: None, link=lambda: None, firmware=lambda: None, netifd=None,
+                 sensors=lambda: None, link=lambda: None, firmware=lambda: None, netifd=None, reach=lambda: None,
                  on_config_changed=lambda name: None, proc="/proc", sys_net="/sys/class/net"):
         """config: bridge.config.Config; device: bridge.device; registry: the model's rows; clock() ->
         Unix time; zone() -> the device's zone (bridge.station.zone); streetlights() / sensors() -> the
         station's parts or None where they do not run; link() -> "Up" | "Connecting" | "Disabled";
         firmware() -> the firmware transfer's FirmwareStatusNotification payload or None; netifd() ->
         `ubus call network.interface dump` or None (then the kernel's interfaces); on_config_changed(name):
-        what ChangeConfiguration calls after a key changed (apply it where it is used)."""
+        what ChangeConfiguration calls after a key changed (apply it where it is used); reach() -> the
+        reachability component or None."""
         self.config = config
         self.device = device
         self.clock = clock
@@ -88,6 +89,7 @@ class Backend:
         self.link = link
         self.firmware = firmware
         self.netifd = netifd
+        self.reach = reach  # reach() -> the reachability component (bridge/reach) or None where it does not run
         self.on_config_changed = on_config_changed
         self.proc = proc
         self.sys_net = sys_net
@@ -278,6 +280,27 @@ class Backend:
                     entry["day_min"], entry["day_max"] = seen[1], seen[2]
                 readings[key + ("%s@%s" % (measurand, location or ""),)] = entry
         return {METER: meters, READING: readings}
+
+    def read_cellular(self):
+        reach = self.reach()
+        if reach is None:
+            return {}
+        view = reach.state()
+        out = {"Device.Cellular.": {(): {"reachability": view.get("state"), "since": view.get("since")}}}
+        m = reach.modem_info().as_dict()
+        if not m:
+            return out
+        interface = {"status": "Up" if m.get("bearer") else "Down", "name": view.get("backend"),
+                     "technology": TECHNOLOGY.get(m.get("technology")), "operator": m.get("operator"),
+                     "registration": m.get("registration"), "imei": m.get("imei")}
+        for name in ("rssi", "rsrp", "rsrq", "sinr"):
+            if m.get(name) is not None:
+                interface[name] = int(round(m[name]))
+        usim = {"usim": USIM.get(m.get("sim"), "Error" if m.get("sim") else None), "imsi": m.get("imsi"),
+                "iccid": m.get("iccid"), "msisdn": m.get("msisdn")}
+        out["Device.Cellular.Interface.{i}."] = {("modem",): {k: v for k, v in interface.items() if v is not None}}
+        out["Device.Cellular.Interface.{i}.USIM."] = {("modem",): {k: v for k, v in usim.items() if v is not None}}
+        return out
 
     # --- writes -----------------------------------------------------------------------------------------------
     def check(self, row, keys, value):
@@ -480,4 +503,9 @@ def _ip_from_netifd(dump):
 
 # getter group -> reader method (read_<group>); rows.GROUPS says how each learns of changes
 READERS = ("config", "board", "system", "firmware", "link", "time", "ip", "ethernet", "streetlight",
-           "indicators", "meter")
+           "indicators", "meter", "cellular")
+# the reachability's technology words (bridge/reach/modem.py) -> TR-181 CurrentAccessTechnology
+TECHNOLOGY = {"lte": "LTE", "lte-cat-m": "LTE", "lte-nb-iot": "LTE", "5gnr": "NR", "umts": "UMTS", "wcdma": "UMTS",
+              "hsdpa": "UMTSHSPA", "hsupa": "UMTSHSPA", "hspa": "UMTSHSPA", "hspa-plus": "UMTSHSPA",
+              "gsm": "GPRS", "gprs": "GPRS", "edge": "EDGE"}
+USIM = {"ready": "Valid", "locked": "Available", "missing": "None"}

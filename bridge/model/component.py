@@ -58,8 +58,9 @@ def has_state(state_dir):
 
 class ParameterModel(components.ParameterModel):
     def __init__(self, loop, clock, config, device, state_dir, inform, streetlights=None, sensors=None,
-                 netifd_socket=None):
-        """inform(event): what `ubus call tr069 inform` does (the tr069 object's session for an event)."""
+                 netifd_socket=None, reach=None):
+        """inform(event): what `ubus call tr069 inform` does (the tr069 object's session for an event);
+        reach: the reachability component (Device.Cellular.*), None where it does not run."""
         self.loop = loop
         self.clock = clock
         self.config = config
@@ -68,6 +69,7 @@ class ParameterModel(components.ParameterModel):
         self.inform = inform
         self.streetlights = streetlights
         self.sensors = sensors
+        self.reach = reach
         self.netifd_socket = netifd_socket
         self.link = lambda: None  # the OS3P link's state and the firmware transfer: link_changed() sets them
         self.firmware = lambda: None
@@ -89,6 +91,7 @@ class ParameterModel(components.ParameterModel):
             backend = Backend(self.config, self.device, registry, clock=self.clock.wall, zone=self._zone,
                               streetlights=lambda: self.streetlights, sensors=lambda: self.sensors,
                               link=lambda: self.link(), firmware=lambda: self.firmware(), netifd=self._netifd(),
+                              reach=lambda: self.reach,
                               on_config_changed=self.config_changed_hook)
             self._model = Model(registry, backend, Store(os.path.join(self.state_dir, STATE_FILE)))
         return self._model

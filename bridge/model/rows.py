@@ -36,7 +36,10 @@ GROUPS = {
     "indicators": "event: an MV fault indicator raises or clears a fault, a test or reset runs",
     "meter": "event: a sample is taken, an alarm is raised or cleared",
     "model": "the model's own state (ParameterKey)",
+    "cellular": "poll: what the reachability last read of the modem (refreshed on netifd's events and every "
+                "reach.refresh_interval seconds, bridge/reach)",
 }
+CELL = "Device.Cellular.Interface.{i}."
 
 LIGHT = ("On", "Off", "")
 MODES = ("Schedule", "RemoteOverride", "LocalOverride")
@@ -229,6 +232,33 @@ ROWS = [
     state("Device.%sMeter.{i}.Reading.{i}.DayMin" % V, DECIMAL, "meter", source="day_min", volatile=True),
     state("Device.%sMeter.{i}.Reading.{i}.Alarm" % V, String(64), "meter", source="alarm",
           doc="the alarm its thresholds raised (UnderVoltage, OverVoltage, HighTemperature), else empty"),
+    # --- cellular: the modem as the reachability reads it (bridge/reach, docs/reachability.md) ---------------
+    Object("Device.Cellular.", group="cellular"),
+    fact("Device.Cellular.%sReachability" % V, String(enum=("data", "sms", "disconnected")), "cellular",
+         "reachability", doc="the station's reachability state (docs/reachability.md)"),
+    fact("Device.Cellular.%sReachabilitySince" % V, DATETIME, "cellular", "since",
+         doc="when the reachability state last changed"),
+    count("Device.Cellular.InterfaceNumberOfEntries", CELL),
+    Object(CELL, group="cellular", doc="the modem reach.backend reads; none without a modem"),
+    fact(CELL + "Status", String(enum=("Up", "Down", "Unknown", "Dormant", "NotPresent", "LowerLayerDown",
+                                      "Error")), "cellular", "status", doc="Up while a data bearer is up"),
+    fact(CELL + "Name", String(64), "cellular", "name", doc="the backend that reads it"),
+    fact(CELL + "IMEI", String(15), "cellular", "imei"),
+    fact(CELL + "CurrentAccessTechnology", String(enum=("GPRS", "EDGE", "UMTS", "UMTSHSPA", "CDMA2000OneX",
+                                                       "CDMA2000HRPD", "LTE", "NR")), "cellular", "technology"),
+    fact(CELL + "NetworkInUse", String(64), "cellular", "operator"),
+    fact(CELL + "RSSI", Int(), "cellular", "rssi", volatile=True, doc="dBm"),
+    fact(CELL + "RSRP", Int(), "cellular", "rsrp", volatile=True, doc="dBm"),
+    fact(CELL + "RSRQ", Int(), "cellular", "rsrq", volatile=True, doc="dB"),
+    fact(CELL + "%sSINR" % V, Int(), "cellular", "sinr", volatile=True, doc="dB"),
+    fact(CELL + "%sRegistration" % V, String(enum=("home", "roaming", "registered", "searching", "denied", "idle",
+                                                   "unknown")), "cellular", "registration"),
+    Object(CELL + "USIM.", group="cellular"),
+    fact(CELL + "USIM.Status", String(enum=("None", "Available", "Valid", "Blocked", "Error")), "cellular",
+         "usim", doc="Valid: ready; Available: present, its PIN not entered; None: no SIM"),
+    fact(CELL + "USIM.IMSI", String(15), "cellular", "imsi"),
+    fact(CELL + "USIM.ICCID", String(20), "cellular", "iccid"),
+    fact(CELL + "USIM.MSISDN", String(15), "cellular", "msisdn"),
 ]
 
 

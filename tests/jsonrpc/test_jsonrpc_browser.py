@@ -307,3 +307,30 @@ def test_sensors_panel_shows_the_indicators_readings_and_a_chart(browser, tmp_pa
             page.close()
     finally:
         _stop_station(st, cs)
+
+
+def test_reachability_panel_shows_the_state_and_when_it_changed(browser, tmp_path):
+    """The host simulation's modem and uplink on the page: the state and its time, and a change made with
+    `tr069-bridge simulate` (the uplink down: SMS only) shows."""
+    from devtools.centralsystem import CentralSystem
+    from bridge.jsonrpc import devuser
+    from bridge.reach.backends import simulated
+    from support.os3p_harness import Station
+
+    cs = CentralSystem(quiet=True).start()
+    state = tmp_path / "state"
+    password = devuser.create(str(state / "config" / "rpcd"))
+    st = Station(state, cs.url, jsonrpc__port="0", reach__debounce="0")
+    try:
+        st.start("reach")
+        page = _shim_page(st, browser, password)
+        try:
+            row = "document.querySelector('#reach-rows tr[data-name=reach-state] td')"
+            assert re.fullmatch(r"data since \S+Z", page.wait_for("%s && %s.textContent" % (row, row)))
+            simulated.set_value(str(state / simulated.FILE), "uplink", "down")
+            text = page.wait_for("%s.textContent.indexOf('sms since') === 0 && %s.textContent" % (row, row))
+            assert re.fullmatch(r"sms since \S+Z", text)
+        finally:
+            page.close()
+    finally:
+        _stop_station(st, cs)

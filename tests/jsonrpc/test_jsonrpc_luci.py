@@ -123,7 +123,10 @@ STATE = {"os3p": {"enabled": True, "url": "ws://acs/", "link": "up", "connected"
                           "contactors": [{"id": 1, "light": "On", "mode": "LocalOverride", "override": None,
                                           "feedback": True, "today": [], "profiles": [1]},
                                          {"id": 3, "light": None, "mode": "LocalOverride", "override": "Off",
-                                          "feedback": False, "today": [], "profiles": []}]}}
+                                          "feedback": False, "today": [], "profiles": []}]},
+         "reach": {"state": "sms", "since": "2026-05-01T20:00:00.000Z", "backend": "modemmanager",
+                   "modem": {"registration": "roaming", "operator": "Swisscom", "technology": "lte", "rsrp": -104.0},
+                   "uplinks": [], "weak_signal": False, "subscriptions": 2}}
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed")
@@ -150,6 +153,8 @@ def test_view_runs_in_a_luci_stand_in(tmp_path):
     assert res["cells"]["state.sensors.indicators"] == "MV1: OverCurrentFailure; MV2: no fault"
     assert res["cells"]["state.sensors.last"] == "Voltage.L1N 230.5 V, ActivePower.L1 (P1Meter) 40 kW"
     assert res["cells"]["state.sensors.chart"] == "Voltage.L1N \u2581\u2585\u2588\u2583 228-232 V"
+    assert res["cells"]["state.reach.state"] == \
+        "sms since 2026-05-01T20:00:00.000Z; modem roaming, Swisscom, lte, RSRP -104 dBm; 2 subscription(s)"
     assert res["cells"]["state.streetlights.contactors"] == \
         "1: On (LocalOverride), 3: ? (LocalOverride Off), local switch on (hold)"
     assert res["cells"]["state.streetlights.next"] == \

@@ -289,7 +289,7 @@ def test_every_group_has_a_reader_and_every_row_a_known_group():
 
 def test_the_poll_groups_are_named_in_the_table():
     assert {g for g, how in rows.GROUPS.items() if how.startswith("poll")} == {"board", "system", "time", "ip",
-                                                                               "ethernet"}
+                                                                               "ethernet", "cellular"}
     assert os.path.basename(bindings.__file__) == "bindings.py"
 
 

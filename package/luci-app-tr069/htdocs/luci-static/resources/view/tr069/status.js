@@ -58,6 +58,15 @@ var STATE_FIELDS = [
 	[ 'errors', _('Last warnings and errors'), function(v) {
 		return (v.errors || []).slice(-3).map(function(e) { return e.time + ' ' + e.level + ': ' + e.message; }).join('; ') || _('none');
 	} ],
+	[ 'reach.state', _('Reachability'), function(v) {
+		var r = v.reach, m;
+		if (!r) return _('off (reach.enabled is 0)');
+		m = r.modem || {};
+		return r.state + ' ' + _('since') + ' ' + r.since + (r.settling ? ' (' + _('settling') + ': ' + r.settling + ')' : '') +
+			'; ' + _('modem') + ' ' + ([ m.registration, m.operator, m.technology, m.rsrp != null ? 'RSRP ' + m.rsrp + ' dBm' : null ]
+				.filter(function(x) { return x; }).join(', ') || _('none')) +
+			(r.weak_signal ? ', WeakSignal' : '') + '; ' + r.subscriptions + ' ' + _('subscription(s)');
+	} ],
 	[ 'sensors.indicators', _('MV fault indicators'), function(v) {
 		var g = ((v.sensors || {}).indicators || {}).groups || {};
 		return Object.keys(g).map(function(k) { return k + ': ' + (g[k].faults.join(', ') || _('no fault')); }).join('; ') || _('none');
