@@ -141,6 +141,14 @@ def test_uqmi_cases():
     assert (nosim.sim, nosim.registration, nosim.iccid, nosim.imei) == ("missing", "idle", None, "867962041294151")
 
 
+def test_uqmi_as_the_openwrt_wiki_shows_it():
+    """A public recording (multi-line, from a uqmi of before 2018, whose snr was QMI's tenths of a dB)."""
+    m = uqmi.parse(load("uqmi", "openwrt-wiki-registered"))
+    assert m.as_dict() == {"operator": "OperatorName", "operator_code": "12345", "registration": "home",
+                           "technology": "lte", "rssi": -71.0, "rsrq": -9.0, "rsrp": -94.0, "sinr": 7.0,
+                           "bearer": True}
+
+
 def test_uqmi_en_dc_signal_is_read_from_the_lte_anchor():
     out = load("uqmi", "good-sim-home-connected")
     out["--get-signal-info"] = json.dumps([{"type": "lte", "rssi": -60, "rsrq": -9, "rsrp": -88, "snr": 11.0},
@@ -173,6 +181,13 @@ def test_umbim_cases():
     assert (locked.sim, locked.registration, locked.bearer) == ("locked", "idle", None)
     nosim = umbim.parse(load("umbim", "no-sim"))
     assert (nosim.sim, nosim.registration, nosim.iccid) == ("missing", "idle", None)
+
+
+def test_umbim_as_a_zte_mf823_printed_it():
+    """A public recording (caps and pinstate, unindented as that umbim printed them): the IMEI is read, a
+    required pin2 locks nothing."""
+    m = umbim.parse(load("umbim", "openwrt-devel-mf823"))
+    assert (m.imei, m.sim, m.registration) == ("866948018579584", None, None)
 
 
 def test_values_that_are_not_values_are_absent():
