@@ -26,12 +26,13 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-# make run [STATE_DIR=dir] [PORT=8069] [CS_PORT=9000] [API_PORT=CS_PORT+80]: a second instance beside the
-# first needs the first three (the DMS API takes a free port when its default is taken)
+# make run [STATE_DIR=dir] [PORT=8069] [CS_PORT=9000] [API_PORT=CS_PORT+80] [OPTS="--option KEY=VALUE ..."]:
+# a second instance beside the first needs the first three (the DMS API takes a free port when its default
+# is taken); OPTS go to the daemon (docs/first-day.md)
 RUN_ARGS = $(if $(STATE_DIR),--state-dir $(STATE_DIR)) $(if $(PORT),--port $(PORT)) $(if $(CS_PORT),--cs-port $(CS_PORT)) \
            $(if $(API_PORT),--api-port $(API_PORT))
-run: venv ## the daemon on this machine beside a development central system (STATE_DIR, PORT, CS_PORT)
-	@$(PY) -m devtools.devrun $(RUN_ARGS)
+run: venv ## the daemon on this machine beside a development central system (STATE_DIR, PORT, CS_PORT, OPTS)
+	@$(PY) -m devtools.devrun $(RUN_ARGS) $(OPTS)
 
 # one pytest worker per core (TEST_JOBS=1 runs the suite in one process); every test uses its own tmp dir
 # and ephemeral 127.0.0.1 ports, so the workers never share a file or a port; an idle worker takes over

@@ -100,12 +100,15 @@ def _os3p_off():
 
 
 class Daemon:
-    def __init__(self, backend=None, state_dir=None, config_path=None):
+    def __init__(self, backend=None, state_dir=None, config_path=None, simulate_reboots=False):
+        """simulate_reboots: on the host, a reboot or a flash restarts this process (main() runs it again,
+        bridge/device/host.py); a daemon in a test's thread only records them."""
         self._config_mark = None
+        self.restart_requested = False
         backend = backend or default_backend()
         self.state_dir = os.path.abspath(state_dir or default_state_dir(backend))
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
-        self.device = open_device(backend, self.state_dir)
+        self.device = open_device(backend, self.state_dir, restart=self.restart if simulate_reboots else None)
         self.missing = self.device.missing()  # found (and logged) once, at start
         if config_path or self.device.uci_is_files:  # read and written as a file, under libuci's lock
             self.config = Config(config_path or self.device.config_path(CONFIG_NAME), lenient=True)
@@ -345,6 +348,11 @@ class Daemon:
     def stop(self):
         self.loop.stop()
 
+    def restart(self):
+        """A simulated reboot (any thread): stop as on SIGTERM; main() then runs the daemon again."""
+        self.restart_requested = True
+        self.loop.call_soon_threadsafe(self.stop)
+
     def run(self):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop())
@@ -441,7 +449,7 @@ def main(argv=None):
         return 1
     logsetup.setup(backend, log_file=os.path.join(state_dir, "daemon.log") if backend == "host" else None)
     try:
-        daemon = Daemon(backend, state_dir, opts["config"])
+        daemon = Daemon(backend, state_dir, opts["config"], simulate_reboots=True)
         for item in opts["option"]:
             daemon.config.override(item)
     except ConfigError as e:
@@ -452,7 +460,12 @@ def main(argv=None):
         log.error("cannot start: %s", e)
         return 1
     daemon.apply_log_level()
-    return daemon.run()
+    code = daemon.run()
+    if daemon.restart_requested:  # the host's reboot: this process again, fresh (same pid, same arguments)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "bridge.daemon"] + list(argv))
+    return code
 
 
 if __name__ == "__main__":

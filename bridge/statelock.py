@@ -40,6 +40,13 @@ def acquire(state_dir, beside="start this one with another --state-dir (and othe
     return fd
 
 
+def release(state_dir):
+    """Let go of a lock this process holds (`make run` checks before it starts the daemon, which takes it)."""
+    fd = _held.pop(os.path.abspath(state_dir), None)
+    if fd is not None:
+        os.close(fd)
+
+
 def _read(fd):
     try:
         return json.loads(os.pread(fd, 4096, 0) or b"{}")

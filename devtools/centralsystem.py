@@ -8,7 +8,11 @@ reads commands on stdin to send any server-initiated action:
 
     GetConfiguration {"key": ["HeartbeatInterval"]}
     SUBS001 Reset {"type": "Hard"}        (the identity is needed only when several are connected)
+    help UpdateFirmware                   (an example payload, ready to send: devtools/examples.py)
     list | help | quit
+
+On the same port it serves firmware images over plain HTTP: GET /firmware/<name> answers a small file whose
+first line is <name>, which a host daemon's simulated flash takes as the new firmware version.
 
 Tests use the same class in-process (CentralSystem(...).start()), with hooks to misbehave: refuse the
 subprotocol, answer 404/401, close right after the handshake, send garbage, answer late or never.
@@ -48,6 +52,21 @@ def utc_now():
     if _now_cache[0] != sec:
         _now_cache[0], _now_cache[1] = sec, datetime.fromtimestamp(sec, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     return "%s.%03dZ" % (_now_cache[1], int((t - sec) * 1000))
+
+
+FIRMWARE_PREFIX = "/firmware/"
+
+
+def firmware_image(path):
+    """The body GET /firmware/<name> answers (its first line is <name>: the version a host flash installs),
+    or None for any other path. Names are letters, digits, '.', '_', '-', at most 64."""
+    if not path.startswith(FIRMWARE_PREFIX):
+        return None
+    name = unquote(path[len(FIRMWARE_PREFIX):].split("?", 1)[0])
+    if not name or len(name) > 64 or not all(c.isascii() and (c.isalnum() or c in "._-") for c in name):
+        return None
+    return "%s\nA firmware image from the development central system: a host daemon's simulated flash " \
+           "installs the version on the first line.\n" % name
 
 
 class CallErrorReply(Exception):
@@ -149,6 +168,12 @@ class CentralSystem:
     def _process_request(self, ws, request):
         with self._cond:
             self.paths.append(request.path)
+        image = firmware_image(request.path)
+        if image is not None:  # plain HTTP, for UpdateFirmware's example (devtools/examples.py)
+            self._event("download", request.path, "%d bytes" % len(image))
+            response = ws.respond(HTTPStatus.OK, image)
+            response.headers["Content-Type"] = "application/octet-stream"
+            return response
         ident = self._identity(request.path)
         if ident is None or (self.identities is not None and ident not in self.identities):
             self._event("refused", ident or request.path, "404")
@@ -333,36 +358,104 @@ class CentralSystem:
 
 
 # --- the command line ---------------------------------------------------------------------------------
-def _command(cs, line):
+HELP = """  ACTION [JSON]              send a server-initiated action to the connected substation
+  IDENTITY ACTION [JSON]     ... to that one, when several are connected
+  help ACTION                an example payload, ready to send (one of %s)
+  list                       the connected substations
+  quit"""
+
+
+def _say(line):
+    print("  %s" % line, flush=True)
+
+
+def _close_match(word, words):
+    import difflib
+
+    close = difflib.get_close_matches(word, list(words), n=1)
+    return " (did you mean %s?)" % close[0] if close else ""
+
+
+def _help(cs, words):
+    from .examples import EXAMPLES, example
+
+    if len(words) == 1:
+        _say(HELP.strip() % ", ".join(SERVER_ACTIONS))
+        return
+    action = words[1]
+    if action not in EXAMPLES:
+        _say("no action %s%s; help lists them" % (action, _close_match(action, EXAMPLES)))
+        return
+    payload, note = example(action, "%s:%d" % (cs.host, cs.port))
+    _say("%s: %s" % (action, note))
+    _say("%s %s" % (action, json.dumps(payload)))
+
+
+def _parse(cs, words):
+    """-> (identity, action, payload) or None after saying what is wrong with the line."""
+    connected = sorted(cs.connections)
+    if words[0] in SERVER_ACTIONS:
+        identity, action, rest = None, words[0], " ".join(words[1:])
+    elif len(words) > 1 and words[1].split(None, 1)[0] in SERVER_ACTIONS:
+        identity, (action, _, rest) = words[0], " ".join(words[1:]).partition(" ")
+        if identity not in cs.connections:
+            _say("%s is not connected (connected: %s)" % (identity, ", ".join(connected) or "none"))
+            return None
+    else:
+        _say("no action %s%s; help lists them" % (words[0], _close_match(words[0], SERVER_ACTIONS)))
+        return None
+    if identity is None:
+        if not connected:
+            _say("no substation is connected yet")
+            return None
+        if len(connected) > 1:
+            _say("several are connected: name one (IDENTITY %s ...): %s" % (action, ", ".join(connected)))
+            return None
+        identity = connected[0]
+    try:
+        payload = json.loads(rest) if rest.strip() else {}
+    except ValueError as e:
+        _say("the payload of %s is not JSON (%s); help %s prints one that works" % (action, e, action))
+        return None
+    if not isinstance(payload, dict):
+        _say("the payload of %s is a JSON object, {...}; help %s prints one that works" % (action, action))
+        return None
+    return identity, action, payload
+
+
+def _answer_text(reply):
+    """[3, id, payload] or [4, id, code, description, details] as one line."""
+    if reply and reply[0] == 3:
+        return "answer: %s" % json.dumps(reply[2])
+    if reply and reply[0] == 4:
+        code, description = reply[2], reply[3] if len(reply) > 3 else ""
+        return "refused: CALLERROR %s%s" % (code, ": %s" % description if description else "")
+    return "answer: %s" % json.dumps(reply)
+
+
+def _command(cs, line, timeout=10.0):
     words = line.strip().split(None, 2)
     if not words:
         return True
     if words[0] in ("quit", "exit"):
         return False
     if words[0] == "help":
-        print("  [IDENTITY] ACTION [JSON]   send a server-initiated action (%s)\n  list | quit"
-              % ", ".join(SERVER_ACTIONS))
+        _help(cs, words)
         return True
     if words[0] == "list":
-        print("  connected: %s" % (", ".join(sorted(cs.connections)) or "none"))
+        _say("connected: %s" % (", ".join(sorted(cs.connections)) or "none"))
         return True
-    if words[0] in SERVER_ACTIONS or words[0] not in cs.connections:
-        identity = next(iter(cs.connections), None) if len(cs.connections) == 1 else None
-        action, rest = words[0], " ".join(words[1:])
-        if identity is None:
-            print("  name the substation: %s" % (", ".join(sorted(cs.connections)) or "none connected"))
-            return True
-    else:
-        identity, action, rest = words[0], words[1] if len(words) > 1 else "", words[2] if len(words) > 2 else ""
-    try:
-        payload = json.loads(rest) if rest.strip() else {}
-    except ValueError as e:
-        print("  not JSON: %s" % e)
+    parsed = _parse(cs, line.strip().split(None, 1))
+    if parsed is None:
         return True
+    identity, action, payload = parsed
     try:
-        print("  %s" % json.dumps(cs.call(identity, action, payload)))
-    except Exception as e:
-        print("  no answer: %s" % (e.__class__.__name__,))
+        _say(_answer_text(cs.call(identity, action, payload, timeout=timeout)))
+    except (TimeoutError, ConnectionError) as e:
+        _say("no answer from %s to %s within %g s%s" % (
+            identity, action, timeout, "" if isinstance(e, TimeoutError) else ": the connection closed"))
+    except KeyError:
+        _say("%s is not connected any more (connected: %s)" % (identity, ", ".join(sorted(cs.connections)) or "none"))
     return True
 
 
@@ -389,7 +482,8 @@ def main(argv=None):
     cs = CentralSystem(args.host, args.port, args.path, ssl_context=ctx,
                        basic_auth=(args.user, args.password) if args.user else None,
                        boot_status=args.boot, boot_interval=args.interval).start()
-    print("central system listening on %s/<identity>; type help" % cs.url, flush=True)
+    print("central system listening on %s/<identity> (firmware images: http://%s:%d/firmware/<name>); type help, "
+          "or help ACTION for an example" % (cs.url, cs.host, cs.port), flush=True)
     api = None
     if args.api_port:
         from devtools.northbound import Northbound  # its own module: the REST API of docs/dms-api.md

@@ -56,6 +56,11 @@ class Device:
     def reboot(self):
         raise NotImplementedError
 
+    def boot_id(self, kernel_boot_id):
+        """What tells one boot from the next (the OS3P client reports a reboot nobody asked for): the
+        kernel's random boot id here; the host backend adds its simulated reboots."""
+        return kernel_boot_id
+
     def validate_firmware(self, image_path):
         """None if the image may be flashed; raises DeviceError (or NotSupported) saying why not."""
         raise NotImplementedError

@@ -51,6 +51,7 @@ class Client(SessionDriver, Component):
         model (DataModel, TR-181 paths in Get/ChangeConfiguration, DataModelNotification), None without one."""
         self.loop = loop
         self.config = config
+        self.device = device
         self.tr069 = tr069
         self.sensors = sensors
         self.streetlights = streetlights
@@ -72,7 +73,7 @@ class Client(SessionDriver, Component):
         self._registration = None
 
     def start(self):
-        self._event(self.core.check_reboot, read_boot_id(BOOT_ID))
+        self._event(self.core.check_reboot, self.device.boot_id(read_boot_id(BOOT_ID)))
         if os.path.exists(os.path.join(self.dir, "firmware.json")):
             self.context.firmware.resume()  # a firmware update (maybe the one we just booted into) has a story to finish
         self._event(self.core.start)
@@ -124,10 +125,16 @@ class Client(SessionDriver, Component):
         head = box.head()
         oldest = None if head is None else {"action": head["action"], "queued": iso(head["queued"]),
                                             "age": max(0, int(time.time() - head["queued"]))}
-        return {"enabled": True, "url": redact(self.acs_url), "link": self.connection_state(),
-                "connected": self.core.connected, "registration": self.core.registration,
-                "history": self.history.view(),
-                "outbox": {"depth": len(box), "oldest": oldest, "dropped": box.dropped}}
+        out = {"enabled": True, "url": redact(self.acs_url), "link": self.connection_state(),
+               "connected": self.core.connected, "registration": self.core.registration,
+               "history": self.history.view(),
+               "outbox": {"depth": len(box), "oldest": oldest, "dropped": box.dropped}}
+        # the firmware update's story (Downloaded, Installing, InstallationFailed, ...), once there is one
+        if self.context._firmware is not None or os.path.exists(os.path.join(self.dir, "firmware.json")):
+            firmware = self.context.firmware.view()
+            if firmware is not None:
+                out["firmware"] = firmware
+        return out
 
     def options(self):
         c = self.config

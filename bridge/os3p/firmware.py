@@ -7,10 +7,12 @@ InstallationFailed.
 
 import os
 import threading
+import time
 
 from ..atomic import is_number, load_json, need, write_json
 from ..logger import getLogger
 from . import errors, transfers
+from ..redact import redact
 from .connection import safe_url
 from .messages import parse_iso
 
@@ -50,10 +52,26 @@ class Firmware:
             payload["requestId"] = self.state["requestId"]
         return payload
 
+    def view(self):
+        """The state view's part: the update's status, since when, from and to which version, why it failed;
+        None when no update was ever asked for."""
+        st = self.state
+        if not st:
+            return None
+        from ..redact import redact
+        from ..stateview import iso
+
+        since = st.get("since")
+        return {"status": self.status()["status"] if st.get("status") != "Scheduled" else "Scheduled",
+                "requestId": st.get("requestId"), "location": redact(st.get("location") or ""),
+                "since": iso(since) if is_number(since) else None, "from": st.get("old_version"),
+                "to": st.get("new_version"), "error": st.get("error")}
+
     def _set(self, status, notify=True, must=False, **extra):
         """The new status, written before it is told; a state directory that refuses it is one error line
-        (must: an OSError for the caller, which refuses what it was asked)."""
-        self.state.update(extra, status=status)
+        (must: an OSError for the caller, which refuses what it was asked). `error`: why it failed."""
+        self.state.pop("error", None)
+        self.state.update(extra, status=status, since=time.time())
         try:
             write_json(self.path, self.state)
         except OSError as e:
@@ -108,13 +126,22 @@ class Firmware:
             return
         self._set("Downloading")
         target = os.path.join(self.ctx.config.get("os3p.download_dir"), "os3p-firmware.img")
-        args = (generation, self.state["location"], target, max(1, int(self.state.get("retries") or 1)),
-                max(0, int(self.state.get("retryInterval") or 0)),
+        attempts, interval = transfers.retry_policy(self.state.get("retries"), self.state.get("retryInterval"))
+        args = (generation, self.state["location"], target, attempts, interval,
                 transfers.timeouts(self.ctx), transfers.tls_verify(self.ctx),
                 self.cancel)
         threading.Thread(target=self._download, args=args, name="os3p-download", daemon=True).start()
 
     def _download(self, generation, location, target, attempts, interval, timeouts, verify, cancel):
+        try:
+            self._download_attempts(generation, location, target, attempts, interval, timeouts, verify, cancel)
+        except Exception as e:  # every exception in the worker ends in DownloadFailed, never a dead thread
+            log.error("firmware download: %s", redact("%s: %s" % (e.__class__.__name__, e))[:300])
+            transfers.unlink(target + ".part")
+            self.ctx.loop.call_soon_threadsafe(self._failed, generation, "DownloadFailed",
+                                               redact("%s: %s" % (e.__class__.__name__, e))[:300])
+
+    def _download_attempts(self, generation, location, target, attempts, interval, timeouts, verify, cancel):
         from .. import progress
 
         shown = progress.start("firmware", location, attempts)  # the state view; info log every 10 %
@@ -138,7 +165,7 @@ class Firmware:
             transfers.unlink(path)  # a refused image is never flashed later by mistake
         if generation == self.generation:
             log.error("firmware update: %s (%s)", status, reason)
-            self._set(status)
+            self._set(status, error=str(reason)[:400])
 
     def _downloaded(self, generation, path):
         if generation != self.generation:
@@ -208,7 +235,8 @@ class Firmware:
             now = self.ctx.device.board().get("firmware_version") or ""
             result = "Installed" if now != self.state.get("old_version") else "InstallationFailed"
             log.info("firmware update %s: %s -> %s", result, self.state.get("old_version"), now)
-            self._set(result, new_version=now)
+            extra = {} if result == "Installed" else {"error": "the device came back with the same firmware version"}
+            self._set(result, new_version=now, **extra)
         elif status in ("Scheduled", "Downloading", "Downloaded"):
             log.info("resuming the interrupted firmware update")
             self.generation += 1
@@ -224,7 +252,7 @@ class Firmware:
 STATUSES = ("Scheduled", "Downloading", "Downloaded", "DownloadFailed", "Installing", "InstallationFailed",
             "Installed")
 TEXT = ("location", "retrieveDate", "requestId", "installDateTime", "signature", "signingCertificate",
-        "old_version", "new_version")
+        "old_version", "new_version", "error")
 
 
 def _fits(state):
@@ -233,7 +261,7 @@ def _fits(state):
     need(state.get("status", "Scheduled") in STATUSES, "status")
     need(all(isinstance(state.get(k, ""), str) for k in TEXT), "a text field")
     need(len(state.get("requestId", "")) <= 36, "requestId")
-    for k in ("retries", "retryInterval"):
+    for k in ("retries", "retryInterval", "since"):
         need(state.get(k) is None or (is_number(state[k]) and state[k] >= 0), k)
     need(state.get("status") not in ("Scheduled", "Downloading", "Downloaded") or state.get("location"),
          "location")
@@ -255,7 +283,11 @@ def _check_signed(payload, workdir):
         raise errors.CallError(errors.NOT_SUPPORTED, "cannot verify a signed image: %s missing on this device"
                                % signature.OPENSSL)
     try:
+        if not sig.isascii():
+            raise signature.SignatureError("signature is not base64")
         signature.decode_signature(sig)
-        signature.check_certificate(cert, workdir if os.path.isdir(workdir) else None)
+        # the certificate's structure and dates, in Python: openssl (a process) never runs on the loop; the
+        # worker that verifies the image takes the public key with it
+        signature.check_certificate_now(cert, time.time())
     except signature.SignatureError as e:
         raise errors.CallError(errors.PROPERTY_CONSTRAINT_VIOLATION, str(e)) from None

@@ -1,5 +1,6 @@
 """`make run` (devtools.devrun) as real processes: one per state directory, taken ports named with what to
-change, printed URLs that follow the ports, a development login that works, a second one beside the first."""
+change, printed URLs that follow the ports, a development login that works, a second one beside the first,
+the values it sets written into the config file, OPTS handed to the daemon."""
 
 import json
 import os
@@ -26,11 +27,22 @@ def free_port():
     return port
 
 
-def devrun(state, port, cs_port, log):
+def devrun(state, port, cs_port, log, opts=()):
     env = {k: v for k, v in os.environ.items() if k != "TR069_UBUS_SOCKET"}
     return subprocess.Popen([sys.executable, "-m", "devtools.devrun", "--state-dir", str(state), "--port", str(port),
-                             "--cs-port", str(cs_port)], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                             "--cs-port", str(cs_port)] + list(opts), cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=log)
+
+
+def lock_holder(state):
+    """The pid in <state>/daemon.lock: the daemon, a child of `make run`."""
+    with open(os.path.join(str(state), "daemon.lock")) as f:
+        return json.load(f)["pid"]
+
+
+def parent_of(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
 
 
 def wait_started(proc, state, log_path, timeout=20):
@@ -62,8 +74,8 @@ def test_make_run_prints_its_urls_and_a_working_dev_login(first):
     proc, state, port, cs_port, printed = first
     lines = printed[printed.index("state directory:   %s" % state):][:8]
     config = state / "config" / "tr069"
-    assert lines[1] == "config:            %s  (edit it: the daemon re-reads it; tr069-bridge check --config %s)" % (
-        config, config)
+    assert lines[1] == ("config:            %s  (make run wrote acs.url, jsonrpc.port, os3p.enabled in it; edit the "
+                        "rest: the daemon re-reads it; tr069-bridge check --config %s)" % (config, config))
     m = re.fullmatch(r"status page:       http://127\.0\.0\.1:(\d+)/   log in as dev, password (\S+) "
                      r"\(new on every make run\)", lines[2])
     assert m and int(m.group(1)) == port, lines
@@ -92,10 +104,34 @@ def test_make_run_prints_its_urls_and_a_working_dev_login(first):
     assert Users(str(state / "config" / "rpcd")).authenticate("dev", m.group(2)) is not None
     with open(state / "cli.url") as f:
         assert f.read().strip() == "http://127.0.0.1:%d/ubus" % port
-    # the sample host config is the package's defaults file, and it passes the check
+    # the sample host config is the package's defaults file with what make run set, marked, and it passes the check
     with open(config) as f, open(os.path.join(ROOT, "files", "etc", "config", "tr069")) as shipped:
-        assert f.read() == shipped.read()
-    assert examine(str(config))[1] == []
+        written, defaults = f.read().splitlines(), shipped.read().splitlines()
+    marked = [line for line in written if "# make run sets this" in line]
+    assert marked == ["\toption url 'ws://127.0.0.1:%d/OS3P'  # make run sets this (CS_PORT)" % cs_port,
+                      "\toption enabled '1'  # make run sets this (the simulator runs)",
+                      "\toption port '%d'  # make run sets this (PORT)" % port]
+    assert [line for line in written if line not in marked] == \
+        [line for line, section in in_sections(defaults) if (section, line.split()[:2]) not in (
+            ("acs", ["option", "url"]), ("os3p", ["option", "enabled"]))] + ["", "config jsonrpc 'jsonrpc'"]
+    sections, problems = examine(str(config))
+    assert problems == []
+    # the values the daemon runs with are the ones in the file
+    assert uci_get(sections, "acs", "url") == "ws://127.0.0.1:%d/OS3P" % cs_port
+    assert uci_get(sections, "jsonrpc", "port") == str(port) and uci_get(sections, "os3p", "enabled") == "1"
+
+
+def in_sections(lines):
+    """(line, name of the section it is in) for each line of a UCI file."""
+    section = None
+    for line in lines:
+        if line.startswith("config "):
+            section = line.split()[2].strip("'")
+        yield line, section
+
+
+def uci_get(sections, section, option):
+    return next(s for s in sections if s[".name"] == section)[option]
 
 
 def test_a_second_make_run_in_the_same_state_dir_stops_at_once(first):
@@ -104,10 +140,11 @@ def test_a_second_make_run_in_the_same_state_dir_stops_at_once(first):
                              str(free_port()), "--cs-port", str(free_port())], cwd=ROOT, capture_output=True,
                             text=True, timeout=30)
     assert second.returncode == 1
+    assert parent_of(lock_holder(state)) == proc.pid  # the daemon is make run's child
     assert second.stderr == (
         "make run: another tr069-bridge (pid %d, since %s, http://127.0.0.1:%d/ubus) already runs with the state "
         "directory %s: stop it, or run another one beside it: make run STATE_DIR=<another dir> PORT=%d CS_PORT=%d\n"
-        % (proc.pid, re.search(r"since (\d\d:\d\d:\d\d)", second.stderr).group(1), port, state,
+        % (lock_holder(state), re.search(r"since (\d\d:\d\d:\d\d)", second.stderr).group(1), port, state,
            free_port_hint(second, "PORT"), free_port_hint(second, "CS_PORT")))
 
 
@@ -137,7 +174,29 @@ def test_another_state_dir_and_other_ports_run_beside_the_first(first, tmp_path)
     try:
         wait_started(other, tmp_path / "b", tmp_path / "b.log")
         assert other.poll() is None
-        with open(tmp_path / "b" / "daemon.lock") as f:
-            assert str(other.pid) in f.read()
+        assert parent_of(lock_holder(tmp_path / "b")) == other.pid
     finally:
         stop_process(other)
+
+
+def test_opts_go_to_the_daemon_and_a_wrong_one_stops_make_run_at_once(tmp_path):
+    """make run OPTS="--option KEY=VALUE": the daemon runs with it (not written to the file); a key the daemon
+    would refuse is said before anything starts."""
+    r = subprocess.run([sys.executable, "-m", "devtools.devrun", "--state-dir", str(tmp_path / "bad"), "--port",
+                        str(free_port()), "--cs-port", str(free_port()), "--option", "cpe.log_lvl=debug"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr == "make run: OPTS: cannot start: --option cpe.log_lvl: no such key (did you mean cpe.log_level?)\n"
+    assert not os.path.exists(tmp_path / "bad" / "config" / "tr069")
+    with open(tmp_path / "c.log", "w") as log:
+        proc = devrun(tmp_path / "c", free_port(), free_port(), log, ["--option", "acs.identity=SUBS042"])
+    try:
+        wait_started(proc, tmp_path / "c", tmp_path / "c.log")
+        deadline = time.monotonic() + 20
+        while "/OS3P/SUBS042" not in open(tmp_path / "c.log").read():
+            assert time.monotonic() < deadline, "the option did not reach the daemon"
+            time.sleep(0.05)
+        assert "SUBS042" not in open(tmp_path / "c" / "config" / "tr069").read()
+    finally:
+        stop_process(proc)
+    assert proc.returncode == 0

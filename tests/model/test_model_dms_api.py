@@ -150,6 +150,8 @@ def test_schedule_download_is_update_firmware(rig):
 
 
 def test_reboot_is_reset(rig):
+    cs = rig[0]
+    connects = cs.count("connect", ID)
     status, body = replay(rig, "Reboot")
     assert status == 200 and body["result"]["details"][0]["value"][0]["methodName"] == "RebootResponse"
     actions = os.path.join(rig[2].state_dir, "device-actions.jsonl")
@@ -157,6 +159,8 @@ def test_reboot_is_reset(rig):
     while time.monotonic() < deadline and not (os.path.exists(actions) and "reboot" in open(actions).read()):
         time.sleep(0.05)
     assert "reboot" in open(actions).read()  # the host backend records what a device would have done
+    # ... and simulates the reboot: the daemon restarts and connects again (the next tests talk to it)
+    cs.wait_for(lambda c: c.count("connect", ID) > connects and ID in c.connections, 30)
 
 
 def test_set_parameter_values(rig):

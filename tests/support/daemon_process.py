@@ -83,12 +83,7 @@ class DaemonProcess:
 
 
 def stop_process(proc, timeout=10):
-    """SIGTERM, then SIGKILL if it does not go within timeout."""
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
+    """SIGTERM, then SIGKILL if it does not go within timeout: `make run`'s own (devtools/devrun.py)."""
+    from devtools.devrun import stop_process as stop
+
+    stop(proc, timeout)
