@@ -20,13 +20,13 @@ is <state>/model.json, written with write + fsync + rename; a file that does not
 import os
 
 from .. import atomic
-from .. import components
 from ..events import ParameterChanged, Publisher
 from ..logger import getLogger
 
 log = getLogger(__name__)
 
 STATE_FILE = "model.json"
+NETIFD_TIMEOUT = 2.0  # seconds netifd has to answer its dump (else the interfaces are absent this time)
 POLL_KEY = "model.poll_interval"
 
 
@@ -55,7 +55,7 @@ def has_state(state_dir):
     return os.path.exists(os.path.join(state_dir, STATE_FILE))
 
 
-class ParameterModel(components.ParameterModel):
+class ParameterModel:
     def __init__(self, loop, clock, config, device, state_dir, inform, streetlights=None, sensors=None,
                  netifd_socket=None, reach=None):
         """inform(event): what `ubus call tr069 inform` does (the tr069 object's session for an event);
@@ -101,14 +101,15 @@ class ParameterModel(components.ParameterModel):
         return device_zone(self.device)
 
     def _netifd(self):
-        if self.device.backend != "ubus" and not self.netifd_socket:
+        if self.device.backend != "ubus":
             return None  # the host: the kernel's interfaces
 
         def dump():
             from ..ubus import client
 
-            try:
-                code, data = client.call("network.interface", "dump", socket_path=self.netifd_socket)
+            try:  # a short wait: a request's snapshot runs on the loop
+                code, data = client.call("network.interface", "dump", socket_path=self.netifd_socket,
+                                         timeout=NETIFD_TIMEOUT)
             except client.UbusError:
                 return None
             return data if code == 0 and isinstance(data, dict) else None
