@@ -117,8 +117,11 @@ def attempts(what, attempts, interval, cancel, shown, attempt):
                 return False, None
             return True, None
         except failures as e:
-            # the libraries' texts carry the URL, with its password: never in the log or the state view
-            reason = redact("%s: %s" % (e.__class__.__name__, e))
+            # one sentence, not the libraries' chain of reprs (bridge/errortext.py); their texts carry the URL,
+            # with its password: never in the log or the state view
+            from ..errortext import sentence
+
+            reason = redact(sentence(e))
             shown.failed_attempt(reason)
             log.warning("%s attempt %d/%d failed: %s", what, n, attempts, reason)
         if n < attempts and cancel.wait(interval):
