@@ -29,6 +29,8 @@ from . import wsclient
 
 log = getLogger(__name__)
 
+UNHANDLED = 32  # inbound frames handed to the loop and not yet handled
+
 SUBPROTOCOL = "OS3P1.0"
 
 
@@ -106,6 +108,9 @@ class Connection:
         self._close_sent = False
         self._queued = self._written = 0
         self._tokens = deque()  # (byte count, token): on_sent once that many bytes are written
+        # frames handed to the loop and not handled yet: past UNHANDLED the reader waits, so a burst stays
+        # in the socket (and the peer's send window) instead of the daemon's memory
+        self._unhandled = threading.Semaphore(UNHANDLED)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -230,6 +235,17 @@ class Connection:
     def _post(self, callback, *args):
         self.loop.call_soon_threadsafe(callback, self, *args)
 
+    def _post_text(self, text):
+        """A text frame to the handler on the loop, with backpressure (UNHANDLED frames at most)."""
+        while not self._unhandled.acquire(timeout=1.0):
+            if self._aborted or self._finished:
+                return
+        self.loop.call_soon_threadsafe(self._handle_text, text)
+
+    def _handle_text(self, text):
+        self._unhandled.release()
+        self.handler.on_text(self, text)
+
     def _run(self):
         reason = "closed"
         opened = False
@@ -302,7 +318,7 @@ class Connection:
                         continue
                     op, frame = cont.extract(frame)
                     if op == ABNF.OPCODE_TEXT:
-                        self._post(self.handler.on_text, frame.data.decode("utf-8"))  # invalid: ends it
+                        self._post_text(frame.data.decode("utf-8"))  # invalid UTF-8: ends it
                     else:
                         log.warning("ignoring a binary frame of %d bytes (OS3P is text)", len(frame.data))
                 elif op == ABNF.OPCODE_PING:
@@ -362,7 +378,7 @@ class Connection:
                     continue
                 opcode, frame = ws.recv_data_frame(True)  # answers pings itself: this thread is the writer
                 if opcode == ABNF.OPCODE_TEXT:
-                    self._post(self.handler.on_text, frame.data.decode("utf-8"))  # invalid: ends the connection
+                    self._post_text(frame.data.decode("utf-8"))  # invalid UTF-8: ends the connection
                 elif opcode == ABNF.OPCODE_PONG:
                     self._post(self.handler.on_pong)
                 elif opcode == ABNF.OPCODE_CLOSE:

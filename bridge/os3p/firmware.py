@@ -12,6 +12,7 @@ import time
 from ..atomic import is_number, load_json, need, write_json
 from ..logger import getLogger
 from . import errors, transfers
+from ..redact import redact
 from .connection import safe_url
 from .messages import parse_iso
 
@@ -125,13 +126,22 @@ class Firmware:
             return
         self._set("Downloading")
         target = os.path.join(self.ctx.config.get("os3p.download_dir"), "os3p-firmware.img")
-        args = (generation, self.state["location"], target, max(1, int(self.state.get("retries") or 1)),
-                max(0, int(self.state.get("retryInterval") or 0)),
+        attempts, interval = transfers.retry_policy(self.state.get("retries"), self.state.get("retryInterval"))
+        args = (generation, self.state["location"], target, attempts, interval,
                 transfers.timeouts(self.ctx), transfers.tls_verify(self.ctx),
                 self.cancel)
         threading.Thread(target=self._download, args=args, name="os3p-download", daemon=True).start()
 
     def _download(self, generation, location, target, attempts, interval, timeouts, verify, cancel):
+        try:
+            self._download_attempts(generation, location, target, attempts, interval, timeouts, verify, cancel)
+        except Exception as e:  # every exception in the worker ends in DownloadFailed, never a dead thread
+            log.error("firmware download: %s", redact("%s: %s" % (e.__class__.__name__, e))[:300])
+            transfers.unlink(target + ".part")
+            self.ctx.loop.call_soon_threadsafe(self._failed, generation, "DownloadFailed",
+                                               redact("%s: %s" % (e.__class__.__name__, e))[:300])
+
+    def _download_attempts(self, generation, location, target, attempts, interval, timeouts, verify, cancel):
         from .. import progress
 
         shown = progress.start("firmware", location, attempts)  # the state view; info log every 10 %
@@ -273,7 +283,11 @@ def _check_signed(payload, workdir):
         raise errors.CallError(errors.NOT_SUPPORTED, "cannot verify a signed image: %s missing on this device"
                                % signature.OPENSSL)
     try:
+        if not sig.isascii():
+            raise signature.SignatureError("signature is not base64")
         signature.decode_signature(sig)
-        signature.check_certificate(cert, workdir if os.path.isdir(workdir) else None)
+        # the certificate's structure and dates, in Python: openssl (a process) never runs on the loop; the
+        # worker that verifies the image takes the public key with it
+        signature.check_certificate_now(cert, time.time())
     except signature.SignatureError as e:
         raise errors.CallError(errors.PROPERTY_CONSTRAINT_VIOLATION, str(e)) from None

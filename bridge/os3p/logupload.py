@@ -44,8 +44,13 @@ class LogUpload:
         self.ctx.notify("GetFileStatusNotification", self.status())
 
     def _period(self, payload):
-        start = parse_iso(payload["startTime"]) if payload.get("startTime") else None
-        stop = parse_iso(payload["stopTime"]) if payload.get("stopTime") else None
+        """(start, stop) Unix seconds or None, within what the history and the file name can hold (a
+        period at the ends of the calendar reaches the first and the last sample)."""
+        def clamp(t):
+            return min(max(0, t), 2 ** 32 - 1)  # the history's times are unsigned 32-bit
+
+        start = clamp(parse_iso(payload["startTime"])) if payload.get("startTime") else None
+        stop = clamp(parse_iso(payload["stopTime"])) if payload.get("stopTime") else None
         return start, stop
 
     def _name(self, kind, start, stop):
@@ -81,7 +86,7 @@ class LogUpload:
         self.busy = True
         self.cancel = threading.Event()
         self._set("Uploading", payload.get("requestId"), keep_id=False)
-        attempts = max(1, self.ctx.config.get("os3p.upload_retries"))
+        attempts = max(1, self.ctx.config.get("os3p.upload_retries"))  # the key's range caps it (1-10)
         args = (kind, start, stop, payload["location"], name, attempts,
                 self.ctx.config.get("os3p.upload_retry_interval"),
                 transfers.timeouts(self.ctx), transfers.tls_verify(self.ctx),
@@ -191,7 +196,9 @@ def _put(location, name, f, timeouts, verify):
     if transfers.is_ftp(location):
         from .. import ftp
 
-        ftp.upload(location, name, f, timeout=timeouts[1], cafile=verify if isinstance(verify, str) else None)
+        size = os.fstat(f.fileno()).st_size
+        ftp.upload(location, name, f, timeout=timeouts[1], cafile=verify if isinstance(verify, str) else None,
+                   size=size)
         return
     import requests
 

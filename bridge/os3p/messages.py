@@ -38,8 +38,17 @@ EVERY_SESSION = ("DataModelNotification",)
 ACCUMULATING = {"DataModelNotification"}
 
 
+MAX_EPOCH = 2.0 ** 40  # seconds (year ~36812): where the ends of the calendar are clamped to
+
+
 def parse_iso(text):
-    return datetime.fromisoformat(text.replace("z", "+00:00").replace("Z", "+00:00")).timestamp()
+    """An RFC 3339 date-time -> Unix seconds; ValueError when it is not one. The ends of the calendar
+    (0001-01-01 with an offset, 9999-12-31) are clamped to +-MAX_EPOCH, never an OverflowError."""
+    dt = datetime.fromisoformat(text.replace("z", "+00:00").replace("Z", "+00:00"))
+    try:
+        return dt.timestamp()
+    except (OverflowError, OSError, ValueError):  # out of the platform's or datetime's range
+        return -MAX_EPOCH if dt.year < 1970 else MAX_EPOCH
 
 
 def boot_fields(config, device, modem=None):

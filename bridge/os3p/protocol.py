@@ -28,6 +28,7 @@ from . import errors, framing
 from .calls import Calls
 from .deadlines import Deadlines
 from .messages import parse_iso, validate
+from .state import MAX_OFFSET
 from .outputs import Abort, Close, Connect, HeartbeatInterval, NextSession, Ping, Send, SessionDone, SessionDue  # noqa: F401
 from .registration import Registration
 from .session import Sessions
@@ -145,6 +146,9 @@ class Protocol:
         try:
             central = parse_iso(current_time)
         except (ValueError, TypeError, AttributeError):
+            return
+        if abs(central - self.clock.wall()) > MAX_OFFSET:  # 0001-01-01, 9999-12-31: no timestamp could be written
+            log.warning("BootNotification currentTime %.40s is more than a century from ours: ignored", current_time)
             return
         previous = self.clock.offset
         offset = self.clock.sync(central)

@@ -5,6 +5,8 @@ None on a device without contactors, where every action is refused). Its events 
 the persistent outbox, so they survive an outage and a kill -9 (spec 6.7, 6.8: delivery guaranteed).
 """
 
+from datetime import date
+
 from ..clock import utc_iso
 from ..events import ContactorChanged, ModeChanged
 from ..logger import getLogger
@@ -12,6 +14,8 @@ from ..station.schedule import Profile, ScheduleError, parse_date
 from . import errors
 
 log = getLogger(__name__)
+
+FIRST_DAY, LAST_DAY = date(2, 1, 1), date(9998, 12, 31)  # the calendar's ends, less the days a schedule reads
 
 
 def _station(req):
@@ -59,6 +63,9 @@ def get_effective_streetlight_day_schedule(req):
         day = parse_date(p["at"])  # "local time (not utc) and only the date part is used"
     except ScheduleError as e:
         raise errors.CallError(e.code, str(e)) from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # a day's schedule reads the days around it (sunset, overnight)
+        raise errors.CallError(errors.PROPERTY_CONSTRAINT_VIOLATION, "at: %s is outside %s..%s"
+                               % (day, FIRST_DAY, LAST_DAY))
     sched = None if station is None else station.effective_day(p["contactorId"], day)
     if sched is None:
         raise errors.NotSupported("contactor %d is not configured on this station" % p["contactorId"])

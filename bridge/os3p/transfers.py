@@ -18,6 +18,10 @@ log = logger.getLogger(__name__)
 SCHEMES = ("http", "https", "ftp", "ftps")
 FTP = ("ftp", "ftps")
 CHUNK = 64 * 1024
+# UpdateFirmware's retries and retryInterval are the central system's; a station lives with at most these
+MAX_ATTEMPTS = 10
+MAX_RETRY_INTERVAL = 86400  # seconds
+MIN_RETRY_INTERVAL = 1  # seconds between two attempts at least: a refused port is not hammered
 MAX_IMAGE = 256 * 1024 * 1024  # no router image comes near it
 RESERVE = 4 * 1024 * 1024  # left free in the download directory
 
@@ -28,12 +32,32 @@ def check_location(location):
     Credentials in a plain http URL are refused; in an ftp URL they are how FTP logs in (the spec's own
     examples send ftp://root:root@...): bridge/ftp.py uses TLS where the server offers it and warns once
     where it does not."""
-    parts = urlsplit(location)
+    from urllib.parse import unquote
+
+    try:
+        parts = urlsplit(location)
+        parts.port  # ValueError: not a port number
+    except ValueError as e:
+        return errors.PROPERTY_CONSTRAINT_VIOLATION, "location: %s" % e
     if parts.scheme.lower() not in SCHEMES:
-        return errors.NOT_SUPPORTED, "only http, https, ftp and ftps locations are supported, not %s" % parts.scheme
+        return errors.NOT_SUPPORTED, "only http, https, ftp and ftps locations are supported, not %s" % parts.scheme[:16]
+    if not parts.hostname:
+        return errors.PROPERTY_CONSTRAINT_VIOLATION, "location: no host"
+    if any(c in unquote(location) for c in "\r\n\0") or not location.isprintable():
+        return errors.PROPERTY_CONSTRAINT_VIOLATION, "location: a line break, NUL or control character"
     if parts.scheme.lower() == "http" and (parts.username or parts.password):
         return errors.SECURITY_ERROR, "refusing to send credentials over plain http"
     return None
+
+
+def retry_policy(retries, interval):
+    """UpdateFirmware's (retries, retryInterval) -> (attempts, seconds between), within the caps."""
+    def number(v, default):
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) and v - v == 0 else default
+
+    attempts = int(min(max(1, number(retries, 1)), MAX_ATTEMPTS))
+    wait = float(min(max(MIN_RETRY_INTERVAL, number(interval, 0)), MAX_RETRY_INTERVAL))
+    return attempts, wait
 
 
 class TooBig(Exception):
@@ -116,14 +140,17 @@ def attempts(what, attempts, interval, cancel, shown, attempt):
             if not attempt():
                 return False, None
             return True, None
-        except failures as e:
-            # one sentence, not the libraries' chain of reprs (bridge/errortext.py); their texts carry the URL,
-            # with its password: never in the log or the state view
+        except Exception as e:  # whatever a peer makes a library raise is a failed attempt, never a dead worker
+            # one sentence, not the libraries' chain of reprs (bridge/errortext.py); an unexpected one with its
+            # class; their texts carry the URL, with its password: never in the log or the state view
             from ..errortext import sentence
 
-            reason = redact(sentence(e))
+            reason = redact(sentence(e) if isinstance(e, failures) else "%s: %s" % (e.__class__.__name__, e))[:300]
             shown.failed_attempt(reason)
-            log.warning("%s attempt %d/%d failed: %s", what, n, attempts, reason)
+            if isinstance(e, failures):
+                log.warning("%s attempt %d/%d failed: %s", what, n, attempts, reason)
+            else:  # not one the transfer expects: a bug of ours or of a library, said once with its cause
+                log.error("%s attempt %d/%d failed unexpectedly: %s", what, n, attempts, reason)
         if n < attempts and cancel.wait(interval):
             return False, None
     return False, reason

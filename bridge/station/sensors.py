@@ -30,6 +30,7 @@ log = logger.getLogger(__name__)
 
 SIMULATION_FILE = "simulation.json"
 HISTORY_FILE = "meter-history.bin"
+MAX_WAITING = 64  # reads asked for while one runs that it answers each (beyond: it answers them anyway)
 
 
 class Source:
@@ -61,6 +62,8 @@ class Sensors(StationSensors):
         self.timers = {}
         self.last = None  # (epoch, readings) of the last sample
         self.reading = _thread.allocate_lock()  # threading itself only once a source is read
+        self.busy = False  # a read runs in its worker
+        self.waiting = []  # [(context, callback)] the read that runs answers
         self.stopped = False
         sections = config.sections
         self.indicator_backend, groups = self._indicators(sections, backend, gpio_root, ubus_socket)
@@ -267,15 +270,21 @@ class Sensors(StationSensors):
 
     def read_now(self, context="Trigger", callback=None):
         """Read every source in a worker; on the loop: alarms, history, subscribers, then callback(sample),
-        a SampleTaken."""
+        a SampleTaken. One sampler: a read asked for while one runs joins it (its readings answer both), so a
+        silent meter and a burst of TriggerMessage cost one thread and one wait, not one each."""
         if not self.sources:
             return False
+        if len(self.waiting) < MAX_WAITING:  # past it, the read that runs answers them all the same
+            self.waiting.append((context, callback))
+        if self.busy:
+            return True
+        self.busy = True
         import threading
 
-        threading.Thread(target=self._read, args=(context, callback), name="station-read", daemon=True).start()
+        threading.Thread(target=self._read, name="station-read", daemon=True).start()
         return True
 
-    def _read(self, context, callback):
+    def _read(self):
         with self.reading:  # one read at a time: a meter answers one request after the other
             results = []
             for source in self.sources:
@@ -287,7 +296,14 @@ class Sensors(StationSensors):
                 except Exception as e:  # a bug in a backend must not stop the sampler
                     log.exception("%s: read failed", source.name)
                     results.append((source, [], ModbusError("io", str(e))))
-        self.loop.call_soon_threadsafe(self._sampled, context, results, callback)
+        self.loop.call_soon_threadsafe(self._read_done, results)
+
+    def _read_done(self, results):
+        self.busy = False
+        waiting, self.waiting = self.waiting, []
+        for context in dict.fromkeys(c for c, _cb in waiting):  # each context once, in the order asked
+            callbacks = [cb for c, cb in waiting if c == context and cb is not None]
+            self._sampled(context, results, lambda sample, cbs=callbacks: [cb(sample) for cb in cbs])
 
     def _sampled(self, context, results, callback):
         if self.stopped:

@@ -1,0 +1,112 @@
+"""Issue 23: every exception in a transfer worker ends in the protocol's failure notification; retries and
+intervals have caps; what a file server says is redacted of the password. The daemon core in this process
+(support.os3p_harness.Station), a real central system and real (hostile) file servers on loopback. Each
+test failed before its fix.
+"""
+
+import logging
+import threading
+
+import pytest
+
+from bridge.os3p import transfers
+from support.hostile_ftp import HostileFtp
+from support.os3p_harness import Station, free_port
+
+
+@pytest.fixture
+def station(tmp_path, cs):
+    made = []
+
+    def make(**options):
+        s = Station(tmp_path / "state", cs.url, os3p__download_dir=str(tmp_path), **options)
+        made.append(s)
+        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections)
+        return s
+    yield make
+    for s in made:
+        s.stop()
+
+
+def firmware(cs, location, **extra):
+    return cs.call("SUBS001", "UpdateFirmware", dict({"retrieveDate": "2020-01-01T00:00:00Z",
+                                                      "location": location, "requestId": "fw-1"}, **extra),
+                   timeout=5)
+
+
+def statuses(cs):
+    return [m[3]["status"] for m in cs.calls("FirmwareStatusNotification")]
+
+
+def test_an_unexpected_exception_in_the_download_worker_ends_in_download_failed(cs, station, monkeypatch):
+    def broken(*args):
+        raise ValueError("invalid literal for int() with base 10: 'not-a-number'")  # ftplib's size() did this
+
+    monkeypatch.setattr(transfers, "fetch", broken)
+    station()
+    assert firmware(cs, "ftp://127.0.0.1:%d/fw.img" % free_port(), retries=1)[2] == {}
+    cs.wait_for(lambda c: "DownloadFailed" in statuses(c), 15)  # was: Downloading for ever, the thread dead
+    assert statuses(cs) == ["Downloading", "DownloadFailed"]
+
+
+def test_an_ftp_path_with_a_line_break_is_refused_before_anything_starts(cs, station):
+    station()
+    reply = firmware(cs, "ftp://127.0.0.1:%d/fw%%0d%%0aDELE%%20x" % free_port())
+    assert reply[0] == 4 and reply[2] == "PropertyConstraintViolation"  # was: ValueError in the worker
+    assert statuses(cs) == []
+
+
+def test_retries_and_retry_interval_are_capped(cs, station):
+    assert transfers.retry_policy(10 ** 9, 0) == (transfers.MAX_ATTEMPTS, transfers.MIN_RETRY_INTERVAL)
+    assert transfers.retry_policy(2, 1e20) == (2, transfers.MAX_RETRY_INTERVAL)
+    assert transfers.retry_policy(None, None) == (1, transfers.MIN_RETRY_INTERVAL)
+
+
+def test_a_huge_retry_interval_is_a_capped_wait_in_a_live_worker(cs, station, caplog):
+    st = station()
+    with caplog.at_level(logging.WARNING):
+        assert firmware(cs, "http://127.0.0.1:%d/fw.img" % free_port(), retries=2, retryInterval=1e20)[2] == {}
+        st.wait(lambda: any("attempt 1/2 failed" in r.getMessage() for r in caplog.records), 15)
+        # the worker waits its capped interval (it died of an OverflowError in the wait before)
+        st.wait(lambda: [t for t in threading.enumerate() if t.name == "os3p-download"], 5)
+    assert not [r for r in caplog.records if r.exc_info]
+    assert statuses(cs) == ["Downloading"]
+
+
+def test_a_billion_retries_against_a_refused_port_end_in_download_failed(cs, station, caplog):
+    station()
+    with caplog.at_level(logging.WARNING):
+        assert firmware(cs, "http://127.0.0.1:%d/fw.img" % free_port(), retries=10 ** 9, retryInterval=0)[2] == {}
+        cs.wait_for(lambda c: "DownloadFailed" in statuses(c), 60)  # was: attempts without end, 2 MB of log
+    attempts = [r for r in caplog.records if "firmware download attempt" in r.getMessage()]
+    assert len(attempts) == transfers.MAX_ATTEMPTS
+
+
+def test_a_530_that_echoes_the_password_reaches_neither_the_log_nor_the_state_view(cs, station, caplog):
+    from bridge import stateview
+
+    server = HostileFtp("echo-530")
+    try:
+        st = station()
+        with caplog.at_level(logging.DEBUG):
+            assert firmware(cs, server.url(password="pw-Secret-42"), retries=1)[2] == {}
+            cs.wait_for(lambda c: "DownloadFailed" in statuses(c), 30)
+            view = st.run(lambda: stateview.collect(st.daemon.views))
+        assert "530 Login incorrect" in caplog.text and "pw-Secret-42" not in caplog.text
+        shown = [t for t in view["transfers"] if t["name"] == "firmware"][0]
+        assert "530 Login incorrect" in shown["error"] and "pw-Secret-42" not in str(view)
+    finally:
+        server.stop()
+
+
+def test_an_upload_to_a_server_whose_reply_never_ends_ends_in_upload_failed(cs, station):
+    server = HostileFtp("endless-220")
+    try:
+        station(os3p__upload_retries="1")
+        reply = cs.call("SUBS001", "GetFile", {"fileType": "VendorSpecific", "location": server.url("/up")},
+                        timeout=5)
+        assert reply[2]["status"] == "Accepted"
+        cs.wait_for(lambda c: [m for m in c.calls("GetFileStatusNotification") if m[3]["status"] == "UploadFailed"],
+                    60)
+    finally:
+        server.stop()
