@@ -27,6 +27,7 @@ from ..logger import getLogger
 log = getLogger(__name__)
 
 STATE_FILE = "model.json"
+NETIFD_TIMEOUT = 2.0  # seconds netifd has to answer its dump (else the interfaces are absent this time)
 POLL_KEY = "model.poll_interval"
 
 
@@ -101,14 +102,15 @@ class ParameterModel(components.ParameterModel):
         return device_zone(self.device)
 
     def _netifd(self):
-        if self.device.backend != "ubus" and not self.netifd_socket:
+        if self.device.backend != "ubus":
             return None  # the host: the kernel's interfaces
 
         def dump():
             from ..ubus import client
 
-            try:
-                code, data = client.call("network.interface", "dump", socket_path=self.netifd_socket)
+            try:  # a short wait: a request's snapshot runs on the loop
+                code, data = client.call("network.interface", "dump", socket_path=self.netifd_socket,
+                                         timeout=NETIFD_TIMEOUT)
             except client.UbusError:
                 return None
             return data if code == 0 and isinstance(data, dict) else None

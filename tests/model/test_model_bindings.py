@@ -291,3 +291,26 @@ def test_the_poll_groups_are_named_in_the_table():
     assert {g for g, how in rows.GROUPS.items() if how.startswith("poll")} == {"board", "system", "time", "ip",
                                                                                "ethernet", "cellular"}
     assert os.path.basename(bindings.__file__) == "bindings.py"
+
+
+def test_every_partial_path_of_the_station_is_the_union_of_its_leaves(model):
+    """For every object of the real table (as GetParameterNames lists them), GetParameterValues of its
+    partial path answers exactly what its leaves answer one by one (values that move by themselves, the
+    volatile ones, compared by name only)."""
+    names = [n for n, _w in model.get_parameter_names("Device.", False)]
+    objects = [n for n in names if n.endswith(".")]
+    leaves = [n for n in names if not n.endswith(".")]
+    assert len(objects) > 20 and len(leaves) > 100
+    volatile = {p for p, row, _v in model.get_parameter_values(["Device."]) if row.volatile}
+    for obj in objects:
+        try:
+            whole = values(model, obj)
+        except Fault as e:
+            assert e.code == 9005 and not [n for n in leaves if n.startswith(obj)], obj  # an empty table
+            continue
+        union = {}
+        for leaf in [n for n in leaves if n.startswith(obj)]:
+            union.update(values(model, leaf))
+        assert set(whole) == set(union), obj
+        assert {p: v for p, v in whole.items() if p not in volatile} == \
+            {p: v for p, v in union.items() if p not in volatile}, obj

@@ -147,6 +147,13 @@ def test_schedule_download_is_update_firmware(rig):
     # the station took it as an UpdateFirmware: it reports the download (http://your.url.com does not answer
     # here, so it ends in DownloadFailed, which is the station's business, not the API's)
     cs.wait_for(lambda c: [m for m in c.calls()[mark:] if m[2] == "FirmwareStatusNotification"], 30)
+    # and the model shows the image coming in beside the running one (FirmwareImage tied to UpdateFirmware)
+    _cs, api, _d, serial = rig
+    status, body = post(api, "GetParameterValues", {"search_options": {"cpe_id": serial},
+                                                    "parameters": ["Device.DeviceInfo.FirmwareImage."]})
+    images = {d["key"]: d["value"] for d in body["result"]["details"]}
+    assert images["Device.DeviceInfo.FirmwareImage.1.Status"] == "Active"
+    assert images["Device.DeviceInfo.FirmwareImage.2.Status"] in ("Downloading", "DownloadFailed")
 
 
 def test_reboot_is_reset(rig):

@@ -344,11 +344,12 @@ class _Inotify:
     def __init__(self):
         try:  # optional by design: python3-ctypes is not installed on a device, where sysfs needs no inotify
             import ctypes
-            import ctypes.util
         except ImportError as e:
             raise GpioError(errno.ENOTSUP, "%s: cannot follow plain files (python3-ctypes)" % e) from None
 
-        self._libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # the interpreter's own symbols hold libc's (glibc and musl alike): no ctypes.util.find_library,
+        # which imports shutil (bz2, lzma), subprocess and tempfile, about 1 MiB, to find the same library
+        self._libc = ctypes.CDLL(None, use_errno=True)
         self._fd = self._libc.inotify_init1(self.IN_NONBLOCK | self.IN_CLOEXEC)
         if self._fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1")
