@@ -153,7 +153,9 @@ def cmd_check(argv):
         backend = opts["backend"] or default_backend()
         path = open_device(backend, os.path.abspath(opts["state_dir"] or default_state_dir(backend))).config_path(
             CONFIG_NAME)
-    _, problems = examine(path)
+    from .station.checks import SECTION_CHECKS
+
+    _, problems = examine(path, SECTION_CHECKS)
     for problem in problems:
         print(problem)
     errors = sum(p.fatal for p in problems)

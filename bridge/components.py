@@ -5,42 +5,36 @@ other components it uses, typed by the interfaces below: it may call what the in
 else. The root makes the event subscriptions (bridge/events.py) and closes the one cycle there is (the tr069
 object and its session driver). Nothing here is a registry: no component looks another up.
 
-Plain base classes whose methods say what they do: typing.Protocol would cost the ubus-only process about
-0.4 MiB (typing), ABCs another 20 KiB of ABCMeta caches. A method a component must have raises
-NotImplementedError here; tests/test_components.py checks that every component overrides each of those.
+Structural, as typing.Protocol is, but without typing (0.4 MiB of the ubus-only process) and without
+being imported at run time at all: the classes here would cost that process ~60 KiB to do nothing. No
+component inherits them; tests/daemon/test_components.py holds who implements each and checks that every
+implementation has what its interface REQUIRES, and that none is built with the daemon. The methods not in
+REQUIRED are the root's to call where a component has them.
 
-    Component          start(), stop(), reload(), state(): what the root does with every one of them
+    Component          start(), stop(), reload(), config_changed(name), state(): what the root does
     EventSource        subscribe(fn, *kinds) / unsubscribe(fn): named events, bridge/events.py
-    UbusObject         name, signature(), call(method, args): what the ubus and JSON-RPC surfaces serve
+    UbusObject         bridge/ubusmsg.py's: name, methods, signature(), call() (the one dispatcher), answer()
     SessionDriver      what the tr069 object drives a session through (the OS3P client)
     StationSensors     the sensors (bridge/station/sensors.py), as the OS3P surface and the root use them
     StationLights      the streetlights (bridge/station/streetlights.py), likewise
+    ParameterModel     the TR-181 parameter model (bridge/model/component.py): the one store, value changes
     ParameterModel     the TR-181 parameter model (bridge/model/component.py), as the OS3P surface, the
                        tr069 object and the root use it
     Reachability       the modem and the uplinks (bridge/reach/service.py), as the root and the surfaces use it
 
-A new component (the parameter model, reachability, a CAMARA route) declares its interface here, is built
-by a builder method of the root and gets what it uses through its constructor.
+A new component (the parameter model, a CAMARA route) declares its interface here, adds its class to the
+test's table, is built by a builder method of the root and gets what it uses through its constructor.
 """
-
-
-def _required(method):
-    """A method every implementation must override (tests/test_components.py checks that it does)."""
-
-    def missing(self, *args, **kwargs):
-        raise NotImplementedError("%s.%s" % (type(self).__name__, method.__name__))
-
-    missing.__name__, missing.__doc__, missing.required = method.__name__, method.__doc__, True
-    return missing
 
 
 class Component:
     """What the root does with every component, in its start order (stop: the reverse)."""
 
+    REQUIRES = ("stop",)
+
     def start(self):
         """Timers, threads, subscriptions to others: called once every component it uses was built."""
 
-    @_required
     def stop(self):
         """Cancel its timers, end its threads, close what it opened; unsubscribe from others."""
 
@@ -60,27 +54,13 @@ class Component:
 class EventSource:
     """A component that publishes events (bridge/events.py)."""
 
-    @_required
+    REQUIRES = ("subscribe", "unsubscribe")
+
     def subscribe(self, fn, *kinds):
         """fn(event) on the loop thread for each event it publishes from now on (of those types, or all)."""
 
-    @_required
     def unsubscribe(self, fn):
         """No more events to fn."""
-
-
-class UbusObject:
-    """An object the ubus surface registers on ubusd and the JSON-RPC surface serves by name."""
-
-    name = None  # e.g. "tr069"
-
-    @_required
-    def signature(self):
-        """{method: {argument: blobmsg type}} as `ubus -v list` shows it."""
-
-    @_required
-    def call(self, method, args):
-        """(ubus status, reply dict or None), on the loop thread; args as the caller sent them."""
 
 
 class SessionDriver:
@@ -88,21 +68,19 @@ class SessionDriver:
     driver also keeps the periodic session's deadline (the OS3P heartbeat): it asks the tr069 object for
     the session (start_session) when it is due and tells it when the next is (next_session(at))."""
 
+    REQUIRES = ("connection_state", "start_session", "expect_reboot", "reboot_failed")
+
     acs_url = ""
 
-    @_required
     def connection_state(self):
         """"up" once connected and registered, "init" otherwise (the status reply's cwmp.status)."""
 
-    @_required
     def start_session(self, events, get_rpc_methods=False):
         """A session for these inform events; the driver answers with tr069.session_finished(success)."""
 
-    @_required
     def expect_reboot(self):
         """A reboot we cause is coming: the next start must not report it as unexpected."""
 
-    @_required
     def reboot_failed(self, reason):
         """That reboot failed."""
 
@@ -111,33 +89,28 @@ class StationSensors(Component, EventSource):
     """The sensors: MV fault indicators, the meter and board temperature, the history and the station's
     status. Events: FaultChanged, SampleTaken."""
 
+    REQUIRES = ("test", "reset", "has_readings", "read_now", "status_snapshot", "contactor_fault", "weak_signal")
+
     history = None  # station/history.History, None when no sample is kept
 
-    @_required
     def test(self):
         """TestMVFaultIndicator: Accepted | RejectedAlreadyFaulted | Rejected."""
 
-    @_required
     def reset(self):
         """ResetMVFaultIndicator: Accepted | Rejected."""
 
-    @_required
     def has_readings(self):
         """Whether anything can be read (a meter, a board temperature)."""
 
-    @_required
     def read_now(self, context="Trigger", callback=None):
         """Read every source in a worker; callback(SampleTaken) on the loop."""
 
-    @_required
     def status_snapshot(self):
         """The station's current StatusNotification content."""
 
-    @_required
     def contactor_fault(self, event):
         """A ContactorFault: a failing power switch is one of the station's errors."""
 
-    @_required
     def weak_signal(self, event):
         """A SignalChanged: a weak modem signal is one of the station's errors (WeakSignal)."""
 
@@ -146,15 +119,14 @@ class StationLights(Component, EventSource):
     """The streetlights: the contactors and their Station (contactors.py), the local zone and the sun.
     Events: ContactorChanged, ModeChanged, ContactorFault."""
 
+    REQUIRES = ("sun_today", "objects")
+
     station = None  # contactors.Station: what the OS3P actions drive
     zone = None  # the device's zone (zone.py)
 
-    @_required
     def sun_today(self):
         """(sunrise, sunset) instants of today's local date, or None without a Geolocation."""
 
-
-    @_required
     def objects(self):
         """The UbusObjects it serves."""
 
@@ -163,27 +135,23 @@ class ParameterModel(Component, EventSource):
     """The TR-181 parameter model: the one store every face reads and writes by TR-181 path, and the
     watcher of value changes. Events: ParameterChanged."""
 
-    @_required
+    REQUIRES = ("model", "object", "config_changed", "before_session", "value_changes", "restore")
+
     def model(self):
         """The model's core (bridge/model/core.Model), built on first use."""
 
-    @_required
     def object(self):
         """The UbusObject tr069.model serving it."""
 
-    @_required
     def config_changed(self, name):
         """A key was written (ChangeConfiguration): compare the watched parameters of the config."""
 
-    @_required
     def before_session(self, events):
         """A tr069 session is about to start for these events (4 VALUE CHANGE: look at everything first)."""
 
-    @_required
     def value_changes(self):
         """The changes waiting to be sent, taken out ([{"name", "value", "type"}]), or None."""
 
-    @_required
     def restore(self, params):
         """Changes value_changes() gave that could not be queued: they wait again."""
 
@@ -192,32 +160,27 @@ class Reachability(Component, EventSource):
     """The reachability state, the modem, the CAMARA subscriptions (bridge/reach). Events:
     ReachabilityChanged, SignalChanged."""
 
+    REQUIRES = ("modem_info", "follow_os3p", "on_netifd", "create", "list", "get", "delete")
+
     object = None  # its UbusObject (tr069.reach)
 
-    @_required
     def modem_info(self):
         """What the modem said last (bridge/reach/modem.ModemInfo; every field absent without a modem)."""
 
-    @_required
     def follow_os3p(self, registered):
         """registered() -> whether the OS3P link is registered: `data` needs it from now on."""
 
-    @_required
     def on_netifd(self, event, data):
         """A netifd `network.interface` event from ubusd."""
 
-    @_required
     def create(self, body):
         """The CAMARA create: the subscription as answered, or camara.ApiError."""
 
-    @_required
     def list(self):
         """Every subscription, as the API answers it."""
 
-    @_required
     def get(self, sid):
         """One subscription, or camara.ApiError 404."""
 
-    @_required
     def delete(self, sid):
         """End one (subscription-ends SUBSCRIPTION_DELETED), or camara.ApiError 404."""

@@ -174,10 +174,18 @@ DAY = 86400
 VENDOR = "X_TR069-BRIDGE_"
 URL, PATH = text(512), text(255)
 
-def _reach_networks(value):
-    from .reach.camara import check_networks_spec  # only where the key is read or checked
+def _networks(value):
+    """reach.plain_http_sinks: loopback, private, none or CIDR networks (bridge/reach/camara.py reads it)."""
+    for word in value.split():
+        if word in ("none", "loopback", "private"):
+            continue
+        import ipaddress  # only for a network given (not for the default: every process checks that)
 
-    return check_networks_spec(value)
+        try:
+            ipaddress.ip_network(word, strict=False)
+        except ValueError:
+            return False
+    return True
 
 
 KEYS = {k.name: k for k in [
@@ -284,7 +292,7 @@ KEYS = {k.name: k for k in [
                                                        is not None, "empty, or 32 to 256 printable characters "
                                                                     "without spaces"), "", readonly=True, secret=True),
     Key("reach.plain_http_sinks", "reach", "plain_http_sinks",
-        text(255, lambda v: _reach_networks(v), "loopback, private, none or CIDR networks, separated by spaces"),
+        text(255, _networks, "loopback, private, none or CIDR networks, separated by spaces"),
         "loopback private", readonly=True),
     Key("reach.max_subscriptions", "reach", "max_subscriptions", integer(1, 256), 32, readonly=True),
     Key("reach.sink_queue", "reach", "sink_queue", integer(1, 1024), 64, readonly=True, reboot=True),
@@ -371,8 +379,9 @@ def check_override(item):
         raise ValueError("--option %s: %s" % (name, e)) from None
 
 
-def examine(path):
+def examine(path, section_checks=None):
     """Parse and validate a config file -> (sections, [Problem]); sections is None when it does not parse.
+    section_checks: {section type: checker}, the sections a feature owns (bridge/station/checks.py).
 
     Every option of a section the table knows is converted and checked; an option the table does not
     know is a warning (not fatal). Sections the table does not name (other programs' or other modules'
@@ -390,23 +399,12 @@ def examine(path):
         sections = uci.parse(text, positions)
     except uci.UciError as e:
         return None, [Problem(path, e.line, None, e.reason)]
-    return sections, check_sections(path, sections, positions)
+    return sections, check_sections(path, sections, positions, section_checks)
 
 
-# sections of a kind a feature owns, one per device, that the KEYS table cannot describe: their checker,
-# "module:function(sections) -> [(section name, option or None, why)]", imported only when such a section
-# exists. Their problems are warnings: the daemon runs, that device is not used.
-SECTION_CHECKS = {
-    "contactor": "bridge.station.streetlights:check_contactors",
-    "indicator": "bridge.station.backends.gpio_indicators:check_indicators",
-    "meter": "bridge.station.meter:check_meter",          # its register sections too
-    "threshold": "bridge.station.alarms:threshold_problems",
-}
-
-
-def _section_problems(path, sections, positions):
-    import importlib
-
+def _section_problems(path, sections, positions, section_checks):
+    """What the checkers of sections a feature owns (a table: section type -> checker(sections) ->
+    [(section name, option or None, why)]) find: warnings, that device is not used."""
     problems = []
     # an anonymous section is named as uci names it: @contactor[1]
     shown, counts = {}, {}
@@ -414,18 +412,17 @@ def _section_problems(path, sections, positions):
         kind = sec.get(".type")
         i = counts[kind] = counts.get(kind, -1) + 1
         shown[sec[".name"]] = "@%s[%d]" % (kind, i) if sec.get(".anonymous") else sec[".name"]
-    for kind, ref in SECTION_CHECKS.items():
+    for kind, check in section_checks.items():
         if not any(s.get(".type") == kind for s in sections):
             continue
-        module, _, fn = ref.partition(":")
-        for name, option, why in getattr(importlib.import_module(module), fn)(sections):
+        for name, option, why in check(sections):
             line = positions.get((name, option)) or positions.get((name, None))
             where = "%s.%s%s" % (CONFIG_NAME, shown.get(name, name), "." + option if option else "")
             problems.append(Problem(path, line, where, why + "; not used", fatal=False))
     return problems
 
 
-def check_sections(path, sections, positions=None):
+def check_sections(path, sections, positions=None, section_checks=None):
     """The problems of sections already parsed (by us, or read through rpcd: no line numbers then)."""
     positions = positions or {}
     known = _options_by_section()
@@ -448,7 +445,7 @@ def check_sections(path, sections, positions=None):
                 Config.convert(key, value)
             except ValueError as e:
                 problems.append(Problem(path, line, where, str(e), key=(section[".name"], option)))
-    return problems + _section_problems(path, sections, positions)
+    return problems + _section_problems(path, sections, positions, section_checks or {})
 
 
 class Config:
@@ -459,7 +456,7 @@ class Config:
     libuci's lock; then the config is read again, so what others changed meanwhile is seen and kept.
     """
 
-    def __init__(self, path, writer=None, reader=None, lenient=False):
+    def __init__(self, path, writer=None, reader=None, lenient=False, section_checks=None):
         """lenient: the start-up reader's way. A value that does not hold is set aside (its default is used,
         one error line, listed in atomic.SET_ASIDE for the state view and `status`), a file that does not
         parse means every default: start never depends on what was stored. A reload stays strict."""
@@ -471,6 +468,7 @@ class Config:
         self._before = {}  # (section, option) -> its value before set(), for discard()
         self.overrides = {}  # name -> value given on the command line for this run
         self.warned = set()  # unknown options already warned about: once per process, not per reload
+        self.section_checks = section_checks or {}  # section type -> checker (bridge/station/checks.py)
         self.reload(lenient)
 
     def override(self, item):
@@ -491,9 +489,9 @@ class Config:
                     raise
                 sections, problems = None, e.problems
             else:
-                problems = check_sections(self.path, sections)
+                problems = check_sections(self.path, sections, section_checks=self.section_checks)
         else:
-            sections, problems = examine(self.path)
+            sections, problems = examine(self.path, self.section_checks)
         fatal = [p for p in problems if p.fatal]
         if fatal and lenient:
             sections = _set_aside(sections, fatal)

@@ -37,6 +37,7 @@ from .device import default_backend, open_device
 from .device.base import DeviceError
 from .loop import Loop
 from .sessions import Sessions
+from .station.checks import SECTION_CHECKS
 from .tr069 import Tr069
 
 log = logger.getLogger("tr069-bridge")
@@ -111,10 +112,11 @@ class Daemon:
         self.device = open_device(backend, self.state_dir, restart=self.restart if simulate_reboots else None)
         self.missing = self.device.missing()  # found (and logged) once, at start
         if config_path or self.device.uci_is_files:  # read and written as a file, under libuci's lock
-            self.config = Config(config_path or self.device.config_path(CONFIG_NAME), lenient=True)
+            self.config = Config(config_path or self.device.config_path(CONFIG_NAME), lenient=True,
+                                 section_checks=SECTION_CHECKS)
         else:  # the device's UCI: its config dir, its writer (rpcd, the uci program, or the file)
             self.config = Config(self.device.config_path(CONFIG_NAME), writer=self._uci_write,
-                                 reader=self._uci_read, lenient=True)
+                                 reader=self._uci_read, lenient=True, section_checks=SECTION_CHECKS)
         self.loop = Loop()
         self.clock = Clock(self.loop.time, time.time)
         self.running = {}  # name -> started component, in start order

@@ -13,7 +13,7 @@ import time
 from collections import deque
 
 from . import logger, schema
-from .components import UbusObject
+from .ubusmsg import UbusObject
 from . import ubusmsg as ubus
 
 log = logger.getLogger(__name__)
@@ -89,12 +89,7 @@ class StateObject(UbusObject):
     def signature(self):
         return {method: {} for method in self.methods}
 
-    def call(self, method, args):
-        from .tr069 import prepare_call
-
-        refused, handler, args = prepare_call(self.methods, method, args)
-        if refused is not None:
-            return refused, None
+    def answer(self, method, handler, args):
         part = self.schema["properties"][method]["properties"]
         if schema.errors(part["input"], args, "", self.schema):
             return ubus.INVALID_ARGUMENT, None

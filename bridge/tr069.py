@@ -1,7 +1,9 @@
 """The tr069 object: command, inform and status, icwmp-compatible.
 
-Pure logic over the session state; the faces (ubus, JSON-RPC) call
-Tr069.call(method, args) on the loop thread and get (ubus_status, data).
+Pure logic over the session state; the protocol surfaces (ubus, JSON-RPC) call
+Tr069.call(method, args) on the loop thread and get (ubus_status, data). Nothing here knows a wire
+format: the status reply is kept as a dict while nothing it shows changes (cached_reply), and the ubus
+surface keeps it encoded (bridge/ubus/replies.py, with REPLY_SHAPES).
 The OS3P client, when configured, is attached as the session driver.
 """
 
@@ -11,11 +13,10 @@ import time
 from . import schema
 from . import ubusmsg as ubus
 from .backoff import Backoff
-from .components import UbusObject
+from .ubusmsg import UbusObject
 from .logger import getLogger
 from .redact import redact
 from .sessions import Sessions
-from .ubus import blob
 
 log = getLogger(__name__)
 
@@ -24,17 +25,17 @@ DEFAULT_EVENT = "6 CONNECTION REQUEST"
 # leading code -> canonical event (the spec's list); matching is by code, case-insensitive on the rest
 EVENTS = {e.split(" ", 1)[0]: e for e in ("1 BOOT", "2 PERIODIC", "3 SCHEDULED", "4 VALUE CHANGE",
                                            "6 CONNECTION REQUEST", "8 DIAGNOSTICS COMPLETE")}
-# uhttpd adds this to every call it forwards; it names the caller's session, nothing to validate
-SESSION_ARG = "ubus_rpc_session"
 RELOAD_FAILED = "tr069-bridge config reload failed"  # when on_reload gives no reason
 NOT_SAVED = "Session not started: the state directory is not writable (full or read-only)"
-# the status reply's shape (schemas/tr069.json), for its encoder
-STATUS_SHAPE = blob.Shape({
-    "cwmp": {"status": blob.STRING, "start_time": blob.STRING, "acs_url": blob.STRING},
-    "last_session": {"status": blob.STRING, "start_time": blob.STRING, "end_time": blob.STRING},
-    "next_session": {"status": blob.STRING, "start_time": blob.STRING, "end_time": blob.STRING},
-    "statistics": {"success_sessions": blob.INT32, "failure_sessions": blob.INT32, "total_sessions": blob.INT32},
-})
+_S, _I = ubus.BLOBMSG_STRING, ubus.BLOBMSG_INT32
+# the status reply's shape (schemas/tr069.json): its leaves' blobmsg types, in order, for the ubus surface's
+# encoder of that one shape (a reply naming missing facilities or set-aside files is encoded the generic way)
+STATUS_SHAPE = {
+    "cwmp": {"status": _S, "start_time": _S, "acs_url": _S},
+    "last_session": {"status": _S, "start_time": _S, "end_time": _S},
+    "next_session": {"status": _S, "start_time": _S, "end_time": _S},
+    "statistics": {"success_sessions": _I, "failure_sessions": _I, "total_sessions": _I},
+}
 
 
 def format_time(epoch):
@@ -56,21 +57,9 @@ def canonical_event(event):
     return event
 
 
-def prepare_call(methods, method, args):
-    """What every object of ours checks first, as libubus would: -> (refusal status or None, handler, args
-    without ubus_rpc_session)."""
-    handler = methods.get(method)
-    if handler is None:
-        return ubus.METHOD_NOT_FOUND, None, None
-    if args is None:
-        args = {}
-    if not isinstance(args, dict):
-        return ubus.INVALID_ARGUMENT, None, None
-    return None, handler, {k: v for k, v in args.items() if k != SESSION_ARG}
-
-
 class Tr069(UbusObject):
     name = "tr069"
+    REPLY_SHAPES = {"status": STATUS_SHAPE}
     wall = staticmethod(time.time)   # what status shows times in (tests put a fake clock here)
 
     def __init__(self, loop, sessions: Sessions, acs_url=lambda: "", on_reload=None, on_reboot=None,
@@ -104,7 +93,7 @@ class Tr069(UbusObject):
         self.retry = Backoff(retry_base, retry_max)
         self._retry_timer = None
         self._retry_due = None         # loop time, as _periodic_due
-        self._status_cache = None   # (inputs, dict, blobmsg): see _status_reply
+        self._status_cache = None   # (inputs, dict): see _status_reply
         self.schema = schema.load(SCHEMA_NAME)
         # Replies are built by this module, so checking each against its schema is a self-test: on in
         # the test suite and at log level debug, off otherwise (it costs more than the call itself).
@@ -137,11 +126,8 @@ class Tr069(UbusObject):
             sub = schema._resolve(self.schema, sub["$ref"])
         return sub["type"]
 
-    # --- dispatch --------------------------------------------------------------------
-    def call(self, method, args):
-        refused, handler, args = prepare_call(self.methods, method, args)
-        if refused is not None:
-            return refused, None
+    # --- dispatch (UbusObject.call first) ------------------------------------------------
+    def answer(self, method, handler, args):
         if isinstance(args.get("event"), str):
             args["event"] = canonical_event(args["event"])
         errs = schema.errors(self._part(method, "input"), args, "", self.schema)
@@ -188,11 +174,11 @@ class Tr069(UbusObject):
                 s.success, s.failure, tuple(self.missing()), len(self.set_aside))
 
     def _status_reply(self):
-        """(dict, blobmsg children) of the status reply, from the cache while its inputs are the same."""
+        """The status reply, the same dict while its inputs are the same."""
         inputs = self._status_inputs()
         cached = self._status_cache
         if cached is not None and cached[0] == inputs:
-            return cached[1], cached[2]
+            return cached[1]
         conn, started, acs, last, last_start, last_end, nxt, retry_at, periodic_at, ok, failed, missing, aside = inputs
         nxt = min((t for t in (nxt, retry_at, periodic_at) if t), default=None)
         # anyone allowed `status` may read acs_url: never the URL's password
@@ -208,26 +194,22 @@ class Tr069(UbusObject):
             data["cwmp"]["missing"] = list(missing)
         if aside:  # only when a stored file (or a config value) did not fit at start
             data["cwmp"]["set_aside"] = sorted({e["file"] for e in self.set_aside})
-        if missing or aside:
-            encoded = blob.encode_table(data)  # not STATUS_SHAPE's: the generic encoder, kept as well
-        else:
-            encoded = STATUS_SHAPE.encode(leaves)
-        self._status_cache = (inputs, data, encoded)
-        return data, encoded
+        self._status_cache = (inputs, data)
+        return data
 
     def _status(self, _args):
         # the cached dict is shared by every caller until an input changes: callers only read it
-        return self._status_reply()[0]
+        return self._status_reply()
 
-    def encoded_reply(self, method, args):
-        """The blobmsg-encoded reply (table children) for a call the ubus face can answer without
-        decoding or validating anything, else None: status with no arguments."""
+    def cached_reply(self, method, args):
+        """The reply of a call the ubus surface can answer without decoding or validating anything (status
+        with no arguments), the same dict while nothing it shows changed; else None (call() answers)."""
         if method != "status" or args:
             return None
-        data, encoded = self._status_reply()
+        data = self._status_reply()
         if self.check_output and schema.errors(self._part(method, "output"), data, "", self.schema):
             return None    # call() answers it, and logs why
-        return encoded
+        return data
 
     # --- inform ----------------------------------------------------------------------
     def _inform(self, args):

@@ -1,7 +1,8 @@
-"""ubus status codes and blobmsg types, as libubus defines them (ubusmsg.h, blobmsg.h).
+"""ubus status codes and blobmsg types, as libubus defines them (ubusmsg.h, blobmsg.h), and the one
+dispatcher of every ubus object of ours (UbusObject).
 
-The vocabulary the tr069 object, the faces (ubus, JSON-RPC), the CLI and the device backend share: it
-lives beside them, not inside the ubus face."""
+The vocabulary the tr069 object, the protocol surfaces (ubus, JSON-RPC), the CLI and the device backend
+share: it lives beside them, not inside the ubus surface."""
 
 OK = 0
 INVALID_COMMAND = 1
@@ -56,3 +57,37 @@ SCHEMA_TO_BLOBMSG = {
     "object": BLOBMSG_TABLE,
     "array": BLOBMSG_ARRAY,
 }
+
+
+SESSION_ARG = "ubus_rpc_session"  # uhttpd adds it to every call it forwards: it names the caller's session
+
+
+class UbusObject:
+    """An object the ubus surface registers on ubusd and the JSON-RPC surface serves by name: a table of
+    methods (name -> handler) behind the one dispatcher, call(). signature() says the methods' arguments as
+    `ubus -v list` shows them ({method: {argument: blobmsg type}})."""
+
+    name = None  # e.g. "tr069"
+    methods = {}  # method -> handler(args); answer() says what becomes of what it returns
+
+    def signature(self):
+        raise NotImplementedError(self.name)
+
+    def call(self, method, args):
+        """(ubus status, reply dict or None), on the loop thread; args as the caller sent them. First what
+        libubus checks (the method exists, the arguments are a table), uhttpd's ubus_rpc_session left out,
+        then answer()."""
+        handler = self.methods.get(method)
+        if handler is None:
+            return METHOD_NOT_FOUND, None
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            return INVALID_ARGUMENT, None
+        return self.answer(method, handler, {k: v for k, v in args.items() if k != SESSION_ARG})
+
+    def answer(self, method, handler, args):
+        """(status, reply) of a call that passed the checks: by default what handler(args) returns. An
+        object that validates its arguments or its replies against a schema does it here."""
+        return handler(args)
+

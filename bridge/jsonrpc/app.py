@@ -18,7 +18,6 @@ from bridge.jsonrpc.session_object import FailedLogins, SessionObject
 from bridge.jsonrpc.sessions import SessionStore
 from bridge.jsonrpc.users import Users
 
-from ..components import Component
 from ..logger import getLogger
 
 log = getLogger(__name__)
@@ -45,7 +44,7 @@ def _setting(config, name, default):
         return default
 
 
-class Shim(Component):
+class Shim:
     def __init__(self, loop, objects, host="127.0.0.1", port=0, users=None, acl_dirs=(),
                  session_timeout=300, call_timeout=60, login_attempts=5, state_dir=None,
                  login_delays=None):

@@ -17,7 +17,7 @@ from bridge import ubusmsg as ubus
 from bridge.jsonrpc import acl as aclmod
 from bridge.jsonrpc.sessions import DEFAULT_SID
 
-from ..components import UbusObject
+from ..ubusmsg import UbusObject
 from ..logger import getLogger
 
 log = getLogger(__name__)

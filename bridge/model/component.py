@@ -20,7 +20,6 @@ is <state>/model.json, written with write + fsync + rename; a file that does not
 import os
 
 from .. import atomic
-from .. import components
 from ..events import ParameterChanged, Publisher
 from ..logger import getLogger
 
@@ -56,7 +55,7 @@ def has_state(state_dir):
     return os.path.exists(os.path.join(state_dir, STATE_FILE))
 
 
-class ParameterModel(components.ParameterModel):
+class ParameterModel:
     def __init__(self, loop, clock, config, device, state_dir, inform, streetlights=None, sensors=None,
                  netifd_socket=None, reach=None):
         """inform(event): what `ubus call tr069 inform` does (the tr069 object's session for an event);

@@ -10,7 +10,7 @@ other (origin "local"). The model itself is built on the first call (model()), n
 """
 
 from .. import ubusmsg as status
-from ..components import UbusObject
+from ..ubusmsg import UbusObject
 
 OBJECT_NAME = "tr069.model"
 READ = ("GetParameterValues", "GetParameterNames", "GetParameterAttributes")
@@ -24,7 +24,6 @@ SIGNATURE = {
     "AddObject": {"parameters": "Table"},
     "DeleteObject": {"parameters": "Table"},
 }
-SESSION_ARG = "ubus_rpc_session"  # what uhttpd adds to every call it forwards
 
 
 class ModelObject(UbusObject):
@@ -35,19 +34,17 @@ class ModelObject(UbusObject):
         watcher must see (a write from the device's side is a value change like any other)."""
         self.model = model
         self.after_call = after_call
+        self.methods = {method: self._call for method in SIGNATURE}
 
     def signature(self):
         return SIGNATURE
 
-    def call(self, method, args):
-        if method not in SIGNATURE:
-            return status.METHOD_NOT_FOUND, None
-        if args is None:
-            args = {}
-        if not isinstance(args, dict) or set(args) - set(SIGNATURE[method]) - {SESSION_ARG}:
+    def answer(self, method, handler, args):
+        if set(args) - set(SIGNATURE[method]) or "parameters" not in args:
             return status.INVALID_ARGUMENT, None
-        if "parameters" not in args:
-            return status.INVALID_ARGUMENT, None
+        return handler(method, args)
+
+    def _call(self, method, args):
         from . import rpc
 
         reply = rpc.call(self.model(), method, args["parameters"], args.get("ParameterKey") or "", origin="local")

@@ -10,7 +10,6 @@ object's session driver.
 import os
 import time
 
-from ..components import Component, SessionDriver
 from ..logger import getLogger
 from ..redact import redact
 from ..stateview import History, iso
@@ -36,7 +35,7 @@ def read_boot_id(path=None):
         return None
 
 
-class Client(SessionDriver, Component):
+class Client:
     """The OS3P surface. Offers what the tr069 object drives (acs_url, connection_state(), start_session(),
     expect_reboot(), reboot_failed()), reload(), state() for the state view, start() and stop()."""
 

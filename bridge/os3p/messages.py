@@ -74,7 +74,7 @@ def boot_fields(config, device, modem=None):
 
 def _streetlights(name):
     def produce(ctx):
-        from . import streetlights  # it imports this module: bound when first asked
+        from . import streetlights  # the station's modules only once a streetlight message is asked for
 
         return getattr(streetlights, name)(ctx)
 

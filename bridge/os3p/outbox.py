@@ -18,6 +18,7 @@ import re
 import time
 
 from ..atomic import fsync_dir, is_number, load_json, need, write_json
+from ..ids import uuid4
 from ..logger import getLogger
 
 log = getLogger(__name__)
@@ -97,15 +98,6 @@ class Outbox:
 
     def records(self):
         return [r for _, r in self.entries]
-
-
-def uuid4():
-    """A random (version 4) UUID string, 36 characters (without the uuid module: memory on a router)."""
-    b = bytearray(os.urandom(16))
-    b[6] = (b[6] & 0x0F) | 0x40
-    b[8] = (b[8] & 0x3F) | 0x80
-    h = b.hex()
-    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
 
 
 def _fits(record):

@@ -230,20 +230,6 @@ def networks_check(spec):
     return allowed
 
 
-def check_networks_spec(spec):
-    """The config validator of reach.plain_http_sinks: True when every word holds."""
-    import ipaddress
-
-    for w in spec.split():
-        if w in ("none", "loopback", "private"):
-            continue
-        try:
-            ipaddress.ip_network(w, strict=False)
-        except ValueError:
-            return False
-    return True
-
-
 # --- the request ------------------------------------------------------------------------------------------
 def validate(body, now, plain_http_allowed, check_expiry=True):
     """A create request's body -> the subscription request as kept (sink, protocol, types, config,

@@ -18,8 +18,9 @@ import os
 import time
 
 from .. import ubusmsg as st
-from ..components import Reachability, UbusObject
+from ..ubusmsg import UbusObject
 from ..events import Publisher, ReachabilityChanged, SignalChanged
+from ..ids import uuid4
 from ..logger import getLogger
 from . import camara
 from .backends import BackendError, choose, open_backend
@@ -36,12 +37,6 @@ SIM_POLL = 1.0  # seconds between two looks at the host simulation file (one sta
 TOKEN_MARGIN = 30.0  # a sink's access token ends its subscription this long before it expires
 
 
-def uuid4():
-    from ..os3p.outbox import uuid4 as make
-
-    return make()
-
-
 class ReachObject(UbusObject):
     """ubus object tr069.reach: `status` (the state view's section), `subscriptions` (as the API lists them)."""
 
@@ -49,19 +44,14 @@ class ReachObject(UbusObject):
 
     def __init__(self, reach):
         self.reach = reach
+        self.methods = {"status": lambda _args: (st.OK, reach.view()),
+                        "subscriptions": lambda _args: (st.OK, {"subscriptions": reach.list()})}
 
     def signature(self):
         return {"status": {}, "subscriptions": {}}
 
-    def call(self, method, args):
-        if method == "status":
-            return st.OK, self.reach.view()
-        if method == "subscriptions":
-            return st.OK, {"subscriptions": self.reach.list()}
-        return st.METHOD_NOT_FOUND, None
 
-
-class Reach(Reachability):
+class Reach:
     def __init__(self, loop, config, state_dir, device_backend="host", ubus_socket=None, clock=time.time):
         """ubus_socket: where ubusd listens, for the modem backends that ask it (ModemManager's rpcd object,
         uqmid); netifd is asked over the daemon's own connection (use_ubus)."""

@@ -18,7 +18,6 @@ import _thread
 import os
 
 from .. import logger
-from ..components import StationSensors
 from ..clock import utc_iso
 from ..events import FaultChanged, Publisher, SampleTaken
 from .alarms import Alarms, Thresholds, limits_from_uci
@@ -42,7 +41,7 @@ class Source:
         self.failing = False
 
 
-class Sensors(StationSensors):
+class Sensors:
     """The sensors component. Offers subscribe() (FaultChanged, SampleTaken), test() / reset() of the
     indicators, read_now(), has_readings(), status_snapshot() (the station's status now), the history,
     contactor_fault() (a failing power switch is one of the station's errors), state() for the state

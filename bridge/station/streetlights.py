@@ -17,7 +17,7 @@ only configured contactors exist and the others are refused.
 import os
 import time
 
-from ..components import StationLights, UbusObject
+from ..ubusmsg import UbusObject
 from ..logger import getLogger
 from .contactors import Contactor, Station
 from .schedule import Place
@@ -96,7 +96,7 @@ def sun_today(geolocation, zone, now=None):
     return float(round(sun.sunrise(today, zone))), float(round(sun.sunset(today, zone)))
 
 
-class Streetlights(StationLights):
+class Streetlights:
     """The streetlights component: the contactors' lines opened from UCI, their inputs watched, the Station
     (contactors.py) on the loop. Offers subscribe() (the Station's events), the Station itself (what the
     OS3P actions drive), place() and sun_today(), state() for the state view, and objects(): the ubus
@@ -293,13 +293,9 @@ class SimulationObject(UbusObject):
     def signature(self):
         return {"local_switch": {"on": "Boolean"}}
 
-    def call(self, method, args):
+    def answer(self, method, handler, args):
         from .. import ubusmsg as status
-        from ..tr069 import prepare_call
 
-        refused, handler, args = prepare_call(self.methods, method, args)
-        if refused is not None:
-            return refused, None
         if set(args) != {"on"} or not isinstance(args["on"], bool):
             return status.INVALID_ARGUMENT, None
         return handler(args["on"])

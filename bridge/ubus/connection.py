@@ -21,9 +21,9 @@ import time
 
 from .. import ubusmsg as st
 from ..backoff import Backoff
-from ..components import Component
 from ..logger import getLogger
 from . import blob
+from .replies import Replies
 
 log = getLogger(__name__)
 
@@ -35,7 +35,7 @@ HELLO_TIMEOUT = 5.0
 STOP_TIMEOUT = 1.0                 # bound on the wait for REMOVE_OBJECT replies at shutdown
 
 
-class ObjectConnection(Component):
+class ObjectConnection:
     """Registers `objects` ({name: obj}; obj.signature(), obj.call(method, args)) on ubusd at `path`, and
     listens for events: listen(pattern, callback) registers an anonymous object and asks ubusd's event
     object (id 1) to `register` it for the pattern, as `ubus listen` does (libubus-obj.c and
@@ -376,7 +376,8 @@ class ObjectConnection(Component):
                 name, sig = req[1], req[2]
                 self.object_ids[name] = oid
                 obj = self.objects[name]
-                self._by_id[oid] = (name, obj, frozenset(sig), getattr(obj, "encoded_reply", None))
+                kept = Replies(obj).encoded if hasattr(obj, "cached_reply") else None
+                self._by_id[oid] = (name, obj, frozenset(sig), kept)
             return
         del self._pending[msg.seq]
         code = msg.get(blob.ATTR_STATUS, st.INVALID_ARGUMENT)
@@ -440,8 +441,8 @@ class ObjectConnection(Component):
     def _on_invoke(self, buf, start, end):
         """One INVOKE at buf[start:end], answered with DATA (when there is data) and STATUS.
 
-        An object may offer encoded_reply(method, args) -> blobmsg children or None: a reply it
-        keeps encoded (tr069 status), sent without building or encoding a dict. DATA that does not
+        An object may offer cached_reply(method, args): a reply it keeps while nothing it shows changes
+        (tr069 status), sent as the bytes replies.Replies keeps, without building or encoding a dict. DATA that does not
         decode is answered INVALID_ARGUMENT; the connection stays.
         """
         _, _, seq, peer = blob.HEADER.unpack_from(buf, start)

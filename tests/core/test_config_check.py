@@ -13,6 +13,7 @@ import pytest
 
 from bridge import cli, daemon
 from bridge.config import Config, ConfigError, examine
+from bridge.station.checks import SECTION_CHECKS
 from support.daemon_process import ROOT
 
 BAD = """config acs 'acs'
@@ -272,7 +273,7 @@ config threshold 'nameless'
 def test_check_names_each_refused_station_section_with_its_line(tmp_path):
     path = tmp_path / "tr069"
     path.write_text(STATION_BAD)
-    _, problems = examine(str(path))
+    _, problems = examine(str(path), SECTION_CHECKS)
     assert [str(p) for p in problems] == ["%s:%s" % (path, line) for line in (
         "1: tr069.MV1: option overcurrent (an input line) is missing; not used",
         "3: tr069.MV1.test: not a GPIO line: 'gpio20' (a sysfs number like 17, or gpiochip0:5); not used",

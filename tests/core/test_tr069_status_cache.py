@@ -1,5 +1,6 @@
-"""The status reply is kept (as a dict and encoded) while nothing it shows changes: each input
-is changed here in turn and the very next reply must show it, in both forms."""
+"""The status reply is kept (as a dict by the tr069 object, encoded by the ubus surface's
+bridge/ubus/replies.py) while nothing it shows changes: each input is changed here in turn and the very
+next reply must show it, in both forms."""
 
 import time
 
@@ -9,6 +10,7 @@ from bridge.loop import Loop
 from bridge.sessions import Sessions
 from bridge.tr069 import Tr069, format_time
 from bridge.ubus import blob
+from bridge.ubus.replies import Replies
 from bridge import ubusmsg as ubus
 
 
@@ -32,6 +34,7 @@ def obj(tmp_path):
               periodic=lambda: (False, 0), missing=lambda: missing)
     o.url = url
     o.missing_list = missing
+    o.replies = Replies(o)  # as the ubus connection keeps it for the object
     return o
 
 
@@ -39,14 +42,14 @@ def both(o):
     """The reply as the JSON-RPC shim gets it and as the ubus face sends it; they must agree."""
     code, data = o.call("status", {})
     assert code == ubus.OK
-    encoded = o.encoded_reply("status", {})
+    encoded = o.replies.encoded("status", {})
     assert encoded == blob.encode_table(data)   # a reply naming missing facilities too
     return data
 
 
 def test_the_same_inputs_give_the_same_reply_without_recomputing(obj):
     first = both(obj)
-    assert obj.encoded_reply("status", {}) is obj.encoded_reply("status", {})
+    assert obj.replies.encoded("status", {}) is obj.replies.encoded("status", {})
     assert obj.call("status", {})[1] is first
 
 
@@ -101,15 +104,15 @@ def test_each_input_shows_in_the_next_reply(obj):
 
 
 def test_the_encoded_reply_is_only_for_status_without_arguments(obj):
-    assert obj.encoded_reply("inform", {}) is None
-    assert obj.encoded_reply("status", {"ubus_rpc_session": "x"}) is None
+    assert obj.replies.encoded("inform", {}) is None
+    assert obj.replies.encoded("status", {"ubus_rpc_session": "x"}) is None
 
 
 def test_a_reply_that_fails_its_schema_is_not_sent_encoded(obj, monkeypatch):
     obj.check_output = True
     monkeypatch.setattr(obj.sessions, "last_status", "exploded")
     obj.sessions.last_start = time.time()
-    assert obj.encoded_reply("status", {}) is None
+    assert obj.replies.encoded("status", {}) is None
     assert obj.call("status", {}) == (ubus.UNKNOWN_ERROR, None)
 
 
@@ -123,10 +126,10 @@ def test_the_next_session_follows_a_wall_clock_step(obj, monkeypatch):
     obj.periodic = lambda: (True, 600)
     obj.schedule_periodic()                                       # fires at mono 5600: wall 1e9 + 600
     assert both(obj)["next_session"]["start_time"] == format_time(1_000_000_600)
-    first = obj.encoded_reply("status", {})
+    first = obj.replies.encoded("status", {})
     mono[0] += 100
     wall[0] += 100.3                                              # both clocks on: the same reply, kept
-    assert obj.encoded_reply("status", {}) is first
+    assert obj.replies.encoded("status", {}) is first
     assert both(obj)["next_session"]["start_time"] == format_time(1_000_000_600)
     wall[0] += 86400 * 365                                        # NTP steps the clock a year on
     assert both(obj)["next_session"]["start_time"] == format_time(1_000_000_600 + 86400 * 365)

@@ -1,45 +1,78 @@
-"""The declared interfaces (bridge/components.py): every component the composition root builds implements
-what its interface requires, and none is built with the daemon."""
+"""The declared interfaces (bridge/components.py, structural: nothing inherits them): every component the
+composition root builds has what its interface requires, every ubus object uses the one dispatcher, and
+none is built with the daemon."""
 
 import importlib
 import inspect
 
 import pytest
 
-from bridge import components
+from bridge import components, ubusmsg
 
-# every module that holds a component or an object the surfaces serve
-MODULES = ["bridge.tr069", "bridge.stateview", "bridge.station.sensors", "bridge.station.streetlights",
-           "bridge.os3p.client", "bridge.ubus.connection", "bridge.jsonrpc.app", "bridge.jsonrpc.session_object",
-           "bridge.model.component", "bridge.model.ubus_object", "bridge.reach.service"]
-INTERFACES = [obj for _, obj in inspect.getmembers(components, inspect.isclass) if obj.__module__ == components.__name__]
-
-
-def implementations():
-    for name in MODULES:
-        importlib.import_module(name)
-    seen, todo = [], list(INTERFACES)
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            if sub not in seen:
-                seen.append(sub)
-                todo.append(sub)
-    return [c for c in seen if c.__module__.startswith("bridge.") and c.__module__ != components.__name__]
-
-
-def test_every_module_named_holds_an_implementation():
-    assert {c.__module__ for c in implementations()} == set(MODULES)
+# interface -> the classes that implement it ("module:class")
+IMPLEMENTATIONS = {
+    components.Component: ["bridge.station.sensors:Sensors", "bridge.station.streetlights:Streetlights",
+                           "bridge.model.component:ParameterModel", "bridge.reach.service:Reach",
+                           "bridge.os3p.client:Client",
+                           "bridge.ubus.connection:ObjectConnection", "bridge.jsonrpc.app:Shim"],
+    components.EventSource: ["bridge.station.sensors:Sensors", "bridge.station.streetlights:Streetlights",
+                             "bridge.station.contactors:Station", "bridge.model.component:ParameterModel",
+                             "bridge.reach.service:Reach"],
+    components.SessionDriver: ["bridge.os3p.client:Client"],
+    components.StationSensors: ["bridge.station.sensors:Sensors"],
+    components.StationLights: ["bridge.station.streetlights:Streetlights"],
+    components.ParameterModel: ["bridge.model.component:ParameterModel"],
+    components.Reachability: ["bridge.reach.service:Reach"],
+    ubusmsg.UbusObject: ["bridge.tr069:Tr069", "bridge.stateview:StateObject",
+                         "bridge.station.streetlights:SimulationObject", "bridge.model.ubus_object:ModelObject",
+                         "bridge.reach.service:ReachObject", "bridge.jsonrpc.session_object:SessionObject"],
+}
 
 
-@pytest.mark.parametrize("cls", implementations(), ids=lambda c: "%s.%s" % (c.__module__, c.__name__))
-def test_each_implementation_has_every_required_method(cls):
-    missing = [name for name in dir(cls) if getattr(getattr(cls, name), "required", False)]
-    assert missing == [], "%s does not implement %s" % (cls.__name__, ", ".join(missing))
+def load(ref):
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
-@pytest.mark.parametrize("cls", implementations(), ids=lambda c: "%s.%s" % (c.__module__, c.__name__))
-def test_no_component_is_built_with_the_daemon(cls):
-    assert "daemon" not in inspect.signature(cls.__init__).parameters
+def required(interface):
+    """What an interface requires, its bases' requirements included."""
+    return sorted({name for cls in interface.__mro__ for name in getattr(cls, "REQUIRES", ())})
+
+
+CASES = [(interface, ref) for interface, refs in IMPLEMENTATIONS.items() for ref in refs]
+
+
+def test_every_interface_is_implemented():
+    declared = [obj for _, obj in inspect.getmembers(components, inspect.isclass)
+                if obj.__module__ == components.__name__]
+    assert sorted(c.__name__ for c in declared) == sorted(c.__name__ for c in IMPLEMENTATIONS if c in declared)
+    assert all(required(c) for c in declared)  # each says what it requires
+
+
+@pytest.mark.parametrize("interface, ref", CASES, ids=["%s-%s" % (i.__name__, r) for i, r in CASES])
+def test_each_implementation_has_what_its_interface_requires(interface, ref):
+    cls = load(ref)
+    missing = [name for name in required(interface) if not callable(getattr(cls, name, None))]
+    assert missing == [], "%s lacks %s" % (ref, ", ".join(missing))
+
+
+@pytest.mark.parametrize("ref", IMPLEMENTATIONS[ubusmsg.UbusObject])
+def test_every_ubus_object_uses_the_one_dispatcher(ref):
+    cls = load(ref)
+    assert issubclass(cls, ubusmsg.UbusObject) and cls.signature is not ubusmsg.UbusObject.signature
+    assert cls.call is ubusmsg.UbusObject.call or ref == "bridge.jsonrpc.session_object:SessionObject"  # rpcd's
+
+
+@pytest.mark.parametrize("ref", sorted({r for refs in IMPLEMENTATIONS.values() for r in refs}))
+def test_no_component_is_built_with_the_daemon(ref):
+    assert "daemon" not in inspect.signature(load(ref).__init__).parameters
+
+
+def test_nothing_imports_the_declarations_at_run_time():
+    """They cost the ubus-only process ~60 KiB; they are for reading and for this test."""
+    from support.imports import GRAPH
+
+    assert [m for m, deps in sorted(GRAPH.items()) if "bridge.components" in deps] == []
 
 
 def test_a_key_changed_in_memory_reaches_every_running_component(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 
 from bridge.daemon import Daemon
 from bridge.os3p import errors, streetlights as os3p_streetlights
+from bridge.station.checks import SECTION_CHECKS
 from bridge.station.streetlights import contactor_rows
 from support.daemon_process import write_config
 
@@ -47,7 +48,7 @@ def test_check_names_each_refused_contactor_with_its_line(tmp_path):
     from bridge.config import examine
 
     path = write_config(str(tmp_path), CONFIG)
-    _, problems = examine(path)
+    _, problems = examine(path, SECTION_CHECKS)
     assert [str(p) for p in problems] == [
         path + ":9: tr069.@contactor[1].id: id 7 is not 1-4; not used",
         path + ":13: tr069.@contactor[2].id: contactor 2 is configured twice; not used",

@@ -12,7 +12,7 @@ have; every value is a string (mmcli-output.c, dump_output_json).
 import json
 
 from ..modem import ModemInfo
-from . import BackendError, run, ubus_call
+from .tools import BackendError, run, ubus_call
 
 MMCLI = "/usr/bin/mmcli"
 

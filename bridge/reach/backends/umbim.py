@@ -13,7 +13,7 @@ umbim has no signal query: rssi, rsrp, rsrq, sinr stay absent.
 """
 
 from ..modem import ModemInfo
-from . import BackendError, run
+from .tools import BackendError, run
 
 UMBIM = "/sbin/umbim"
 QUESTIONS = ("caps", "pinstate", "registration", "subscriber", "config")

@@ -12,7 +12,7 @@ error is printed as a string instead ("UIM uninitialized", "No SIM", "Device not
 import json
 
 from ..modem import ModemInfo
-from . import BackendError, run
+from .tools import BackendError, run
 
 UQMI = "/sbin/uqmi"
 QUESTIONS = ("--get-imei", "--get-iccid", "--get-imsi", "--get-msisdn", "--get-pin-status",

@@ -10,7 +10,7 @@ operator, no home/roaming: those stay absent.
 """
 
 from ..modem import ModemInfo
-from . import BackendError, ubus_call
+from .tools import BackendError, ubus_call
 
 # modem state machine -> (registration, bearer up)
 MODEM_STATES = {"LIVE": ("registered", True), "START_IFACE": ("registered", False),
