@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: help run test lint bench fuzz soak clean venv ipk sdk-ipk browser
+.PHONY: help run test lint bench fuzz soak clean venv ipk sdk-ipk browser dbus-headers
 .DEFAULT_GOAL := help
 
 # make help: every target with the text after its `##` (a target without one is not listed)
@@ -17,7 +17,12 @@ $(VENV)/.installed: requirements-dev.txt pyproject.toml
 	@echo "creating $(VENV) and installing requirements-dev.txt from PyPI (once; usually under a minute)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@$(MAKE) --no-print-directory dbus-headers
+	$(PY) -m pip install --quiet -r requirements-dev.txt || { \
+	  echo "not installed: python-dbusmock (its dbus-python builds against libdbus-1-dev and libglib2.0-dev);" \
+	       "installing the rest; the live ModemManager tests will be skipped"; \
+	  grep -v '^python-dbusmock' requirements-dev.txt > $(VENV)/requirements-without-dbus.txt && \
+	  $(PY) -m pip install --quiet -r $(VENV)/requirements-without-dbus.txt; }
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -41,16 +46,27 @@ test: venv browser ## the whole suite, one worker per core (TEST_JOBS); skips ar
 lint: venv ## ruff over bridge/, devtools/, tests/ and package/ (undefined names, unused imports, ...)
 	$(VENV)/bin/ruff check --no-cache .
 
-# headless Chromium for the status-page test and Node.js for the LuCI view test; best effort
-# (each test skips with its reason where its program is missing). apt-get's own progress is shown.
+# headless Chromium for the status-page test, Node.js for the LuCI view test, ModemManager's mmcli and
+# dbus-daemon for the live ModemManager test; best effort (each test skips with its reason where its
+# program is missing). apt-get's own progress is shown.
 browser:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v mmcli >/dev/null 2>&1 || missing="$$missing modemmanager"; \
+	command -v dbus-daemon >/dev/null 2>&1 && command -v dbus-send >/dev/null 2>&1 || missing="$$missing dbus"; \
 	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  echo "make test: installing$$missing with apt-get (once; a few minutes: Chromium and its libraries are a large download)" && \
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing) && \
 	  echo "make test: installed$$missing" || \
 	  echo "not installed:$$missing; the tests that need it will be skipped"; }
+
+# what python-dbusmock's dbus-python builds against (pip builds it from source: PyPI has no wheel); best
+# effort, as root with apt-get, before the venv's requirements are installed
+dbus-headers:
+	@pkg-config --exists dbus-1 glib-2.0 2>/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  echo "installing libdbus-1-dev libglib2.0-dev pkg-config with apt-get (once), for python-dbusmock" && \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libdbus-1-dev libglib2.0-dev pkg-config) \
+	  || true; }
 
 bench: venv ## speed and memory figures beside the peers measured in the same run
 	$(PY) tests/bench

@@ -23,8 +23,9 @@ CONFIG_NAME = "tr069"
 # start-up reader, a reload, `tr069-bridge check`, --option, the TR-069 and model bindings) and nothing is
 # written to UCI before it passed. A parse function takes what was given (UCI text, or a number or boolean
 # from JSON) and returns the value as its type, or raises ValueError saying what it expects; it carries
-# .type (bool, int or str) and .expect (those words). Numbers are ASCII digits only, never a sign, a
-# space, an underscore or another script's digits, and each has a range a station can live with: a
+# .type (bool, int or str) and .expect (those words). Numbers are ASCII digits only, never a '+', a
+# space, an underscore or another script's digits; one leading '-' only where the key's range holds
+# negative values (dBm thresholds); and each has a range a station can live with: a
 # value a timer, a loop or a modulo cannot hold never gets in. Text is one UCI line (no line break, NUL
 # or other control character), of a bounded length.
 
@@ -59,12 +60,13 @@ def boolean():
 
 
 def integer(low, high, expect=None):
-    """An integer low..high: a JSON number, or ASCII digits (no sign, space or separator)."""
-    @_parser(int, expect or "an integer %d-%d" % (low, high))
+    """An integer low..high: a JSON number, or ASCII digits (no '+', space or separator), after one leading
+    '-' exactly when the range holds negative values (low < 0): '-110' for a threshold in dBm."""
+    @_parser(int, expect or ("an integer %d to %d" if low < 0 else "an integer %d-%d") % (low, high))
     def parse(value):
         if isinstance(value, int) and not isinstance(value, bool):
             v = value
-        elif isinstance(value, str) and 0 < len(value) <= MAX_DIGITS and value.isascii() and value.isdigit():
+        elif isinstance(value, str) and _digits(value[1:] if low < 0 and value[:1] == "-" else value):
             v = int(value)
         else:
             _refuse(parse, value)
@@ -72,6 +74,10 @@ def integer(low, high, expect=None):
             _refuse(parse, value)
         return v
     return parse
+
+
+def _digits(text):
+    return 0 < len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()
 
 
 def _no_surrogate(v):
@@ -276,13 +282,14 @@ KEYS = {k.name: k for k in [
              "netifd interface names separated by spaces (empty: every interface)"), "wwan", readonly=True, reboot=True),
     Key("reach.refresh_interval", "reach", "refresh_interval", integer(5, DAY), 60),
     Key("reach.debounce", "reach", "debounce", integer(0, 600), 3, readonly=True, reboot=True),
-    # signal thresholds in dBm, written without their sign (110: -110 dBm; 0: that measure is not judged)
-    Key("reach.weak_signal_rsrp", "reach", "weak_signal_rsrp", integer(0, 160, "dBm without the sign, 0-160 "
-                                                                            "(110: -110 dBm; 0: not judged)"),
-        110, readonly=True, reboot=True),
-    Key("reach.weak_signal_rssi", "reach", "weak_signal_rssi", integer(0, 120, "dBm without the sign, 0-120 "
-                                                                            "(95: -95 dBm; 0: not judged)"),
-        95, readonly=True, reboot=True),
+    # signal thresholds in dBm with their sign, as modems report them (0: that measure is not judged);
+    # (RSRP as 3GPP TS 36.133 reports it goes down to -156 dBm; an RSSI below -120 dBm carries nothing)
+    Key("reach.weak_signal_rsrp", "reach", "weak_signal_rsrp", integer(-156, 0, "dBm with its sign, "
+                                                                             "-156 to 0 (0: not judged)"),
+        -110, readonly=True, reboot=True),
+    Key("reach.weak_signal_rssi", "reach", "weak_signal_rssi", integer(-120, 0, "dBm with its sign, "
+                                                                             "-120 to 0 (0: not judged)"),
+        -95, readonly=True, reboot=True),
     Key("reach.weak_signal_hysteresis", "reach", "weak_signal_hysteresis", integer(0, 30), 5, readonly=True,
         reboot=True),
     Key("reach.msisdn", "reach", "msisdn", text(16, lambda v: v == "" or re.fullmatch(r"\+[1-9][0-9]{4,14}", v)

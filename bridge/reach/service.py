@@ -84,7 +84,7 @@ class Reach:
         self.store = Store(state_dir, self.plain_http_allowed)
         last = self.store.state or {}
         self.reach = ReachabilityState(config.get("reach.debounce"), last.get("state"), last.get("since"))
-        self.weak = WeakSignal(-config.get("reach.weak_signal_rsrp"), -config.get("reach.weak_signal_rssi"),
+        self.weak = WeakSignal(config.get("reach.weak_signal_rsrp"), config.get("reach.weak_signal_rssi"),
                                config.get("reach.weak_signal_hysteresis"))
         self.delivery = Delivery(loop, config.get("reach.sink_queue"), config.get("reach.sink_timeout"),
                                  ca_file=config.get("reach.ca_file") or None)

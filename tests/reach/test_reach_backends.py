@@ -41,8 +41,45 @@ def test_mm_searching_has_no_signal_and_is_not_registered():
 
 
 def test_mm_pin_locked():
+    """The ICCID is read from a locked SIM, the IMSI only once the PIN is given."""
     m = mm.parse_dump(load("mm", "pin-locked"))
-    assert (m.sim, m.registration, m.bearer, m.iccid, m.imsi) == ("locked", "idle", False, None, None)
+    assert (m.sim, m.registration, m.bearer, m.iccid, m.imsi, m.msisdn) == (
+        "locked", "idle", False, "8949360000421790514", None, None)
+
+
+def test_mm_weak_signal():
+    m = mm.parse_dump(load("mm", "weak-signal"))
+    assert (m.registration, m.bearer, m.technology, m.rsrp, m.rssi, m.rsrq, m.sinr) == (
+        "home", True, "lte", -117.0, -89.0, -15.0, -1.2)
+
+
+def test_mm_no_sim_recorded_from_mmcli():
+    m = mm.parse_dump(load("mm", "no-sim-mmcli"))
+    assert (m.sim, m.registration, m.bearer, m.state, m.imei) == ("missing", "idle", False, "failed", "860018046114881")
+    assert m.iccid is None and m.imsi is None and m.rsrp is None
+
+
+RECORDED = ("good-sim-home-connected", "roaming-registered", "searching", "pin-locked", "weak-signal",
+            "no-sim-mmcli")
+
+
+@pytest.mark.parametrize("case", RECORDED)
+def test_mm_the_daemons_own_mmcli_calls_read_what_rpcds_dump_holds(case, monkeypatch):
+    """Without rpcd's modemmanager object the backend runs mmcli itself (dump_from_mmcli): replayed on the
+    same recorded mmcli outputs the rpcd plugin's dump was composed from, it reads the same modem, and asks
+    mmcli nothing that was not recorded."""
+    calls = load("mm", case + ".mmcli")["calls"]
+    asked = []
+
+    def run(argv):
+        assert argv[0] == mm.MMCLI and argv[-1] == "--output-json"
+        key = " ".join(argv[1:-1])
+        asked.append(key)
+        return 0, calls[key], ""
+
+    monkeypatch.setattr(mm, "run", run)
+    assert mm.parse_dump(mm.dump_from_mmcli()) == mm.parse_dump(load("mm", case))
+    assert sorted(asked) == sorted(calls)
 
 
 def test_mm_no_sim():
@@ -104,6 +141,14 @@ def test_uqmi_cases():
     assert (nosim.sim, nosim.registration, nosim.iccid, nosim.imei) == ("missing", "idle", None, "867962041294151")
 
 
+def test_uqmi_as_the_openwrt_wiki_shows_it():
+    """A public recording (multi-line, from a uqmi of before 2018, whose snr was QMI's tenths of a dB)."""
+    m = uqmi.parse(load("uqmi", "openwrt-wiki-registered"))
+    assert m.as_dict() == {"operator": "OperatorName", "operator_code": "12345", "registration": "home",
+                           "technology": "lte", "rssi": -71.0, "rsrq": -9.0, "rsrp": -94.0, "sinr": 7.0,
+                           "bearer": True}
+
+
 def test_uqmi_en_dc_signal_is_read_from_the_lte_anchor():
     out = load("uqmi", "good-sim-home-connected")
     out["--get-signal-info"] = json.dumps([{"type": "lte", "rssi": -60, "rsrq": -9, "rsrp": -88, "snr": 11.0},
@@ -136,6 +181,13 @@ def test_umbim_cases():
     assert (locked.sim, locked.registration, locked.bearer) == ("locked", "idle", None)
     nosim = umbim.parse(load("umbim", "no-sim"))
     assert (nosim.sim, nosim.registration, nosim.iccid) == ("missing", "idle", None)
+
+
+def test_umbim_as_a_zte_mf823_printed_it():
+    """A public recording (caps and pinstate, unindented as that umbim printed them): the IMEI is read, a
+    required pin2 locks nothing."""
+    m = umbim.parse(load("umbim", "openwrt-devel-mf823"))
+    assert (m.imei, m.sim, m.registration) == ("866948018579584", None, None)
 
 
 def test_values_that_are_not_values_are_absent():

@@ -73,12 +73,15 @@ def parse(outputs):
     if technology is None and isinstance(signal.get("type"), str):
         technology = signal["type"]
 
+    sinr = signal.get("snr")
+    if isinstance(sinr, int) and not isinstance(sinr, bool):
+        sinr = sinr / 10  # uqmi before 2018 (d647f8d) printed QMI's tenths of a dB; since then dB as a double
     data = text("--get-data-status")
     return ModemInfo(
         imei=text("--get-imei"), iccid=text("--get-iccid"), imsi=text("--get-imsi"),
         msisdn=text("--get-msisdn"), operator=serving.get("plmn_description"), operator_code=operator_code,
         registration=registration, technology=technology,
-        rssi=signal.get("rssi"), rsrp=signal.get("rsrp"), rsrq=signal.get("rsrq"), sinr=signal.get("snr"),
+        rssi=signal.get("rssi"), rsrp=signal.get("rsrp"), rsrq=signal.get("rsrq"), sinr=sinr,
         bearer=None if data is None else data == "connected", sim=sim)
 
 
