@@ -61,7 +61,8 @@ def render(view):
         out.line("daemon", "tr069-bridge %s, pid %s, backend %s, up %s s (since %s)" % (
             d["version"], d["pid"], d["backend"], d["uptime"], d["started"]))
         out.line("", "state %s, config %s" % (d["state_dir"], d["config"]))
-        out.line("", "components %s" % (", ".join(d["faces"]) or "none"))
+        out.line("", "components %s; surfaces %s" % (", ".join(d.get("components") or []) or "none",
+                                                      ", ".join(d.get("surfaces") or []) or "none"))
     _os3p(out, view.get("os3p"))
     transfers = view.get("transfers")
     if transfers is not None:

@@ -88,7 +88,7 @@ def test_render_text_aligns_what_comes_in_rows():
     it does not know as aligned key/value lines, never as Python values."""
     view = {
         "daemon": {"version": "1.0", "pid": 42, "backend": "host", "state_dir": "/s", "config": "/s/config/tr069",
-                   "started": "2026-01-01T10:00:00+00:00", "uptime": 5, "faces": ["jsonrpc", "os3p"]},
+                   "started": "2026-01-01T10:00:00+00:00", "uptime": 5, "components": ["sensors"], "surfaces": ["jsonrpc", "os3p"]},
         "os3p": {"enabled": True, "url": "ws://cs/OS3P", "link": "up", "connected": True, "registration": "Accepted",
                  "history": [{"time": "2026-01-01T10:00:01+00:00", "event": "connected", "detail": ""}],
                  "outbox": {"depth": 2, "dropped": 0, "oldest": {"action": "StatusNotification",
@@ -122,7 +122,7 @@ def test_render_text_aligns_what_comes_in_rows():
     assert statetext.render(view).splitlines() == [
         "daemon          tr069-bridge 1.0, pid 42, backend host, up 5 s (since 2026-01-01T10:00:00+00:00)",
         "                state /s, config /s/config/tr069",
-        "                components jsonrpc, os3p",
+        "                components sensors; surfaces jsonrpc, os3p",
         "os3p            up (connected, Accepted)  ws://cs/OS3P",
         "  outbox        2 queued, oldest StatusNotification queued 2026-01-01T10:00:02+00:00 (3 s ago)",
         "  firmware      InstallationFailed (request fw-1) since 2026-01-01T10:00:04+00:00, from 1.0: image refused "
@@ -173,13 +173,15 @@ def test_state_cli_text_and_json(daemon):
     assert r.returncode == 0, r.stderr
     view = json.loads(r.stdout)
     output_validator().validate(view)
-    assert view["daemon"]["pid"] == daemon.proc.pid and view["daemon"]["faces"] == ["jsonrpc", "model", "reach",
-                                                                              "sensors", "streetlights"]
+    assert view["daemon"]["pid"] == daemon.proc.pid
+    assert view["daemon"]["components"] == ["model", "reach", "sensors", "streetlights"]
+    assert view["daemon"]["surfaces"] == ["jsonrpc"]
     assert view["os3p"] == {"enabled": False} and view["transfers"] == []
     text = state_cli(daemon)
     assert text.returncode == 0
     lines = text.stdout.splitlines()
     assert lines[0].startswith("daemon          tr069-bridge ") and ", pid %d, backend host" % daemon.proc.pid in lines[0]
+    assert lines[2] == "                components model, reach, sensors, streetlights; surfaces jsonrpc"
     assert lines[3:6] == ["os3p            off (os3p.enabled is 0)", "transfers       none", "errors          none"]
     assert lines[6].startswith("reach           data since ")
     assert lines[7] == "  modem         host: home, Simulated, lte, RSRP -90 dBm"
