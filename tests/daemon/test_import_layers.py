@@ -16,14 +16,14 @@ LAYERS = [
     ("base", ["bridge", "bridge.version", "bridge.logger", "bridge.logsetup", "bridge.clock", "bridge.events",
               "bridge.components", "bridge.backoff", "bridge.redact", "bridge.schema", "bridge.atomic",
               "bridge.ids", "bridge.uci", "bridge.config", "bridge.ubusmsg", "bridge.loop", "bridge.logperiod",
-              "bridge.signature", "bridge.statelock", "bridge.progress", "bridge.ftp"]),
+              "bridge.signature", "bridge.statelock", "bridge.progress", "bridge.ftp", "bridge.errortext"]),
     ("ubus wire", ["bridge.ubus", "bridge.ubus.blob", "bridge.ubus.replies", "bridge.ubus.connection",
                    "bridge.ubus.client"]),
     ("device", ["bridge.device.*"]),
     ("station", ["bridge.station.*"]),
     ("components", ["bridge.tr069", "bridge.sessions", "bridge.stateview", "bridge.model.*", "bridge.reach.*"]),
     ("surfaces", ["bridge.ubus.surface", "bridge.os3p.*", "bridge.jsonrpc.*"]),
-    ("root", ["bridge.daemon", "bridge.cli"]),
+    ("root", ["bridge.wiring", "bridge.daemon", "bridge.cli", "bridge.statetext"]),
 ]
 
 
@@ -71,7 +71,7 @@ def test_the_walk_sees_every_kind_of_import():
     """The test can fail: a lazy import, a string table and a relative import are each seen, and a loop
     and an upward import are each found."""
     assert "bridge.station.backends.gpio" in GRAPH["bridge.station.streetlights"]  # LINES, a string table
-    assert "bridge.jsonrpc" in GRAPH["bridge.daemon"]  # imported inside a builder
+    assert "bridge.jsonrpc" in GRAPH["bridge.wiring"]  # imported inside a builder
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert layer_of("bridge.os3p.client") > layer_of("bridge.station.sensors") > layer_of("bridge.config")
 
