@@ -86,8 +86,11 @@ class Reach:
         self.reach = ReachabilityState(config.get("reach.debounce"), last.get("state"), last.get("since"))
         self.weak = WeakSignal(config.get("reach.weak_signal_rsrp"), config.get("reach.weak_signal_rssi"),
                                config.get("reach.weak_signal_hysteresis"))
+        from .delivery import DIRECTORY
+
         self.delivery = Delivery(loop, config.get("reach.sink_queue"), config.get("reach.sink_timeout"),
-                                 ca_file=config.get("reach.ca_file") or None)
+                                 ca_file=config.get("reach.ca_file") or None, on_gone=self._gone,
+                                 directory=os.path.join(state_dir, DIRECTORY), sink_allowed=self._sink_allowed)
         self.refreshing = False
         self.again = False
         self.refreshed_once = False
@@ -99,6 +102,7 @@ class Reach:
 
     # --- the component ----------------------------------------------------------------------------------------
     def start(self):
+        self.delivery.start()  # what the last run left waiting goes first, each sink in order
         for record in self.store.subscriptions.values():
             self._arm_expiry(record)
         self.refresh("start")
@@ -288,7 +292,7 @@ class Reach:
     def _send(self, record, event):
         cred = record["request"].get("sinkCredential")
         self.delivery.send(Notification(record["request"]["sink"], event, cred and cred["accessToken"],
-                                        record["id"], self._gone))
+                                        record["id"]))
 
     def _notify(self, record, type_, when):
         record["events"] += 1
@@ -314,6 +318,13 @@ class Reach:
         if record is not None:
             self.store.subscriptions.pop(record["id"], None)
             self._save()
+
+    def _sink_allowed(self, url):
+        try:
+            camara.check_sink(url, self.plain_http_allowed)
+            return True
+        except camara.ApiError:
+            return False
 
     def _arm_expiry(self, record):
         """One timer at the earliest end: the expire time, or the token's expiry less TOKEN_MARGIN."""

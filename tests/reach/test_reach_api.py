@@ -45,7 +45,7 @@ def oas():
 class Sink(ThreadingHTTPServer):
     """A loopback HTTP sink: every POST kept (path, headers, JSON body), answered 204."""
 
-    def __init__(self):
+    def __init__(self, port=0):
         self.received = []
         self.cond = threading.Condition()
         outer = self
@@ -63,7 +63,7 @@ class Sink(ThreadingHTTPServer):
             def log_message(self, *a):
                 pass
 
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(("127.0.0.1", port), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     def url(self, path):
@@ -365,3 +365,57 @@ def test_authentication_and_the_other_routes(station, oas):
     status, _, body = station.request("GET", "/subscriptions", headers={"x-correlator": "not valid!"})
     assert (status, body["code"]) == (400, "INVALID_ARGUMENT")
     assert station.request("PUT", "/subscriptions")[0] == 405
+
+
+def test_notifications_waiting_for_a_down_sink_survive_sigkill_and_arrive_once_in_order(tmp_path, ubusd, oas):
+    """Nothing lost: the sink is down while the uplink goes down, up, down (three notifications wait); the
+    daemon is killed (SIGKILL); a new one starts, the sink comes up: each arrives exactly once, in order."""
+    import socket
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there until the sink starts on it
+    url = "http://127.0.0.1:%d/late" % port
+    station = Station(tmp_path, ubusd)
+    try:
+        for kind in ("sms", "data"):
+            status, _, body = station.request("POST", "/subscriptions", subscription(url, "reachability-" + kind,
+                                                                                     token="tok-" + kind))
+            assert status == 201, body
+        station.netifd("ifdown", up=False)
+        station.wait_state("sms")
+        station.netifd("ifup", up=True)
+        station.wait_state("data")
+        station.netifd("ifdown", up=False)
+        station.wait_state("sms")
+        deadline = time.monotonic() + WAIT
+        while station.view().get("sinks", {}).get("http://127.0.0.1:%d" % port, {}).get("failed", 0) < 1:
+            assert time.monotonic() < deadline, "the sink was never tried"
+            time.sleep(0.1)
+        assert len(os.listdir(station.dir / "reach-outbox")) == 3
+        station.proc.kill()
+        station.proc.proc.wait(timeout=WAIT)
+        station.proc.proc.stderr.close()
+        station.proc = None
+        ubusd.set_interfaces(interface("wwan", ipv4=["100.64.0.2"]))  # up again while it was down: data
+        sink = Sink(port)
+        try:
+            station.start()
+            # the three kept ones in order, then the change the new daemon saw (sms -> data), queued after
+            # them on the same sink: nothing arrived twice
+            got = sink.wait(4)
+            assert kinds(got, oas) == ["reachability-sms", "reachability-data", "reachability-sms",
+                                       "reachability-data"]
+            assert [r[1]["Authorization"] for r in got] == ["Bearer tok-sms", "Bearer tok-data", "Bearer tok-sms",
+                                                            "Bearer tok-data"]
+            assert len({r[2]["id"] for r in got}) == 4
+            deadline = time.monotonic() + WAIT
+            while os.listdir(station.dir / "reach-outbox"):  # each removed once its sink answered
+                assert time.monotonic() < deadline, os.listdir(station.dir / "reach-outbox")
+                time.sleep(0.05)
+        finally:
+            sink.shutdown()
+            sink.server_close()
+    finally:
+        station.stop()
