@@ -99,6 +99,7 @@ class Reach:
         self.os3p_seen = None
         self.ubus = None  # the daemon's ubus connection, once the root hands it over (use_ubus)
         self.refreshes = 0  # completed, for observers and tests
+        self.api_url = None  # where the CAMARA API listens, once the root started its server
 
     # --- the component ----------------------------------------------------------------------------------------
     def start(self):
@@ -389,6 +390,11 @@ class Reach:
     def list(self):
         return [camara.shown(r) for r in self.store.subscriptions.values()]
 
+    def type_of(self, sid):
+        """The event type a subscription is for, None when there is no such subscription."""
+        record = self.store.subscriptions.get(sid)
+        return record["request"]["types"][0] if record is not None else None
+
     def get(self, sid):
         record = self.store.subscriptions.get(sid)
         if record is None:
@@ -408,6 +414,8 @@ class Reach:
                "weak_signal": self.weak.active, "subscriptions": len(self.store.subscriptions)}
         if self.modem_error:
             out["modem_error"] = self.modem_error
+        if self.api_url:
+            out["api"] = self.api_url
         if self.reach.candidate is not None:
             out["settling"] = self.reach.candidate[0]
         sinks = self.delivery.view()

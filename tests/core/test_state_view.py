@@ -125,7 +125,7 @@ def test_state_cli_text_and_json(daemon):
     view = json.loads(r.stdout)
     output_validator().validate(view)
     assert view["daemon"]["pid"] == daemon.proc.pid and view["daemon"]["faces"] == ["jsonrpc", "model", "reach",
-                                                                              "sensors", "streetlights"]
+                                                                              "reach_api", "sensors", "streetlights"]
     assert view["os3p"] == {"enabled": False} and view["transfers"] == []
     text = state_cli(daemon)
     assert text.returncode == 0

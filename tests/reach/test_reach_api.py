@@ -102,7 +102,7 @@ class Station:
         self.dir = tmp_path / "state"
         self.ubusd = ubusd
         write_config(str(self.dir), BASE_CONFIG + "config reach 'reach'\n\toption debounce '1'\n"
-                     "\toption api_token '%s'\n" % TOKEN + extra)
+                     "\toption api_token '%s'\n\toption api_port '0'\n" % TOKEN + extra)
         self.proc = None
         self.start()
 
@@ -112,10 +112,10 @@ class Station:
         while not self.ubusd.listening("network.interface"):
             assert time.monotonic() < deadline, "the daemon never listened for netifd's events"
             time.sleep(0.05)
-        with open(self.dir / "cli.url") as f:
-            u = urlsplit(f.read().strip())
+        view = self.wait_state("data")
+        u = urlsplit(view["api"])  # the API's own server (reach.api_port 0: a port of the system's choice)
+        assert u.path == BASE
         self.host, self.port = u.hostname, u.port
-        self.wait_state("data")
 
     def request(self, method, path, body=None, token=TOKEN, headers=None):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
@@ -419,3 +419,65 @@ def test_notifications_waiting_for_a_down_sink_survive_sigkill_and_arrive_once_i
             sink.server_close()
     finally:
         station.stop()
+
+
+# --- authentication as on a router: sessions of the device's own rpcd --------------------------------------
+def rpcd_recording():
+    with open(os.path.join(TEST_DATA, "rpcd", "session-access.json")) as f:
+        return json.load(f)
+
+
+@pytest.fixture
+def rpcd_station(tmp_path, ubusd):
+    """The daemon asking a ubusd whose `session` object answers as the recorded real rpcd did."""
+    recording = rpcd_recording()
+    ubusd.play_rpcd(recording)
+    s = Station(tmp_path, ubusd)
+    s.sessions = recording["sessions"]
+    yield s
+    s.stop()
+
+
+def test_a_session_of_the_devices_rpcd_is_a_token_as_its_acl_says(rpcd_station, sink, oas):
+    """The session a LuCI user holds, checked with rpcd's `session access` over the daemon's ubus connection:
+    the tr069-bridge group's grant may do everything; a reader may list but not create or delete; a login
+    without the grant is refused 403 PERMISSION_DENIED; a grant for one event type creates that type only
+    (another: 403 SUBSCRIPTION_MISMATCH) and lists only its own."""
+    st, sid = rpcd_station, rpcd_station.sessions
+    status, _, data_sub = st.request("POST", "/subscriptions", subscription(sink.url("/a"), "reachability-data"),
+                                     token=sid["granted"])
+    assert status == 201, data_sub
+    assert st.request("GET", "/subscriptions", token=sid["granted"])[0] == 200
+    assert st.request("GET", "/subscriptions", token=sid["reader"])[:1] == (200,)
+    for token, code in ((sid["reader"], "PERMISSION_DENIED"), (sid["other"], "PERMISSION_DENIED"),
+                        (sid["sms-only"], "SUBSCRIPTION_MISMATCH")):
+        status, headers, body = st.request("POST", "/subscriptions", subscription(sink.url("/b"), "reachability-data"),
+                                           token=token, headers={"x-correlator": "c-403"})
+        assert (status, body["code"]) == (403, code), token
+        oas("ErrorInfo", body)
+        assert headers["x-correlator"] == "c-403"
+        assert st.request("DELETE", "/subscriptions/" + data_sub["id"], token=token)[2]["code"] == code
+    assert st.request("GET", "/subscriptions", token=sid["other"])[2]["code"] == "PERMISSION_DENIED"
+    status, _, sms_sub = st.request("POST", "/subscriptions", subscription(sink.url("/c"), "reachability-sms"),
+                                    token=sid["sms-only"])
+    assert status == 201, sms_sub
+    listed = st.request("GET", "/subscriptions", token=sid["sms-only"])[2]
+    assert [s["id"] for s in listed] == [sms_sub["id"]]  # its own type only
+    assert st.request("GET", "/subscriptions/" + data_sub["id"], token=sid["sms-only"])[2]["code"] == \
+        "SUBSCRIPTION_MISMATCH"
+    assert st.request("DELETE", "/subscriptions/" + sms_sub["id"], token=sid["sms-only"])[0] == 204
+    for token in (sid["unknown"], sid["null"]):
+        status, headers, body = st.request("GET", "/subscriptions", token=token)
+        assert (status, body["code"]) == (401, "UNAUTHENTICATED")
+        assert headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_expired_session_is_told_to_authenticate_again(rpcd_station, oas):
+    """A session that worked and has since expired (rpcd no longer knows it): 401 AUTHENTICATION_REQUIRED,
+    where one never seen is 401 UNAUTHENTICATED."""
+    st, sid = rpcd_station, rpcd_station.sessions["expiring"]
+    assert st.request("GET", "/subscriptions", token=sid)[0] == 200
+    st.ubusd.expire(sid)
+    status, _, body = st.request("GET", "/subscriptions", token=sid)
+    assert (status, body["code"]) == (401, "AUTHENTICATION_REQUIRED")
+    oas("ErrorInfo", body)
