@@ -71,11 +71,11 @@ dbus-headers:
 bench: venv ## speed and memory figures beside the peers measured in the same run
 	$(PY) tests/bench
 
-# generated inputs into every face (FUZZ_EXAMPLES per face, default 20000; FUZZ_SEED repeats a run)
-fuzz: venv ## generated inputs into every face (FUZZ_EXAMPLES, FUZZ_SEED)
+# generated inputs into every surface (FUZZ_EXAMPLES per surface, default 20000; FUZZ_SEED repeats a run)
+fuzz: venv ## generated inputs into every surface (FUZZ_EXAMPLES, FUZZ_SEED)
 	$(PY) tests/fuzz/fuzz_run.py
 
-# the daemon busy on every face while the central system and the daemon itself are killed
+# the daemon busy on every surface while the central system and the daemon itself are killed
 # (SOAK_SECONDS, default 120; SOAK_CS_KILLS and SOAK_DAEMON_KILLS, default 10 each; SOAK_SEED)
 soak: venv ## the daemon busy while it and the central system are killed (SOAK_SECONDS, ...)
 	$(PY) tests/fuzz/soak.py

@@ -116,12 +116,12 @@ class StationSensors(Component, EventSource):
 
 
 class StationLights(Component, EventSource):
-    """The streetlights: the contactors and their Station (contactors.py), the local zone and the sun.
+    """The streetlights: the contactors and their Control (contactors.py), the local zone and the sun.
     Events: ContactorChanged, ModeChanged, ContactorFault."""
 
     REQUIRES = ("sun_today", "objects")
 
-    station = None  # contactors.Station: what the OS3P actions drive
+    control = None  # contactors.Control: what the OS3P actions drive
     zone = None  # the device's zone (zone.py)
 
     def sun_today(self):
@@ -132,7 +132,7 @@ class StationLights(Component, EventSource):
 
 
 class ParameterModel(Component, EventSource):
-    """The TR-181 parameter model: the one store every face reads and writes by TR-181 path, and the
+    """The TR-181 parameter model: the one store every surface reads and writes by TR-181 path, and the
     watcher of value changes. Events: ParameterChanged."""
 
     REQUIRES = ("model", "object", "config_changed", "before_session", "value_changes", "restore")

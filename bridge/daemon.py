@@ -1,12 +1,17 @@
-"""The daemon and its composition root: every component built here, with what it needs, in one stated order.
+"""The daemon and its composition root: every component and protocol surface built here, with what it
+needs, in one stated order.
 
     python -m bridge.daemon [--backend host|ubus] [--state-dir DIR] [--config FILE]
 
+Two words. A *component* holds logic behind the protocols (the tr069 object, the state view, the sensors,
+the streetlights, the parameter model, the reachability); a *protocol surface* (a surface) speaks one
+protocol to the outside and translates (ubus, OS3P, JSON-RPC over HTTP, CAMARA's HTTP routes on it).
+
 Daemon() makes what every component may be given: the device, the config, the loop, the clock, the tr069
-object and its sessions, the ubus objects the protocol surfaces serve and the state view's sections.
-start_components() then builds, in this order, the ones this configuration wants (COMPONENTS), each with
-explicit constructor arguments, wires them (event subscriptions, the tr069 object's session driver) and
-starts them:
+object and its sessions, the ubus objects the surfaces serve and the state view's sections.
+start_components() then builds, in this order, the components and the surfaces this configuration wants
+(COMPONENTS, SURFACES), each with explicit constructor arguments, wires them (event subscriptions, the
+tr069 object's session driver) and starts them:
 
     sensors        the station's MV fault indicators, meter, history (always: the status views read it)
     streetlights   the contactors (the host simulates four; a device drives its `config contactor` ones);
@@ -19,9 +24,9 @@ starts them:
     ubus           the ubus surface: serves the objects below on ubusd
     jsonrpc        the JSON-RPC surface (uhttpd's /ubus): serves the same objects over HTTP
 
-No component receives the Daemon or looks another up: a new one is a builder method here, a row in
-COMPONENTS and a line in start_components(). Each module is imported only when its component is wanted, so a
-device that does not use the JSON-RPC shim never loads it. stop() runs in the reverse order.
+No component or surface receives the Daemon or looks another up: a new one is a builder method here, a row
+in COMPONENTS or SURFACES and a line in start_components(). Each module is imported only when it is wanted,
+so a device that does not use the JSON-RPC shim never loads it. stop_components() runs in the reverse order.
 """
 
 import gc
@@ -83,15 +88,17 @@ def _streetlights_wanted(daemon):
     return daemon.device.backend == "host" or any(s.get(".type") == "contactor" for s in daemon.config.sections)
 
 
-# component -> (the module it lives in, imported only when it runs; whether this configuration runs it).
+# name -> (the module it lives in, imported only when it runs; whether this configuration runs it).
 # The order they are built in is start_components'.
 COMPONENTS = {
     "sensors": ("bridge.station.sensors", lambda daemon: True),
     "streetlights": ("bridge.station.streetlights", lambda daemon: _streetlights_wanted(daemon)),
     "model": ("bridge.model.component", lambda daemon: daemon.config.get("model.enabled")),
     "reach": ("bridge.reach.service", lambda daemon: daemon.config.get("reach.enabled")),
+}
+SURFACES = {
     "os3p": ("bridge.os3p.client", lambda daemon: _os3p_wanted(daemon)),
-    "ubus": ("bridge.ubus.face", lambda daemon: _ubus_wanted(daemon)),
+    "ubus": ("bridge.ubus.surface", lambda daemon: _ubus_wanted(daemon)),
     "jsonrpc": ("bridge.jsonrpc", lambda daemon: _jsonrpc_wanted(daemon)),
     "reach_api": ("bridge.reach.api", lambda daemon: daemon.config.get("reach.enabled")
                   and daemon.config.get("reach.api_enabled")),
@@ -193,8 +200,10 @@ class Daemon:
         self._start("reach_api", only, self.build_reach_api, reach, shim, ubus)
 
     def _start(self, name, only, build, *components):
-        """build(*components) -> the started component, or None when it could not start (it logged why)."""
-        module, wanted = COMPONENTS[name]
+        """build(*components) -> the started component or surface, or None when it could not start (it
+        logged why)."""
+        kind = "component" if name in COMPONENTS else "surface"
+        module, wanted = COMPONENTS[name] if name in COMPONENTS else SURFACES[name]
         if name in self.running:  # started by an earlier call (a test starts them one by one)
             return self.running[name]
         if (only is not None and name not in only) or (only is None and not wanted(self)):
@@ -202,13 +211,13 @@ class Daemon:
         try:
             component = build(*components)
         except ModuleNotFoundError as e:
-            if e.name != module:  # a missing dependency, not a component this build lacks
+            if e.name != module:  # a missing dependency, not a part this build lacks
                 raise
-            log.warning("face %s is not available in this build", name)
+            log.warning("%s %s is not available in this build", kind, name)
             return None
         if component is not None:
             self.running[name] = component
-            log.info("%s face started", name)
+            log.info("%s %s started", kind, name)
         return component
 
     def build_sensors(self):
@@ -284,11 +293,11 @@ class Daemon:
         return client
 
     def build_ubus(self, reach):
-        from .ubus import face
+        from .ubus import surface
 
         # netifd's ifup/ifdown refresh the reachability state
         listeners = {"network.interface": reach.on_netifd} if reach is not None else None
-        conn = face.start(self.loop, ubus_socket(self.config), self.objects, listeners)
+        conn = surface.start(self.loop, ubus_socket(self.config), self.objects, listeners)
         if reach is not None:
             reach.use_ubus(conn)  # netifd's dump asked over this connection
         return conn
@@ -342,7 +351,9 @@ class Daemon:
     def _daemon_view(self):
         return {"version": __version__, "pid": os.getpid(), "backend": self.device.backend,
                 "state_dir": self.state_dir, "config": self.config.path, "started": stateview.iso(self.started),
-                "uptime": int(time.time() - self.started), "faces": sorted(self.running)}
+                "uptime": int(time.time() - self.started),
+                "components": sorted(n for n in self.running if n in COMPONENTS),
+                "surfaces": sorted(n for n in self.running if n in SURFACES)}
 
     # --- running ------------------------------------------------------------------------------------
     def reload(self):
@@ -407,7 +418,7 @@ class Daemon:
             try:
                 component.stop()
             except Exception:
-                log.exception("stopping the %s face failed", name)
+                log.exception("stopping %s failed", name)
 
     def shutdown(self):
         self.stop_components()

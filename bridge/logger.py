@@ -1,7 +1,7 @@
 """The daemon's loggers, without importing the logging package where nothing else needs it.
 
 `import logging` costs a router ~1.3 MiB of RAM and ~4 ms of start-up (it pulls in re, traceback,
-threading, string and weakref), more than the whole ubus face. So a Logger here writes its lines
+threading, string and weakref), more than the whole ubus surface. So a Logger here writes its lines
 straight to the sinks logsetup installs (syslog, stderr, the host's log file, the state view's
 recent errors) while the logging package is not loaded, and hands every record to the logging
 package once something has loaded it (websocket-client and requests do on the OS3P path; pytest

@@ -10,7 +10,7 @@ on generated instances.
 
 errors() returns [(kind, path, message)]; kind is one of
   type, required, additional, enum, format, range
-which the faces map to their own error codes (ubus INVALID_ARGUMENT, OS3P
+which the surfaces map to their own error codes (ubus INVALID_ARGUMENT, OS3P
 TypeConstraintViolation / OccurenceConstraintViolation / ...).
 """
 

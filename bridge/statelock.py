@@ -10,7 +10,7 @@ import os
 import time
 
 LOCK_FILE = "daemon.lock"
-URL_FILE = "cli.url"  # written by the JSON-RPC face: where the running one answers
+URL_FILE = "cli.url"  # written by the JSON-RPC surface: where the running one answers
 
 
 class Busy(Exception):

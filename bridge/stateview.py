@@ -120,8 +120,9 @@ def render_text(view):
     if d:
         lines.append("daemon     tr069-bridge %s, pid %s, backend %s, up %ss (since %s)" % (
             d["version"], d["pid"], d["backend"], d["uptime"], d["started"]))
-        lines.append("           state %s, config %s, faces %s" % (d["state_dir"], d["config"],
-                                                                   ", ".join(d["faces"]) or "none"))
+        lines.append("           state %s, config %s" % (d["state_dir"], d["config"]))
+        lines.append("           components %s; surfaces %s" % (", ".join(d["components"]) or "none",
+                                                               ", ".join(d["surfaces"]) or "none"))
     o = view.get("os3p")
     if o is not None:
         if not o.get("enabled"):

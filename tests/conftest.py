@@ -61,7 +61,7 @@ def ubusd(tmp_path):
 
 @pytest.fixture
 def running(tmp_path, ubusd):
-    """make(objects=None, **options): a host daemon whose ubus face talks to `ubusd` (support.ubusd.Running)."""
+    """make(objects=None, **options): a host daemon whose ubus surface talks to `ubusd` (support.ubusd.Running)."""
     from support.ubusd import Running
 
     started = []

@@ -12,6 +12,6 @@ The pure core (no sockets, threads, files or wall clock; what it needs comes in 
     attributes.py  Notification (0-6) and AccessList, stored where they were set, inherited below
     core.py        the operations (TR-069 Amendment 6 A.3.2), one snapshot per request, value changes
 
-The shell around it (bindings to UCI, the device, the station; the faces) imports the core lazily: a
+The shell around it (bindings to UCI, the device, the station; the surfaces) imports the core lazily: a
 daemon whose surfaces nobody asks never loads the table.
 """

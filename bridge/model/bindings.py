@@ -223,7 +223,7 @@ class Backend:
         shell = self.streetlights()
         if shell is None:
             return {}
-        st = shell.station
+        st = shell.control
         zone = shell.zone
         sun = shell.sun_today()
         top = {"local_switch": bool(st.local)}
@@ -312,7 +312,7 @@ class Backend:
                 raise Fault(INVALID_VALUE, str(e)) from None
         elif row.object == CONTACTOR and row.source == "override":
             shell = self.streetlights()
-            if shell is not None and shell.station.local:
+            if shell is not None and shell.control.local:
                 raise Fault(INVALID_VALUE, "the local switch overrides the contactors now (RejectedLocalOverride)")
 
     def check_all(self, writes):
@@ -326,7 +326,7 @@ class Backend:
         from ..station import schedule
 
         shell = self.streetlights()
-        dry = copy.copy(shell.station.profiles)
+        dry = copy.copy(shell.control.profiles)
         faults = []
         for (cid, pid), (entry, paths) in changed.items():
             try:
@@ -347,7 +347,7 @@ class Backend:
                 continue
             cid, pid = int(keys[0]), int(keys[1])
             if (cid, pid) not in out:
-                profile = next(p for p in shell.station.profiles.of(cid) if p.profile_id == pid)
+                profile = next(p for p in shell.control.profiles.of(cid) if p.profile_id == pid)
                 out[(cid, pid)] = (profile.to_json(), [])
             entry, paths = out[(cid, pid)]
             if row.source == "daySchedule":
@@ -403,12 +403,12 @@ class Backend:
             if row.object == CONTACTOR and row.source == "override":
                 shell = shell or self.streetlights()
                 cid = int(keys[0])
-                result = shell.station.resume(cid) if value == "" else shell.station.override(cid, value)
+                result = shell.control.resume(cid) if value == "" else shell.control.override(cid, value)
                 if result != "Accepted":
                     raise Fault(INVALID_VALUE, "contactor %d: %s" % (cid, result))
         for (cid, _pid), (entry, _paths) in self._profiles([(r, k, v) for r, k, v in writes]).items():
             shell = shell or self.streetlights()
-            status, why = shell.station.set_profiles(cid, [entry])
+            status, why = shell.control.set_profiles(cid, [entry])
             if status != "Accepted":
                 raise Fault(INVALID_VALUE, why or status)
 
@@ -419,7 +419,7 @@ class Backend:
             raise Fault(INVALID_VALUE, "instances of %s are not made here" % row.path)
         shell = self.streetlights()
         cid = int(parent_keys[0])
-        st = shell.station
+        st = shell.control
         taken = {p.stack_level for p in st.profiles.of(cid)}
         top = self.config.get("streetlights.max_stack_level")
         free = [lv for lv in range(top + 1) if lv not in taken]
@@ -437,7 +437,7 @@ class Backend:
         if row.path != PROFILE:
             raise Fault(INVALID_VALUE, "instances of %s are not removed here" % row.path)
         shell = self.streetlights()
-        if shell.station.clear_profiles(profile_id=int(keys[1]), cid=int(keys[0])) != "Accepted":
+        if shell.control.clear_profiles(profile_id=int(keys[1]), cid=int(keys[0])) != "Accepted":
             raise Fault(INTERNAL_ERROR, "profile %s is gone already" % keys[1])
 
 

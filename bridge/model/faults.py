@@ -1,4 +1,4 @@
-"""CWMP faults (TR-069 Amendment 6, A.5.1): the codes every face of the model answers with.
+"""CWMP faults (TR-069 Amendment 6, A.5.1): the codes every surface of the model answers with.
 
 A Fault names the offending path where there is one; SetParameterValues lists one Fault per bad parameter
 (its SetParameterValuesFault elements) under a 9003.
@@ -52,7 +52,7 @@ class Fault(Exception):
 
     def as_json(self):
         """{"FaultCode", "FaultString"[, "ParameterName"][, "SetParameterValuesFault"]}: the CWMP Fault's
-        fields, as every face of the model carries them."""
+        fields, as every surface of the model carries them."""
         out = {"FaultCode": self.code, "FaultString": self.string}
         if self.parameter is not None:
             out["ParameterName"] = self.parameter

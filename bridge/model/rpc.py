@@ -1,4 +1,4 @@
-"""The model's methods in the DMS shapes: one table, method name -> handler, for every face.
+"""The model's methods in the DMS shapes: one table, method name -> handler, for every surface.
 
 A call is (method, parameters) as the DMS northbound API's request carries them (docs/dms-api.md):
 
@@ -101,7 +101,7 @@ def call(model, method, parameters, parameter_key="", origin="acs"):
 
 
 def fault_shape(f):
-    """A Fault as the faces answer it."""
+    """A Fault as the surfaces answer it."""
     if f.faults:
         details = [{"key": x.parameter, "value": {"FaultCode": x.code, "FaultString": x.string}} for x in f.faults]
     elif f.parameter is not None:

@@ -19,6 +19,7 @@ What actions get
   logupload   GetFile (the file made and uploaded in a worker)
   transfers   what both share: locations, room for an image, one download, one retry loop
   streetlights  the streetlight actions and notifications (over bridge.station)
+  sensors     the MV fault-indicator actions, StatusNotification and MeterValues (over the sensors)
 The shell
   client      the supervisor: feeds the core, carries its outputs out, one loop timer at its deadline
   connection  one WebSocket served by one I/O thread (transport only)

@@ -8,14 +8,14 @@ never waits on the network.
 
 An action missing from the table is answered NotImplemented; the streetlight actions are in
 streetlights.py; the MV fault-indicator actions answer Rejected where no indicator is configured (tables 14
-and 19), as station.py translates them.
+and 19), as sensors.py translates them.
 """
 
 import threading
 
 from ..config import KEYS, Config
 from ..logger import getLogger
-from . import datamodel, errors, station, streetlights
+from . import datamodel, errors, sensors, streetlights
 
 log = getLogger(__name__)
 
@@ -149,7 +149,7 @@ def trigger_message(req):
     ctx = req.context
     what = req.payload["requestedMessage"]
     if what == "MeterValues":
-        return station.trigger_meter_values(req)  # fresh readings, read in a worker
+        return sensors.trigger_meter_values(req)  # fresh readings, read in a worker
     if what == "BootNotification":
         req.after(ctx.request_boot)
         return {"status": "Accepted"}
@@ -180,9 +180,9 @@ ACTIONS = {
     "OverrideStreetlight": streetlights.HANDLERS["OverrideStreetlight"],
     "ResumeStreetlight": streetlights.HANDLERS["ResumeStreetlight"],
     "Reset": reset,
-    "ResetMVFaultIndicator": station.reset_indicators,
+    "ResetMVFaultIndicator": sensors.reset_indicators,
     "SetStreetlightProfile": streetlights.HANDLERS["SetStreetlightProfile"],
-    "TestMVFaultIndicator": station.test_indicators,
+    "TestMVFaultIndicator": sensors.test_indicators,
     "TriggerMessage": trigger_message,
     "UpdateFirmware": update_firmware,
 }

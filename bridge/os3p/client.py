@@ -83,12 +83,12 @@ class Client:
             self.subscriptions.append((self.streetlights, self.streetlights.subscribe(streetlights.subscriber(
                 self.context))))
         if self.sensors is not None:
-            from . import station
+            from . import sensors
 
-            self.subscriptions.append((self.sensors, self.sensors.subscribe(station.subscriber(self.context))))
+            self.subscriptions.append((self.sensors, self.sensors.subscribe(sensors.subscriber(self.context))))
         return self
 
-    # --- what the tr069 object and the faces see ----------------------------------------------------
+    # --- what the tr069 object and the surfaces see ----------------------------------------------------
     @property
     def acs_url(self):
         return self.config.get("acs.url")

@@ -20,7 +20,7 @@ FIRST_DAY, LAST_DAY = date(2, 1, 1), date(9998, 12, 31)  # the calendar's ends, 
 
 def _station(req):
     lights = req.context.streetlights
-    return None if lights is None else lights.station
+    return None if lights is None else lights.control
 
 
 def set_streetlight_profile(req):
@@ -132,17 +132,17 @@ def current_status(ctx):
     if lights is None:
         return None
     now = ctx.now()
-    return [status_payload(ContactorChanged(cid, on, now)) for cid, on, _ in lights.station.snapshot()
+    return [status_payload(ContactorChanged(cid, on, now)) for cid, on, _ in lights.control.snapshot()
             if on is not None] or None
 
 
 def current_mode(ctx):
     """TriggerMessage StreetlightModeStatusNotification: one message for all when they agree, else one each."""
     lights = ctx.streetlights
-    if lights is None or not lights.station.contactors:
+    if lights is None or not lights.control.contactors:
         return None
     now = ctx.now()
-    snap = lights.station.snapshot()
+    snap = lights.control.snapshot()
     modes = {mode for _, _, mode in snap}
     if len(modes) == 1 and len(snap) > 1:
         return [mode_payload(ModeChanged(None, modes.pop(), now))]

@@ -161,7 +161,7 @@ class Reach:
 
     # --- refreshing ------------------------------------------------------------------------------------------
     def on_netifd(self, event, data):
-        """A `network.interface` event from ubusd (the ubus face's listener)."""
+        """A `network.interface` event from ubusd (the ubus surface's listener)."""
         if not isinstance(data, dict) or data.get("action") not in NETIFD_ACTIONS:
             return
         name = data.get("interface")

@@ -1,6 +1,6 @@
 """Streetlight contactors: what each one does now, in which mode, and why.
 
-The Station is the logic, with its clock, its timer and its hardware passed in (tests give a fake clock
+The Control is the logic, with its clock, its timer and its hardware passed in (tests give a fake clock
 and lines over plain files; the streetlights component gives the loop and real lines). Nothing here speaks
 OS3P: events (bridge/events.py) go to subscribers and the OS3P layer turns them into notifications.
 
@@ -59,7 +59,7 @@ class Contactor:
                 "reported": self.reported}
 
 
-class Station:
+class Control:
     def __init__(self, contactors, place, clock, call_later, state_path, max_stack_level=lambda: 16,
                  local_switch=None, local_action="on", feedback_timeout=lambda: 2.0, stamp=None):
         """contactors: {id: Contactor}; place: a callable giving the schedule.Place to use now;

@@ -1,4 +1,4 @@
-"""The streetlights component: contactors from UCI, their lines, the watcher and the Station on the loop.
+"""The streetlights component: contactors from UCI, their lines, the watcher and the Control on the loop.
 
     config contactor                       one section per contactor (docs/streetlights.md)
         option id '1'                      1-4 (OS3P contactorId)
@@ -19,7 +19,7 @@ import time
 
 from ..ubusmsg import UbusObject
 from ..logger import getLogger
-from .contactors import Contactor, Station
+from .contactors import Contactor, Control
 from .schedule import Place
 
 log = getLogger(__name__)
@@ -97,8 +97,8 @@ def sun_today(geolocation, zone, now=None):
 
 
 class Streetlights:
-    """The streetlights component: the contactors' lines opened from UCI, their inputs watched, the Station
-    (contactors.py) on the loop. Offers subscribe() (the Station's events), the Station itself (what the
+    """The streetlights component: the contactors' lines opened from UCI, their inputs watched, the Control
+    (contactors.py) on the loop. Offers subscribe() (the Control's events), the Control itself (what the
     OS3P actions drive), place() and sun_today(), state() for the state view, and objects(): the ubus
     objects it serves (the simulated local switch)."""
 
@@ -120,7 +120,7 @@ class Streetlights:
         self.poller = None
         self.simulated = False
         contactors, local = self._open_hardware(simulate)
-        self.station = Station(contactors, self.place, clock.wall, self.loop.call_later, self.state_path,
+        self.control = Control(contactors, self.place, clock.wall, self.loop.call_later, self.state_path,
                                max_stack_level=lambda: self.config.get("streetlights.max_stack_level"),
                                local_switch=local, local_action=self.config.get("streetlights.local_action"),
                                feedback_timeout=lambda: self.config.get("streetlights.feedback_timeout_ms") / 1000.0,
@@ -128,14 +128,14 @@ class Streetlights:
         self._watch(contactors, local)
 
     def start(self):
-        self.loop.call_soon(self.station.start)  # from the loop's first turn: every subscriber is in by then
+        self.loop.call_soon(self.control.start)  # from the loop's first turn: every subscriber is in by then
 
     def subscribe(self, fn, *kinds):
-        """fn(event) for the Station's ContactorChanged, ModeChanged and ContactorFault (or those of kinds)."""
-        return self.station.subscribe(fn, *kinds)
+        """fn(event) for the Control's ContactorChanged, ModeChanged and ContactorFault (or those of kinds)."""
+        return self.control.subscribe(fn, *kinds)
 
     def unsubscribe(self, fn):
-        self.station.unsubscribe(fn)
+        self.control.unsubscribe(fn)
 
     def objects(self):
         """The ubus objects this component serves: the simulated local switch (the host simulation only)."""
@@ -200,9 +200,9 @@ class Streetlights:
         def changed(line, value):
             cid = inputs[line]
             if cid is None:
-                self.station.local_switch_changed(value)
+                self.control.local_switch_changed(value)
             else:
-                self.station.feedback_changed(cid, value)
+                self.control.feedback_changed(cid, value)
 
         watched = [line for line in inputs if line.fileno() is not None]
         if watched:
@@ -242,8 +242,8 @@ class Streetlights:
     def reload(self):
         self.zone = self.device_zone()
         self._place = None
-        self.station.local_action = self.config.get("streetlights.local_action")
-        self.station.evaluate()
+        self.control.local_action = self.config.get("streetlights.local_action")
+        self.control.evaluate()
 
     def config_changed(self, name):
         if name in ("os3p.geolocation", "streetlights.local_action"):
@@ -251,7 +251,7 @@ class Streetlights:
 
     def state(self):
         """The state view's section (tr069-bridge state, ubus tr069.bridge state, the status page)."""
-        st = self.station
+        st = self.control
         now = self.clock.wall()
         place = self.place()
         today = place.schedule_day(now)
@@ -269,7 +269,7 @@ class Streetlights:
                            for c in st.contactors.values()]}
 
     def stop(self):
-        self.station.stop()
+        self.control.stop()
         if self.poller is not None:
             self.poller.stop()
         if self.watcher is not None:
@@ -303,7 +303,7 @@ class SimulationObject(UbusObject):
     def local_switch(self, on):
         from .. import ubusmsg as status
 
-        line = self.shell.station.local_switch
+        line = self.shell.control.local_switch
         if not self.shell.simulated or line is None:
             return status.NOT_SUPPORTED, None
         line.write(on)  # the watcher sees the file change, as with a person's `echo`

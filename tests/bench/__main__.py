@@ -1,6 +1,6 @@
-"""`make bench`: every face's figures, each against peers measured in the same run.
+"""`make bench`: every surface's figures, each against peers measured in the same run.
 
-Each module tests/bench/bench_<face>.py has run(report). Machines are noisy:
+Each module tests/bench/bench_<surface>.py has run(report). Machines are noisy:
 read the ratios, not the absolute times. Nothing here asserts on timing.
 """
 

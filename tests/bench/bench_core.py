@@ -35,7 +35,7 @@ def run(report):
         finally:
             d.terminate()
     base = bare_rss()
-    report("core: daemon idle RSS (host backend, JSON-RPC face up)", idle / 1024, "MiB")
+    report("core: daemon idle RSS (host backend, JSON-RPC surface up)", idle / 1024, "MiB")
     report("core: peer bare interpreter RSS", base / 1024, "MiB", "ratio daemon/bare %.2f" % (idle / base))
 
     from bridge.loop import Loop

@@ -4,7 +4,7 @@ Measured in one run, on 127.0.0.1, against the daemon in a process of its own (a
 - the shim over one keep-alive connection, and with a new connection per call (a bare socket client);
 - peer: Python's http.server (HTTP/1.1, keep-alive) with the same dispatcher, so the difference
   is the HTTP layer alone;
-- via ubus (bridge.ubus.client -> ubusd -> the daemon's ubus face), when a ubusd binary is
+- via ubus (bridge.ubus.client -> ubusd -> the daemon's ubus surface), when a ubusd binary is
   available (TR069_UBUSD, or `ubusd` on PATH);
 - peer: a real uhttpd (TR069_UHTTPD: a uhttpd binary with the ubus plugin; run with -a, no ACL
   check) in front of the same ubusd and object, when both binaries are available. Its keep-alive
@@ -47,7 +47,7 @@ UBUS_CALLS = 3000
 DELAYED_ACK_CALLS = 60  # peers that wait ~40 ms per keep-alive call get fewer calls
 # (calls/s, p99 ms) of a real uhttpd, new connection per call, for machines where none runs: `make bench`
 # on the 2-core development machine, 2026-12-01, uhttpd f682cca + libubox 1aa36ee + ubus 3cc98db built
-# from openwrt's sources, `uhttpd -f -a` in front of ubusd and this daemon's ubus face, same calls
+# from openwrt's sources, `uhttpd -f -a` in front of ubusd and this daemon's ubus surface, same calls
 UHTTPD_RECORDED = (3987.0, 0.50, "recorded 2026-12-01, uhttpd f682cca, 2-core development machine")
 WARMUP = 100
 
@@ -192,8 +192,8 @@ def free_port():
 
 
 def start_daemon(tmp, ubus_sock):
-    """The daemon as deployed, in a process of its own (the JSON-RPC face on a free port, its ubus
-    face on the bench's ubusd when there is one); returns (process, host, port, CLI session id)."""
+    """The daemon as deployed, in a process of its own (the JSON-RPC surface on a free port, its ubus
+    surface on the bench's ubusd when there is one); returns (process, host, port, CLI session id)."""
     state = os.path.join(tmp, "state")
     os.makedirs(os.path.join(state, "config"))
     with open(os.path.join(state, "config", "tr069"), "w") as f:
@@ -209,7 +209,7 @@ def start_daemon(tmp, ubus_sock):
     deadline = time.monotonic() + 15
     while not (os.path.exists(url_file) and os.path.exists(sid_file)):
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the daemon did not start its JSON-RPC face")
+            raise RuntimeError("the daemon did not start its JSON-RPC surface")
         time.sleep(0.02)
     time.sleep(0.05)
     with open(url_file) as f:
@@ -298,7 +298,7 @@ def run(report):
 
 
 def via_ubus_and_uhttpd(report, procs, tmp, sock):
-    """`status` via ubusd and the daemon's ubus face; then a real uhttpd in front of the same ubusd
+    """`status` via ubusd and the daemon's ubus surface; then a real uhttpd in front of the same ubusd
     and object, left running for the calls through it. Returns uhttpd's port, None where it cannot run."""
     from bridge.ubus.client import Client
 
@@ -319,7 +319,7 @@ def via_ubus_and_uhttpd(report, procs, tmp, sock):
                 lat.append(time.perf_counter() - t)
         if status != 0:
             raise RuntimeError("ubus status call failed: %d" % status)
-    figures(report, "via ubus (bridge.ubus.client, ubusd, ubus face)", lat)
+    figures(report, "via ubus (bridge.ubus.client, ubusd, ubus surface)", lat)
 
     uhttpd = os.environ.get("TR069_UHTTPD")
     if not uhttpd:

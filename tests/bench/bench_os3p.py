@@ -365,7 +365,7 @@ def run(report):
             report("    ratio this / ocpp", our_gc / their_gc, "x", "target >= 2")
             if kind == "websockets":
                 rss = daemon_rss(server)
-                report("  daemon idle RSS after Boot (os3p face, ws://, host backend)", rss / 1024.0, "MiB",
+                report("  daemon idle RSS after Boot (os3p surface, ws://, host backend)", rss / 1024.0, "MiB",
                        "target <= 20")
         finally:
             server.close()

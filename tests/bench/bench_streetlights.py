@@ -76,8 +76,8 @@ def year_of_sun(report):
 
 
 def idle_rss(server, streetlights=True):
-    """The daemon (python -S, as on a device) with the OS3P face over ws://, with four contactors scheduled
-    (host simulation) or with the streetlights face left out, in the same run."""
+    """The daemon (python -S, as on a device) with the OS3P surface over ws://, with four contactors scheduled
+    (host simulation) or with the streetlights component left out, in the same run."""
     from bench_os3p import _device_like
     from support.os3p_harness import write_config
     import json
@@ -122,9 +122,9 @@ def run(report):
         with_lights, without = (sorted(column)[1] for column in zip(*runs))  # medians
     finally:
         server.close()
-    report("daemon idle RSS, 4 contactors scheduled, os3p face over ws://", with_lights / 1024.0, "MiB",
+    report("daemon idle RSS, 4 contactors scheduled, os3p surface over ws://", with_lights / 1024.0, "MiB",
            "median of 3; target <= 20")
-    report("  the same daemon without the streetlights face", without / 1024.0, "MiB",
+    report("  the same daemon without the streetlights component", without / 1024.0, "MiB",
            "streetlights cost %.2f MiB" % ((with_lights - without) / 1024.0))
 
 

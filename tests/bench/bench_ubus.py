@@ -1,4 +1,4 @@
-"""ubus face figures: start-up to registration, imports, `status` calls/s and p99, RSS, codec cost.
+"""ubus surface figures: start-up to registration, imports, `status` calls/s and p99, RSS, codec cost.
 
 The targets' calls/s figure is the one under load (WINDOW calls in flight) with the caller, ubusd
 and the object on one CPU; the other placements and one call at a time are printed beside it, with
@@ -15,7 +15,7 @@ Peers measured in the same run, each serving `tr069` with a status reply of the 
 Calls go through a real ubusd when TR069_UBUSD names a ubusd binary (the bench starts it on a socket
 of its own); otherwise the bench speaks as ubusd itself (HELLO, the ADD_OBJECT reply, then INVOKEs
 as ubusd forwards them). Start-up is always timed against the bench's own ubusd side: from the
-process start to its ADD_OBJECT. The daemon runs with the ubus face only (jsonrpc.enabled=0, as on a
+process start to its ADD_OBJECT. The daemon runs with the ubus surface only (jsonrpc.enabled=0, as on a
 device). No figure is asserted on; they are printed.
 """
 
@@ -313,10 +313,10 @@ def _run(report, tmp, procs):
     state = os.path.join(tmp, "state")
     os.makedirs(os.path.join(state, "config"))
     with open(os.path.join(state, "config", "tr069"), "w") as f:
-        f.write("config jsonrpc 'jsonrpc'\n\toption enabled '0'\n")     # the ubus face only, as on a device
+        f.write("config jsonrpc 'jsonrpc'\n\toption enabled '0'\n")     # the ubus surface only, as on a device
     # the daemon and the plain peer run from a bare venv: site, but no packages, as python3 on a device
     # with the feed packages only (the development venv's editable-install finder alone costs
-    # ~10 ms and ~2 MiB at start-up; the ubus face needs nothing beyond the standard library)
+    # ~10 ms and ~2 MiB at start-up; the ubus surface needs nothing beyond the standard library)
     bare = os.path.join(tmp, "venv")
     subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", bare],
                    check=True)
@@ -332,7 +332,7 @@ def _run(report, tmp, procs):
         _wait_for(start_sock)
         start_time, how = _start_time_ubusd, "until found on a real ubusd, ubus backend"
     else:
-        # the host backend simulates four contactors: the streetlights face runs as well
+        # the host backend simulates four contactors: the streetlights component runs as well
         daemon = [python, "-m", "bridge.daemon", "--backend", "host", "--state-dir", state]
         start_sock = os.path.join(tmp, "fake.sock")
         start_time, how = _start_time, "until its ADD_OBJECT (bench as ubusd), host backend"
@@ -430,7 +430,7 @@ def _run(report, tmp, procs):
             finally:
                 unpin(old)
         rss = {s.name: rss_kib(s.proc.pid) / 1024 for s in served}
-        report("ubus: object process RSS after the calls (ubus face only)", rss["tr069-bridge"], "MiB",
+        report("ubus: object process RSS after the calls (ubus surface only)", rss["tr069-bridge"], "MiB",
                "%s; %s" % (
                    "ubus backend, target <= 12" if ubusd else "host backend, simulated streetlights and sensors "
                    "(the target is the ubus backend's: TR069_UBUSD)",

@@ -227,7 +227,7 @@ def test_a_streetlight_change_the_state_directory_refuses_is_rejected_with_one_l
     lines, local = hostlines.simulated(str(tmp_path / "lines"))
     state = tmp_path / "state"
     state.mkdir()
-    st = ct.Station({i: ct.Contactor(i, out, fb) for i, (out, fb) in lines.items()}, lambda: AMS, clock,
+    st = ct.Control({i: ct.Contactor(i, out, fb) for i, (out, fb) in lines.items()}, lambda: AMS, clock,
                     clock.call_later, str(state / "streetlights.json"), local_switch=local)
     st.start()
     assert st.set_profiles(1, [NIGHT]) == ("Accepted", None)

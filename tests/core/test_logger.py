@@ -28,7 +28,7 @@ except ZeroDivisionError:
     log.exception("direct failure")
 print("loaded before:", "logging" in sys.modules, flush=True)
 if sys.argv[1] == "then-load":
-    from bridge.os3p import wsclient    # the OS3P face's library, which loads the logging package
+    from bridge.os3p import wsclient    # the OS3P surface's library, which loads the logging package
     wsclient.load()
     import logging
     logging.getLogger("websocket").error("library line")

@@ -86,7 +86,7 @@ def test_a_section_that_raises_shows_its_error_and_the_others_answer():
 def test_render_text():
     view = {
         "daemon": {"version": "1.0", "pid": 42, "backend": "host", "state_dir": "/s", "config": "/s/config/tr069",
-                   "started": "2026-01-01T10:00:00+00:00", "uptime": 5, "faces": ["jsonrpc", "os3p"]},
+                   "started": "2026-01-01T10:00:00+00:00", "uptime": 5, "components": ["sensors"], "surfaces": ["jsonrpc", "os3p"]},
         "os3p": {"enabled": True, "url": "ws://cs/OS3P", "link": "up", "connected": True, "registration": "Accepted",
                  "history": [{"time": "2026-01-01T10:00:01+00:00", "event": "connected", "detail": ""}],
                  "outbox": {"depth": 2, "dropped": 0, "oldest": {"action": "StatusNotification",
@@ -100,7 +100,8 @@ def test_render_text():
     }
     assert stateview.render_text(view).splitlines() == [
         "daemon     tr069-bridge 1.0, pid 42, backend host, up 5s (since 2026-01-01T10:00:00+00:00)",
-        "           state /s, config /s/config/tr069, faces jsonrpc, os3p",
+        "           state /s, config /s/config/tr069",
+        "           components sensors; surfaces jsonrpc, os3p",
         "os3p       up (connected, Accepted)  ws://cs/OS3P",
         "outbox     2 queued, oldest StatusNotification queued 2026-01-01T10:00:02+00:00 (3s ago)",
         "  link     2026-01-01T10:00:01+00:00 connected",
@@ -124,18 +125,20 @@ def test_state_cli_text_and_json(daemon):
     assert r.returncode == 0, r.stderr
     view = json.loads(r.stdout)
     output_validator().validate(view)
-    assert view["daemon"]["pid"] == daemon.proc.pid and view["daemon"]["faces"] == ["jsonrpc", "model", "reach",
-                                                                              "reach_api", "sensors", "streetlights"]
+    assert view["daemon"]["pid"] == daemon.proc.pid
+    assert view["daemon"]["components"] == ["model", "reach", "sensors", "streetlights"]
+    assert view["daemon"]["surfaces"] == ["jsonrpc", "reach_api"]
     assert view["os3p"] == {"enabled": False} and view["transfers"] == []
     text = state_cli(daemon)
     assert text.returncode == 0
     lines = text.stdout.splitlines()
     assert lines[0].startswith("daemon     tr069-bridge ") and ", pid %d, backend host" % daemon.proc.pid in lines[0]
-    assert lines[2:5] == ["os3p       off (os3p.enabled is 0)", "transfers  none", "errors     none"]
-    assert lines[5].startswith("reach      data since ") and "modem (host) home, Simulated, lte, RSRP -90 dBm" in lines[5]
-    assert lines[6].startswith("sensors    indicators groups MV1 ")  # the host's simulated indicator group
-    assert lines[7].startswith("streetlights simulated True, ")  # the host's four contactors
-    assert lines[8] == "model      loaded False" and len(lines) == 9  # the parameter model, its table not loaded
+    assert lines[2] == "           components model, reach, sensors, streetlights; surfaces jsonrpc"
+    assert lines[3:6] == ["os3p       off (os3p.enabled is 0)", "transfers  none", "errors     none"]
+    assert lines[6].startswith("reach      data since ") and "modem (host) home, Simulated, lte, RSRP -90 dBm" in lines[6]
+    assert lines[7].startswith("sensors    indicators groups MV1 ")  # the host's simulated indicator group
+    assert lines[8].startswith("streetlights simulated True, ")  # the host's four contactors
+    assert lines[9] == "model      loaded False" and len(lines) == 10  # the parameter model, its table not loaded
     assert [c["light"] for c in view["streetlights"]["contactors"]] == ["Off"] * 4
 
 

@@ -39,7 +39,7 @@ def obj(tmp_path):
 
 
 def both(o):
-    """The reply as the JSON-RPC shim gets it and as the ubus face sends it; they must agree."""
+    """The reply as the JSON-RPC shim gets it and as the ubus surface sends it; they must agree."""
     code, data = o.call("status", {})
     assert code == ubus.OK
     encoded = o.replies.encoded("status", {})

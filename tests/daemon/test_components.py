@@ -16,7 +16,7 @@ IMPLEMENTATIONS = {
                            "bridge.os3p.client:Client",
                            "bridge.ubus.connection:ObjectConnection", "bridge.jsonrpc.app:Shim"],
     components.EventSource: ["bridge.station.sensors:Sensors", "bridge.station.streetlights:Streetlights",
-                             "bridge.station.contactors:Station", "bridge.model.component:ParameterModel",
+                             "bridge.station.contactors:Control", "bridge.model.component:ParameterModel",
                              "bridge.reach.service:Reach"],
     components.SessionDriver: ["bridge.os3p.client:Client"],
     components.StationSensors: ["bridge.station.sensors:Sensors"],

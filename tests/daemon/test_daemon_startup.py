@@ -1,4 +1,5 @@
-"""Start-up and stop: a stop that comes early is never forgotten, faces start only when they should."""
+"""Start-up and stop: a stop that comes early is never forgotten, components and surfaces start only when they
+should."""
 
 import signal
 import threading
@@ -44,29 +45,29 @@ def _guarded_run(d):
     return code, fired.is_set()
 
 
-@pytest.mark.parametrize("phase", ["before the faces", "while a face starts", "after the faces"])
+@pytest.mark.parametrize("phase", ["before the surfaces", "while a surface starts", "after the surfaces"])
 def test_sigterm_at_each_start_up_phase_stops_the_daemon(tmp_path, monkeypatch, phase):
     write_config(str(tmp_path), BASE_CONFIG)
     d = Daemon("host", str(tmp_path))
     term = lambda: signal.raise_signal(signal.SIGTERM)  # noqa: E731 - the handler run() installed
-    import bridge.jsonrpc as shim  # a face the host backend starts
+    import bridge.jsonrpc as shim  # a surface the host backend starts
 
     start_shim = shim.start
 
     def start_shim_and_term(*args, **kwargs):
-        face = start_shim(*args, **kwargs)
+        surface = start_shim(*args, **kwargs)
         term()
-        return face
+        return surface
 
     def start_components():
-        if phase == "before the faces":
+        if phase == "before the surfaces":
             term()
         Daemon.start_components(d)
-        if phase == "after the faces":
+        if phase == "after the surfaces":
             term()
 
     monkeypatch.setattr(d, "start_components", start_components)
-    if phase == "while a face starts":
+    if phase == "while a surface starts":
         monkeypatch.setattr(shim, "start", start_shim_and_term)
     old = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     try:

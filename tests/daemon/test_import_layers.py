@@ -22,7 +22,7 @@ LAYERS = [
     ("device", ["bridge.device.*"]),
     ("station", ["bridge.station.*"]),
     ("components", ["bridge.tr069", "bridge.sessions", "bridge.stateview", "bridge.model.*", "bridge.reach.*"]),
-    ("surfaces", ["bridge.ubus.face", "bridge.os3p.*", "bridge.jsonrpc.*"]),
+    ("surfaces", ["bridge.ubus.surface", "bridge.os3p.*", "bridge.jsonrpc.*"]),
     ("root", ["bridge.daemon", "bridge.cli"]),
 ]
 

@@ -1,9 +1,9 @@
-"""`make fuzz`: generated inputs into every face (tests/fuzz/fuzz_faces.py); prints what each face did with them.
+"""`make fuzz`: generated inputs into every surface (tests/fuzz/fuzz_surfaces.py); prints what each surface did with them.
 
-    python tests/fuzz/fuzz_run.py [--examples N] [--seed S] [--face NAME ...]
+    python tests/fuzz/fuzz_run.py [--examples N] [--seed S] [--surface NAME ...]
 
-N inputs per face (default FUZZ_EXAMPLES or 20000 for each face in tests/fuzz_faces.FACES); a random seed unless
-given (printed, so a run can be repeated). Exit status 1 when any face crashed, hung or answered
+N inputs per surface (default FUZZ_EXAMPLES or 20000 for each surface in tests/fuzz_surfaces.SURFACES); a random seed unless
+given (printed, so a run can be repeated). Exit status 1 when any surface crashed, hung or answered
 unexpectedly; the smallest input that did it is printed.
 """
 
@@ -23,8 +23,8 @@ os.environ.setdefault("TR069_CHECK_OUTPUT", "1")
 
 from hypothesis import HealthCheck, Phase, given, seed as with_seed, settings  # noqa: E402
 
-import fuzz_faces  # noqa: E402
-from fuzz_faces import Hang, Tracebacks, Unexpected  # noqa: E402
+import fuzz_surfaces  # noqa: E402
+from fuzz_surfaces import Hang, Tracebacks, Unexpected  # noqa: E402
 
 HANG_AFTER = 5.0  # seconds one input may take
 
@@ -42,12 +42,12 @@ def rss_kib():
 
 
 def run_face(face_cls, examples, seed=None, shrink=True):
-    """{face, inputs, crashes, hangs, unexpected, first failure, seconds, rss start/end (KiB)}"""
-    face = face_cls()
+    """{surface, inputs, crashes, hangs, unexpected, first failure, seconds, rss start/end (KiB)}"""
+    surface = face_cls()
     traces = Tracebacks()
     logging.getLogger().addHandler(traces)
-    rig = face.start()
-    report = {"face": face.name, "inputs": 0, "crashes": 0, "hangs": 0, "unexpected": 0, "failure": None,
+    rig = surface.start()
+    report = {"surface": surface.name, "inputs": 0, "crashes": 0, "hangs": 0, "unexpected": 0, "failure": None,
               "rss_start": rss_kib()}
     started = time.monotonic()
     previous = signal.signal(signal.SIGALRM, _alarm)
@@ -66,7 +66,7 @@ def run_face(face_cls, examples, seed=None, shrink=True):
     phases = [Phase.generate] + ([Phase.shrink] if shrink else [])
     test = settings(max_examples=examples, database=None, deadline=None, derandomize=False, phases=phases,
                     suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
-                    print_blob=False)(given(face.strategy)(prop))
+                    print_blob=False)(given(surface.strategy)(prop))
     test = with_seed(seed if seed is not None else random.getrandbits(32))(test)
     try:
         test()
@@ -74,7 +74,7 @@ def run_face(face_cls, examples, seed=None, shrink=True):
         report["unexpected"], report["failure"] = 1, "%s" % e
     except Hang as e:
         report["hangs"], report["failure"] = 1, "%s" % e
-    except Exception as e:  # noqa: BLE001 - whatever escaped the face is a crash
+    except Exception as e:  # noqa: BLE001 - whatever escaped the surface is a crash
         report["crashes"], report["failure"] = 1, "%s: %s" % (type(e).__name__, e)
     finally:
         signal.signal(signal.SIGALRM, previous)
@@ -89,26 +89,26 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "20000")))
     ap.add_argument("--seed", type=int, default=int(os.environ["FUZZ_SEED"]) if os.environ.get("FUZZ_SEED") else None)
-    ap.add_argument("--face", action="append", choices=[f.name for f in fuzz_faces.FACES])
+    ap.add_argument("--surface", action="append", choices=[f.name for f in fuzz_surfaces.SURFACES])
     opts = ap.parse_args(argv)
     seed = opts.seed if opts.seed is not None else random.getrandbits(32)
-    logging.basicConfig(level=logging.CRITICAL)  # the faces' own log lines are not the report
-    faces = [f for f in fuzz_faces.FACES if not opts.face or f.name in opts.face]
-    print("fuzz: %d inputs per face, seed %d (FUZZ_SEED=%d repeats this run)" % (opts.examples, seed, seed))
-    print("%-12s %9s %8s %6s %11s %8s %14s" % ("face", "inputs", "crashes", "hangs", "unexpected", "seconds",
+    logging.basicConfig(level=logging.CRITICAL)  # the surfaces' own log lines are not the report
+    surfaces = [f for f in fuzz_surfaces.SURFACES if not opts.surface or f.name in opts.surface]
+    print("fuzz: %d inputs per surface, seed %d (FUZZ_SEED=%d repeats this run)" % (opts.examples, seed, seed))
+    print("%-12s %9s %8s %6s %11s %8s %14s" % ("surface", "inputs", "crashes", "hangs", "unexpected", "seconds",
                                                "RSS KiB start>end"))
     total = {"inputs": 0, "crashes": 0, "hangs": 0, "unexpected": 0}
     failures = []
     t0 = time.monotonic()
-    for face in faces:
-        r = run_face(face, opts.examples, seed)
+    for surface in surfaces:
+        r = run_face(surface, opts.examples, seed)
         for k in total:
             total[k] += r[k]
-        print("%-12s %9d %8d %6d %11d %8.1f %8d>%d" % (r["face"], r["inputs"], r["crashes"], r["hangs"],
+        print("%-12s %9d %8d %6d %11d %8.1f %8d>%d" % (r["surface"], r["inputs"], r["crashes"], r["hangs"],
                                                       r["unexpected"], r["seconds"], r["rss_start"], r["rss_end"]),
               flush=True)
         if r["failure"]:
-            failures.append((r["face"], r["failure"]))
+            failures.append((r["surface"], r["failure"]))
     print("%-12s %9d %8d %6d %11d %8.1f" % ("total", total["inputs"], total["crashes"], total["hangs"],
                                            total["unexpected"], time.monotonic() - t0))
     for name, failure in failures:

@@ -1,4 +1,4 @@
-"""`make soak`: the real daemon kept busy on every face while faults are injected; prints what happened.
+"""`make soak`: the real daemon kept busy on every surface while faults are injected; prints what happened.
 
     SOAK_SECONDS=120 SOAK_CS_KILLS=10 SOAK_DAEMON_KILLS=10 python tests/fuzz/soak.py
 
@@ -10,7 +10,7 @@ the daemon is SIGKILLed and restarted SOAK_DAEMON_KILLS times, at random moments
 without faults; the daemon's RSS and open descriptors are measured at its start and its end.
 
 Then it waits for the outbox to drain and prints: notifications queued / delivered / lost / delivered
-twice, reconnects and BootNotifications, calls answered per face, RSS and descriptors. Exit status 1
+twice, reconnects and BootNotifications, calls answered per surface, RSS and descriptors. Exit status 1
 when a notification was lost, RSS grew by 2 MiB or more, or descriptors grew, over the quiet part.
 """
 

@@ -261,7 +261,7 @@ def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switc
             assert page.js("document.getElementById('lights-local').textContent") == \
                 "on (local action: on), simulated"
             assert (state / "station" / "contactor3" / "output").read_text() == "1\n"
-            assert st.run(lambda: lights.station.local) is True
+            assert st.run(lambda: lights.control.local) is True
             page.js("document.getElementById('local-switch').click(); true")
             page.wait_for("%s.textContent.indexOf('Off, Schedule') === 0" % row)
         finally:

@@ -83,7 +83,8 @@ def test_port_in_use_leaves_the_daemon_running(tmp_path):
             assert ("JSON-RPC shim not started: 127.0.0.1:%d is taken by another program; set jsonrpc.port "
                     "(uci, or --option jsonrpc.port=N) to a free port" % port) in text
             assert "Traceback" not in text
-            assert "jsonrpc face started" not in text  # and no claim to the contrary
+            assert "surface jsonrpc started" not in text and "surface ubus started" not in text  # no claim to the contrary
+            assert "component sensors started" in text  # (what such a claim looks like)
             assert proc.poll() is None and not (tmp_path / "cli.sid").exists()
         finally:
             proc.terminate()
@@ -104,6 +105,7 @@ def test_option_disables_the_shim_the_host_enables_by_default(tmp_path):
             time.sleep(0.05)
         text = log.read_text()
         assert " running (backend" in text
-        assert "jsonrpc face started" not in text and not (tmp_path / "cli.url").exists()
+        assert "component sensors started" in text  # (what a claim that it started looks like)
+        assert "surface jsonrpc started" not in text and not (tmp_path / "cli.url").exists()
     finally:
         stop_process(proc)

@@ -1,5 +1,5 @@
 """The tr069 methods answer the same whichever path a call took: uhttpd -> ubusd -> the daemon's
-ubus face, or the daemon's own shim.
+ubus surface, or the daemon's own shim.
 
 tests/data/uhttpd/tr069-daemon.json was recorded by sending CASES, as user admin of
 tests/data/uhttpd/rpcd, to a real uhttpd + rpcd + ubusd (built from the OpenWrt sources, see
@@ -97,7 +97,7 @@ def test_same_answers_through_uhttpd_and_ubus_as_through_the_shim(shim_answers):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--record":
         with open(ANSWERS, "w") as f:
-            json.dump({"source": "uhttpd + rpcd + ubusd from OpenWrt sources, this daemon's ubus face; see "
+            json.dump({"source": "uhttpd + rpcd + ubusd from OpenWrt sources, this daemon's ubus surface; see "
                        + os.path.basename(__file__), "answers": run_cases(sys.argv[2])}, f, indent=1)
             f.write("\n")
     else:

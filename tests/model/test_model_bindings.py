@@ -74,10 +74,10 @@ class Board:
 
 
 class Shell:
-    """What the streetlights face offers the model: the Station, its zone, today's sun."""
+    """What the streetlights component offers the model: its Control, its zone, today's sun."""
 
     def __init__(self, station):
-        self.station = station
+        self.control = station
         self.zone = AMS.zone
 
     def sun_today(self):

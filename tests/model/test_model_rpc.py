@@ -82,3 +82,36 @@ def test_a_change_from_the_device_side_is_notified_but_one_from_the_acs_is_not(m
     assert model.check() == []
     obj.call("SetParameterValues", {"parameters": [{"Name": "Device.Box.Name", "Value": "from-luci"}]})
     assert [c.path for c in model.check()] == ["Device.Box.Name"]
+
+
+def test_the_acl_group_over_the_json_rpc_shim(tmp_path):
+    """rpcd's ACL group tr069-model (the package's acl.d file): read may call the Get* methods only, write
+    the others too; the same calls and answers as on ubusd."""
+    from bridge.jsonrpc import cryptpw
+    from support.jsonrpc_helpers import Running
+
+    shadow = tmp_path / "shadow"
+    shadow.write_text("".join("%s:%s:19000:0:99999:7:::\n" % (u, cryptpw.crypt(u + "-pw", "$1$salt" + u[:2]))
+                              for u in ("reader", "writer")))
+    rpcd = tmp_path / "rpcd"
+    rpcd.write_text("config login\n\toption username 'reader'\n\toption password '$p$reader'\n"
+                    "\tlist read 'tr069-model'\n\n"
+                    "config login\n\toption username 'writer'\n\toption password '$p$writer'\n"
+                    "\tlist read 'tr069-model'\n\tlist write 'tr069-model'\n")
+    model = Model(Registry(ROWS), Backend(), Store())
+    r = Running(lambda loop: {"tr069.model": ModelObject(lambda: model)}, users_file=str(rpcd), shadow=str(shadow),
+                state_dir=str(tmp_path))
+    try:
+        c = r.client()
+        reader = c.login("reader", "reader-pw")["result"][1]["ubus_rpc_session"]
+        writer = c.login("writer", "writer-pw")["result"][1]["ubus_rpc_session"]
+        get = {"parameters": ["Device.Box.Name"]}
+        assert c.call(reader, "tr069.model", "GetParameterValues", get)["result"] == [
+            0, {"code": 200, "details": [{"key": "Device.Box.Name", "value": "box"}]}]
+        put = {"parameters": [{"Name": "Device.Box.Name", "Value": "shim"}]}
+        assert c.call(reader, "tr069.model", "SetParameterValues", put)["error"]["code"] == -32002  # access denied
+        assert c.call(writer, "tr069.model", "SetParameterValues", put)["result"] == [
+            0, {"code": 200, "details": [{"key": "Status", "value": 0}]}]
+        assert c.call(reader, "tr069.model", "GetParameterValues", get)["result"][1]["details"][0]["value"] == "shim"
+    finally:
+        r.close()

@@ -98,7 +98,7 @@ def test_tls_is_loaded_only_for_wss_and_a_reload_can_switch_to_it(tmp_path, cs):
     tls = CentralSystem(ssl_context=ctx, quiet=True).start()
     state = str(tmp_path / "state")
     try:
-        # as on a device: no JSON-RPC face (its password hashing would load OpenSSL's libcrypto anyway)
+        # as on a device: no JSON-RPC surface (its password hashing would load OpenSSL's libcrypto anyway)
         write_config(state, cs.url, jsonrpc__enabled="0", acs__ca_file=pki["ca"])
         daemon = DaemonProcess(state).start(wait_for=None)
         try:
@@ -122,7 +122,7 @@ def _rss_kib(pid):
 
 def test_refused_ws_connections_leave_openssl_out_and_idle_rss_unchanged(tmp_path):
     state = str(tmp_path / "state")
-    # as on a device: no JSON-RPC face; nothing listens at the endpoint
+    # as on a device: no JSON-RPC surface; nothing listens at the endpoint
     write_config(state, "ws://127.0.0.1:%d/OS3P" % free_port(), jsonrpc__enabled="0", os3p__reconnect_min="1",
                  os3p__reconnect_max="1")
     log = os.path.join(state, "daemon.log")

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from bridge.os3p.station import meter_values
+from bridge.os3p.sensors import meter_values
 from bridge.station.history import CRC, RECORD_HEAD, History, write_text
 
 from bridge.clock import Clock

@@ -180,7 +180,7 @@ def test_contactor_on_sysfs_lines_reports_a_feedback_that_changes_on_its_own(tre
     import datetime
 
     from bridge.events import ContactorChanged, ModeChanged
-    from bridge.station.contactors import Contactor, Station
+    from bridge.station.contactors import Contactor, Control
     from bridge.station.schedule import Place
     from bridge.station.zone import UTC
 
@@ -189,7 +189,7 @@ def test_contactor_on_sysfs_lines_reports_a_feedback_that_changes_on_its_own(tre
     fb = gpio.open_input("22", root=tree.root)
     events, timers = [], []
     now = datetime.datetime(2026, 5, 1, 15).timestamp()
-    st = Station({1: Contactor(1, out, fb)}, lambda: Place(UTC), lambda: now,
+    st = Control({1: Contactor(1, out, fb)}, lambda: Place(UTC), lambda: now,
                  lambda d, fn: timers.append(fn) or type("T", (), {"cancel": lambda self: None})(),
                  str(tmp_path / "streetlights.json"))
     st.subscribe(events.append)

@@ -208,7 +208,7 @@ def test_simulate_command_writes_the_file_the_daemon_polls(tmp_path, capsys):
 def test_meter_values_payload_follows_the_schema_and_drops_what_it_does_not_name(caplog):
     from bridge.events import SampleTaken
     from bridge.os3p.messages import validate
-    from bridge.os3p.station import meter_values
+    from bridge.os3p.sensors import meter_values
 
     payload = meter_values(SampleTaken(1_700_000_000, [("Voltage.L1N", "", "V", 230.5), ("ActivePower.L1", "P1Meter", "kW", 40.0),
                                             ("Humidity", "", "%", 40.0), ("Current.L1", "", "furlongs", 1.0)],
@@ -264,7 +264,7 @@ config indicator 'U1'
 
 
 def test_a_threshold_or_meter_that_does_not_hold_leaves_the_rest_working(tmp_path, caplog):
-    """One bad section is said and left out: the face starts, the other thresholds apply."""
+    """One bad section is said and left out: the surface starts, the other thresholds apply."""
     caplog.set_level("ERROR", logger="bridge.station")
     loop, s, _got = make(tmp_path, """config threshold 'hot'
 \toption measurand 'BoardTemperature'

@@ -111,12 +111,12 @@ config streetlights 'streetlights'
     s = d.running["streetlights"]
     try:
         d.loop.run_once(0)
-        assert s.station.local is False and s.poller is not None
+        assert s.control.local is False and s.poller is not None
         relays.levels["switch"] = 1  # someone turns the cabinet's local switch on
         end = time.monotonic() + 10  # a hang bound: the poller reads every second
-        while not s.station.local and time.monotonic() < end:
+        while not s.control.local and time.monotonic() < end:
             d.loop.run_once(0.1)
-        assert s.station.local is True and s.station.contactors[1].mode == "LocalOverride"
+        assert s.control.local is True and s.control.contactors[1].mode == "LocalOverride"
         assert relays.levels["relay1"] == 1  # local_action on: the lights are on
     finally:
         s.stop()

@@ -69,7 +69,7 @@ def lights(tmp_path):
 
 
 def test_only_configured_contactors_exist(lights, tmp_path):
-    st = lights.station
+    st = lights.control
     assert not lights.simulated and list(st.contactors) == [2]
     assert (tmp_path / "station" / "night-relay").exists() and not (tmp_path / "station" / "contactor1").exists()
     assert st.override(1, "On") == "Rejected"
@@ -124,15 +124,15 @@ def test_a_failing_power_switch_is_one_of_the_station_errors(tmp_path):
     sensors.subscribe(lambda event: got.append(event.notification), FaultChanged)
     try:
         d.loop.run_once(0)
-        output, _feedback = s.station.contactors[1].output, s.station.contactors[1].feedback
+        output, _feedback = s.control.contactors[1].output, s.control.contactors[1].feedback
         output.contact = None  # a contactor whose auxiliary contact no longer follows its coil
-        assert s.station.override(1, "On") == "Accepted"
+        assert s.control.override(1, "On") == "Accepted"
         end = time.monotonic() + 10  # a hang bound, not a timing check: the fault comes after ~50 ms
         while not got and time.monotonic() < end:
             d.loop.run_once(0.05)
         assert [(p["status"], p["errorCode"], p["info"]) for p in got] == [
             ("Faulted", "PowerSwitchFailure", "contactor 1: switched on, feedback still off after 0.05 s")]
-        assert s.station.override(1, "Off") == "Accepted"  # the output agrees with the stuck contact again
+        assert s.control.override(1, "Off") == "Accepted"  # the output agrees with the stuck contact again
         while len(got) < 2 and time.monotonic() < end:
             d.loop.run_once(0.05)
         assert [(p["status"], p["errorCode"], p["info"]) for p in got[1:]] == [

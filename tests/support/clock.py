@@ -1,7 +1,7 @@
 """One fake clock for the tests: time moves only when the test moves it, and the timers set on it fire in
 order, each at its own time, on the way.
 
-`now` is the monotonic time: time(), or the clock called (what the Station and the session store read).
+`now` is the monotonic time: time(), or the clock called (what the streetlights' Control and the session store read).
 wall() is `now + skew`: a wall clock that the test can set apart from the monotonic one, as NTP after a
 boot at 1970 or an operator's `date -s` do (what the OS3P core reads for timestamps).
 """

@@ -1,5 +1,5 @@
-"""The streetlight Station with a fake clock and lines that are plain files (the host backend), in
-Amsterdam: local times, a night profile, and the Station made with its events recorded."""
+"""The streetlights' Control (contactors.py) with a fake clock and lines that are plain files (the host backend), in
+Amsterdam: local times, a night profile, and the Control made with its events recorded."""
 
 import datetime
 
@@ -37,7 +37,7 @@ NIGHT = {"profileId": 1, "stackLevel": 0, "recurrencyKind": "Daily", "validFrom"
 def make(tmp_path, clock, local_action="on"):
     lines, local = hostlines.simulated(str(tmp_path / "station"))
     cs = {i: ct.Contactor(i, out, fb) for i, (out, fb) in lines.items()}
-    st = ct.Station(cs, lambda: AMS, clock, clock.call_later, str(tmp_path / "station" / "streetlights.json"),
+    st = ct.Control(cs, lambda: AMS, clock, clock.call_later, str(tmp_path / "station" / "streetlights.json"),
                     local_switch=local, local_action=local_action)
     events = []
     st.subscribe(lambda e: events.append(brief(e)))

@@ -1,6 +1,6 @@
 """ubusd's side for the tests: the recorded transcripts, a listening socket the test drives (FakeUbusd), a
 player of ubusd's side of one transcript (ScriptedUbusd), a small ubusd + rpcd + procd answering through a
-table (MiniUbusd), and a host daemon whose ubus face talks to them (Running; the `ubusd` and `running`
+table (MiniUbusd), and a host daemon whose ubus surface talks to them (Running; the `ubusd` and `running`
 fixtures of conftest.py build on these).
 
 The transcripts are recorded from a real ubusd (tests/data/ubus/, provenance in its README).
@@ -86,7 +86,7 @@ def tr069_output_schema(method):
 
 
 class Running:
-    """A host daemon whose loop runs in a thread, its ubus face pointed at `path`."""
+    """A host daemon whose loop runs in a thread, its ubus surface pointed at `path`."""
 
     def __init__(self, tmp_path, path, objects=None, **conn_options):
         self.daemon = Daemon("host", str(tmp_path / "state"))

@@ -53,23 +53,23 @@ def lookup(path, sock=None):
 
 
 class LiveFace:
-    """A host daemon's ubus face in this process, its loop in a thread."""
+    """A host daemon's ubus surface in this process, its loop in a thread."""
 
     def __init__(self, tmp_path, sock, monkeypatch):
         monkeypatch.setenv(UBUS_SOCKET_ENV, sock)
         self.daemon = Daemon("host", str(tmp_path / "state"))
         self.loop = self.daemon.loop
-        self.face = None
+        self.surface = None
         started = threading.Event()
         self.loop.call_soon(lambda: (self.daemon.start_components(only={"ubus"}),
-                                     setattr(self, "face", self.daemon.running["ubus"]), started.set()))
+                                     setattr(self, "surface", self.daemon.running["ubus"]), started.set()))
         self.thread = threading.Thread(target=self.loop.run, daemon=True)
         self.thread.start()
         assert started.wait(WAIT)
 
     def stop(self):
         done = threading.Event()
-        self.loop.call_soon_threadsafe(lambda: (self.face.stop(), done.set()))
+        self.loop.call_soon_threadsafe(lambda: (self.surface.stop(), done.set()))
         assert done.wait(WAIT)
         self.loop.stop()
         self.thread.join(WAIT)
@@ -102,7 +102,7 @@ def test_cli_list_signature_is_icwmps(live, cli):
     r = cli("list", "-v", "tr069")
     assert r.returncode == 0
     expected = transcript("ubus", "list", "-v", "tr069")["output"]
-    oid = live.face.object_ids["tr069"]
+    oid = live.surface.object_ids["tr069"]
     assert r.stdout == re.sub(r"@[0-9a-f]{8}", "@%08x" % oid, expected)
 
 

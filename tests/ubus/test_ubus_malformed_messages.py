@@ -113,5 +113,5 @@ def test_finding_11_a_lost_frame_still_drops_the_connection(ubusd, running):
     conn = ubusd.accept()
     register(conn)
     conn.sendall(struct.pack(">BBHI", 0, blob.INVOKE, 1, 1) + be32(2))  # outer length below 4
-    conn2 = ubusd.accept()  # the face reconnects: a new stream, in step again
+    conn2 = ubusd.accept()  # the surface reconnects: a new stream, in step again
     assert register(conn2).get(blob.ATTR_OBJPATH) == "tr069"

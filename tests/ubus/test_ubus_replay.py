@@ -1,4 +1,4 @@
-"""The ubus face and the blocking client against a scripted ubusd on a real Unix socket.
+"""The ubus surface and the blocking client against a scripted ubusd on a real Unix socket.
 
 The scripts are the wire transcripts recorded from a real ubusd with python-ubus and the ubus CLI
 (tests/data/ubus/, see its README). Where our behaviour is meant to be libubus's, the
@@ -22,7 +22,7 @@ from support.ubusd import (WAIT, FakeUbusd, Running, ScriptedUbusd, answer, fixt
                            read_until_status, register, tr069_output_schema)
 
 
-# --- the daemon's face -----------------------------------------------------------------------------
+# --- the daemon's surface -----------------------------------------------------------------------------
 
 def groups(messages):
     """Split a transcript into (what ubusd sent, what the client answered) steps."""
@@ -240,7 +240,7 @@ def test_large_reply_is_written_in_pieces(ubusd, running):
     register(conn)
     conn.sendall(blob.encode_message(blob.INVOKE, 7, 0x20, [
         (blob.ATTR_OBJID, 0x11223344), (blob.ATTR_METHOD, "big"), (blob.ATTR_DATA, {})]))
-    time.sleep(0.2)                      # the reply exceeds the socket buffer: the face must queue the rest
+    time.sleep(0.2)                      # the reply exceeds the socket buffer: the surface must queue the rest
     conn.sendall(blob.encode_message(blob.INVOKE, 8, 0x21, [
         (blob.ATTR_OBJID, 0x11223344), (blob.ATTR_METHOD, "ok"), (blob.ATTR_DATA, {"n": 3})]))
     big = [m for _, m in read_until_status(conn)]
@@ -313,7 +313,7 @@ def test_face_start_takes_the_socket_from_env_or_config_and_registers_both_objec
     t.start()
     started = threading.Event()
     box = {}
-    d.loop.call_soon_threadsafe(lambda: (d.start_components(only={"ubus"}), box.setdefault("face", d.running["ubus"]),
+    d.loop.call_soon_threadsafe(lambda: (d.start_components(only={"ubus"}), box.setdefault("surface", d.running["ubus"]),
                                          started.set()))
     assert started.wait(WAIT)
     conn = ubusd.accept()
@@ -330,7 +330,7 @@ def test_face_start_takes_the_socket_from_env_or_config_and_registers_both_objec
     assert answer(invoke(conn, "state", {"verbose": True}, objid=0x55667788, seq=4)) == (st.INVALID_ARGUMENT, None)
     assert answer(invoke(conn, "nosuch", {}, objid=0x55667788, seq=5)) == (st.METHOD_NOT_FOUND, None)
     stopped = threading.Event()
-    d.loop.call_soon_threadsafe(lambda: (box["face"].stop(), stopped.set()))
+    d.loop.call_soon_threadsafe(lambda: (box["surface"].stop(), stopped.set()))
     removed = set()
     for _ in range(2):
         _, rm = read_message(conn)

@@ -76,20 +76,20 @@ def subscriber(ctx):
 
 
 def test_indicators(req):
-    station = req.context.sensors
-    return {"status": station.test() if station is not None else "Rejected"}
+    sensors = req.context.sensors
+    return {"status": sensors.test() if sensors is not None else "Rejected"}
 
 
 def reset_indicators(req):
-    station = req.context.sensors
-    return {"status": station.reset() if station is not None else "Rejected"}
+    sensors = req.context.sensors
+    return {"status": sensors.reset() if sensors is not None else "Rejected"}
 
 
 def trigger_meter_values(req):
     """TriggerMessage MeterValues: Accepted, then fresh readings once the answer is on the wire."""
     ctx = req.context
-    station = ctx.sensors
-    if station is None or not station.has_readings():
+    sensors = ctx.sensors
+    if sensors is None or not sensors.has_readings():
         return {"status": "Rejected"}  # nothing to read: no meter, no sensor
-    req.after(lambda: station.read_now("Trigger", lambda sample: ctx.trigger("MeterValues", meter_values(sample))))
+    req.after(lambda: sensors.read_now("Trigger", lambda sample: ctx.trigger("MeterValues", meter_values(sample))))
     return {"status": "Accepted"}

@@ -1,9 +1,9 @@
-"""Generated inputs for every face the daemon reads, and what each face must answer.
+"""Generated inputs for every surface the daemon reads, and what each surface must answer.
 
-Each face reads its bytes where the daemon reads them: OS3P text frames into the protocol core, ubusd
+Each surface reads its bytes where the daemon reads them: OS3P text frames into the protocol core, ubusd
 messages into the object connection (a real Unix socket), HTTP requests and JSON-RPC bodies into the
 shim (real loopback TCP), the HTTP parser alone, tr069 arguments into the object, UCI files from
-disk. A face's check() raises Unexpected for an answer the protocol does not allow and Hang when no
+disk. A surface's check() raises Unexpected for an answer the protocol does not allow and Hang when no
 answer comes; any other exception, and any traceback the daemon logs, is a crash.
 
 Used by tests/fuzz/fuzz_run.py (`make fuzz`) and, with a fixed seed and few inputs, by tests/fuzz/test_fuzz.py.
@@ -28,7 +28,7 @@ ZERO_SID = "0" * 32
 
 
 class Unexpected(AssertionError):
-    """The face answered, but not as its protocol allows."""
+    """The surface answered, but not as its protocol allows."""
 
 
 class Hang(Exception):
@@ -190,9 +190,9 @@ class _Os3pRig:
 
         self.daemon = Daemon("host", os.path.join(self.tmp, "daemon"))  # the streetlights' home (simulated)
         self.daemon.start_components(only={"streetlights"})
-        self.station = self.daemon.running["streetlights"]
-        self.p.context = Context(self.p, config, self.daemon.device, _NoLoop(), self.tmp, streetlights=self.station)
-        self.station.subscribe(subscriber(self.p.context))
+        self.control = self.daemon.running["streetlights"]
+        self.p.context = Context(self.p, config, self.daemon.device, _NoLoop(), self.tmp, streetlights=self.control)
+        self.control.subscribe(subscriber(self.p.context))
         self._turn()
         self.p.start()
         self.p.take()
@@ -898,4 +898,4 @@ class _StreetlightRig(_Os3pRig):
             self._turn()
 
 
-FACES = [Os3pFace, UbusFace, HttpFace, HttpParserFace, Tr069Face, UciFace, ModbusFace, StreetlightFace]
+SURFACES = [Os3pFace, UbusFace, HttpFace, HttpParserFace, Tr069Face, UciFace, ModbusFace, StreetlightFace]
