@@ -133,7 +133,7 @@ def test_state_cli_text_and_json(daemon):
     assert text.returncode == 0
     lines = text.stdout.splitlines()
     assert lines[0].startswith("daemon     tr069-bridge ") and ", pid %d, backend host" % daemon.proc.pid in lines[0]
-    assert lines[2] == "           components model, reach, sensors, streetlights; surfaces jsonrpc"
+    assert lines[2] == "           components model, reach, sensors, streetlights; surfaces jsonrpc, reach_api"
     assert lines[3:6] == ["os3p       off (os3p.enabled is 0)", "transfers  none", "errors     none"]
     assert lines[6].startswith("reach      data since ") and "modem (host) home, Simulated, lte, RSRP -90 dBm" in lines[6]
     assert lines[7].startswith("sensors    indicators groups MV1 ")  # the host's simulated indicator group
