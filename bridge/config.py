@@ -223,6 +223,8 @@ KEYS = {k.name: k for k in [
     Key("acs.client_cert", "acs", "client_cert", PATH, "", readonly=True),
     Key("acs.client_key", "acs", "client_key", PATH, "", readonly=True),
     Key("os3p.enabled", "os3p", "enabled", boolean(), False, readonly=True, reboot=True),
+    # Basic credentials over plain ws:// are the operator's explicit choice (spec 5.1), never a remote one
+    Key("os3p.allow_insecure_auth", "os3p", "allow_insecure_auth", boolean(), False, readonly=True),
     Key("os3p.ping_interval", "os3p", "ping_interval", integer(0, DAY), 60, os3p="websocketPingInterval",
         tr069="Device.ManagementServer.%sWebsocketPingInterval" % VENDOR),
     Key("os3p.call_timeout", "os3p", "call_timeout", integer(1, 3600), 30),
@@ -236,6 +238,9 @@ KEYS = {k.name: k for k in [
     Key("os3p.station_number", "os3p", "station_number", text(10), ""),
     Key("os3p.iccid", "os3p", "iccid", text(20), ""),
     Key("os3p.imsi", "os3p", "imsi", text(20), ""),
+    # MeterValues: BoardTemperature (spec table 1) is not in the printed schema's enum; a central system that
+    # validates strictly refuses a message carrying it (schemas/os3p/DEVIATIONS.md item 7)
+    Key("os3p.send_board_temperature", "os3p", "send_board_temperature", boolean(), False),
     Key("os3p.geolocation", "os3p", "geolocation",
         text(64, _latlng, "'[<latitude>, <longitude>]' or empty"), "", os3p="Geolocation",
         tr069="Device.%sStreetlight.Geolocation" % VENDOR),

@@ -277,14 +277,24 @@ class UbusDevice(Device):
 
     # --- system ------------------------------------------------------------------------------------
     def board(self):
+        """procd's `system board` merged with the files field by field: procd's answer where it has the
+        field, the files (what procd and rpcd-mod-system read) for each one it leaves out (an x86 image
+        without /tmp/sysinfo answers no model), so no field is `unknown` that a file on the device holds."""
         b = {}
         if self.has("system"):
             try:
                 b = self._call("board") or {}
             except (DeviceError, NotFound) as e:
                 log.warning("system board failed (%s): board facts from files", e)
-        if not b:
-            b = _board_from_files(self.root)
+        if not isinstance(b, dict):
+            b = {}
+        if not all(b.get(k) for k in ("model", "hostname")) or not all(
+                (b.get("release") or {}).get(k) for k in ("distribution", "version", "revision")):
+            files = _board_from_files(self.root)
+            release = dict(files.get("release") or {})
+            release.update({k: v for k, v in (b.get("release") or {}).items() if v})
+            b = dict(files, **{k: v for k, v in b.items() if v and k != "release"})
+            b["release"] = release
         release = b.get("release") or {}
         model = b.get("model") or b.get("board_name") or "unknown"
         version = " ".join(x for x in (release.get("distribution"), release.get("version"),

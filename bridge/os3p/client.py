@@ -141,7 +141,8 @@ class Client:
                        username=c.get("acs.username"), password=c.get("acs.password"),
                        ca_file=c.get("acs.ca_file"), client_cert=c.get("acs.client_cert"),
                        client_key=c.get("acs.client_key"), connect_timeout=c.get("os3p.connect_timeout"),
-                       io_timeout=c.get("os3p.call_timeout"), max_message=c.get("os3p.max_message"))
+                       io_timeout=c.get("os3p.call_timeout"), max_message=c.get("os3p.max_message"),
+                       allow_insecure_auth=c.get("os3p.allow_insecure_auth"))
 
     def reload(self):
         """The daemon re-read the config: reconnect when what the connection depends on changed."""

@@ -43,15 +43,16 @@ def connection_url(endpoint, identity):
     return urlunsplit((parts.scheme, parts.netloc, path + quote(identity, safe=""), parts.query, ""))
 
 
-_PLAIN_WARNED = set()  # endpoints warned about: Basic credentials over plain ws://
+_PLAIN_WARNED = set()  # endpoints warned about: Basic credentials (not) sent over plain ws://
 
 
 class Options:
     """What a connection attempt needs, read from the config once per attempt."""
 
     def __init__(self, url, username="", password="", ca_file="", client_cert="", client_key="",
-                 connect_timeout=10.0, io_timeout=30.0, max_message=256 * 1024):
+                 connect_timeout=10.0, io_timeout=30.0, max_message=256 * 1024, allow_insecure_auth=False):
         self.url = url
+        self.allow_insecure_auth = allow_insecure_auth  # os3p.allow_insecure_auth: Basic over plain ws://
         self.username = username
         self.password = password
         self.ca_file = ca_file
@@ -63,12 +64,18 @@ class Options:
 
     def headers(self):
         headers = ["Sec-WebSocket-Protocol: " + SUBPROTOCOL]
-        if self.username and not self.url.startswith("wss:") and self.url not in _PLAIN_WARNED:
-            # Basic credentials are readable by anyone on the path: sent as configured, but said once
+        plain = self.username and not self.url.startswith("wss:")
+        if plain and self.url not in _PLAIN_WARNED:
+            # Basic credentials are readable by anyone on the path (spec 5.1: TLS over public networks): sent
+            # only where the operator said so, and said once either way
             _PLAIN_WARNED.add(self.url)
-            log.warning("sending the central system's user name and password over plain ws:// "
-                        "(configure a wss:// URL to protect them)")
-        if self.username:
+            if self.allow_insecure_auth:
+                log.warning("sending the central system's user name and password over plain ws:// "
+                            "(os3p.allow_insecure_auth is on; a wss:// URL protects them)")
+            else:
+                log.warning("not sending the central system's user name and password over plain ws:// "
+                            "(configure a wss:// URL, or set os3p.allow_insecure_auth to send them in clear)")
+        if self.username and (not plain or self.allow_insecure_auth):
             token = base64.b64encode(("%s:%s" % (self.username, self.password)).encode()).decode()
             headers.append("Authorization: Basic " + token)
         return headers

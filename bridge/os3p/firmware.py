@@ -19,6 +19,9 @@ from .messages import parse_iso
 log = getLogger(__name__)
 
 
+FLASH_TIMEOUT = 900  # seconds from sysupgrade's start to the reboot it causes (NAND flash is slow)
+
+
 class Firmware:
     """UpdateFirmware: Downloading -> Downloaded | DownloadFailed -> Installing -> (reboot) -> Installed |
     InstallationFailed, each one a FirmwareStatusNotification through the outbox.
@@ -222,6 +225,14 @@ class Firmware:
             log.info("sysupgrade started with %s; the device reboots into the new firmware", path)
 
         threading.Thread(target=install, name="os3p-sysupgrade", daemon=True).start()
+        # a flash that does not end in a reboot within FLASH_TIMEOUT ends in InstallationFailed: the slot is
+        # free again for the next UpdateFirmware (this process still runs, so no reboot came)
+        self.timer = loop.call_later(FLASH_TIMEOUT, self._no_reboot, generation)
+
+    def _no_reboot(self, generation):
+        if generation != self.generation or not self.flashing:
+            return
+        self._flash_failed(generation, "no reboot within %d s of the flash" % FLASH_TIMEOUT)
 
     def _flash_failed(self, generation, reason):
         self.flashing = False

@@ -16,6 +16,11 @@ log = getLogger(__name__)
 
 _ENUMS = None
 _refused = set()
+# A central system that validates payloads against the spec's printed schema (as OCPP libraries do) must
+# take every MeterValues, so what goes out is what both table 1 and that schema accept (docs/os3p.md,
+# schemas/os3p/DEVIATIONS.md items 7 and 8):
+UNIT_SYMBOL = {"Celsius": "C", "Amp": "A", "-": None}  # table 1 writes units as words, the schema as symbols
+TABLE_ONLY = ("BoardTemperature",)  # table 1 names it, the printed enum does not: os3p.send_board_temperature
 
 
 def _enums():
@@ -42,8 +47,9 @@ def _spelled(measurand, location, unit):
     return not bad
 
 
-def meter_values(sample):
-    """A SampleTaken -> a MeterValues payload."""
+def meter_values(sample, table_names=False):
+    """A SampleTaken -> a MeterValues payload. table_names (os3p.send_board_temperature): also the
+    measurands table 1 names that the printed schema lacks (BoardTemperature)."""
     from ..station.meter import fmt
 
     context = sample.context
@@ -52,6 +58,9 @@ def meter_values(sample):
         text = fmt(value)
         if text is None or not _spelled(measurand, location, unit):
             continue  # no reading (NaN, inf): that value is left out, the others still go
+        if measurand in TABLE_ONLY and not table_names:
+            continue  # a strictly validating central system would refuse the whole message for it
+        unit = UNIT_SYMBOL.get(unit, unit)
         v = {"value": text, "measurand": measurand}
         if unit:
             v["unit"] = unit
@@ -70,7 +79,7 @@ def subscriber(ctx):
         if type(event) is FaultChanged:
             ctx.notify("StatusNotification", event.notification)
         elif type(event) is SampleTaken and event.context == "Sample.Periodic":
-            ctx.notify("MeterValues", meter_values(event))
+            ctx.notify("MeterValues", meter_values(event, ctx.config.get("os3p.send_board_temperature")))
 
     return on_event
 
@@ -91,5 +100,7 @@ def trigger_meter_values(req):
     sensors = ctx.sensors
     if sensors is None or not sensors.has_readings():
         return {"status": "Rejected"}  # nothing to read: no meter, no sensor
-    req.after(lambda: sensors.read_now("Trigger", lambda sample: ctx.trigger("MeterValues", meter_values(sample))))
+    table_names = ctx.config.get("os3p.send_board_temperature")
+    req.after(lambda: sensors.read_now("Trigger", lambda sample: ctx.trigger("MeterValues",
+                                                                            meter_values(sample, table_names))))
     return {"status": "Accepted"}

@@ -211,6 +211,26 @@ def test_host_status_is_icwmp_s(tmp_path):
     assert "missing" not in reply["cwmp"]
 
 
+def test_board_facts_procd_leaves_out_come_from_the_files(tmp_path):
+    """procd answers `system board` without a model or a release version (an image without /tmp/sysinfo):
+    each field it leaves out comes from the files, the others stay procd's (issue 23: vendor and model were
+    `unknown` although the files had them)."""
+    path = str(tmp_path / "partial.sock")
+    partial = {"kernel": "6.6.73", "hostname": "procd-host", "system": "ARMv7 Processor rev 5 (v7l)",
+               "release": {"distribution": "OpenWrt", "target": "mvebu/cortexa9"}}
+    mini = MiniUbusd(path, {"system": (0x100, {"board": lambda a: (st.OK, partial)})})
+    mini.start()
+    try:
+        root = tmp_path / "root"
+        lay_out_root(root)
+        b = UbusDevice(socket=path, timeout=WAIT, root=str(root)).board()
+        assert (b["vendor"], b["model"]) == ("Linksys", "Linksys WRT3200ACM")      # was unknown, unknown
+        assert b["firmware_version"] == "OpenWrt 24.10.0 r28427-6df0e3d02a"
+        assert b["hostname"] == "procd-host"                                       # procd's, where it said
+    finally:
+        mini.stop()
+
+
 def test_board_from_os_release_as_procd_reads_it(tmp_path):
     root = tmp_path / "root"
     (root / "usr" / "lib").mkdir(parents=True)

@@ -70,7 +70,8 @@ def test_a_huge_retry_interval_is_a_capped_wait_in_a_live_worker(cs, station, ca
         # the worker waits its capped interval (it died of an OverflowError in the wait before)
         st.wait(lambda: [t for t in threading.enumerate() if t.name == "os3p-download"], 5)
     assert not [r for r in caplog.records if r.exc_info]
-    assert statuses(cs) == ["Downloading"]
+    cs.wait_for(lambda c: statuses(c), 15)
+    assert statuses(cs) == ["Downloading"]  # still downloading: waiting its day, not dead
 
 
 def test_a_billion_retries_against_a_refused_port_end_in_download_failed(cs, station, caplog):
@@ -110,3 +111,24 @@ def test_an_upload_to_a_server_whose_reply_never_ends_ends_in_upload_failed(cs, 
                     60)
     finally:
         server.stop()
+
+
+def test_a_flash_that_never_reboots_ends_in_installation_failed_and_frees_the_slot(cs, station, monkeypatch):
+    """Once an image reached Installing, nothing ended it when the reboot did not come: every later
+    UpdateFirmware answered NotSupported until the daemon restarted. The host device here records the
+    flash and does not reboot."""
+    from bridge.os3p import firmware as fw
+    from support.os3p_harness import FilePeer
+
+    monkeypatch.setattr(fw, "FLASH_TIMEOUT", 1)  # 900 s on a device
+    peer = FilePeer()
+    try:
+        peer.files["fw.img"] = b"tr069-bridge 9.9.9\n" * 100
+        station()
+        assert firmware(cs, peer.url + "/fw.img")[2] == {}
+        cs.wait_for(lambda c: statuses(c)[-1:] == ["InstallationFailed"], 30)
+        assert statuses(cs) == ["Downloading", "Downloaded", "Installing", "InstallationFailed"]
+        assert firmware(cs, peer.url + "/fw.img")[2] == {}  # was: NotSupported "a firmware image is being flashed"
+        cs.wait_for(lambda c: statuses(c).count("Installing") == 2, 30)
+    finally:
+        peer.close()
