@@ -1,6 +1,6 @@
 """tr069-bridge command line.
 
-    tr069-bridge call [tr069] METHOD [JSON]   like `ubus call tr069 METHOD JSON`
+    tr069-bridge call [tr069] METHOD [JSON]   like `ubus call tr069 METHOD JSON` (or tr069.bridge, ...)
     tr069-bridge check [--config FILE]        validate the UCI config: every problem as file:line: key: why
     tr069-bridge state [--json]               what the daemon is doing now (also: ubus call tr069.bridge state)
     tr069-bridge daemon [--backend ...]       run the daemon (what the init script starts)
@@ -13,7 +13,8 @@
     tr069-bridge --version | --help
 
 `call` prints what `ubus call` prints and exits as it does (254 for Invalid
-argument, ...). It goes through ubusd where one runs (a device, or
+argument, ...); when it fails, a second line on stderr says why (`reason: /event
+expected string`, `reason: no daemon runs with the state directory ...`). It goes through ubusd where one runs (a device, or
 TR069_UBUS_SOCKET), otherwise through the running daemon's local JSON-RPC
 endpoint on loopback, with the session the daemon writes to its state
 directory (cli.sid, mode 0600: whoever can read it may call).
@@ -36,45 +37,97 @@ def _ubus_socket():
 
 
 def call_via_ubus(socket_path, obj, method, args):
+    """-> (ubus status, reply or None, why the call did not get through or None)"""
     from .ubus.client import Client, UbusError
 
     try:
         with Client(socket_path) as c:
-            return c.call(obj, method, args)
+            code, data = c.call(obj, method, args)
+            return code, data, None
     except UbusError as e:
-        return e.code, None
+        why = "cannot reach ubusd at %s" % socket_path if e.code == st.CONNECTION_FAILED else None
+        return e.code, None, why
 
 
 def call_via_http(state_dir, obj, method, args):
+    """Through the running daemon's local JSON-RPC endpoint -> (ubus status, reply or None, why or None)."""
     import http.client
     from urllib.parse import urlsplit
 
     try:
+        with open(os.path.join(state_dir, "cli.url")) as f:
+            address = f.read().strip()
         with open(os.path.join(state_dir, "cli.sid")) as f:
             sid = f.read().strip()
-        with open(os.path.join(state_dir, "cli.url")) as f:
-            url = urlsplit(f.read().strip())
     except OSError:
-        return st.CONNECTION_FAILED, None
+        return st.CONNECTION_FAILED, None, (
+            "no daemon runs with the state directory %s (it has no cli.url): start one (make run), or give "
+            "the --state-dir of the one that runs" % state_dir)
+    url = urlsplit(address)
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "call",
                        "params": [sid, obj, method, args if args is not None else {}]})
     try:
         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
         conn.request("POST", url.path, body, {"Content-Type": "application/json"})
         reply = json.loads(conn.getresponse().read())
-    except (OSError, ValueError):
-        return st.CONNECTION_FAILED, None
+    except (OSError, ValueError) as e:
+        return st.CONNECTION_FAILED, None, "nothing answers at %s (%s/cli.url): %s" % (
+            address, state_dir, getattr(e, "strerror", None) or e)
     if "error" in reply:
         # JSON-RPC errors of the shim, in the ubus terms the CLI reports
-        return {-32002: st.PERMISSION_DENIED, -32000: st.NOT_FOUND, -32001: st.PERMISSION_DENIED,
-                -32003: st.TIMEOUT, -32601: st.METHOD_NOT_FOUND}.get(reply["error"].get("code"),
-                                                                     st.INVALID_ARGUMENT), None
+        code = {-32002: st.PERMISSION_DENIED, -32000: st.NOT_FOUND, -32001: st.PERMISSION_DENIED,
+                -32003: st.TIMEOUT, -32601: st.METHOD_NOT_FOUND}.get(reply["error"].get("code"), st.INVALID_ARGUMENT)
+        why = ("the session in %s/cli.sid is not the running daemon's (it writes a new one at each start)" % state_dir
+               if reply["error"].get("code") == -32002 else None)
+        return code, None, why
     result = reply.get("result") or [st.UNKNOWN_ERROR]
-    return result[0], (result[1] if len(result) > 1 else None)
+    return result[0], (result[1] if len(result) > 1 else None), None
+
+
+# the objects whose methods and arguments a schema describes (schemas/<name>.json)
+SCHEMAS = {"tr069": "tr069", "tr069.bridge": "tr069.bridge"}
+
+
+def reason(code, obj, method, payload, why=None):
+    """Why a call failed, as the daemon sees it (one line), or None when there is nothing to add: the
+    transport's reason, else the same schema check the daemon made (schemas/<object>.json)."""
+    if why:
+        return why
+    if obj not in SCHEMAS:
+        return None
+    from . import schema
+
+    try:
+        s = schema.load(SCHEMAS[obj])
+    except (OSError, ValueError):
+        return None
+    methods = sorted(s.get("properties", {}))
+    if code == st.METHOD_NOT_FOUND:
+        return "%s has no method %s (its methods: %s)" % (obj, method, ", ".join(methods))
+    if code == st.INVALID_ARGUMENT and method in methods:
+        args = dict(payload or {})
+        if obj == "tr069" and isinstance(args.get("event"), str):
+            from .tr069 import canonical_event
+
+            args["event"] = canonical_event(args["event"])
+        errs = schema.errors(s["properties"][method]["properties"]["input"], args, "", s)
+        if errs:
+            return "; ".join(("%s %s" % (path, message)).strip() for _, path, message in errs)
+    if code == st.TIMEOUT:
+        return "the daemon did not answer in time"
+    return None
+
+
+def failed(code, shown, why):
+    """As `ubus call` says it (its first line, its exit code), and the reason on a line of its own."""
+    print("Command failed: %s (%s)" % (shown, st.MESSAGES.get(code, "Unknown error")), file=sys.stderr)
+    if why:
+        print("reason: %s" % why, file=sys.stderr)
+    return 256 - code
 
 
 HELP = ("-h", "--help", "help")
-CALL_USAGE = "usage: tr069-bridge call [--state-dir DIR] [tr069] METHOD [JSON]"
+CALL_USAGE = "usage: tr069-bridge call [--state-dir DIR] [tr069 | tr069.OBJECT] METHOD [JSON]"
 CHECK_USAGE = """usage: tr069-bridge check [--quiet] [--backend host|ubus] [--state-dir DIR] [--config FILE]
   validates the daemon's UCI config (default: the backend's, /etc/config/tr069 on a device) and prints
   every problem as FILE:LINE: tr069.SECTION.OPTION: WHY; exit 1 when any value is invalid (the daemon
@@ -115,14 +168,20 @@ def cmd_check(argv):
     return 0
 
 
-def call_object(state_dir, obj, method, payload):
-    """Through ubusd where one runs, else through the running daemon's local JSON-RPC endpoint."""
+def call_explained(state_dir, obj, method, payload):
+    """Through ubusd where one runs, else through the running daemon's local JSON-RPC endpoint
+    -> (ubus status, reply or None, why it did not get through or None)."""
     sock = _ubus_socket()
     if sock:
         return call_via_ubus(sock, obj, method, payload)
     from .daemon import default_state_dir
 
     return call_via_http(state_dir or default_state_dir("host"), obj, method, payload)
+
+
+def call_object(state_dir, obj, method, payload):
+    """-> (ubus status, reply or None), as `ubus call` gets them."""
+    return call_explained(state_dir, obj, method, payload)[:2]
 
 
 STATE_USAGE = """usage: tr069-bridge state [--json] [--state-dir DIR]
@@ -146,20 +205,17 @@ def cmd_state(argv):
         return 1
     from .stateview import OBJECT_NAME
 
-    code, data = call_object(state_dir, OBJECT_NAME, "state", None)
+    code, data, why = call_explained(state_dir, OBJECT_NAME, "state", None)
     if code != st.OK:
-        print("Command failed: ubus call %s state (%s)%s" % (
-            OBJECT_NAME, st.MESSAGES.get(code, "Unknown error"),
-            ": is the daemon running?" if code == st.CONNECTION_FAILED else ""), file=sys.stderr)
-        return 256 - code
+        return failed(code, "ubus call %s state" % OBJECT_NAME, reason(code, OBJECT_NAME, "state", None, why))
     if as_json:
         from .ubus.client import format_json
 
         print(format_json(data, 0))
     else:
-        from .stateview import render_text
+        from .statetext import render
 
-        print(render_text(data))
+        print(render(data))
     return 0
 
 
@@ -169,8 +225,9 @@ def cmd_call(argv):
     if len(args) >= 2 and args[0] == "--state-dir":
         state_dir = args[1]
         args = args[2:]
-    if args and args[0] == OBJECT:
-        args = args[1:]
+    obj = OBJECT
+    if args and (args[0] == OBJECT or args[0].startswith(OBJECT + ".")):  # tr069.bridge, tr069.model, ...
+        obj, args = args[0], args[1:]
     if args and args[0] in HELP:
         print(CALL_USAGE)
         return 0
@@ -187,17 +244,17 @@ def cmd_call(argv):
         if not isinstance(payload, dict):
             # the ubus CLI refuses what is not a JSON object before sending anything
             print("Failed to parse message data", file=sys.stderr)
+            print("reason: %r is not a JSON object ({...}); usage: %s" % (args[1], CALL_USAGE[len("usage: "):]),
+                  file=sys.stderr)
             return 256 - st.PARSE_ERROR
-    code, data = call_object(state_dir, OBJECT, method, payload)
+    code, data, why = call_explained(state_dir, obj, method, payload)
     if code == st.OK:
         if data is not None:
             from .ubus.client import format_json
 
             print(format_json(data, 0))
         return 0
-    shown = " ".join(["ubus call", OBJECT] + args)
-    print("Command failed: %s (%s)" % (shown, st.MESSAGES.get(code, "Unknown error")), file=sys.stderr)
-    return 256 - code
+    return failed(code, " ".join(["ubus call", obj] + args), reason(code, obj, method, payload, why))
 
 
 def cmd_simulate(argv):

@@ -4,7 +4,7 @@ The composition root (bridge/daemon.py) gives the sections: {name: fn() -> a JSO
 the section out}, in the order they are shown (daemon, os3p, transfers, errors, then one per running
 component: its state() method). A new component adds its section there.
 
-The view is served three ways: `tr069-bridge state` (text, or --json), the ubus object `tr069.bridge`
+The view is served three ways: `tr069-bridge state` (text: bridge/statetext.py, or --json), the ubus object `tr069.bridge`
 method `state` (schemas/tr069.bridge.json; the `tr069` object's methods are fixed by its own schema),
 and the status page. A section that raises shows {"error": ...}; the others still answer.
 """
@@ -100,82 +100,3 @@ class StateObject(UbusObject):
                 log.error("state produced an invalid reply: %s", bad)
                 return ubus.UNKNOWN_ERROR, None
         return ubus.OK, data
-
-
-# --- text for people ------------------------------------------------------------------------------
-
-def _size(n):
-    if n is None:
-        return "?"
-    for unit in ("B", "KiB", "MiB"):
-        if n < 1024 or unit == "MiB":
-            return ("%d %s" % (n, unit)) if unit == "B" else ("%.1f %s" % (n, unit))
-        n /= 1024.0
-
-
-def render_text(view):
-    """The state view as lines a person reads; sections the core does not know are printed as key: value."""
-    lines = []
-    d = view.get("daemon")
-    if d:
-        lines.append("daemon     tr069-bridge %s, pid %s, backend %s, up %ss (since %s)" % (
-            d["version"], d["pid"], d["backend"], d["uptime"], d["started"]))
-        lines.append("           state %s, config %s" % (d["state_dir"], d["config"]))
-        lines.append("           components %s; surfaces %s" % (", ".join(d["components"]) or "none",
-                                                               ", ".join(d["surfaces"]) or "none"))
-    o = view.get("os3p")
-    if o is not None:
-        if not o.get("enabled"):
-            lines.append("os3p       off (os3p.enabled is 0)")
-        elif "error" in o:
-            lines.append("os3p       %s" % o["error"])
-        else:
-            link = ["connected" if o.get("connected") else "not connected"] + (
-                [o["registration"]] if o.get("registration") else [])
-            lines.append("os3p       %s (%s)  %s" % (o["link"], ", ".join(link), o["url"]))
-            box = o["outbox"]
-            oldest = box["oldest"]
-            lines.append("outbox     %d queued%s%s" % (
-                box["depth"], ", oldest %s queued %s (%ss ago)" % (oldest["action"], oldest["queued"], oldest["age"])
-                if oldest else "", ", %d dropped (full)" % box["dropped"] if box["dropped"] else ""))
-            for h in o["history"][-5:]:
-                lines.append("  link     %s %s%s" % (h["time"], h["event"], "  " + h["detail"] if h["detail"] else ""))
-    transfers = view.get("transfers")
-    if transfers is not None:
-        if not transfers:
-            lines.append("transfers  none")
-        for t in transfers:
-            pct = "" if t["percent"] is None else " %d%%" % t["percent"]
-            lines.append("transfer   %s %s%s  %s of %s, attempt %d of %d (%d retries left)  %s%s" % (
-                t["name"], t["state"], pct, _size(t["bytes_done"]), _size(t["bytes_total"]), t["attempt"],
-                t["attempts"], t["retries_left"], t["url"], "  error: %s" % t["error"] if t["error"] else ""))
-    errors = view.get("errors")
-    if errors is not None:
-        if not errors:
-            lines.append("errors     none")
-        for e in errors[-5:]:
-            lines.append("%-10s %s %s: %s" % (e["level"], e["time"], e["source"], e["message"]))
-    for e in view.get("set_aside") or []:
-        if "file" in e:
-            lines.append("set aside  %s%s: %s" % (e["file"], " -> %s" % e["as"] if e["as"] else "", e["why"]))
-    r = view.get("reach")
-    if isinstance(r, dict) and "state" in r:  # bridge/reach: the state first, then what it rests on
-        m = r.get("modem") or {}
-        modem = ", ".join(str(x) for x in (m.get("registration"), m.get("operator"), m.get("technology"),
-                                            "RSRP %g dBm" % m["rsrp"] if "rsrp" in m else None) if x) or "none"
-        lines.append("reach      %s since %s%s; modem (%s) %s; uplinks %s; %d subscription(s)%s" % (
-            r["state"], r["since"], " (settling: %s)" % r["settling"] if r.get("settling") else "", r["backend"],
-            modem, ", ".join(r["uplinks"]) or "none", r["subscriptions"], "; WeakSignal" if r.get("weak_signal") else ""))
-    for name, value in view.items():
-        if name not in ("daemon", "os3p", "transfers", "errors", "set_aside") and not (
-                name == "reach" and r is value and "state" in r):
-            lines.append("%-10s %s" % (name, _flat(value)))
-    return "\n".join(lines)
-
-
-def _flat(value):
-    if isinstance(value, dict):
-        return ", ".join("%s %s" % (k, _flat(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return "; ".join(_flat(v) for v in value) or "none"
-    return str(value)

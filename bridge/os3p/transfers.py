@@ -141,8 +141,11 @@ def attempts(what, attempts, interval, cancel, shown, attempt):
                 return False, None
             return True, None
         except Exception as e:  # whatever a peer makes a library raise is a failed attempt, never a dead worker
-            # the libraries' texts carry the URL, with its password: never in the log or the state view
-            reason = redact("%s: %s" % (e.__class__.__name__, e))[:300]
+            # one sentence, not the libraries' chain of reprs (bridge/errortext.py); an unexpected one with its
+            # class; their texts carry the URL, with its password: never in the log or the state view
+            from ..errortext import sentence
+
+            reason = redact(sentence(e) if isinstance(e, failures) else "%s: %s" % (e.__class__.__name__, e))[:300]
             shown.failed_attempt(reason)
             if isinstance(e, failures):
                 log.warning("%s attempt %d/%d failed: %s", what, n, attempts, reason)

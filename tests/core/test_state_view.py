@@ -8,7 +8,7 @@ import sys
 
 import jsonschema
 
-from bridge import progress, schema, stateview
+from bridge import progress, schema, statetext, stateview
 from bridge import ubusmsg as st
 from support.daemon_process import ROOT
 from support.os3p_harness import Station
@@ -83,32 +83,80 @@ def test_a_section_that_raises_shows_its_error_and_the_others_answer():
     assert stateview.collect(sections) == {"good": {"lamps": 3}, "broken": {"error": "RuntimeError: no meter"}}
 
 
-def test_render_text():
+def test_render_text_aligns_what_comes_in_rows():
+    """`tr069-bridge state`: a line per fact, aligned tables for rows, words for values (yes/no, -), a section
+    it does not know as aligned key/value lines, never as Python values."""
     view = {
         "daemon": {"version": "1.0", "pid": 42, "backend": "host", "state_dir": "/s", "config": "/s/config/tr069",
                    "started": "2026-01-01T10:00:00+00:00", "uptime": 5, "components": ["sensors"], "surfaces": ["jsonrpc", "os3p"]},
         "os3p": {"enabled": True, "url": "ws://cs/OS3P", "link": "up", "connected": True, "registration": "Accepted",
                  "history": [{"time": "2026-01-01T10:00:01+00:00", "event": "connected", "detail": ""}],
                  "outbox": {"depth": 2, "dropped": 0, "oldest": {"action": "StatusNotification",
-                                                                 "queued": "2026-01-01T10:00:02+00:00", "age": 3}}},
+                                                                 "queued": "2026-01-01T10:00:02+00:00", "age": 3}},
+                 "firmware": {"status": "InstallationFailed", "requestId": "fw-1", "location": "http://h/fw.bin",
+                              "since": "2026-01-01T10:00:04+00:00", "from": "1.0", "to": None,
+                              "error": "image refused before flashing: bad signature"}},
         "transfers": [{"name": "firmware", "url": "http://h/fw.bin", "state": "running", "bytes_done": 327680,
                        "bytes_total": 655360, "percent": 50, "attempt": 1, "attempts": 3, "retries_left": 2,
                        "error": None}],
         "errors": [{"time": "2026-01-01T10:00:03+00:00", "level": "warning", "source": "bridge.os3p",
                     "message": "connection refused"}],
-        "lamps": {"on": 3, "off": 1},
+        "sensors": {"indicators": {"groups": {"MV1": {"inputs": {"overcurrent": True, "ground": False},
+                                                      "faults": ["OverCurrentFailure"]},
+                                              "MV2": {"inputs": {}, "faults": []}}, "testing": False,
+                                   "resetting": False},
+                    "alarms": [], "sources": {"meter": {"failing": True}},
+                    "last": {"time": "2026-01-01T10:00:00Z", "readings": [["Voltage.L1N", "", "V", 226.7],
+                                                                          ["ActivePower.L1", "P1Meter", "kW", 40]]},
+                    "chart": {"measurand": "Voltage.L1N", "location": "", "unit": "V", "points": []}},
+        "streetlights": {"simulated": False, "zone": "Europe/Amsterdam", "local_switch": True, "local_action": "hold",
+                         "geolocation": "[52.37, 4.90]", "sunrise": "2026-05-02T06:03:00+02:00",
+                         "sunset": "2026-05-01T21:01:00+02:00", "next_change": "2026-05-01T21:16:00+02:00",
+                         "contactors": [{"id": 1, "light": "On", "mode": "Schedule", "override": None,
+                                         "feedback": True, "today": [{"start": "21:16:00", "end": "23:00:00"}],
+                                         "profiles": [1]},
+                                        {"id": 3, "light": None, "mode": "Override", "override": "Off",
+                                         "feedback": False, "today": [], "profiles": []}]},
+        "lamps": {"on": 3, "broken": False, "names": ["a", "b"]},
     }
-    assert stateview.render_text(view).splitlines() == [
-        "daemon     tr069-bridge 1.0, pid 42, backend host, up 5s (since 2026-01-01T10:00:00+00:00)",
-        "           state /s, config /s/config/tr069",
-        "           components sensors; surfaces jsonrpc, os3p",
-        "os3p       up (connected, Accepted)  ws://cs/OS3P",
-        "outbox     2 queued, oldest StatusNotification queued 2026-01-01T10:00:02+00:00 (3s ago)",
-        "  link     2026-01-01T10:00:01+00:00 connected",
-        "transfer   firmware running 50%  320.0 KiB of 640.0 KiB, attempt 1 of 3 (2 retries left)  http://h/fw.bin",
-        "warning    2026-01-01T10:00:03+00:00 bridge.os3p: connection refused",
-        "lamps      on 3, off 1",
+    assert statetext.render(view).splitlines() == [
+        "daemon          tr069-bridge 1.0, pid 42, backend host, up 5 s (since 2026-01-01T10:00:00+00:00)",
+        "                state /s, config /s/config/tr069",
+        "                components sensors; surfaces jsonrpc, os3p",
+        "os3p            up (connected, Accepted)  ws://cs/OS3P",
+        "  outbox        2 queued, oldest StatusNotification queued 2026-01-01T10:00:02+00:00 (3 s ago)",
+        "  firmware      InstallationFailed (request fw-1) since 2026-01-01T10:00:04+00:00, from 1.0: image refused "
+        "before flashing: bad signature",
+        "                http://h/fw.bin",
+        "  link          recent events",
+        "                2026-01-01T10:00:01+00:00  connected  -",
+        "transfers",
+        "                NAME      STATE    DONE  BYTES                   ATTEMPT         URL              ERROR",
+        "                firmware  running  50 %  320.0 KiB of 640.0 KiB  attempt 1 of 3  http://h/fw.bin  -",
+        "errors          recent warnings and errors",
+        "                2026-01-01T10:00:03+00:00  warning  bridge.os3p  connection refused",
+        "sensors         MV fault indicators",
+        "                GROUP  INPUTS ON    FAULTS",
+        "                MV1    overcurrent  OverCurrentFailure",
+        "                MV2    none         no fault",
+        "  alarms        none",
+        "  sources       meter (failing)",
+        "  readings      at 2026-01-01T10:00:00Z",
+        "                MEASURAND       LOCATION  VALUE  UNIT",
+        "                Voltage.L1N     -         226.7  V",
+        "                ActivePower.L1  P1Meter   40     kW",
+        "  24 h          Voltage.L1N: no sample yet",
+        "streetlights    sunrise 2026-05-02T06:03:00+02:00, sunset 2026-05-01T21:01:00+02:00, zone Europe/Amsterdam",
+        "  next change   2026-05-01T21:16:00+02:00",
+        "  local switch  on (action hold)",
+        "                CONTACTOR  LIGHT  READ FROM         MODE      OVERRIDE  TODAY              PROFILES",
+        "                1          On     feedback contact  Schedule  -         21:16:00-23:00:00  1",
+        "                3          ?      output            Override  Off       off all day        -",
+        "lamps           on      3",
+        "                broken  no",
+        "                names   a, b",
     ]
+    assert "True" not in statetext.render(view) and "None" not in statetext.render(view)
     output_validator().validate(view)
 
 
@@ -132,13 +180,18 @@ def test_state_cli_text_and_json(daemon):
     text = state_cli(daemon)
     assert text.returncode == 0
     lines = text.stdout.splitlines()
-    assert lines[0].startswith("daemon     tr069-bridge ") and ", pid %d, backend host" % daemon.proc.pid in lines[0]
-    assert lines[2] == "           components model, reach, sensors, streetlights; surfaces jsonrpc, reach_api"
-    assert lines[3:6] == ["os3p       off (os3p.enabled is 0)", "transfers  none", "errors     none"]
-    assert lines[6].startswith("reach      data since ") and "modem (host) home, Simulated, lte, RSRP -90 dBm" in lines[6]
-    assert lines[7].startswith("sensors    indicators groups MV1 ")  # the host's simulated indicator group
-    assert lines[8].startswith("streetlights simulated True, ")  # the host's four contactors
-    assert lines[9] == "model      loaded False" and len(lines) == 10  # the parameter model, its table not loaded
+    assert lines[0].startswith("daemon          tr069-bridge ") and ", pid %d, backend host" % daemon.proc.pid in lines[0]
+    assert lines[2] == "                components model, reach, sensors, streetlights; surfaces jsonrpc, reach_api"
+    assert lines[3:6] == ["os3p            off (os3p.enabled is 0)", "transfers       none", "errors          none"]
+    assert lines[6].startswith("reach           data since ")
+    assert lines[7] == "  modem         host: home, Simulated, lte, RSRP -90 dBm"
+    sensors = lines.index("sensors         MV fault indicators")  # the host's simulated indicator group
+    assert lines[sensors + 1:sensors + 3] == ["                GROUP  INPUTS ON  FAULTS",
+                                              "                MV1    none       no fault"]
+    lights = [i for i, line in enumerate(lines) if line.startswith("streetlights    simulated, ")]
+    assert lights and lines[lights[0] + 3].split() == ["CONTACTOR", "LIGHT", "READ", "FROM", "MODE", "OVERRIDE",
+                                                       "TODAY", "PROFILES"]  # the host's four contactors
+    assert lines[-1] == "model           loaded  no"  # the parameter model, its table not loaded
     assert [c["light"] for c in view["streetlights"]["contactors"]] == ["Off"] * 4
 
 
@@ -147,7 +200,10 @@ def test_state_cli_without_a_daemon(tmp_path):
                        capture_output=True, text=True, timeout=30,
                        env={k: v for k, v in __import__("os").environ.items() if k != "TR069_UBUS_SOCKET"})
     assert r.returncode == 256 - st.CONNECTION_FAILED
-    assert r.stderr == "Command failed: ubus call tr069.bridge state (Connection failed): is the daemon running?\n"
+    assert r.stderr.splitlines() == [
+        "Command failed: ubus call tr069.bridge state (Connection failed)",
+        "reason: no daemon runs with the state directory %s (it has no cli.url): start one (make run), or give "
+        "the --state-dir of the one that runs" % tmp_path]
 
 
 # --- a firmware download in progress, through a real central system -------------------------------

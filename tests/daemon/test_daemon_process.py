@@ -10,6 +10,7 @@ import sys
 import jsonschema
 
 from bridge import schema
+from bridge.ubusmsg import PARSE_ERROR
 from support.daemon_process import BASE_CONFIG, ROOT, DaemonProcess, write_config
 
 SCHEMA = schema.load("tr069")
@@ -34,14 +35,24 @@ def test_cli_inform_forms(daemon):
         assert json.loads(out)["status"] == 1
 
 
-def test_cli_errors_like_ubus(daemon):
+def test_cli_errors_like_ubus_and_says_why(daemon):
+    """ubus's exit code and first line, then the reason the daemon has (the same schema check) on stderr."""
     code, out, err = daemon.cli("inform", '{"event":1}')
     assert (code, out) == (254, "")
-    assert err.strip() == 'Command failed: ubus call tr069 inform {"event":1} (Invalid argument)'
+    assert err.splitlines() == ['Command failed: ubus call tr069 inform {"event":1} (Invalid argument)',
+                                "reason: /event expected string"]
+    code, _, err = daemon.cli("inform", '{"event":"1 BOOT","bogus":true}')
+    assert code == 254 and err.splitlines()[1] == "reason: /bogus is not allowed"
     code, _, err = daemon.cli("nosuch", "{}")
-    assert code == 253 and "(Method not found)" in err
+    assert code == 253 and err.splitlines() == ["Command failed: ubus call tr069 nosuch {} (Method not found)",
+                                                "reason: tr069 has no method nosuch (its methods: command, inform, "
+                                                "status)"]
     code, _, err = daemon.cli("inform", "not json")
-    assert code != 0 and "parse" in err.lower()
+    assert code == 256 - PARSE_ERROR and err.splitlines()[0] == "Failed to parse message data"  # as ubus says it
+    assert err.splitlines()[1].startswith("reason: 'not json' is not a JSON object")
+    # another object of the daemon, by its name, as `ubus call tr069.bridge state`
+    code, out, err = daemon.cli("tr069.bridge", "state")
+    assert code == 0 and json.loads(out)["daemon"]["pid"] == daemon.proc.pid, err
 
 
 def test_statistics_persist_across_restart(tmp_path, daemon):

@@ -16,14 +16,14 @@ LAYERS = [
     ("base", ["bridge", "bridge.version", "bridge.logger", "bridge.logsetup", "bridge.clock", "bridge.events",
               "bridge.components", "bridge.backoff", "bridge.redact", "bridge.schema", "bridge.atomic",
               "bridge.ids", "bridge.uci", "bridge.config", "bridge.ubusmsg", "bridge.loop", "bridge.logperiod",
-              "bridge.signature", "bridge.statelock", "bridge.progress", "bridge.ftp"]),
+              "bridge.signature", "bridge.statelock", "bridge.progress", "bridge.ftp", "bridge.errortext"]),
     ("ubus wire", ["bridge.ubus", "bridge.ubus.blob", "bridge.ubus.replies", "bridge.ubus.connection",
                    "bridge.ubus.client"]),
     ("device", ["bridge.device.*"]),
     ("station", ["bridge.station.*"]),
     ("components", ["bridge.tr069", "bridge.sessions", "bridge.stateview", "bridge.model.*", "bridge.reach.*"]),
     ("surfaces", ["bridge.ubus.surface", "bridge.os3p.*", "bridge.jsonrpc.*"]),
-    ("root", ["bridge.daemon", "bridge.cli"]),
+    ("root", ["bridge.daemon", "bridge.cli", "bridge.statetext"]),
 ]
 
 

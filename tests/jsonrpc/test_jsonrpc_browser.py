@@ -2,8 +2,9 @@
 
 The page is served by the shim; the test logs in through the page's form, checks the rendered
 status against what `tr069 status` answers, clicks "Inform now" and sees the shim receive the
-`inform` call and the page show the new session count. A screenshot goes to the test's tmp dir.
-Skipped where no Chromium is installed (`apt-get install chromium`).
+`inform` call and the page show the new session count. The browser runs in a time zone other than UTC
+(Asia/Kolkata, +05:30), so that the page's local times and the UTC beside them differ. Screenshots go to
+the test's tmp dir. Skipped where no Chromium is installed (`apt-get install chromium`).
 """
 
 import base64
@@ -22,6 +23,9 @@ from support.daemon_process import stop_process  # noqa: E402
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((b for b in (shutil.which(n) for n in BROWSERS) if b), None)
+
+BROWSER_TZ = "Asia/Kolkata"  # +05:30 all year: local time and UTC differ by hours and minutes
+LOCAL_AND_UTC = r"(\d{4}-\d\d-\d\d) (\d\d):(\d\d):(\d\d) \((\d{4}-\d\d-\d\d )?(\d\d):(\d\d):(\d\d) UTC\)"
 
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="no Chromium installed (Debian: apt-get install chromium)")
 
@@ -72,7 +76,7 @@ def browser(tmp_path):
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
          "--user-data-dir=%s" % profile, "--window-size=900,1100", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=dict(os.environ, TZ=BROWSER_TZ))
     try:
         port = None
         deadline = time.monotonic() + 30
@@ -121,12 +125,14 @@ def test_status_page_renders_and_inform_button_calls(browser, tmp_path):
             cli_sid = (state / "cli.sid").read_text().strip()
             status = r.client().call(cli_sid, "tr069", "status")["result"][1]
             shown = page.js("(function(){var o={};document.querySelectorAll('td[id]').forEach("
-                            "function(td){o[td.id]=td.textContent});return o})()")
+                            "function(td){o[td.id]=td.textContent;o[td.id+'@']=td.title});return o})()")
             assert shown["cwmp-status"] == status["cwmp"]["status"]
             assert shown["acs-url"] == status["cwmp"]["acs_url"]
-            assert shown["cwmp-start"] == status["cwmp"]["start_time"]
+            # a time: the browser's local time with UTC beside it, the daemon's own text as its title
+            assert shown["cwmp-start@"] == status["cwmp"]["start_time"]
+            assert_local_and_utc(shown["cwmp-start"], status["cwmp"]["start_time"])
             assert shown["last-status"] == status["last_session"]["status"]
-            assert shown["last-start"] == status["last_session"]["start_time"]
+            assert shown["last-start@"] == status["last_session"]["start_time"]
             assert shown["next-status"] == status["next_session"]["status"]
             assert shown["stat-success"] == str(status["statistics"]["success_sessions"])
             assert shown["stat-failure"] == str(status["statistics"]["failure_sessions"])
@@ -154,6 +160,32 @@ def test_status_page_renders_and_inform_button_calls(browser, tmp_path):
             page.close()
     finally:
         r.close()
+
+
+def assert_local_and_utc(text, iso):
+    """text is `YYYY-MM-DD HH:MM:SS (HH:MM:SS UTC)`: the instant of iso in the browser's zone (+05:30), UTC beside."""
+    from datetime import datetime, timedelta, timezone
+
+    m = re.fullmatch(LOCAL_AND_UTC, text)
+    assert m, text
+    at = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(timezone.utc)
+    local = at + timedelta(hours=5, minutes=30)
+    assert (m.group(1), m.group(2), m.group(3)) == (local.strftime("%Y-%m-%d"), local.strftime("%H"),
+                                                    local.strftime("%M")), text
+    assert (m.group(6), m.group(7), m.group(8)) == (at.strftime("%H"), at.strftime("%M"), at.strftime("%S")), text
+
+
+def screenshot(page, path, selector=None):
+    """A PNG of the page, or of one element of it (its box, scrolled to if needed), to look at."""
+    params = {"format": "png"}
+    if selector:
+        box = page.js("(function(){var r=document.querySelector(%s).getBoundingClientRect();"
+                      "return {x:r.left+window.scrollX,y:r.top+window.scrollY,width:r.width,height:r.height}})()"
+                      % json.dumps(selector))
+        params.update(clip=dict(box, scale=1), captureBeyondViewport=True)
+    shot = page.send("Page.captureScreenshot", **params)
+    path.write_bytes(base64.b64decode(shot["data"]))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_wrong_password_shows_an_error(browser, tmp_path):
@@ -212,6 +244,9 @@ def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_p
                 "up, connected, Accepted - %s" % cs.url
             history = page.js("document.getElementById('now-history').textContent")
             assert "connecting" in history and "registration Accepted" in history
+            first = page.js("document.querySelector('#now-history th').textContent")
+            assert_local_and_utc(first, page.js("document.querySelector('#now-history th').title"))
+            assert page.js("document.getElementById('now-firmware').textContent").startswith("Downloading since ")
             assert ("tr069.bridge", "state") in st.run(lambda: list(shim.recent_calls))
             peer.release.set()
             page.wait_for("%s && %s.textContent.indexOf('done 100 %%') === 0" % (row, row))
@@ -255,7 +290,8 @@ def test_streetlights_panel_shows_the_lights_and_flips_the_simulated_local_switc
             row = "document.querySelector('#lights-contactors tr[data-name=contactor-3] td')"
             assert page.wait_for("%s && %s.textContent" % (row, row)) == "Off, Schedule; today off all day"
             sun = page.js("document.getElementById('lights-sun').textContent")
-            assert re.fullmatch(r"\S+T\S+ / \S+T\S+", sun)  # today's sunrise and sunset, computed on the device
+            # today's sunrise and sunset, computed on the device, in the browser's time and in UTC
+            assert re.fullmatch(LOCAL_AND_UTC + " / " + LOCAL_AND_UTC, sun), sun
             page.js("document.getElementById('local-switch').click(); true")
             assert page.wait_for("%s.textContent.indexOf('On, LocalOverride') === 0 && %s.textContent" % (row, row))
             assert page.js("document.getElementById('lights-local').textContent") == \
@@ -295,6 +331,7 @@ def test_sensors_panel_shows_the_indicators_readings_and_a_chart(browser, tmp_pa
         try:
             row = "document.querySelector('#sensors-indicators tr[data-name=indicator-MV1] td')"
             assert page.wait_for("%s && %s.textContent" % (row, row)) == "no fault (inputs on: none)"
+            assert page.js("%s.className" % row) == "ok"
             assert page.wait_for("document.getElementById('sensors-chart').getAttribute('data-points')") == "6"
             assert page.js("document.querySelectorAll('#sensors-chart polyline').length") == 1
             assert page.js("document.getElementById('sensors-chart-title').textContent") == \
@@ -303,6 +340,10 @@ def test_sensors_panel_shows_the_indicators_readings_and_a_chart(browser, tmp_pa
             simulated.set_flag(str(state / SIMULATION_FILE), "MV1", "overcurrent", True)
             assert page.wait_for("%s.textContent.indexOf('OverCurrentFailure') === 0 && %s.textContent" % (row, row)) \
                 == "OverCurrentFailure (inputs on: overcurrent)"
+            # a fault is shown in colour, not in the grey of "no fault"
+            assert page.js("%s.className" % row) == "fault"
+            assert page.js("getComputedStyle(%s).color" % row) == "rgb(176, 0, 32)"
+            screenshot(page, tmp_path / "sensors-fault.png", "#sensors")
         finally:
             page.close()
     finally:
@@ -326,10 +367,117 @@ def test_reachability_panel_shows_the_state_and_when_it_changed(browser, tmp_pat
         page = _shim_page(st, browser, password)
         try:
             row = "document.querySelector('#reach-rows tr[data-name=reach-state] td')"
-            assert re.fullmatch(r"data since \S+Z", page.wait_for("%s && %s.textContent" % (row, row)))
+            assert re.fullmatch(r"data since " + LOCAL_AND_UTC, page.wait_for("%s && %s.textContent" % (row, row)))
             simulated.set_value(str(state / simulated.FILE), "uplink", "down")
             text = page.wait_for("%s.textContent.indexOf('sms since') === 0 && %s.textContent" % (row, row))
-            assert re.fullmatch(r"sms since \S+Z", text)
+            assert re.fullmatch(r"sms since " + LOCAL_AND_UTC, text)
+        finally:
+            page.close()
+    finally:
+        _stop_station(st, cs)
+
+
+CHART = "document.getElementById('sensors-chart')"
+
+
+def chart(page):
+    """What the chart draws: its samples, the shapes and the axis labels."""
+    return page.js("(function(){var s=%s;function t(sel){return Array.prototype.map.call(s.querySelectorAll(sel),"
+                   "function(e){return e.textContent})}return {points:s.getAttribute('data-points'),"
+                   "lines:s.querySelectorAll('polyline').length,dots:s.querySelectorAll('circle.sample').length,"
+                   "x:t('.tick-x'),y:t('.tick-y'),empty:t('.empty'),axes:s.querySelectorAll('.axis-x,.axis-y').length}"
+                   "})()" % CHART)
+
+
+def test_chart_with_no_sample_one_sample_and_many(browser, tmp_path):
+    """The 24 h chart: axes from the start; "no samples yet" before the first sample; one sample drawn as a
+    point; many as a line over a 24 h time axis (local time), the lowest and highest value on the value axis."""
+    import time as _time
+
+    from devtools.centralsystem import CentralSystem
+    from bridge.jsonrpc import devuser
+    from support.os3p_harness import Station
+
+    cs = CentralSystem(quiet=True).start()
+    state = tmp_path / "state"
+    password = devuser.create(str(state / "config" / "rpcd"))
+    st = Station(state, cs.url, jsonrpc__port="0", station__sample_interval="0")  # no sample of its own
+    try:
+        [sensors] = st.start("sensors")
+        page = _shim_page(st, browser, password)
+        try:
+            page.wait_for("%s.getAttribute('data-points') === '0'" % CHART)
+            drawn = chart(page)
+            assert drawn["empty"] == ["no samples yet (one every station.sample_interval seconds)"]
+            assert (drawn["lines"], drawn["dots"], drawn["axes"]) == (0, 0, 2)
+            screenshot(page, tmp_path / "chart-none.png", "#sensors-chart")
+            now = _time.time()
+            st.run(lambda: sensors.history.append(now - 3600, [("Voltage.L1N", "", "V", 229.5)]))
+            page.wait_for("%s.getAttribute('data-points') === '1'" % CHART)
+            drawn = chart(page)
+            assert (drawn["lines"], drawn["dots"], drawn["empty"]) == (0, 1, [])  # one sample: a point
+            assert drawn["y"] == ["229.5"] and len(drawn["x"]) == 3
+            screenshot(page, tmp_path / "chart-one.png", "#sensors-chart")
+            for i in range(1, 8):
+                st.run(lambda i=i: sensors.history.append(now - 3600 + 900 * i, [("Voltage.L1N", "", "V", 229.5 + i)]))
+            page.wait_for("%s.getAttribute('data-points') === '8'" % CHART)
+            drawn = chart(page)
+            assert (drawn["lines"], drawn["dots"]) == (1, 0)
+            assert drawn["y"] == ["236.5", "229.5"]  # the highest, the lowest
+            # the time axis spans the day that ends with the last sample, in the browser's local time (+05:30)
+            last = time_of(now - 3600 + 900 * 7)
+            start = time_of(now - 3600 + 900 * 7 - 86400)
+            assert drawn["x"][0] == start and drawn["x"][2] == last + " local"
+            screenshot(page, tmp_path / "chart-many.png", "#sensors")
+        finally:
+            page.close()
+    finally:
+        _stop_station(st, cs)
+
+
+def time_of(epoch):
+    """HH:MM of an instant in the browser's zone (+05:30)."""
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.fromtimestamp(int(epoch), timezone.utc) + timedelta(hours=5, minutes=30)).strftime("%H:%M")
+
+
+def test_a_failed_download_is_one_sentence_in_colour(browser, tmp_path):
+    """A firmware download that cannot connect: the transfer and the firmware update say so in one sentence
+    (not the HTTP library's chain of reprs), in the colour of a failure."""
+    import socket
+
+    from devtools.centralsystem import CentralSystem
+    from bridge.jsonrpc import devuser
+    from support.os3p_harness import Station
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    closed = s.getsockname()[1]
+    s.close()
+    cs = CentralSystem(quiet=True).start()
+    state = tmp_path / "state"
+    password = devuser.create(str(state / "config" / "rpcd"))
+    st = Station(state, cs.url, os3p__download_dir=str(tmp_path), jsonrpc__port="0")
+    try:
+        st.wait(lambda: st.client.connection_state() == "up")
+        cs.call("SUBS001", "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "retries": 1, "requestId": "fw-9",
+                                              "location": "http://127.0.0.1:%d/fw.img" % closed}, timeout=5)
+        cs.wait_for(lambda c: [m for m in c.calls("FirmwareStatusNotification") if m[3]["status"] == "DownloadFailed"])
+        page = _shim_page(st, browser, password)
+        try:
+            row = "document.querySelector('#now-transfers tr[data-name=firmware] td')"
+            text = page.wait_for("%s && %s.textContent.indexOf('failed') === 0 && %s.textContent" % (row, row, row))
+            sentence = "Cannot connect to 127.0.0.1:%d (connection refused)." % closed
+            assert text.endswith(". " + sentence), text
+            assert "Max retries" not in text and "HTTPConnectionPool" not in text
+            assert page.js("%s.className" % row) == "failed"
+            firmware = page.js("document.getElementById('now-firmware').textContent")
+            assert re.fullmatch(r"DownloadFailed since %s, running .+: cannot connect to 127\.0\.0\.1:%d "
+                                r"\(connection refused\)" % (LOCAL_AND_UTC, closed), firmware), firmware
+            assert page.js("document.getElementById('now-firmware').className") == "failed"
+            assert page.js("getComputedStyle(document.getElementById('now-firmware')).color") == "rgb(176, 0, 32)"
+            screenshot(page, tmp_path / "download-failed.png", "#now")
         finally:
             page.close()
     finally:

@@ -626,8 +626,8 @@ def test_installed_daemon_runs_answers_and_reloads(installed, tmp_path):
                                 json.loads(r.stdout)) == []
         # the daemon validates against the installed schemas: an unknown argument is Invalid argument
         r = call("inform", '{"bogus": 1}')
-        assert (r.returncode, r.stderr.strip()) == (254, "Command failed: ubus call tr069 inform "
-                                                         '{"bogus": 1} (Invalid argument)')
+        assert (r.returncode, r.stderr.splitlines()) == (254, [
+            'Command failed: ubus call tr069 inform {"bogus": 1} (Invalid argument)', "reason: /bogus is not allowed"])
         proc.send_signal(signal.SIGHUP)  # what reload_service sends
         r = call("status")
         assert r.returncode == 0, r.stderr
