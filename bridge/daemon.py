@@ -194,7 +194,10 @@ class Daemon:
         model = self._start("model", only, self.build_model, sensors, streetlights, reach)
         os3p = self._start("os3p", only, self.build_os3p, sensors, streetlights, reach, model)
         if reach is not None and os3p is not None:  # data needs the central system registered
+            from .events import LinkChanged
+
             reach.follow_os3p(os3p.registered)
+            os3p.subscribe(reach.on_link, LinkChanged)
         ubus = self._start("ubus", only, self.build_ubus, reach)
         shim = self._start("jsonrpc", only, self.build_jsonrpc)
         self._start("reach_api", only, self.build_reach_api, reach, shim, ubus)

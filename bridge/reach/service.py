@@ -32,7 +32,6 @@ from .store import Store
 log = getLogger(__name__)
 
 NETIFD_ACTIONS = ("ifup", "ifdown", "ifupdate")
-OS3P_POLL = 2.0  # seconds between two looks at the OS3P registration (an attribute read)
 SIM_POLL = 1.0  # seconds between two looks at the host simulation file (one stat)
 TOKEN_MARGIN = 30.0  # a sink's access token ends its subscription this long before it expires
 
@@ -96,7 +95,6 @@ class Reach:
         self.refreshed_once = False
         self.timers = {}
         self.sim_mark = None
-        self.os3p_seen = None
         self.ubus = None  # the daemon's ubus connection, once the root hands it over (use_ubus)
         self.refreshes = 0  # completed, for observers and tests
         self.api_url = None  # where the CAMARA API listens, once the root started its server
@@ -121,9 +119,14 @@ class Reach:
         return self.modem
 
     def follow_os3p(self, registered):
+        """registered() -> whether the OS3P link is registered now; the root subscribes on_link to the
+        client's LinkChanged, so the state is judged again the moment it turns (no polling)."""
         self.os3p_registered = registered
-        self.os3p_seen = registered()
-        self._set_timer("os3p", OS3P_POLL, self._watch_os3p)
+
+    def on_link(self, event):
+        """LinkChanged from the OS3P client (bridge/events.py)."""
+        log.debug("reach: OS3P link %s", "registered" if event.registered else event.link or "down")
+        self._judge()
 
     def state(self):
         return self.view()
@@ -139,13 +142,6 @@ class Reach:
     def _slow(self):
         self.refresh("timer")
         self._set_timer("slow", self.config.get("reach.refresh_interval"), self._slow)
-
-    def _watch_os3p(self):
-        seen = self.os3p_registered()
-        if seen != self.os3p_seen:
-            self.os3p_seen = seen
-            self._judge()
-        self._set_timer("os3p", OS3P_POLL, self._watch_os3p)
 
     def _watch_simulation(self):
         try:

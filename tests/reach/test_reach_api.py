@@ -481,3 +481,27 @@ def test_an_expired_session_is_told_to_authenticate_again(rpcd_station, oas):
     status, _, body = st.request("GET", "/subscriptions", token=sid)
     assert (status, body["code"]) == (401, "AUTHENTICATION_REQUIRED")
     oas("ErrorInfo", body)
+
+
+def test_ten_flaps_within_a_second_give_one_event_per_change_that_lasted(tmp_path, ubusd, sink, oas):
+    """netifd's ifdown/ifup ten times in a row on the real daemon: ending where it began, no event; a last
+    ifdown that lasts, exactly one (reachability-sms). Both subscriptions share the sink, so one FIFO: an
+    event of the flaps would have arrived before the one of the change that lasted."""
+    station = Station(tmp_path, ubusd, extra="\toption debounce '3'\n")
+    try:
+        for kind in ("data", "sms"):
+            status, _, body = station.request("POST", "/subscriptions", subscription(sink.url("/" + kind),
+                                                                                     "reachability-" + kind))
+            assert status == 201, body
+        for _ in range(10):
+            station.netifd("ifdown", up=False)
+            station.netifd("ifup", up=True)
+        station.wait_state("data")
+        assert "settling" not in station.wait_state("data")
+        station.netifd("ifdown", up=False)  # this one lasts
+        station.wait_state("sms")
+        got = sink.wait(1)
+        assert kinds(got, oas) == ["reachability-sms"] and [r[0] for r in sink.received] == ["/sms"]
+        assert ubusd.dumps >= 2  # the events were heard and the interfaces read again
+    finally:
+        station.stop()
