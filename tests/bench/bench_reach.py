@@ -79,16 +79,18 @@ def start(server, ubusd, ident, reach=True):
     deadline = time.monotonic() + 30
     while not os.path.exists(os.path.join(state, "cli.url")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if not reach:
-        return proc, None
     while time.monotonic() < deadline:  # the CAMARA API's own server, as the state view names it
+        # (asked with reach.enabled 0 too: the state view it makes the daemon build is in both figures)
         r = subprocess.run([sys.executable, "-m", "bridge.cli", "state", "--json", "--state-dir", state], cwd=ROOT,
                            env={k: v for k, v in os.environ.items() if k != "TR069_UBUS_SOCKET"},
                            capture_output=True, text=True, timeout=30)
-        api = (json.loads(r.stdout).get("reach") or {}).get("api") if r.returncode == 0 else None
+        view = json.loads(r.stdout) if r.returncode == 0 else {}
+        api = (view.get("reach") or {}).get("api")
         if api:
             u = urlsplit(api)
             return proc, (u.hostname, u.port)
+        if view and not reach:
+            return proc, None
         time.sleep(0.1)
     raise RuntimeError("the CAMARA API never listened")
 
