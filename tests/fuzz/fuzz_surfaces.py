@@ -189,9 +189,10 @@ class _Os3pRig:
         from bridge.os3p.streetlights import subscriber
 
         self.daemon = Daemon("host", os.path.join(self.tmp, "daemon"))  # the streetlights' home (simulated)
-        self.daemon.start_components(only={"streetlights"})
+        self.daemon.start_components(only={"streetlights", "model"})  # the model: DataModel and TR-181 paths
         self.control = self.daemon.running["streetlights"]
-        self.p.context = Context(self.p, config, self.daemon.device, _NoLoop(), self.tmp, streetlights=self.control)
+        self.p.context = Context(self.p, config, self.daemon.device, _NoLoop(), self.tmp, streetlights=self.control,
+                                 model=self.daemon.running["model"])
         self.control.subscribe(subscriber(self.p.context))
         self._turn()
         self.p.start()
