@@ -1,6 +1,6 @@
 """What each component offers the others: the declared interfaces the composition root wires together.
 
-A component is built by the root (bridge/daemon.py) with explicit constructor arguments, among them the
+A component is built by the root (bridge/wiring.py) with explicit constructor arguments, among them the
 other components it uses, typed by the interfaces below: it may call what the interface lists and nothing
 else. The root makes the event subscriptions (bridge/events.py) and closes the one cycle there is (the tr069
 object and its session driver). Nothing here is a registry: no component looks another up.

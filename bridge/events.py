@@ -1,7 +1,7 @@
 """What components tell each other: named event types, and the one way to subscribe to them.
 
 A component that has news offers subscribe(fn, *kinds): fn(event) is called on the loop thread, in order,
-for every event it publishes (or only those of the given types). The composition root (daemon.py) makes
+for every event it publishes (or only those of the given types). The composition root (wiring.py) makes
 the subscriptions; a component never reaches into another to add itself. Every event is a small frozen
 record whose fields are named: read them by name, never by position.
 

@@ -1,6 +1,6 @@
 """What the daemon is doing now, for people and scripts: named sections, each from the part that knows it.
 
-The composition root (bridge/daemon.py) gives the sections: {name: fn() -> a JSON value, or None to leave
+The composition root (bridge/wiring.py) gives the sections: {name: fn() -> a JSON value, or None to leave
 the section out}, in the order they are shown (daemon, os3p, transfers, errors, then one per running
 component: its state() method). A new component adds its section there.
 

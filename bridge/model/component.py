@@ -1,6 +1,6 @@
 """The parameter model as a component of the daemon: the shell around the pure core.
 
-Built by the composition root (bridge/daemon.py build_model) with what it reads: the config, the device,
+Built by the composition root (bridge/wiring.py build_model) with what it reads: the config, the device,
 the clock, the station's parts that run here, ubusd's socket (netifd) and the state directory. It
 
   - builds the model (rows, backend, its state file) on first use: a daemon nobody asks and that watches

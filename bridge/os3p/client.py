@@ -3,7 +3,7 @@
 Everything here runs on the daemon's loop thread. It feeds the core its events (the connection's
 on_open / on_text / on_pong / on_close, the clock, the tr069 object's sessions), carries out what the
 core asks for (frames to send, a connection attempt, a close, a session result) and keeps one loop timer
-at the core's next deadline. The composition root (bridge/daemon.py) builds it and makes it the tr069
+at the core's next deadline. The composition root (bridge/wiring.py) builds it and makes it the tr069
 object's session driver.
 """
 

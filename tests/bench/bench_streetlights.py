@@ -93,7 +93,7 @@ def idle_rss(server, streetlights=True):
         json.dump({"profiles": profiles, "contactors": {}}, f)
     python, env = _device_like()
     env["TZ"] = "CET-1CEST,M3.5.0,M10.5.0/3"
-    off = "" if streetlights else "d._streetlights_wanted = lambda daemon: False; "
+    off = "" if streetlights else "import bridge.wiring as w; w._streetlights_wanted = lambda daemon: False; "
     code = "import sys; import bridge.daemon as d; %ssys.exit(d.main(['--backend', 'host', '--state-dir', %r]))" % (
         off, state)
     proc = subprocess.Popen(python + ["-c", code], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,

@@ -632,7 +632,7 @@ def test_an_unexpected_reboot_is_reported_and_an_expected_one_is_not(tmp_path, c
 def test_an_end_of_session_reboot_is_announced_through_the_tr069_hook(cs, station):
     st = station()
     booted(cs)
-    assert st.daemon.tr069.on_reboot.__qualname__.startswith("Daemon.")  # the client does not replace it
+    assert st.daemon.tr069.on_reboot.__qualname__.startswith("Root.")  # the root's; the client does not replace it
     st.tr069("command", {"command": "reboot_end_session"})
     st.wait(lambda: not st.daemon.sessions.running)
     assert st.tr069("command", {"command": "action_end_session"})[1]["info"] == "End-session actions applied: reboot"

@@ -19,7 +19,8 @@ import time
 import jsonschema
 import pytest
 
-from bridge.daemon import UBUS_SOCKET_ENV, Daemon
+from bridge.daemon import Daemon
+from bridge.wiring import UBUS_SOCKET_ENV
 from bridge.ubus import client
 from bridge import ubusmsg as st
 from support.paths import ROOT

@@ -14,7 +14,7 @@ import time
 import jsonschema
 import pytest
 
-from bridge import daemon
+from bridge import wiring
 from bridge.daemon import Daemon
 from bridge.ubus import blob, client
 from bridge import ubusmsg as st
@@ -304,11 +304,11 @@ def test_registration_refused_is_retried(ubusd, running):
 
 def test_face_start_takes_the_socket_from_env_or_config_and_registers_both_objects(tmp_path, ubusd, monkeypatch):
     d = Daemon("host", str(tmp_path / "state2"))
-    monkeypatch.setenv(daemon.UBUS_SOCKET_ENV, ubusd.path)
-    assert daemon.ubus_socket(d.config) == ubusd.path
-    monkeypatch.delenv(daemon.UBUS_SOCKET_ENV)
-    assert daemon.ubus_socket(d.config) == "/var/run/ubus/ubus.sock"
-    monkeypatch.setenv(daemon.UBUS_SOCKET_ENV, ubusd.path)
+    monkeypatch.setenv(wiring.UBUS_SOCKET_ENV, ubusd.path)
+    assert wiring.ubus_socket(d.config) == ubusd.path
+    monkeypatch.delenv(wiring.UBUS_SOCKET_ENV)
+    assert wiring.ubus_socket(d.config) == "/var/run/ubus/ubus.sock"
+    monkeypatch.setenv(wiring.UBUS_SOCKET_ENV, ubusd.path)
     t = threading.Thread(target=d.loop.run, daemon=True)
     t.start()
     started = threading.Event()
