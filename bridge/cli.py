@@ -141,7 +141,8 @@ def cmd_check(argv):
         print(CHECK_USAGE)
         return 0
     from .config import CONFIG_NAME, examine
-    from .daemon import parse_args, default_state_dir
+    from .daemon import parse_args
+    from .wiring import default_state_dir
     from .device import default_backend, open_device
 
     quiet, to_syslog = "--quiet" in argv, "--log" in argv
@@ -189,7 +190,7 @@ def call_explained(state_dir, obj, method, payload):
     sock = _ubus_socket()
     if sock:
         return call_via_ubus(sock, obj, method, payload)
-    from .daemon import default_state_dir
+    from .wiring import default_state_dir
 
     return call_via_http(state_dir or default_state_dir("host"), obj, method, payload)
 
@@ -273,7 +274,7 @@ def cmd_call(argv):
 
 
 def cmd_simulate(argv):
-    from .daemon import default_state_dir
+    from .wiring import default_state_dir
     from .station.backends import simulated
     from .station.sensors import SIMULATION_FILE
 

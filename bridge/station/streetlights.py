@@ -291,7 +291,9 @@ class SimulationObject(UbusObject):
         self.methods = {"local_switch": self.local_switch}
 
     def signature(self):
-        return {"local_switch": {"on": "Boolean"}}
+        from ..ubusmsg import BLOBMSG_BOOL
+
+        return {"local_switch": {"on": BLOBMSG_BOOL}}
 
     def answer(self, method, handler, args):
         from .. import ubusmsg as status
