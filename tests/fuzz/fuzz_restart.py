@@ -10,7 +10,8 @@ WebSockets:
     SetStreetlightProfile    profiles that pass the schema, on a contactor or one that does not exist
     ClearSingleStreetlightProfile
     UpdateFirmware           locations the station refuses or cannot reach, retries and intervals of any size
-    meter replies            the meter's float32 answers normal, NaN, +-inf or huge, then TriggerMessage MeterValues
+    meter replies            the meter's float32 answers normal, NaN, +-inf or huge, then TriggerMessage MeterValues;
+                             or a meter that never answers, and up to 30 TriggerMessage MeterValues at it
     state-file damage        one of the files the daemon reads at start replaced by garbage, JSON of the wrong
                              shape, an empty file or a directory
     restart                  the daemon stopped and started again on the same state directory
@@ -180,6 +181,15 @@ class Restarts(RuleBasedStateMachine):
         sent = self.rig.cs.wait_for(lambda c: c.calls("MeterValues")[mark:], WAIT)
         self.rig.check_meter_values([m[3] for m in sent])
 
+    @rule(triggers=st.integers(1, 30))
+    def silent_meter(self, triggers):
+        """The meter accepts and never answers; the central system triggers MeterValues again and again."""
+        self.rig.meter_silent()
+        for _ in range(triggers):
+            answer = self.rig.call("TriggerMessage", {"requestedMessage": "MeterValues"})
+            expect(answer[0] == 3 and answer[2]["status"] == "Accepted", "TriggerMessage MeterValues", answer)
+        self.rig.meter_answers(0x4366_8000, 0x4120_0000)
+
     @rule(name=st.sampled_from(STATE_FILES), kind=st.sampled_from(sorted(DAMAGE)))
     def damage(self, name, kind):
         self.rig.damage(name, kind)
@@ -272,8 +282,19 @@ class Rig:
         self.meter.stop()
         self.meter = ModbusServer(holding={0: voltage >> 16, 1: voltage & 0xFFFF, 2: current >> 16,
                                            3: current & 0xFFFF}, port=self.meter_port).start()
-        if self.baseline_threads is not None:  # the meter's own thread is not the daemon's
+        if self.baseline_threads is not None and self.meter.thread is not None:  # the meter's, not the daemon's
             self.baseline_threads.add(self.meter.thread)
+
+    def meter_silent(self):
+        """A listener on the meter's port that accepts (the kernel does) and says nothing."""
+        import socket
+
+        self.meter.stop()
+        silent = socket.socket()
+        silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        silent.bind(("127.0.0.1", self.meter_port))
+        silent.listen(64)
+        self.meter = _Silent(silent)
 
     def check_meter_values(self, payloads):
         for payload in payloads:
@@ -401,6 +422,18 @@ class Rig:
             return
         expect(threads <= self.idle[1], "threads return to their idle figures", threads, self.idle)
         expect(rss <= self.idle[0] + RSS_SLACK_KIB, "RSS returns to its idle figure", rss, self.idle)
+
+
+class _Silent:
+    """The meter that says nothing: its socket, closed when the meter answers again."""
+
+    thread = None
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def stop(self):
+        self.sock.close()
 
 
 class _Never:

@@ -116,8 +116,6 @@ def main(argv=None):
               flush=True)
         if r["failure"]:
             failures.append((r["surface"], r["failure"]))
-    print("%-12s %9d %8d %6d %11d %8.1f" % ("total", total["inputs"], total["crashes"], total["hangs"],
-                                           total["unexpected"], time.monotonic() - t0))
     if not opts.surface or "restarts" in opts.surface:
         import fuzz_restart
 
@@ -127,6 +125,8 @@ def main(argv=None):
                  r["subprocess"]), flush=True)
         if r["failure"]:
             failures.append((r["surface"], r["failure"]))
+    print("%-12s %9d %8d %6d %11d %8.1f" % ("total", total["inputs"], total["crashes"], total["hangs"],
+                                           total["unexpected"], time.monotonic() - t0))
     for name, failure in failures:
         print("\n%s: %s" % (name, failure[:2000]))
     return 1 if failures else 0
