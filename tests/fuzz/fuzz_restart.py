@@ -108,6 +108,7 @@ _VALUE = st.one_of(
     st.sampled_from(["1_000", "\u0661\u0662\u0663", " 300 ", "+300", "0x10", "", "1e3", "300\n", "\n[1, 2]\n",
                      "[52.37, 4.9]", " [ -33.9 , 151.2 ] ", "[91, 0]", "[1, 2, 3]", "[\u0661, 2]", "\x00"]),
     st.text(max_size=12))
+_SPACE = st.sampled_from(["", " ", "  ", "\n", "\t", "\r\n"])
 _KEYS = st.sampled_from(list(INT_KEYS) + ["Geolocation", "Sunrise", "KVCBX_LANG"])
 _TIME = st.builds(lambda h, m: "%02d:%02d:00" % (h, m), st.integers(0, 23), st.integers(0, 59))
 _EDGE = st.one_of(st.fixed_dictionaries({"kind": st.just("Absolute"), "time": _TIME}),
@@ -153,6 +154,13 @@ class Restarts(RuleBasedStateMachine):
         if answer[2]["status"] == "Accepted":
             expect(key in INT_KEYS or key == "Geolocation", "only writable keys are Accepted", key, value)
             self.accepted[key] = str(int(value)) if key in INT_KEYS else value
+
+    @rule(value=st.builds(lambda a, lat, b, lon, c: "%s[%s,%s%s]%s" % (a, lat, b, lon, c), _SPACE,
+                           st.floats(-95, 95).map(lambda f: "%.2f" % f), _SPACE,
+                           st.floats(-185, 185).map(lambda f: "%.2f" % f), _SPACE))
+    def change_geolocation(self, value):
+        """Geolocation, whose check once took line breaks for spaces."""
+        self.change_configuration("Geolocation", value)
 
     @rule(contactor=st.integers(1, 5), profiles=st.lists(_PROFILE, min_size=1, max_size=3), clear=st.booleans())
     def set_profile(self, contactor, profiles, clear):
@@ -348,17 +356,27 @@ class Rig:
                     expect(number - number == 0, "measured values are numbers", v)
 
     def damage(self, name, kind):
+        """The file replaced while the daemon runs (which may write it meanwhile: tried until it holds)."""
         path = os.path.join(self.state, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        elif os.path.lexists(path):
-            os.unlink(path)
-        if DAMAGE[kind] is None:
-            os.mkdir(path)
-        else:
-            with open(path, "wb") as f:
-                f.write(DAMAGE[kind])
+        for _ in range(20):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif os.path.lexists(path):
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+            try:
+                if DAMAGE[kind] is None:
+                    os.mkdir(path)
+                else:
+                    with open(path + ".damage", "wb") as f:
+                        f.write(DAMAGE[kind])
+                    os.replace(path + ".damage", path)
+                return
+            except (FileExistsError, IsADirectoryError, NotADirectoryError):
+                continue  # the daemon wrote it between the two: again
 
     def profiles_on_disk(self):
         """{contactor: {profileId}} in the streetlight state file as it is now."""
