@@ -116,6 +116,15 @@ def set_aside(path, why):
         SET_ASIDE.append({"file": path, "as": target, "why": why})
 
 
+def state_dir(path):
+    """A directory the daemon keeps state in, made where missing; a file (or anything else) where it belongs
+    is set aside first, as a file that does not fit is: start never depends on what was stored."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        set_aside(path, "not a directory")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
+
+
 def need(condition, why):
     """A shape check's one step: Misfit(why) unless condition holds."""
     if not condition:

@@ -10,6 +10,7 @@ object's session driver.
 import os
 import time
 
+from .. import atomic
 from ..logger import getLogger
 from ..redact import redact
 from ..stateview import History, iso
@@ -55,7 +56,7 @@ class Client:
         self.sensors = sensors
         self.streetlights = streetlights
         self.dir = os.path.join(state_dir, "os3p")
-        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        atomic.state_dir(self.dir)
         outbox = Outbox(os.path.join(self.dir, "outbox"), self.config.get("os3p.queue_limit"))
         self.core = Protocol(Settings(self.config), clock, State(os.path.join(self.dir, "state.json")), outbox,
                              lambda: boot_fields(self.config, device, modem() if modem is not None else None))

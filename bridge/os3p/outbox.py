@@ -17,7 +17,7 @@ import os
 import re
 import time
 
-from ..atomic import fsync_dir, is_number, load_json, need, write_json
+from ..atomic import fsync_dir, is_number, load_json, need, state_dir, write_json
 from ..ids import uuid4
 from ..logger import getLogger
 
@@ -33,7 +33,7 @@ class Outbox:
         self.clock = clock
         self.dropped = 0
         self.refused = 0  # entries not queued: the state directory was full or read-only
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        state_dir(directory)
         self.entries = []  # [(seq, record)] oldest first
         for name in sorted(os.listdir(directory)):
             m = _NAME.match(name)

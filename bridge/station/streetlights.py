@@ -17,6 +17,7 @@ only configured contactors exist and the others are refused.
 import os
 import time
 
+from .. import atomic
 from ..ubusmsg import UbusObject
 from ..logger import getLogger
 from .contactors import Contactor, Control
@@ -110,7 +111,7 @@ class Streetlights:
         self.clock = clock
         self.device_zone = zone
         self.dir = os.path.join(state_dir, "station")
-        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        atomic.state_dir(self.dir)
         self.state_path = os.path.join(self.dir, "streetlights.json")
         self.ubus_socket = ubus_socket or self.config.get("ubus.socket")
         self.zone = zone()

@@ -195,7 +195,8 @@ def started_with(tmp_path, config_text):
     finally:
         assert d.terminate() == 0
     lines = d.proc.stderr.read().decode().splitlines()
-    return [x.split(" ERROR ", 1)[1].split(": ", 1)[1] for x in lines if " ERROR " in x], status, view, str(cfg)
+    errs = [x.split(" ERROR ", 1)[1].split(": ", 1)[1] for x in lines if " ERROR " in x]
+    return [e for e in errs if e.startswith("config ")], status, view, str(cfg)  # the config reader's lines
 
 
 def _state(d):

@@ -87,7 +87,7 @@ config register
 INT_KEYS = {"HeartbeatInterval": (1, 604800), "MeterValueSampleInterval": (0, 86400),
             "websocketPingInterval": (0, 86400), "StreetlightProfileMaxStackLevel": (0, 64)}
 STATE_FILES = ["sessions.json", "os3p/state.json", "os3p/firmware.json", "station/streetlights.json",
-               "os3p/outbox/000000000077.json", "meter-history.bin"]
+               "os3p/outbox/000000000077.json", "meter-history.bin", "station", "os3p/outbox"]
 DAMAGE = {"garbage": b"\x00\xff not json \xfe", "list": b"[1]", "shape": b'{"profiles": [1], "success": "many", '
           b'"clock_offset": "x", "status": 7, "id": 3}', "empty": b"", "directory": None}
 
@@ -226,11 +226,12 @@ class Restarts(RuleBasedStateMachine):
         before = self.rig.profiles_held()
         self.rig.restart()  # it starts: registered with the central system, status answered
         after = self.rig.profiles_held()
-        if "station/streetlights.json" not in self.damaged:  # damaged: set aside, said so (checked in damage())
+        hit = [n for n in ("station", "station/streetlights.json") if n in self.damaged]
+        if not hit:
             expect(after == before, "the streetlight profiles held before the restart are held after it",
                    before, after)
-        else:
-            expect(self.rig.set_aside_said("station/streetlights.json") or after == before,
+        else:  # what the damage took is set aside, and said so
+            expect(any(self.rig.set_aside_said(n) for n in hit) or after == before,
                    "a damaged streetlight state is set aside and said so", before, after)
         self.damaged.clear()
         if self.accepted:
@@ -358,8 +359,11 @@ class Rig:
     def damage(self, name, kind):
         """The file replaced while the daemon runs (which may write it meanwhile: tried until it holds)."""
         path = os.path.join(self.state, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
         for _ in range(20):
+            parent = os.path.dirname(path)
+            if os.path.lexists(parent) and not os.path.isdir(parent):
+                os.unlink(parent)  # an earlier damage put a file where this file's directory is
+            os.makedirs(parent, exist_ok=True)
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
             elif os.path.lexists(path):
@@ -375,8 +379,8 @@ class Rig:
                         f.write(DAMAGE[kind])
                     os.replace(path + ".damage", path)
                 return
-            except (FileExistsError, IsADirectoryError, NotADirectoryError):
-                continue  # the daemon wrote it between the two: again
+            except (FileExistsError, IsADirectoryError, NotADirectoryError, FileNotFoundError):
+                continue  # the daemon wrote it (or its directory) between the two: again
 
     def profiles_on_disk(self):
         """{contactor: {profileId}} in the streetlight state file as it is now."""
