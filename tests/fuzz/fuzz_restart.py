@@ -96,6 +96,26 @@ class Failed(AssertionError):
     """A property does not hold (the message says which, and what happened)."""
 
 
+FIRST = []  # the first failure of a run, as it happened (hypothesis's replay of a restart may not repeat it)
+
+
+def recorded(fn):
+    """A rule (or teardown) whose first failure in the run is kept as it happened, with its steps so far."""
+    import functools
+
+    @functools.wraps(fn)
+    def step(self, *args, **kwargs):
+        self.steps.append("%s(%s)" % (fn.__name__, ", ".join(
+            ["%r" % (a,) for a in args] + ["%s=%r" % kv for kv in kwargs.items()])[:300]))
+        try:
+            return fn(self, *args, **kwargs)
+        except BaseException as e:
+            if not FIRST:
+                FIRST.append("%s: %s\nsteps: %s" % (type(e).__name__, str(e)[:1500], "; ".join(self.steps)))
+            raise
+    return step
+
+
 def expect(ok, what, *context):
     if not ok:
         raise Failed("%s: %s" % (what, " | ".join(repr(c)[:600] for c in context)))
@@ -139,7 +159,12 @@ class Restarts(RuleBasedStateMachine):
 
     rig = None  # set by run()
 
+    def __init__(self):
+        super().__init__()
+        self.steps = []
+
     @initialize()
+    @recorded
     def fresh(self):
         self.accepted = {}  # OS3P key -> value as GetConfiguration gives it
         self.damaged = set()  # state files damaged since the last restart
@@ -147,6 +172,7 @@ class Restarts(RuleBasedStateMachine):
 
     # --- what happens to a station --------------------------------------------------------------------------
     @rule(key=_KEYS, value=_VALUE)
+    @recorded
     def change_configuration(self, key, value):
         answer = self.rig.call("ChangeConfiguration", {"key": key, "value": value})
         expect(answer[0] == 3 and answer[2]["status"] in ("Accepted", "Rejected"), "ChangeConfiguration answer",
@@ -158,11 +184,13 @@ class Restarts(RuleBasedStateMachine):
     @rule(value=st.builds(lambda a, lat, b, lon, c: "%s[%s,%s%s]%s" % (a, lat, b, lon, c), _SPACE,
                            st.floats(-95, 95).map(lambda f: "%.2f" % f), _SPACE,
                            st.floats(-185, 185).map(lambda f: "%.2f" % f), _SPACE))
+    @recorded
     def change_geolocation(self, value):
         """Geolocation, whose check once took line breaks for spaces."""
         self.change_configuration("Geolocation", value)
 
     @rule(contactor=st.integers(1, 5), profiles=st.lists(_PROFILE, min_size=1, max_size=3), clear=st.booleans())
+    @recorded
     def set_profile(self, contactor, profiles, clear):
         payload = {"contactorId": contactor, "streetlightProfiles": profiles, "clearAllSchedules": clear}
         answer = self.rig.call("SetStreetlightProfile", payload)
@@ -175,6 +203,7 @@ class Restarts(RuleBasedStateMachine):
 
     @rule(which=st.one_of(st.fixed_dictionaries({"profileId": st.integers(1, 12)}),
                           st.fixed_dictionaries({"contactorId": st.integers(1, 4), "stackLevel": st.integers(0, 70)})))
+    @recorded
     def clear_profile(self, which):
         answer = self.rig.call("ClearSingleStreetlightProfile", which)
         expect(answer[0] == 3 or answer[2] != "InternalError" or refused_for_the_disk(answer),
@@ -182,6 +211,7 @@ class Restarts(RuleBasedStateMachine):
 
     @rule(location=_LOCATION, retries=st.one_of(st.integers(0, 3), st.just(10 ** 9)),
           interval=st.one_of(st.integers(0, 2), st.just(10 ** 20)))
+    @recorded
     def update_firmware(self, location, retries, interval):
         payload = {"retrieveDate": "2020-01-01T00:00:00Z", "location": location, "retries": retries,
                    "retryInterval": interval, "requestId": "fw"}
@@ -190,6 +220,7 @@ class Restarts(RuleBasedStateMachine):
                or refused_for_the_disk(answer), "UpdateFirmware answer", payload, answer)
 
     @rule(voltage=_FLOAT32, current=_FLOAT32)
+    @recorded
     def meter_reply(self, voltage, current):
         self.rig.meter_answers(voltage, current)
         mark = len(self.rig.cs.calls("MeterValues"))
@@ -199,6 +230,7 @@ class Restarts(RuleBasedStateMachine):
         self.rig.check_meter_values([m[3] for m in sent])
 
     @rule(triggers=st.integers(1, 30))
+    @recorded
     def silent_meter(self, triggers):
         """The meter accepts and never answers; the central system triggers MeterValues again and again."""
         self.rig.meter_silent()
@@ -208,14 +240,17 @@ class Restarts(RuleBasedStateMachine):
         self.rig.meter_answers(0x4366_8000, 0x4120_0000)
 
     @rule(name=st.sampled_from(STATE_FILES), kind=st.sampled_from(sorted(DAMAGE)))
+    @recorded
     def damage(self, name, kind):
         self.rig.damage(name, kind)
         self.damaged.add(name)
 
     @rule()
+    @recorded
     def restart(self):
         self._restart()
 
+    @recorded
     def teardown(self):
         if self.rig.daemon is not None:
             self._restart()  # every sequence ends in a restart
@@ -601,6 +636,7 @@ def run(sequences, seed=None, subprocess_every=20, steps=8, shrink=False):
 
     rig = Rig(subprocess_every)
     Restarts.rig = rig
+    del FIRST[:]
     report = {"surface": "restarts", "inputs": 0, "restarts": 0, "subprocess": 0, "crashes": 0, "hangs": 0,
               "unexpected": 0, "failure": None}
     started = time.monotonic()
@@ -621,9 +657,10 @@ def run(sequences, seed=None, subprocess_every=20, steps=8, shrink=False):
         while getattr(inner, "exceptions", None):
             inner = inner.exceptions[0]
         steps = "\n".join(getattr(inner, "__notes__", []) or getattr(e, "__notes__", []))
-        kind = "unexpected" if isinstance(inner, Failed) else "crashes"
+        kind = "unexpected" if isinstance(inner, Failed) or (FIRST and FIRST[0].startswith("Failed")) else "crashes"
         report[kind] = 1
-        report["failure"] = "%s: %s%s" % (type(inner).__name__, inner, "\n" + steps if steps else "")
+        report["failure"] = FIRST[0] if FIRST else "%s: %s%s" % (type(inner).__name__, inner,
+                                                                 "\n" + steps if steps else "")
     finally:
         report["inputs"], report["restarts"] = rig.sequences, rig.restarts
         report["subprocess"] = rig.subprocess_restarts
