@@ -135,7 +135,8 @@ _EDGE = st.one_of(st.fixed_dictionaries({"kind": st.just("Absolute"), "time": _T
                   st.fixed_dictionaries({"kind": st.sampled_from(["Sunset", "Sunrise"]),
                                          "offset": st.integers(-7200, 7200)}))
 _PROFILE = st.fixed_dictionaries({
-    "profileId": st.integers(1, 12), "stackLevel": st.integers(0, 70), "recurrencyKind": st.just("Daily"),
+    "profileId": st.integers(1, 12), "stackLevel": st.one_of(st.integers(0, 16), st.integers(17, 70)),
+    "recurrencyKind": st.just("Daily"),
     "daySchedule": st.lists(st.fixed_dictionaries({"start": _EDGE, "end": _EDGE}), min_size=1, max_size=3)})
 _FLOAT32 = st.one_of(st.sampled_from([0x7FC00000, 0xFFFFFFFF, 0x7F800000, 0xFF800000, 0x7F7FFFFF]),
                      st.floats(-1000, 1000, allow_nan=False, width=32).map(
@@ -239,7 +240,7 @@ class Restarts(RuleBasedStateMachine):
             expect(answer[0] == 3 and answer[2]["status"] == "Accepted", "TriggerMessage MeterValues", answer)
         self.rig.meter_answers(0x4366_8000, 0x4120_0000)
 
-    @rule(name=st.sampled_from(STATE_FILES), kind=st.sampled_from(sorted(DAMAGE)))
+    @rule(name=st.one_of(st.sampled_from(STATE_FILES), st.just("station")), kind=st.sampled_from(sorted(DAMAGE)))
     @recorded
     def damage(self, name, kind):
         self.rig.damage(name, kind)
