@@ -429,7 +429,7 @@ class Rig:
         if not isinstance(profiles, dict):
             return {}
         return {int(c): {p.get("profileId") for p in ps if isinstance(p, dict)} for c, ps in profiles.items()
-                if c.isdigit() and isinstance(ps, list)}
+                if c.isdigit() and isinstance(ps, list) and ps}  # a contactor without profiles holds none
 
     def profiles_held(self):
         """What the running daemon holds: its streetlights' profiles (in-process), or what it keeps on disk."""
