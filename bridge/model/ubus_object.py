@@ -15,14 +15,15 @@ from ..ubusmsg import UbusObject
 OBJECT_NAME = "tr069.model"
 READ = ("GetParameterValues", "GetParameterNames", "GetParameterAttributes")
 WRITE = ("SetParameterValues", "SetParameterAttributes", "AddObject", "DeleteObject")
-SIGNATURE = {
-    "GetParameterValues": {"parameters": "Array"},
-    "GetParameterNames": {"parameters": "Table"},
-    "GetParameterAttributes": {"parameters": "Array"},
-    "SetParameterValues": {"parameters": "Array", "ParameterKey": "String"},
-    "SetParameterAttributes": {"parameters": "Array"},
-    "AddObject": {"parameters": "Table"},
-    "DeleteObject": {"parameters": "Table"},
+_ARRAY, _TABLE, _STRING = status.BLOBMSG_ARRAY, status.BLOBMSG_TABLE, status.BLOBMSG_STRING
+SIGNATURE = {  # blobmsg types, as ubusd takes them (`ubus -v list tr069.model` shows them by name)
+    "GetParameterValues": {"parameters": _ARRAY},
+    "GetParameterNames": {"parameters": _TABLE},
+    "GetParameterAttributes": {"parameters": _ARRAY},
+    "SetParameterValues": {"parameters": _ARRAY, "ParameterKey": _STRING},
+    "SetParameterAttributes": {"parameters": _ARRAY},
+    "AddObject": {"parameters": _TABLE},
+    "DeleteObject": {"parameters": _TABLE},
 }
 
 

@@ -17,7 +17,7 @@ only configured contactors exist and the others are refused.
 import os
 import time
 
-from ..ubusmsg import UbusObject
+from ..ubusmsg import BLOBMSG_BOOL, UbusObject
 from ..logger import getLogger
 from .contactors import Contactor, Control
 from .schedule import Place
@@ -291,7 +291,7 @@ class SimulationObject(UbusObject):
         self.methods = {"local_switch": self.local_switch}
 
     def signature(self):
-        return {"local_switch": {"on": "Boolean"}}
+        return {"local_switch": {"on": BLOBMSG_BOOL}}
 
     def answer(self, method, handler, args):
         from .. import ubusmsg as status
