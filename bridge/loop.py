@@ -1,4 +1,4 @@
-"""The daemon's single event loop: epoll for sockets, a heap for timers.
+"""The daemon's single event loop: epoll for sockets, a sorted list for timers.
 
 One thread owns every socket; other threads (the WebSocket reader) hand work
 over with call_soon_threadsafe, which wakes the loop through a self-pipe.
@@ -7,10 +7,13 @@ that a router does not need to pay for a handful of sockets. select.epoll is
 used as it is, not through the selectors module: its wrapper objects per call
 and its imports (selectors, math) cost a router ~0.15 MiB and each ubus call
 a little time. Readiness is read as selectors reads it: a hang-up or an error
-wakes the reader and the writer alike.
+wakes the reader and the writer alike. Timers are a list kept sorted, latest
+first (a daemon has tens of them: an insertion is a binary search and a short
+move, taking the next one a pop from the end), not heapq, which the ubus
+surface alone would load for them (its C part and its Python part, ~60 KiB);
+two timers due at the same time run in the order they were set.
 """
 
-import heapq
 import os
 import select
 import time
@@ -35,9 +38,6 @@ class Timer:
 
     def cancel(self):
         self.cancelled = True
-
-    def __lt__(self, other):
-        return self.when < other.when
 
 
 class Loop:
@@ -94,7 +94,15 @@ class Loop:
 
     def call_later(self, delay, callback, *args):
         t = Timer(self.time() + max(0.0, delay), (lambda: callback(*args)) if args else callback)
-        heapq.heappush(self._timers, t)
+        timers, when = self._timers, t.when
+        lo, hi = 0, len(timers)
+        while lo < hi:  # before the first one due no later than this one: taken after those
+            mid = (lo + hi) // 2
+            if timers[mid].when <= when:
+                hi = mid
+            else:
+                lo = mid + 1
+        timers.insert(lo, t)
         return t
 
     def call_soon_threadsafe(self, callback, *args):
@@ -131,7 +139,7 @@ class Loop:
         if self._ready:
             timeout = 0
         elif self._timers:
-            delay = max(0.0, self._timers[0].when - self.time())
+            delay = max(0.0, self._timers[-1].when - self.time())
             timeout = delay if timeout is None else min(timeout, delay)
         for fd, mask in self._sel.poll(-1 if timeout is None else timeout):
             callbacks = self._fds.get(fd)
@@ -145,8 +153,8 @@ class Loop:
                 if self._fds.get(fd, (None, None))[1] is writer:
                     self._run_callback(writer)
         now = self.time()
-        while self._timers and (self._timers[0].when <= now or self._timers[0].cancelled):
-            t = heapq.heappop(self._timers)
+        while self._timers and (self._timers[-1].when <= now or self._timers[-1].cancelled):
+            t = self._timers.pop()
             if not t.cancelled:
                 self._ready.append((t.callback, ()))
         for _ in range(len(self._ready)):

@@ -80,6 +80,18 @@ def test_timers_run_in_time_order_and_a_cancelled_one_never():
     loop.close()
 
 
+def test_timers_due_at_the_same_time_run_in_the_order_they_were_set(monkeypatch):
+    loop = Loop()
+    monkeypatch.setattr(loop, "time", lambda: 100.0)
+    seen = []
+    for i in range(6):
+        loop.call_later(1.0 if i % 2 else 0.0, seen.append, i)
+    monkeypatch.setattr(loop, "time", lambda: 101.0)
+    turn(loop, 0)
+    assert seen == [0, 2, 4, 1, 3, 5]
+    loop.close()
+
+
 def test_another_thread_wakes_the_loop():
     loop = Loop()
     seen = []
