@@ -2,8 +2,8 @@
 error they raise. Beside the backends' table (__init__.py), which imports each backend only when chosen."""
 
 import os
-import signal
 import time
+from _signal import SIGKILL  # not signal.py, which makes an IntEnum of every signal
 
 RUN_TIMEOUT = 10.0  # seconds for one program or ubus call: a hung modem tool must not hold the worker
 MAX_OUTPUT = 256 * 1024  # bytes of one program's output read at most
@@ -49,7 +49,7 @@ def run(argv, timeout=RUN_TIMEOUT, limit=MAX_OUTPUT):
         while open_fds:
             left = deadline - time.monotonic()
             if left <= 0:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, SIGKILL)
                 raise BackendError("%s did not answer within %g s" % (" ".join(argv[:3]), timeout))
             for fd, _event in poller.poll(left * 1000):
                 data = os.read(fd, 65536)
