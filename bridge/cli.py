@@ -128,10 +128,12 @@ def failed(code, shown, why):
 
 HELP = ("-h", "--help", "help")
 CALL_USAGE = "usage: tr069-bridge call [--state-dir DIR] [tr069 | tr069.OBJECT] METHOD [JSON]"
-CHECK_USAGE = """usage: tr069-bridge check [--quiet] [--backend host|ubus] [--state-dir DIR] [--config FILE]
+CHECK_USAGE = """usage: tr069-bridge check [--quiet] [--log] [--backend host|ubus] [--state-dir DIR] [--config FILE]
   validates the daemon's UCI config (default: the backend's, /etc/config/tr069 on a device) and prints
-  every problem as FILE:LINE: tr069.SECTION.OPTION: WHY; exit 1 when any value is invalid (the daemon
-  would refuse it), 0 when it is valid (unknown options are printed as warnings); --quiet: problems only"""
+  every problem as FILE:LINE: tr069.SECTION.OPTION: WHY; exit 1 when any value is invalid (start, restart
+  and reload refuse it), 0 when it is valid (unknown options are printed as warnings); --quiet: problems
+  only; --log: each invalid value also to syslog, one line each (the init script's refusal)"""
+REFUSED = "%s: %d invalid value(s): start, restart and reload refuse this file (a running daemon keeps its values)"
 
 
 def cmd_check(argv):
@@ -139,12 +141,13 @@ def cmd_check(argv):
         print(CHECK_USAGE)
         return 0
     from .config import CONFIG_NAME, examine
-    from .daemon import parse_args, default_state_dir
+    from .daemon import parse_args
+    from .wiring import default_state_dir
     from .device import default_backend, open_device
 
-    quiet = "--quiet" in argv
+    quiet, to_syslog = "--quiet" in argv, "--log" in argv
     try:
-        opts = parse_args([a for a in argv if a != "--quiet"])
+        opts = parse_args([a for a in argv if a not in ("--quiet", "--log")])
     except SystemExit as e:
         print(e, file=sys.stderr)
         return 1
@@ -160,12 +163,25 @@ def cmd_check(argv):
         print(problem)
     errors = sum(p.fatal for p in problems)
     if errors:
-        print("%s: %d invalid value(s): the daemon does not start with this file, and a reload of it is refused"
-              % (path, errors))
+        print(REFUSED % (path, errors))
+        if to_syslog:
+            _syslog(["config refused: %s" % p for p in problems if p.fatal])
         return 1
     if not quiet:
         print("%s: valid%s" % (path, ", %d warning(s)" % len(problems) if problems else ""))
     return 0
+
+
+def _syslog(lines):
+    """One syslog line each, through the logger program (busybox's on a device): argv, never a shell."""
+    import subprocess
+
+    for line in lines:
+        try:
+            subprocess.run(["logger", "-t", "tr069-bridge", "-p", "daemon.err", line[:900]], check=False,
+                           stdin=subprocess.DEVNULL, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            print(line, file=sys.stderr)  # no logger: stderr is all there is
 
 
 def call_explained(state_dir, obj, method, payload):
@@ -174,7 +190,7 @@ def call_explained(state_dir, obj, method, payload):
     sock = _ubus_socket()
     if sock:
         return call_via_ubus(sock, obj, method, payload)
-    from .daemon import default_state_dir
+    from .wiring import default_state_dir
 
     return call_via_http(state_dir or default_state_dir("host"), obj, method, payload)
 
@@ -258,7 +274,7 @@ def cmd_call(argv):
 
 
 def cmd_simulate(argv):
-    from .daemon import default_state_dir
+    from .wiring import default_state_dir
     from .station.backends import simulated
     from .station.sensors import SIMULATION_FILE
 

@@ -160,7 +160,7 @@ class Reachability(Component, EventSource):
     """The reachability state, the modem, the CAMARA subscriptions (bridge/reach). Events:
     ReachabilityChanged, SignalChanged."""
 
-    REQUIRES = ("modem_info", "follow_os3p", "on_netifd", "create", "list", "get", "delete")
+    REQUIRES = ("modem_info", "follow_os3p", "on_link", "on_netifd", "create", "list", "get", "delete")
 
     object = None  # its UbusObject (tr069.reach)
 
@@ -169,6 +169,9 @@ class Reachability(Component, EventSource):
 
     def follow_os3p(self, registered):
         """registered() -> whether the OS3P link is registered: `data` needs it from now on."""
+
+    def on_link(self, event):
+        """LinkChanged (bridge/events.py) from the OS3P client: judge the state again."""
 
     def on_netifd(self, event, data):
         """A netifd `network.interface` event from ubusd."""

@@ -303,6 +303,11 @@ KEYS = {k.name: k for k in [
     Key("reach.api_token", "reach", "api_token", text(256, lambda v: v == "" or re.fullmatch(r"[!-~]{32,256}", v)
                                                        is not None, "empty, or 32 to 256 printable characters "
                                                                     "without spaces"), "", readonly=True, secret=True),
+    # the CAMARA API's own HTTP server (on a device as on the host; loopback unless configured)
+    Key("reach.api_enabled", "reach", "api_enabled", boolean(), True, readonly=True, reboot=True),
+    Key("reach.api_listen", "reach", "api_listen", text(64), "127.0.0.1", readonly=True, reboot=True),
+    Key("reach.api_port", "reach", "api_port", integer(0, 65535, "an integer 0-65535 (a port number; 0: any)"),
+        8070, readonly=True, reboot=True),
     Key("reach.plain_http_sinks", "reach", "plain_http_sinks",
         text(255, _networks, "loopback, private, none or CIDR networks, separated by spaces"),
         "loopback private", readonly=True),

@@ -13,6 +13,7 @@ The events (who publishes them):
   ContactorFault     streetlights: a contactor's feedback contact did not follow a switch, or follows again
   FaultChanged       sensors: one of the station's errors started or ended (its status, tables 4-6)
   SampleTaken        sensors: the meter and the board were read
+  LinkChanged        os3p: the link to the central system is registered (BootNotification Accepted) or not
   ReachabilityChanged  reach: the station's reachability (data, sms, disconnected) changed, and lasted
   SignalChanged      reach: the modem's signal fell below its threshold (active) or is back above it
   ParameterChanged   parameter model: a watched TR-181 parameter changed value
@@ -103,6 +104,14 @@ class SampleTaken(Event):
     `context` Sample.Periodic or Trigger."""
 
     __slots__ = ("time", "readings", "context")
+
+
+# --- the OS3P client (bridge/os3p/client.py) ---------------------------------------------------------------
+class LinkChanged(Event):
+    """The link to the central system is now `registered` (open and BootNotification Accepted) or not;
+    `link` says how it stands (None: no connection, connecting, open)."""
+
+    __slots__ = ("registered", "link", "time")
 
 
 class ReachabilityChanged(Event):

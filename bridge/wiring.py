@@ -96,6 +96,8 @@ SURFACES = {
     "os3p": ("bridge.os3p.client", lambda daemon: _os3p_wanted(daemon)),
     "ubus": ("bridge.ubus.surface", lambda daemon: _ubus_wanted(daemon)),
     "jsonrpc": ("bridge.jsonrpc", lambda daemon: _jsonrpc_wanted(daemon)),
+    "reach_api": ("bridge.reach.api", lambda daemon: daemon.config.get("reach.enabled")
+                  and daemon.config.get("reach.api_enabled")),
 }
 
 
@@ -187,9 +189,13 @@ class Root:
         model = self._start("model", only, self.build_model, sensors, streetlights, reach)
         os3p = self._start("os3p", only, self.build_os3p, sensors, streetlights, reach, model)
         if reach is not None and os3p is not None:  # data needs the central system registered
+            from .events import LinkChanged
+
             reach.follow_os3p(os3p.registered)
-        self._start("ubus", only, self.build_ubus, reach)
-        self._start("jsonrpc", only, self.build_jsonrpc, reach)
+            os3p.subscribe(reach.on_link, LinkChanged)
+        ubus = self._start("ubus", only, self.build_ubus, reach)
+        shim = self._start("jsonrpc", only, self.build_jsonrpc)
+        self._start("reach_api", only, self.build_reach_api, reach, shim, ubus)
 
     def _start(self, name, only, build, *components):
         """build(*components) -> the started component or surface, or None when it could not start (it
@@ -294,16 +300,35 @@ class Root:
             reach.use_ubus(conn)  # netifd's dump asked over this connection
         return conn
 
-    def build_jsonrpc(self, reach):
+    def build_jsonrpc(self):
         from . import jsonrpc
 
-        shim = jsonrpc.start(self.loop, self.config, self.objects, self.state_dir,
+        return jsonrpc.start(self.loop, self.config, self.objects, self.state_dir,
                              self.device.config_path("rpcd"), source_acls=self.device.backend == "host")
-        if shim is not None and reach is not None:  # the CAMARA subscription API on the same server
-            from .reach.api import MAX_BODY, PREFIX, Api
 
-            shim.mount(PREFIX, Api(reach, shim.sessions, lambda: self.config.get("reach.api_token")).handle, MAX_BODY)
-        return shim
+    def build_reach_api(self, reach, shim, ubus):
+        """The CAMARA subscription API on a server of its own (reach.api_listen:reach.api_port), on a device
+        as on the host. Its tokens: reach.api_token, or a session of the device's rpcd asked over the ubus
+        connection (`session access`); on the host also one of the shim, which stands in for rpcd."""
+        if reach is None:
+            return None
+        from .jsonrpc.server import HttpServer
+        from .reach.api import MAX_BODY, Api, ApiServer, Authority
+
+        authority = Authority(lambda: self.config.get("reach.api_token"),
+                              sessions=shim.sessions if shim is not None else None,
+                              ubus=(lambda: ubus) if ubus is not None else None)
+        try:
+            server = ApiServer(HttpServer(self.loop, self.config.get("reach.api_listen"),
+                                          self.config.get("reach.api_port"), Api(reach, authority).handle,
+                                          lambda req: MAX_BODY))
+        except OSError as e:
+            log.error("reach: the CAMARA API cannot listen on %s:%s: %s", self.config.get("reach.api_listen"),
+                      self.config.get("reach.api_port"), e.strerror or e)
+            return None
+        server.start()
+        reach.api_url = server.url()
+        return server
 
     def _model_wrote(self, name):
         """A key a SetParameterValues changed in memory: taken up as ChangeConfiguration's are, and the

@@ -16,7 +16,7 @@ OBJECT_NAME = "tr069.model"
 READ = ("GetParameterValues", "GetParameterNames", "GetParameterAttributes")
 WRITE = ("SetParameterValues", "SetParameterAttributes", "AddObject", "DeleteObject")
 _ARRAY, _TABLE, _STRING = status.BLOBMSG_ARRAY, status.BLOBMSG_TABLE, status.BLOBMSG_STRING
-SIGNATURE = {  # blobmsg types, as ubusd takes them (`ubus -v list tr069.model` shows them by name)
+SIGNATURE = {  # blobmsg types, as ubusd registers them and `ubus -v list` shows them
     "GetParameterValues": {"parameters": _ARRAY},
     "GetParameterNames": {"parameters": _TABLE},
     "GetParameterAttributes": {"parameters": _ARRAY},

@@ -70,6 +70,11 @@ class Client:
         self.core.wake = self._wake
         self.history = History()  # the link's last events, for the state view
         self._registration = None
+        self.clock = clock
+        from ..events import Publisher
+
+        self.events = Publisher("OS3P client")  # LinkChanged, for reachability (the root subscribes it)
+        self._registered = False
 
     def start(self):
         self._event(self.core.check_reboot, self.device.boot_id(read_boot_id(BOOT_ID)))
@@ -103,6 +108,13 @@ class Client:
     def registered(self):
         """Connected and BootNotification Accepted: the central system can be reached."""
         return bool(self.core.connected) and self.core.registration == "Accepted"
+
+    def subscribe(self, fn, *kinds):
+        """fn(LinkChanged) each time registered() turns (bridge/events.py)."""
+        return self.events.subscribe(fn, *kinds)
+
+    def unsubscribe(self, fn):
+        self.events.unsubscribe(fn)
 
     def start_session(self, events, get_rpc_methods=False):
         self._event(self.core.start_session, events, get_rpc_methods)
@@ -222,6 +234,12 @@ class Client:
             self._registration = self.core.registration
             if self._registration is not None:
                 self.history.add("registration", self._registration)
+        registered = self.registered()
+        if registered != self._registered:
+            from ..events import LinkChanged
+
+            self._registered = registered
+            self.events.publish(LinkChanged(registered, self.connection_state(), self.clock.now()))
         for out in self.core.take():
             kind = type(out)
             if kind is Send:

@@ -1,45 +1,28 @@
-"""What the OS3P core reads of the configuration: one named property per setting, read live (a reload or a
-ChangeConfiguration takes effect at the next read). The core is given this, never the config itself, so
-what it depends on is listed here."""
+"""What the OS3P core reads of the configuration: one table, setting -> the config key it is, read live (a
+reload or a ChangeConfiguration takes effect at the next read). The core is given this, never the config
+itself, so what it depends on is listed here and nowhere else."""
+
+KEYS = {
+    "acs_url": "acs.url",
+    "reconnect_min": "os3p.reconnect_min",
+    "reconnect_max": "os3p.reconnect_max",
+    "connect_timeout": "os3p.connect_timeout",
+    "call_timeout": "os3p.call_timeout",
+    "stable_after": "os3p.stable_after",
+    "ping_interval": "os3p.ping_interval",
+    "heartbeat_interval": "acs.periodic_inform_interval",  # seconds between two periodic sessions
+    "heartbeat_enabled": "acs.periodic_inform_enable",
+}
 
 
 class Settings:
+    __slots__ = ("_get",)
+
     def __init__(self, config):
         self._get = config.get
 
-    @property
-    def acs_url(self):
-        return self._get("acs.url")
-
-    @property
-    def reconnect_min(self):
-        return self._get("os3p.reconnect_min")
-
-    @property
-    def reconnect_max(self):
-        return self._get("os3p.reconnect_max")
-
-    @property
-    def connect_timeout(self):
-        return self._get("os3p.connect_timeout")
-
-    @property
-    def call_timeout(self):
-        return self._get("os3p.call_timeout")
-
-    @property
-    def stable_after(self):
-        return self._get("os3p.stable_after")
-
-    @property
-    def ping_interval(self):
-        return self._get("os3p.ping_interval")
-
-    @property
-    def heartbeat_interval(self):
-        """Seconds between two periodic sessions (the Heartbeat): acs.periodic_inform_interval."""
-        return self._get("acs.periodic_inform_interval")
-
-    @property
-    def heartbeat_enabled(self):
-        return bool(self._get("acs.periodic_inform_enable"))
+    def __getattr__(self, name):
+        key = KEYS.get(name)
+        if key is None:
+            raise AttributeError("the OS3P core reads no setting %r (os3p/settings.py KEYS)" % name)
+        return self._get(key)

@@ -1,5 +1,13 @@
 """Notifications POSTed to the sinks, each sink on its own: a down sink never delays another.
 
+Nothing lost: with a directory (<state>/reach-outbox), each notification is written there, one file
+<seq>.json (write + fsync + rename, bridge/atomic.py, mode 0600: it holds the sink's access token), before
+it is queued, and removed once the sink answered it (delivered, or refused for good) or it was dropped; a
+restart loads what is left and resumes each sink's deliveries in order (the sequence number in the file
+name), as the OS3P outbox does. An entry that does not fit (or whose sink reach.plain_http_sinks no
+longer allows) is set aside (<seq>.json.bad, one log line); a directory that refuses writes (full,
+read-only) leaves the notification in memory only, said once in the log.
+
 Per sink (scheme, host, port): a FIFO of at most `queue_limit` notifications (the oldest is dropped and
 counted when a new one finds it full: the newest state matters most), and at most one attempt in flight,
 in a worker thread that exists only for that attempt (bounded by `timeout`). Between attempts nothing is
@@ -16,26 +24,35 @@ as `Authorization: Bearer`, and `x-correlator`.
 """
 
 import json
+import os
+import re
 from collections import deque
 
+from ..atomic import load_json, need, write_json
 from ..backoff import Backoff
 from ..logger import getLogger
 
 log = getLogger(__name__)
 
 MAX_ANSWER = 65536  # bytes of a sink's answer read at most
+DIRECTORY = "reach-outbox"
+_NAME = re.compile(r"^(\d{12})\.json$")
 
 
 class Notification:
-    __slots__ = ("url", "body", "token", "correlator", "subscription", "on_gone")
+    __slots__ = ("url", "event", "body", "token", "correlator", "subscription", "seq")
 
-    def __init__(self, url, event, token=None, subscription=None, on_gone=None):
+    def __init__(self, url, event, token=None, subscription=None):
         self.url = url
+        self.event = event
         self.body = json.dumps(event, separators=(",", ":")).encode()
         self.token = token
         self.correlator = event["id"]
         self.subscription = subscription
-        self.on_gone = on_gone
+        self.seq = None  # its file's number once written
+
+    def record(self):
+        return {"url": self.url, "event": self.event, "token": self.token, "subscription": self.subscription}
 
 
 def sink_key(url):
@@ -97,9 +114,11 @@ class Sink:
 
 class Delivery:
     def __init__(self, loop, queue_limit=64, timeout=10.0, retry_max=300.0, ca_file=None, attempt=None,
-                 start_thread=None):
+                 start_thread=None, directory=None, on_gone=None, sink_allowed=None):
         """attempt(note) -> status or None, run in a worker thread (default: post); start_thread(fn)
-        starts one (default: a daemon thread). Both are parameters so the core is tested without sockets."""
+        starts one (default: a daemon thread). Both are parameters so the core is tested without sockets.
+        directory: where waiting notifications are kept across restarts (None: memory only); on_gone(note)
+        when a sink answers 410; sink_allowed(url) -> whether a kept notification's sink may still be used."""
         self.loop = loop
         self.queue_limit = max(1, queue_limit)
         self.timeout = timeout
@@ -107,10 +126,85 @@ class Delivery:
         self.ca_file = ca_file
         self.attempt = attempt or (lambda note: post(note, self.timeout, self.ca_file))
         self.start_thread = start_thread or _thread
+        self.on_gone = on_gone
         self.sinks = {}
         self.stopped = False
+        self.directory = directory
+        self.next_seq = 1
+        self.unwritable = False  # the directory refused a write: said once until one succeeds
+        self.kept = self._load(sink_allowed) if directory else []
 
+    # --- the directory ------------------------------------------------------------------------------------
+    def _load(self, sink_allowed):
+        """The notifications a previous run left, oldest first (start() queues them)."""
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            names = sorted(n for n in os.listdir(self.directory) if _NAME.match(n))
+        except OSError as e:
+            log.error("reach: %s: %s; waiting notifications are kept in memory only", self.directory,
+                      e.strerror or e)
+            self.directory = None
+            return []
+
+        def fits(record):
+            return _fits(record, sink_allowed)
+
+        kept = []
+        for name in names:
+            record = load_json(os.path.join(self.directory, name), fits)  # set aside when it does not fit
+            if record is not None:
+                note = Notification(record["url"], record["event"], record["token"], record["subscription"])
+                note.seq = int(name[:12])
+                kept.append(note)
+        if names:
+            self.next_seq = int(names[-1][:12]) + 1
+        return kept
+
+    def start(self):
+        """Resume what a previous run left waiting, each sink in order."""
+        kept, self.kept = self.kept, []
+        for note in kept:
+            self._queue(note)
+        if kept:
+            log.info("reach: %d notification(s) left waiting by the last run resumed", len(kept))
+
+    def _path(self, seq):
+        return os.path.join(self.directory, "%012d.json" % seq)
+
+    def _write(self, note):
+        if self.directory is None:
+            return
+        seq = self.next_seq
+        try:
+            write_json(self._path(seq), note.record())
+        except OSError as e:
+            if not self.unwritable:
+                log.error("reach: %s refuses notifications (%s): they wait in memory only until it takes them",
+                          self.directory, e.strerror or e)
+            self.unwritable = True
+            return
+        self.unwritable = False
+        self.next_seq += 1
+        note.seq = seq
+
+    def _forget(self, note):
+        if note.seq is None or self.directory is None:
+            return
+        try:
+            os.unlink(self._path(note.seq))  # a lost unlink only sends it once more after a restart
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            log.warning("reach: cannot remove %012d.json: %s", note.seq, e.strerror or e)
+        note.seq = None
+
+    # --- the queues -----------------------------------------------------------------------------------------
     def send(self, note):
+        """Keep the notification (written before it is queued), then queue it behind its sink's others."""
+        self._write(note)
+        self._queue(note)
+
+    def _queue(self, note):
         key = sink_key(note.url)
         sink = self.sinks.get(key)
         if sink is None:
@@ -120,6 +214,7 @@ class Delivery:
             if sink.busy and len(sink.queue) == 1:
                 victim = None
             if victim is not None:
+                self._forget(sink.queue[victim])
                 del sink.queue[victim]
                 sink.dropped += 1
                 if sink.dropped == 1 or sink.dropped % 100 == 0:  # once an episode, not a line each
@@ -160,8 +255,8 @@ class Delivery:
             log.warning("reach: sink %s answered %d: notification %s dropped%s", sink_label(note.url), status,
                         note.correlator, "; the sink is gone, its subscription ends" if status == 410 else "")
             self._pop(sink, note)
-            if status == 410 and note.on_gone is not None:
-                note.on_gone(note)
+            if status == 410 and self.on_gone is not None:
+                self.on_gone(note)
         else:
             sink.failed += 1
             sink.last_error = "no answer" if status is None else "HTTP %d" % status
@@ -176,6 +271,7 @@ class Delivery:
     def _pop(self, sink, note):
         if sink.queue and sink.queue[0] is note:
             sink.queue.popleft()
+        self._forget(note)
 
     def _retry(self, sink):
         sink.timer = None
@@ -196,6 +292,21 @@ class Delivery:
         for sink in self.sinks.values():
             if sink.timer is not None:
                 sink.timer.cancel()
+
+
+def _fits(record, sink_allowed=None):
+    """A kept notification's shape: what Notification.record() writes, its sink still allowed."""
+    need(isinstance(record, dict), "not an object")
+    url = record.get("url")
+    need(isinstance(url, str) and url.startswith(("http://", "https://")) and len(url) <= 2048, "url")
+    need(sink_allowed is None or sink_allowed(url), "its sink is no longer allowed (reach.plain_http_sinks)")
+    event = record.get("event")
+    need(isinstance(event, dict) and isinstance(event.get("id"), str) and 0 < len(event["id"]) <= 64, "event")
+    token = record.get("token")
+    need(token is None or isinstance(token, str) and 0 < len(token) <= 4096 and token.isprintable()
+         and " " not in token, "token")
+    need(record.get("subscription") is None or isinstance(record["subscription"], str), "subscription")
+    return record
 
 
 def _thread(fn):

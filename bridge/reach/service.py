@@ -33,7 +33,6 @@ from .store import Store
 log = getLogger(__name__)
 
 NETIFD_ACTIONS = ("ifup", "ifdown", "ifupdate")
-OS3P_POLL = 2.0  # seconds between two looks at the OS3P registration (an attribute read)
 SIM_POLL = 1.0  # seconds between two looks at the host simulation file (one stat)
 TOKEN_MARGIN = 30.0  # a sink's access token ends its subscription this long before it expires
 
@@ -89,19 +88,23 @@ class Reach:
         self.reach = ReachabilityState(config.get("reach.debounce"), last.get("state"), last.get("since"))
         self.weak = WeakSignal(config.get("reach.weak_signal_rsrp"), config.get("reach.weak_signal_rssi"),
                                config.get("reach.weak_signal_hysteresis"))
+        from .delivery import DIRECTORY
+
         self.delivery = Delivery(loop, config.get("reach.sink_queue"), config.get("reach.sink_timeout"),
-                                 ca_file=config.get("reach.ca_file") or None)
+                                 ca_file=config.get("reach.ca_file") or None, on_gone=self._gone,
+                                 directory=os.path.join(state_dir, DIRECTORY), sink_allowed=self._sink_allowed)
         self.refreshing = False
         self.again = False
         self.refreshed_once = False
         self.timers = {}
         self.sim_mark = None
-        self.os3p_seen = None
         self.ubus = None  # the daemon's ubus connection, once the root hands it over (use_ubus)
         self.refreshes = 0  # completed, for observers and tests
+        self.api_url = None  # where the CAMARA API listens, once the root started its server
 
     # --- the component ----------------------------------------------------------------------------------------
     def start(self):
+        self.delivery.start()  # what the last run left waiting goes first, each sink in order
         for record in self.store.subscriptions.values():
             self._arm_expiry(record)
         self.refresh("start")
@@ -119,9 +122,14 @@ class Reach:
         return self.modem
 
     def follow_os3p(self, registered):
+        """registered() -> whether the OS3P link is registered now; the root subscribes on_link to the
+        client's LinkChanged, so the state is judged again the moment it turns (no polling)."""
         self.os3p_registered = registered
-        self.os3p_seen = registered()
-        self._set_timer("os3p", OS3P_POLL, self._watch_os3p)
+
+    def on_link(self, event):
+        """LinkChanged from the OS3P client (bridge/events.py)."""
+        log.debug("reach: OS3P link %s", "registered" if event.registered else event.link or "down")
+        self._judge()
 
     def state(self):
         return self.view()
@@ -137,13 +145,6 @@ class Reach:
     def _slow(self):
         self.refresh("timer")
         self._set_timer("slow", self.config.get("reach.refresh_interval"), self._slow)
-
-    def _watch_os3p(self):
-        seen = self.os3p_registered()
-        if seen != self.os3p_seen:
-            self.os3p_seen = seen
-            self._judge()
-        self._set_timer("os3p", OS3P_POLL, self._watch_os3p)
 
     def _watch_simulation(self):
         try:
@@ -291,7 +292,7 @@ class Reach:
     def _send(self, record, event):
         cred = record["request"].get("sinkCredential")
         self.delivery.send(Notification(record["request"]["sink"], event, cred and cred["accessToken"],
-                                        record["id"], self._gone))
+                                        record["id"]))
 
     def _notify(self, record, type_, when):
         record["events"] += 1
@@ -317,6 +318,13 @@ class Reach:
         if record is not None:
             self.store.subscriptions.pop(record["id"], None)
             self._save()
+
+    def _sink_allowed(self, url):
+        try:
+            camara.check_sink(url, self.plain_http_allowed)
+            return True
+        except camara.ApiError:
+            return False
 
     def _arm_expiry(self, record):
         """One timer at the earliest end: the expire time, or the token's expiry less TOKEN_MARGIN."""
@@ -381,6 +389,11 @@ class Reach:
     def list(self):
         return [camara.shown(r) for r in self.store.subscriptions.values()]
 
+    def type_of(self, sid):
+        """The event type a subscription is for, None when there is no such subscription."""
+        record = self.store.subscriptions.get(sid)
+        return record["request"]["types"][0] if record is not None else None
+
     def get(self, sid):
         record = self.store.subscriptions.get(sid)
         if record is None:
@@ -400,6 +413,8 @@ class Reach:
                "weak_signal": self.weak.active, "subscriptions": len(self.store.subscriptions)}
         if self.modem_error:
             out["modem_error"] = self.modem_error
+        if self.api_url:
+            out["api"] = self.api_url
         if self.reach.candidate is not None:
             out["settling"] = self.reach.candidate[0]
         sinks = self.delivery.view()

@@ -17,7 +17,7 @@ only configured contactors exist and the others are refused.
 import os
 import time
 
-from ..ubusmsg import BLOBMSG_BOOL, UbusObject
+from ..ubusmsg import UbusObject
 from ..logger import getLogger
 from .contactors import Contactor, Control
 from .schedule import Place
@@ -291,6 +291,8 @@ class SimulationObject(UbusObject):
         self.methods = {"local_switch": self.local_switch}
 
     def signature(self):
+        from ..ubusmsg import BLOBMSG_BOOL
+
         return {"local_switch": {"on": BLOBMSG_BOOL}}
 
     def answer(self, method, handler, args):

@@ -69,7 +69,8 @@ def start(server, ubusd, ident, reach=True):
 
     state = tempfile.mkdtemp(prefix="reach-bench-")
     write_config(state, server.url, identity=ident, jsonrpc__enabled="1", jsonrpc__port="0",
-                 reach__enabled="1" if reach else "0", reach__api_token=TOKEN, reach__debounce=str(DEBOUNCE))
+                 reach__enabled="1" if reach else "0", reach__api_token=TOKEN, reach__debounce=str(DEBOUNCE),
+                 reach__api_port="0")
     python, env = _device_like()
     env["TR069_UBUS_SOCKET"] = ubusd.path
     proc = subprocess.Popen(python + ["-m", "bridge.daemon", "--backend", "host", "--state-dir", state], cwd=ROOT,
@@ -78,9 +79,20 @@ def start(server, ubusd, ident, reach=True):
     deadline = time.monotonic() + 30
     while not os.path.exists(os.path.join(state, "cli.url")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    with open(os.path.join(state, "cli.url")) as f:
-        u = urlsplit(f.read().strip())
-    return proc, (u.hostname, u.port)
+    while time.monotonic() < deadline:  # the CAMARA API's own server, as the state view names it
+        # (asked with reach.enabled 0 too: the state view it makes the daemon build is in both figures)
+        r = subprocess.run([sys.executable, "-m", "bridge.cli", "state", "--json", "--state-dir", state], cwd=ROOT,
+                           env={k: v for k, v in os.environ.items() if k != "TR069_UBUS_SOCKET"},
+                           capture_output=True, text=True, timeout=30)
+        view = json.loads(r.stdout) if r.returncode == 0 else {}
+        api = (view.get("reach") or {}).get("api")
+        if api:
+            u = urlsplit(api)
+            return proc, (u.hostname, u.port)
+        if view and not reach:
+            return proc, None
+        time.sleep(0.1)
+    raise RuntimeError("the CAMARA API never listened")
 
 
 def subscribe(address, sink, kind):

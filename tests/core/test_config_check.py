@@ -108,7 +108,7 @@ def test_check_command_prints_every_problem_and_fails(path, capsys):
     assert cli.main(["check", "--config", path]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out == expected_bad(path) + [
-        "%s: 5 invalid value(s): the daemon does not start with this file, and a reload of it is refused" % path]
+        "%s: 5 invalid value(s): start, restart and reload refuse this file (a running daemon keeps its values)" % path]
 
 
 def test_check_command_on_a_valid_file(path, capsys):

@@ -175,13 +175,13 @@ def test_state_cli_text_and_json(daemon):
     output_validator().validate(view)
     assert view["daemon"]["pid"] == daemon.proc.pid
     assert view["daemon"]["components"] == ["model", "reach", "sensors", "streetlights"]
-    assert view["daemon"]["surfaces"] == ["jsonrpc"]
+    assert view["daemon"]["surfaces"] == ["jsonrpc", "reach_api"]
     assert view["os3p"] == {"enabled": False} and view["transfers"] == []
     text = state_cli(daemon)
     assert text.returncode == 0
     lines = text.stdout.splitlines()
     assert lines[0].startswith("daemon          tr069-bridge ") and ", pid %d, backend host" % daemon.proc.pid in lines[0]
-    assert lines[2] == "                components model, reach, sensors, streetlights; surfaces jsonrpc"
+    assert lines[2] == "                components model, reach, sensors, streetlights; surfaces jsonrpc, reach_api"
     assert lines[3:6] == ["os3p            off (os3p.enabled is 0)", "transfers       none", "errors          none"]
     assert lines[6].startswith("reach           data since ")
     assert lines[7] == "  modem         host: home, Simulated, lte, RSRP -90 dBm"

@@ -102,3 +102,25 @@ def test_a_key_changed_in_memory_reaches_every_running_component(tmp_path):
     finally:
         d.stop_components()
         d.loop.close()
+
+
+def test_every_object_the_surfaces_serve_has_a_signature_ubusd_registers(tmp_path):
+    """What the ubus surface sends in ADD_OBJECT: blobmsg types (was: words like "Array", which ubusd never
+    received: the object was not registered, and JSON-RPC `list` showed them as unknown)."""
+    from bridge.daemon import Daemon
+    from bridge.jsonrpc.rpc import signature_words
+    from bridge.ubus.connection import encode_signature
+
+    d = Daemon("host", str(tmp_path))
+    try:
+        d.start_components(only={"sensors", "streetlights", "model", "reach"})
+        assert {"tr069", "tr069.bridge", "tr069.streetlights", "tr069.model", "tr069.reach"} <= set(d.objects)
+        for name, obj in d.objects.items():
+            sig = obj.signature()
+            encode_signature(sig)  # ValueError for a type that is not a blobmsg type
+            assert "unknown" not in str(signature_words(sig)), name
+        with pytest.raises(ValueError):
+            encode_signature({"local_switch": {"on": "Boolean"}})
+    finally:
+        d.stop_components()
+        d.loop.close()

@@ -149,7 +149,7 @@ def test_reload_with_an_invalid_value_keeps_every_previous_value(tmp_path, daemo
     path = write_config(str(tmp_path), BASE_CONFIG + "\toption url 'wss://after.example/OS3P'\n"
                                                      "\toption periodic_inform_interval 'banana'\n")
     assert daemon.call("command", {"command": "reload"})[1] == {"status": -1, "info": (
-        "%s:7: tr069.acs.periodic_inform_interval: expected an integer 1-604800, got 'banana'" % path)}
+        "%s:9: tr069.acs.periodic_inform_interval: expected an integer 1-604800, got 'banana'" % path)}
     assert daemon.call("status")[1]["cwmp"]["acs_url"] == "wss://before.example/OS3P"
 
 

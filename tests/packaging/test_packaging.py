@@ -364,14 +364,17 @@ procd_close_instance() { _rec close_instance "$@"; }
 procd_set_param() { _rec set_param "$@"; }
 procd_add_reload_trigger() { _rec add_reload_trigger "$@"; }
 procd_send_signal() { _rec send_signal "$@"; }
+service_running() { [ -n "$RUNNING" ]; }
+start() { _rec start "$@"; }
 """
 
 
-def run_init(function, prog="true", returncode=0):
-    """Call one function of the init script with procd stubbed; PROG (the launcher) is `prog`."""
+def run_init(function, prog="true", returncode=0, running=True):
+    """Call one function of the init script with procd stubbed; PROG (the launcher) is `prog`; procd says
+    an instance runs (running) or not. (tests/daemon/test_init_script.py runs it under rc.common + procd.)"""
     script = PROCD_STUBS + '. "$1"\nPROG="$3"\n"$2"\n'
     r = subprocess.run(["sh", "-c", script, "sh", INIT, function, prog], capture_output=True, text=True,
-                       timeout=30)
+                       timeout=30, env=dict(os.environ, RUNNING="1" if running else ""))
     assert r.returncode == returncode, r.stderr
     return [json.loads(line) for line in r.stdout.splitlines()]
 
@@ -391,7 +394,7 @@ def test_init_script_checks_the_config_first(tmp_path):
                        env=dict(os.environ, PATH=str(tmp_path) + ":" + os.environ.get("PATH", "")))
     assert r.returncode == 1 and r.stdout == ""
     assert "tr069.acs.url: bad" in r.stderr
-    assert argv_file.read_text().split() == ["check", "--backend", "ubus", "--quiet"]
+    assert argv_file.read_text().split() == ["check", "--backend", "ubus", "--quiet", "--log"]
 
 
 def test_shipped_config_passes_check():
@@ -416,6 +419,8 @@ def test_init_script_start_service():
 def test_init_script_triggers_and_reload():
     assert run_init("service_triggers") == [["add_reload_trigger", "tr069"]]
     assert run_init("reload_service") == [["send_signal", "tr069-bridge", "*", "HUP"]]
+    assert run_init("reload_service", running=False) == [["start"]]  # nothing runs: a reload starts it
+    assert run_init("reload_service", prog="false", returncode=1) == []  # a refused config: nothing sent
 
 
 def test_init_script_header_and_no_built_strings():

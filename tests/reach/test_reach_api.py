@@ -45,7 +45,7 @@ def oas():
 class Sink(ThreadingHTTPServer):
     """A loopback HTTP sink: every POST kept (path, headers, JSON body), answered 204."""
 
-    def __init__(self):
+    def __init__(self, port=0):
         self.received = []
         self.cond = threading.Condition()
         outer = self
@@ -63,7 +63,7 @@ class Sink(ThreadingHTTPServer):
             def log_message(self, *a):
                 pass
 
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(("127.0.0.1", port), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     def url(self, path):
@@ -102,7 +102,7 @@ class Station:
         self.dir = tmp_path / "state"
         self.ubusd = ubusd
         write_config(str(self.dir), BASE_CONFIG + "config reach 'reach'\n\toption debounce '1'\n"
-                     "\toption api_token '%s'\n" % TOKEN + extra)
+                     "\toption api_token '%s'\n\toption api_port '0'\n" % TOKEN + extra)
         self.proc = None
         self.start()
 
@@ -112,10 +112,10 @@ class Station:
         while not self.ubusd.listening("network.interface"):
             assert time.monotonic() < deadline, "the daemon never listened for netifd's events"
             time.sleep(0.05)
-        with open(self.dir / "cli.url") as f:
-            u = urlsplit(f.read().strip())
+        view = self.wait_state("data")
+        u = urlsplit(view["api"])  # the API's own server (reach.api_port 0: a port of the system's choice)
+        assert u.path == BASE
         self.host, self.port = u.hostname, u.port
-        self.wait_state("data")
 
     def request(self, method, path, body=None, token=TOKEN, headers=None):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
@@ -365,3 +365,143 @@ def test_authentication_and_the_other_routes(station, oas):
     status, _, body = station.request("GET", "/subscriptions", headers={"x-correlator": "not valid!"})
     assert (status, body["code"]) == (400, "INVALID_ARGUMENT")
     assert station.request("PUT", "/subscriptions")[0] == 405
+
+
+def test_notifications_waiting_for_a_down_sink_survive_sigkill_and_arrive_once_in_order(tmp_path, ubusd, oas):
+    """Nothing lost: the sink is down while the uplink goes down, up, down (three notifications wait); the
+    daemon is killed (SIGKILL); a new one starts, the sink comes up: each arrives exactly once, in order."""
+    import socket
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there until the sink starts on it
+    url = "http://127.0.0.1:%d/late" % port
+    station = Station(tmp_path, ubusd)
+    try:
+        for kind in ("sms", "data"):
+            status, _, body = station.request("POST", "/subscriptions", subscription(url, "reachability-" + kind,
+                                                                                     token="tok-" + kind))
+            assert status == 201, body
+        station.netifd("ifdown", up=False)
+        station.wait_state("sms")
+        station.netifd("ifup", up=True)
+        station.wait_state("data")
+        station.netifd("ifdown", up=False)
+        station.wait_state("sms")
+        deadline = time.monotonic() + WAIT
+        while station.view().get("sinks", {}).get("http://127.0.0.1:%d" % port, {}).get("failed", 0) < 1:
+            assert time.monotonic() < deadline, "the sink was never tried"
+            time.sleep(0.1)
+        assert len(os.listdir(station.dir / "reach-outbox")) == 3
+        station.proc.kill()
+        station.proc.proc.wait(timeout=WAIT)
+        station.proc.proc.stderr.close()
+        station.proc = None
+        ubusd.set_interfaces(interface("wwan", ipv4=["100.64.0.2"]))  # up again while it was down: data
+        sink = Sink(port)
+        try:
+            station.start()
+            # the three kept ones in order, then the change the new daemon saw (sms -> data), queued after
+            # them on the same sink: nothing arrived twice
+            got = sink.wait(4)
+            assert kinds(got, oas) == ["reachability-sms", "reachability-data", "reachability-sms",
+                                       "reachability-data"]
+            assert [r[1]["Authorization"] for r in got] == ["Bearer tok-sms", "Bearer tok-data", "Bearer tok-sms",
+                                                            "Bearer tok-data"]
+            assert len({r[2]["id"] for r in got}) == 4
+            deadline = time.monotonic() + WAIT
+            while os.listdir(station.dir / "reach-outbox"):  # each removed once its sink answered
+                assert time.monotonic() < deadline, os.listdir(station.dir / "reach-outbox")
+                time.sleep(0.05)
+        finally:
+            sink.shutdown()
+            sink.server_close()
+    finally:
+        station.stop()
+
+
+# --- authentication as on a router: sessions of the device's own rpcd --------------------------------------
+def rpcd_recording():
+    with open(os.path.join(TEST_DATA, "rpcd", "session-access.json")) as f:
+        return json.load(f)
+
+
+@pytest.fixture
+def rpcd_station(tmp_path, ubusd):
+    """The daemon asking a ubusd whose `session` object answers as the recorded real rpcd did."""
+    recording = rpcd_recording()
+    ubusd.play_rpcd(recording)
+    s = Station(tmp_path, ubusd)
+    s.sessions = recording["sessions"]
+    yield s
+    s.stop()
+
+
+def test_a_session_of_the_devices_rpcd_is_a_token_as_its_acl_says(rpcd_station, sink, oas):
+    """The session a LuCI user holds, checked with rpcd's `session access` over the daemon's ubus connection:
+    the tr069-bridge group's grant may do everything; a reader may list but not create or delete; a login
+    without the grant is refused 403 PERMISSION_DENIED; a grant for one event type creates that type only
+    (another: 403 SUBSCRIPTION_MISMATCH) and lists only its own."""
+    st, sid = rpcd_station, rpcd_station.sessions
+    status, _, data_sub = st.request("POST", "/subscriptions", subscription(sink.url("/a"), "reachability-data"),
+                                     token=sid["granted"])
+    assert status == 201, data_sub
+    assert st.request("GET", "/subscriptions", token=sid["granted"])[0] == 200
+    assert st.request("GET", "/subscriptions", token=sid["reader"])[:1] == (200,)
+    for token, code in ((sid["reader"], "PERMISSION_DENIED"), (sid["other"], "PERMISSION_DENIED"),
+                        (sid["sms-only"], "SUBSCRIPTION_MISMATCH")):
+        status, headers, body = st.request("POST", "/subscriptions", subscription(sink.url("/b"), "reachability-data"),
+                                           token=token, headers={"x-correlator": "c-403"})
+        assert (status, body["code"]) == (403, code), token
+        oas("ErrorInfo", body)
+        assert headers["x-correlator"] == "c-403"
+        assert st.request("DELETE", "/subscriptions/" + data_sub["id"], token=token)[2]["code"] == code
+    assert st.request("GET", "/subscriptions", token=sid["other"])[2]["code"] == "PERMISSION_DENIED"
+    status, _, sms_sub = st.request("POST", "/subscriptions", subscription(sink.url("/c"), "reachability-sms"),
+                                    token=sid["sms-only"])
+    assert status == 201, sms_sub
+    listed = st.request("GET", "/subscriptions", token=sid["sms-only"])[2]
+    assert [s["id"] for s in listed] == [sms_sub["id"]]  # its own type only
+    assert st.request("GET", "/subscriptions/" + data_sub["id"], token=sid["sms-only"])[2]["code"] == \
+        "SUBSCRIPTION_MISMATCH"
+    assert st.request("DELETE", "/subscriptions/" + sms_sub["id"], token=sid["sms-only"])[0] == 204
+    for token in (sid["unknown"], sid["null"]):
+        status, headers, body = st.request("GET", "/subscriptions", token=token)
+        assert (status, body["code"]) == (401, "UNAUTHENTICATED")
+        assert headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_expired_session_is_told_to_authenticate_again(rpcd_station, oas):
+    """A session that worked and has since expired (rpcd no longer knows it): 401 AUTHENTICATION_REQUIRED,
+    where one never seen is 401 UNAUTHENTICATED."""
+    st, sid = rpcd_station, rpcd_station.sessions["expiring"]
+    assert st.request("GET", "/subscriptions", token=sid)[0] == 200
+    st.ubusd.expire(sid)
+    status, _, body = st.request("GET", "/subscriptions", token=sid)
+    assert (status, body["code"]) == (401, "AUTHENTICATION_REQUIRED")
+    oas("ErrorInfo", body)
+
+
+def test_ten_flaps_within_a_second_give_one_event_per_change_that_lasted(tmp_path, ubusd, sink, oas):
+    """netifd's ifdown/ifup ten times in a row on the real daemon: ending where it began, no event; a last
+    ifdown that lasts, exactly one (reachability-sms). Both subscriptions share the sink, so one FIFO: an
+    event of the flaps would have arrived before the one of the change that lasted."""
+    station = Station(tmp_path, ubusd, extra="\toption debounce '3'\n")
+    try:
+        for kind in ("data", "sms"):
+            status, _, body = station.request("POST", "/subscriptions", subscription(sink.url("/" + kind),
+                                                                                     "reachability-" + kind))
+            assert status == 201, body
+        for _ in range(10):
+            station.netifd("ifdown", up=False)
+            station.netifd("ifup", up=True)
+        station.wait_state("data")
+        assert "settling" not in station.wait_state("data")
+        station.netifd("ifdown", up=False)  # this one lasts
+        station.wait_state("sms")
+        got = sink.wait(1)
+        assert kinds(got, oas) == ["reachability-sms"] and [r[0] for r in sink.received] == ["/sms"]
+        assert ubusd.dumps >= 2  # the events were heard and the interfaces read again
+    finally:
+        station.stop()

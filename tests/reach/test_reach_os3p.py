@@ -88,3 +88,27 @@ def test_weak_signal_is_raised_once_and_cleared_once(tmp_path):
     assert reach.refreshes >= 7
     assert [(n["status"], n["errorCode"]) for n in notes] == [("Faulted", "WeakSignal"), ("Ok", "NoError")]
     assert notes[0]["info"] == "RSRP -117 dBm below -110 dBm" and notes[1]["info"] == "WeakSignal resolved"
+
+
+def test_the_os3p_registration_is_followed_by_its_event_not_by_a_timer(tmp_path):
+    """follow_os3p arms no timer; a LinkChanged makes the state be judged again at once."""
+    from bridge.events import LinkChanged
+
+    loop = Loop()
+    reach = Reach(loop, config(tmp_path, "\toption backend 'host'\n"), str(tmp_path), "host")
+    registered = [True]
+    try:
+        reach.start()
+        deadline = time.monotonic() + 30
+        while reach.refreshes < 1 and time.monotonic() < deadline:
+            loop.run_once(0.05)
+        reach.follow_os3p(lambda: registered[0])
+        assert not [name for name in reach.timers if "os3p" in name]
+        reach._judge()
+        assert reach.reach.state == "data"
+        registered[0] = False
+        reach.on_link(LinkChanged(False, None, time.time()))
+        assert reach.reach.state == "sms"  # debounce 0: the change is the state at once
+    finally:
+        reach.stop()
+        loop.close()

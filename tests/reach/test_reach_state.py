@@ -155,9 +155,51 @@ def test_refused_for_good_is_dropped_and_gone_ends_the_subscription():
     loop = FakeLoop()
     answers = {"e1": 400, "e2": 410, "e3": 204}
     gone = []
-    d = Delivery(loop, attempt=lambda note: answers[note.correlator], start_thread=lambda fn: fn())
+    d = Delivery(loop, attempt=lambda note: answers[note.correlator], start_thread=lambda fn: fn(),
+                 on_gone=gone.append)
     for i in (1, 2, 3):
-        d.send(Notification("http://127.0.0.1:1/x", event(i), subscription="s", on_gone=gone.append))
+        d.send(Notification("http://127.0.0.1:1/x", event(i), subscription="s"))
     loop.run(1)
     assert [n.subscription for n in gone] == ["s"]
     assert d.pending() == 0
+
+
+def test_waiting_notifications_are_on_disk_before_they_are_queued_and_survive_a_restart(tmp_path):
+    """Each notification is a file before it is queued, removed once answered or dropped; a new Delivery on
+    the same directory resumes each sink in order; files of another shape are set aside."""
+    import os
+
+    loop = FakeLoop()
+    directory = str(tmp_path / "outbox")
+    seen_on_disk = []
+
+    def down(note):
+        seen_on_disk.append(sorted(os.listdir(directory)))
+        return None
+
+    d = Delivery(loop, queue_limit=3, attempt=down, start_thread=lambda fn: fn(), directory=directory)
+    d.start()
+    for i in range(5):
+        d.send(Notification("http://127.0.0.1:9/down", event(i), token="tok"))
+        d.send(Notification("http://127.0.0.1:8/other", event(100 + i)))
+    assert seen_on_disk[0] == ["000000000001.json"]  # written before its first attempt
+    assert len(os.listdir(directory)) == 3 + 3  # bounded per sink: the oldest dropped (not the one on the wire)
+    for name in os.listdir(directory):
+        assert oct(os.stat(os.path.join(directory, name)).st_mode & 0o777) == "0o600"
+    d.stop()
+    with open(os.path.join(directory, "000000000099.json"), "w") as f:
+        f.write('{"url": "ftp://x", "event": {}}')
+    delivered = []
+
+    def up(note):
+        delivered.append((note.url, note.correlator, note.token))
+        return 204
+
+    loop2 = FakeLoop()
+    d2 = Delivery(loop2, queue_limit=3, attempt=up, start_thread=lambda fn: fn(), directory=directory)
+    d2.start()
+    loop2.run(1)
+    assert [c for u, c, _ in delivered if "down" in u] == ["e0", "e3", "e4"]
+    assert [c for u, c, _ in delivered if "other" in u] == ["e100", "e103", "e104"]
+    assert {t for u, _, t in delivered if "down" in u} == {"tok"}
+    assert sorted(os.listdir(directory)) == ["000000000099.json.bad"]

@@ -16,14 +16,11 @@ import pytest
 from bridge.os3p.sensors import meter_values
 from bridge.station.history import CRC, RECORD_HEAD, History, write_text
 
-from bridge.clock import Clock
-from bridge.config import Config
 from bridge.events import SampleTaken
-from bridge.loop import Loop
-from bridge.station.sensors import Sensors
 
 pytest.importorskip("pymodbus")
 from support.modbus_server import ModbusServer, uci_meter  # noqa: E402
+from support.sensors import make_sensors, read_sample as sample  # noqa: E402
 
 METER = uci_meter("""
 config register
@@ -36,40 +33,13 @@ STATION = "config station 'station'\n\toption sample_interval '0'\n"
 
 
 def make(tmp_path, extra):
-    """The sensors shell on a real loop, a device's backend (nothing simulated), reading `extra`'s meter."""
-    cfg = tmp_path / "tr069"
-    cfg.write_text(STATION + extra)
-    (tmp_path / "sys").mkdir(exist_ok=True)
-    loop = Loop()
-    s = Sensors(loop, Config(str(cfg)), Clock(loop.time), str(tmp_path), "ubus", sys_root=str(tmp_path / "sys"))
-    s.start()
-    got = []
-    s.subscribe(got.append)
-    return loop, s, got
-
-
-def run_until(loop, cond, limit=5.0):
-    import time
-
-    end = time.monotonic() + limit
-    while not cond():
-        assert time.monotonic() < end, "timed out"
-        loop.run_once(0.02)
+    """The sensors on a real loop, a device's backend (nothing simulated), reading `extra`'s meter."""
+    return make_sensors(tmp_path, STATION + extra, "ubus")
 
 
 NAN = {0: 0xFFFF, 1: 0xFFFF}      # float32 NaN: "not available"
 INF = {0: 0x7F80, 1: 0x0000}      # float32 +inf
 VOLTS = {0: 0x4366, 1: 0x8000}    # 230.5 V
-
-
-def sample(loop, s, context="Sample.Periodic"):
-    for _ in range(5):  # a meter just (re)started answers from its second read on
-        got = []
-        s.read_now(context, got.append)
-        run_until(loop, lambda: got)
-        if got[0].readings:
-            return got[0]
-    raise AssertionError("the meter never answered")
 
 
 @pytest.fixture

@@ -2,20 +2,17 @@
 a pymodbus meter that goes away and comes back, board temperature from thermal zones / hwmon."""
 
 import os
-import time
 
 import pytest
 
-from bridge.clock import Clock
-from bridge.config import Config
-from bridge.events import FaultChanged
-from bridge.loop import Loop
+from bridge.events import FaultChanged, SampleTaken
 from bridge.station.backends import simulated
 from bridge.station.backends.thermal import BoardTemperature
-from bridge.station.sensors import SIMULATION_FILE, Sensors
+from bridge.station.sensors import SIMULATION_FILE
 
 pytest.importorskip("pymodbus")
 from support.modbus_server import ModbusServer, uci_meter  # noqa: E402
+from support.sensors import make_sensors, read_sample as read_meter, run_until  # noqa: E402
 from support.sysfs_gpio import SysfsGpioTree  # noqa: E402
 
 FAST = """
@@ -29,28 +26,12 @@ config station 'station'
 
 
 def make(tmp_path, extra="", backend="host", **kw):
-    cfg = tmp_path / "tr069"
-    cfg.write_text(FAST + extra)
-    (tmp_path / "sys").mkdir(exist_ok=True)
-    loop = Loop()
-    s = Sensors(loop, Config(str(cfg)), Clock(loop.time), str(tmp_path), backend, sys_root=str(tmp_path / "sys"), **kw)
-    s.start()
-    got = []
-    s.subscribe(lambda e: got.append(("StatusNotification", e.notification) if type(e) is FaultChanged
-                                     else ("sample", e)))
-    return loop, s, got
-
-
-def run_until(loop, cond, limit=5.0):
-    end = time.monotonic() + limit
-    while not cond():
-        assert time.monotonic() < end, "timed out"
-        loop.run_once(0.02)
+    return make_sensors(tmp_path, FAST + extra, backend, **kw)
 
 
 def statuses(got):
     return [(p["status"], p["errorCode"], p.get("info"), p.get("test", False))
-            for k, p in got if k == "StatusNotification"]
+            for p in (e.notification for e in got if type(e) is FaultChanged)]
 
 
 def test_simulated_group_trips_on_test_and_clears_on_reset(tmp_path):
@@ -165,7 +146,7 @@ def test_periodic_samples_go_to_the_history_and_thresholds_alarm(tmp_path):
         loop, s, got = make(tmp_path, METER % server.port + "config station 'station'\n\toption sample_interval '1'\n",
                             backend="ubus")
         s._periodic()  # what the interval timer calls
-        run_until(loop, lambda: [k for k, _ in got if k == "sample"])
+        run_until(loop, lambda: [e for e in got if type(e) is SampleTaken])
         assert statuses(got) == [("Faulted", "OverVoltage", "Voltage.L1N 260 V > 253", False)]
         assert s.history.query()[0][1][0] == ("Voltage.L1N", "", "V", 260.0)
         assert "sample" in s.timers  # the next one is scheduled
@@ -289,17 +270,6 @@ config register
         assert not any(src.meter for src in s.sources)
     finally:
         s.stop()
-
-
-def read_meter(loop, s, context):
-    """One sample with the meter's readings (a meter that was restarted answers from the second read on)."""
-    for _ in range(5):
-        got = []
-        s.read_now(context, got.append)
-        run_until(loop, lambda: got)
-        if got[0].readings:
-            return got[0]
-    raise AssertionError("the meter never answered")
 
 
 def test_the_days_extremes_go_with_every_sample_and_survive_a_restart(tmp_path):

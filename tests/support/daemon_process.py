@@ -23,6 +23,8 @@ def write_config(state_dir, text):
 BASE_CONFIG = """
 config jsonrpc 'jsonrpc'
 \toption port '0'
+config reach 'reach'
+\toption api_port '0'
 config acs 'acs'
 \toption periodic_inform_enable '0'
 """

@@ -5,7 +5,9 @@ answered DATA(OBJID) + STATUS, LOOKUP answered DATA(OBJPATH, OBJID, OBJTYPE) + S
 event `register` on object 1 answered STATUS, an event delivered as an INVOKE to the listener's object),
 and plays netifd: the object `network.interface` answers `dump` with the interfaces the test sets, and
 `event("network.interface", {"action": "ifup", "interface": "wwan"})` is what netifd sends on ifup
-(netifd's ubus.c, netifd_ubus_interface_event).
+(netifd's ubus.c, netifd_ubus_interface_event). With play_rpcd(recording), the object `session` answers
+`access` as the real rpcd answered the same question (tests/data/rpcd/session-access.json); expire(name)
+switches that session to what rpcd answered once it had expired.
 """
 
 import fnmatch
@@ -16,6 +18,7 @@ import threading
 from bridge.ubus import blob
 
 NETIFD_ID = 0x1001
+RPCD_SESSION_ID = 0x1002
 
 
 def interface(name, up=True, ipv4=(), ipv6=()):
@@ -40,6 +43,25 @@ class Ubusd(threading.Thread):
                            interface("lan", ipv4=["192.168.1.1"], ipv6=["fd00:1::1"])]
         self.dumps = 0
         self.stopped = False
+        self.rpcd = None  # {(session id, function): (status, data)} from a recording
+        self.rpcd_after = {}
+        self.access_asked = 0
+
+    def play_rpcd(self, recording):
+        """Answer `session access` as the recording's rpcd did (before any session expired)."""
+        def table(answers):
+            return {(a["args"]["ubus_rpc_session"], a["args"]["function"]): (a["status"], a["data"])
+                    for entries in answers.values() for a in entries}
+        with self.lock:
+            self.rpcd = table(recording["before"])
+            self.rpcd_after = table(recording["after"])
+
+    def expire(self, sid):
+        """rpcd's answers for this session from now on are those recorded after it expired."""
+        with self.lock:
+            for key, answer in self.rpcd_after.items():
+                if key[0] == sid:
+                    self.rpcd[key] = answer
 
     def set_interfaces(self, *entries):
         with self.lock:
@@ -117,6 +139,8 @@ class Ubusd(threading.Thread):
         elif t == blob.LOOKUP:
             path = msg.get(blob.ATTR_OBJPATH)
             found = NETIFD_ID if path == "network.interface" else None
+            if path == "session" and self.rpcd is not None:
+                found = RPCD_SESSION_ID
             if found is None:
                 with self.lock:
                     entry = self.objects.get(path)
@@ -141,7 +165,15 @@ class Ubusd(threading.Thread):
                 client.sendall(blob.encode_message(blob.DATA, msg.seq, msg.peer, [
                     (blob.ATTR_OBJID, oid), (blob.ATTR_DATA, blob.encode_table(table))]))
                 return self._status(client, msg.seq, msg.peer, 0, oid)
-            self._status(client, msg.seq, msg.peer, 4 if oid != NETIFD_ID else 3, oid)
+            if oid == RPCD_SESSION_ID and method == "access":
+                with self.lock:
+                    self.access_asked += 1
+                    status, data = self.rpcd.get((args.get("ubus_rpc_session"), args.get("function")), (4, None))
+                if data is not None:
+                    client.sendall(blob.encode_message(blob.DATA, msg.seq, msg.peer, [
+                        (blob.ATTR_OBJID, oid), (blob.ATTR_DATA, blob.encode_table(data))]))
+                return self._status(client, msg.seq, msg.peer, status, oid)
+            self._status(client, msg.seq, msg.peer, 4 if oid not in (NETIFD_ID, RPCD_SESSION_ID) else 3, oid)
         # STATUS from a listener (an event's answer) and anything else: nothing to do
 
     def stop(self):

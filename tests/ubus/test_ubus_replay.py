@@ -16,7 +16,7 @@ import pytest
 
 from bridge import wiring
 from bridge.daemon import Daemon
-from bridge.ubus import blob, client, connection
+from bridge.ubus import blob, client
 from bridge import ubusmsg as st
 from support.ubusd import (WAIT, FakeUbusd, Running, ScriptedUbusd, answer, fixture, invoke, read_message,
                            read_until_status, register, tr069_output_schema)
@@ -300,23 +300,6 @@ def test_registration_refused_is_retried(ubusd, running):
     conn.sendall(blob.encode_message(blob.STATUS, add.seq, 0, [(blob.ATTR_STATUS, st.INVALID_ARGUMENT)]))
     _, again = read_message(conn)
     assert again.type == blob.ADD_OBJECT and again.seq == add.seq + 1
-
-
-def test_every_object_the_daemon_serves_has_a_signature_ubusd_takes(tmp_path):
-    """Each object's ADD_OBJECT signature is {method: {argument: blobmsg type}}: one that is not (a type
-    written as a word) is never registered, the surface logs why and serves the others."""
-    d = Daemon("host", str(tmp_path / "state"))
-    d.start_components(only={"sensors", "streetlights", "model", "reach"})
-    try:
-        assert {"tr069", "tr069.bridge", "tr069.model", "tr069.reach", "tr069.streetlights"} <= set(d.objects)
-        for name, obj in d.objects.items():
-            sig = obj.signature()
-            assert set(sig) == set(obj.methods), name
-            assert blob.decode_table(connection.encode_signature(sig)) == sig, name
-        with pytest.raises(ValueError):
-            connection.encode_signature({"local_switch": {"on": "Boolean"}})
-    finally:
-        d.stop_components()
 
 
 def test_face_start_takes_the_socket_from_env_or_config_and_registers_both_objects(tmp_path, ubusd, monkeypatch):
