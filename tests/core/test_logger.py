@@ -28,11 +28,15 @@ except ZeroDivisionError:
     log.exception("direct failure")
 print("loaded before:", "logging" in sys.modules, flush=True)
 if sys.argv[1] == "then-load":
-    from bridge.os3p import wsclient    # the OS3P surface's library, which loads the logging package
+    from bridge.os3p import wsclient    # the OS3P surface's library: its lines come without the logging package
     wsclient.load()
-    import logging
-    logging.getLogger("websocket").error("library line")
-    logging.getLogger("websocket").info("library info")
+    import websocket._logging
+    websocket._logging.error("library line")
+    websocket._logging.info("library info")
+    print("after websocket-client:", "logging" in sys.modules, flush=True)
+    import logging                      # requests (a transfer's library) loads the logging package,
+    logger.route_std()                  # and bridge/os3p/transfers.py routes it where it imports requests
+    logging.getLogger("urllib3").error("urllib3 line")
     log.info("forwarded %s", 2)
     try:
         {}["k"]
@@ -84,7 +88,7 @@ def test_without_the_logging_package_lines_are_formatted_leveled_and_carry_their
            "('error', 'bridge.probe', 'direct failure')]" in out
 
 
-def test_once_a_library_loads_logging_its_lines_and_ours_arrive_once_each_in_the_same_format():
+def test_library_lines_and_ours_arrive_once_each_in_the_same_format_with_the_logging_package_or_without():
     out, err = run_probe("then-load")
     recs = records(err)
     assert [(lv, text.split("\n")[0]) for lv, text in recs] == [
@@ -93,9 +97,11 @@ def test_once_a_library_loads_logging_its_lines_and_ours_arrive_once_each_in_the
         ("ERROR", "bridge.probe: direct failure"),
         ("ERROR", "websocket: library line"),
         ("INFO", "websocket: library info"),
+        ("ERROR", "urllib3: urllib3 line"),
         ("INFO", "bridge.probe: forwarded 2"),
         ("ERROR", "bridge.probe: forwarded failure"),
     ]
+    assert "after websocket-client: False" in out  # websocket-client alone leaves the logging package out
     assert recs[-1][1].split("\n")[-1] == "KeyError: 'k'"
     assert "('error', 'websocket', 'library line')" in out and "('error', 'bridge.probe', 'forwarded failure')" in out
 
