@@ -312,16 +312,21 @@ class Root:
         connection (`session access`); on the host also one of the shim, which stands in for rpcd."""
         if reach is None:
             return None
-        from .jsonrpc.server import HttpServer
-        from .reach.api import MAX_BODY, Api, ApiServer, Authority
+        from .jsonrpc.listener import Listener
+        from .reach.api import ApiServer
 
-        authority = Authority(lambda: self.config.get("reach.api_token"),
-                              sessions=shim.sessions if shim is not None else None,
-                              ubus=(lambda: ubus) if ubus is not None else None)
+        def serve(sock):  # at the first connection: the HTTP server, the API and its tokens (listener.py)
+            from .jsonrpc.server import HttpServer
+            from .reach.api import MAX_BODY, Api, Authority
+
+            authority = Authority(lambda: self.config.get("reach.api_token"),
+                                  sessions=shim.sessions if shim is not None else None,
+                                  ubus=(lambda: ubus) if ubus is not None else None)
+            return HttpServer(self.loop, None, None, Api(reach, authority).handle, lambda req: MAX_BODY, sock=sock)
+
         try:
-            server = ApiServer(HttpServer(self.loop, self.config.get("reach.api_listen"),
-                                          self.config.get("reach.api_port"), Api(reach, authority).handle,
-                                          lambda req: MAX_BODY))
+            server = ApiServer(Listener(self.loop, self.config.get("reach.api_listen"),
+                                        self.config.get("reach.api_port"), serve))
         except OSError as e:
             log.error("reach: the CAMARA API cannot listen on %s:%s: %s", self.config.get("reach.api_listen"),
                       self.config.get("reach.api_port"), e.strerror or e)

@@ -6,13 +6,14 @@ request head and body size, time to send a request, idle time.
 """
 
 # _socket, the C module, as the ubus connection uses it: socket.py (its enums, selectors, math, array) costs
-# ~0.6 MiB, and the CAMARA API runs this server on every device
+# ~0.6 MiB
 import _socket as socket
 import errno
 import select
 from collections import deque
 
 from bridge.jsonrpc import http
+from bridge.jsonrpc.listener import listening_socket
 
 from ..logger import getLogger
 
@@ -25,12 +26,6 @@ IDLE_TIMEOUT = 20.0  # keep-alive connections idle this long are closed (uhttpd:
 LINGER = 2.0  # after a closing answer, read and discard for at most this long, then close
 MAX_OUTPUT = 256 * 1024  # stop reading a client that does not read its answers
 MAX_PER_ADDRESS = 32  # connections from one address; half the slots, so one address cannot hold them all
-
-
-def _ascii(host):
-    """A host name or address as the socket calls take it without the IDNA codec: bytes when it is ASCII
-    (a str is encoded with "idna", which loads encodings.idna, stringprep and unicodedata: ~0.4 MiB)."""
-    return host.encode("ascii") if isinstance(host, str) and host.isascii() else host
 
 
 class Connection:
@@ -241,7 +236,8 @@ class HttpServer:
     which answers with connection.respond(...) now or later."""
 
     def __init__(self, loop, host, port, router, body_limit, max_clients=MAX_CLIENTS,
-                 max_per_address=MAX_PER_ADDRESS):
+                 max_per_address=MAX_PER_ADDRESS, sock=None):
+        """sock: a listening socket to take over (bridge/jsonrpc/listener.py), else one made at host:port."""
         self.loop = loop
         self.router = router
         self.body_limit = body_limit
@@ -251,18 +247,7 @@ class HttpServer:
         self.per_address = {}  # peer address -> open connections
         self.stopping = False
         self._sweeper = None
-        infos = socket.getaddrinfo(_ascii(host), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, _, _, _, addr = infos[0]
-        addr = (_ascii(addr[0]),) + addr[1:]
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self.sock.bind(addr)
-            self.sock.listen(128)
-        except OSError:
-            self.sock.close()
-            raise
-        self.sock.setblocking(False)
+        self.sock = sock if sock is not None else listening_socket(host, port)
         self.address = self.sock.getsockname()[:2]
         self.accepting = False
         self._accept_on()
