@@ -313,7 +313,7 @@ class Root:
         if reach is None:
             return None
         from .jsonrpc.listener import Listener
-        from .reach.api import ApiServer
+        from .reach.camara import BASE
 
         def serve(sock):  # at the first connection: the HTTP server, the API and its tokens (listener.py)
             from .jsonrpc.server import HttpServer
@@ -325,8 +325,8 @@ class Root:
             return HttpServer(self.loop, None, None, Api(reach, authority).handle, lambda req: MAX_BODY, sock=sock)
 
         try:
-            server = ApiServer(Listener(self.loop, self.config.get("reach.api_listen"),
-                                        self.config.get("reach.api_port"), serve))
+            server = Listener(self.loop, self.config.get("reach.api_listen"), self.config.get("reach.api_port"), serve,
+                              "reach: the CAMARA API", BASE)
         except OSError as e:
             log.error("reach: the CAMARA API cannot listen on %s:%s: %s", self.config.get("reach.api_listen"),
                       self.config.get("reach.api_port"), e.strerror or e)

@@ -40,15 +40,28 @@ def listening_socket(host, port):
 
 class Listener:
     """Listens at host:port from now on; build(sock) -> the server (with stop()) that takes the socket over,
-    called on the loop when the first connection arrives."""
+    called on the loop when the first connection arrives. As a component of the daemon: start() says where it
+    listens (as `name`), url() and state() give its address with `path`, stop() closes it."""
 
-    def __init__(self, loop, host, port, build):
+    def __init__(self, loop, host, port, build, name="an HTTP server", path=""):
         self.loop = loop
         self.build = build
+        self.name = name
+        self.path = path
         self.sock = listening_socket(host, port)
         self.address = self.sock.getsockname()[:2]
         self.server = None
         loop.add_reader(self.sock.fileno(), self._first)
+
+    def start(self):
+        log.info("%s listens on %s:%d", self.name, *self.address)
+
+    def url(self):
+        host, port = self.address
+        return "http://%s:%d%s" % ("[%s]" % host if ":" in host else host, port, self.path)
+
+    def state(self):
+        return {"url": self.url()}
 
     def _first(self):
         self.loop.remove_reader(self.sock.fileno())

@@ -1,5 +1,5 @@
 """The CAMARA routes, on an HTTP server of the daemon's own (bridge/jsonrpc/server.py, on the loop; the root
-builds it), at
+listens from the start and builds it, with this module, at the first connection: bridge/jsonrpc/listener.py), at
 reach.api_listen:reach.api_port (127.0.0.1:8070 unless configured), on a device as on the host:
 
     POST   /device-reachability-status-subscriptions/v0.7/subscriptions        create (201)
@@ -206,25 +206,3 @@ def _writes(granted, kind):
 def _error(triple):
     status, code, message = triple
     return status, {"status": status, "code": code, "message": message}
-
-
-class ApiServer:
-    """The API's HTTP server (bridge/jsonrpc/server.py's HttpServer, built by the root: build_reach_api) as a
-    component of the daemon: start, stop, state."""
-
-    def __init__(self, server):
-        self.server = server
-        self.address = server.address
-
-    def start(self):
-        log.info("reach: the CAMARA API listens on %s:%d", *self.address[:2])
-
-    def url(self):
-        host, port = self.address[:2]
-        return "http://%s:%d%s" % ("[%s]" % host if ":" in host else host, port, PREFIX)
-
-    def state(self):
-        return {"url": self.url()}
-
-    def stop(self):
-        self.server.stop()
