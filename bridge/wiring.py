@@ -313,7 +313,7 @@ class Root:
         if reach is None:
             return None
         from .jsonrpc.listener import Listener
-        from .reach.camara import BASE
+        from .reach import BASE
 
         def serve(sock):  # at the first connection: the HTTP server, the API and its tokens (listener.py)
             from .jsonrpc.server import HttpServer
