@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from support.daemon_process import ROOT, write_config
+from support.daemon_process import HEAVY, ROOT, imported, write_config
 
 LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.-]+: ")
 
@@ -140,27 +140,32 @@ def test_under_pytest_records_go_through_the_logging_package(caplog):
         ("bridge.probe", "INFO", "seen by caplog")]
 
 
-def test_the_ubus_face_alone_never_imports_the_logging_package(tmp_path):
-    """The device's daemon: no logging, threading or glob loaded, its own lines on stderr all the same."""
-    write_config(str(tmp_path), "config jsonrpc 'jsonrpc'\n\toption enabled '0'\n")
+def test_the_ubus_surface_alone_leaves_every_heavy_module_out(tmp_path):
+    """The device's daemon (the ubus surface, the tr069 object, the sensors, reachability with its CAMARA
+    API listening, the parameter model), started as a device starts it (python -S: the standard library
+    alone) and left idle: none of HEAVY imported, its own lines on stderr all the same."""
+    write_config(str(tmp_path), "config jsonrpc 'jsonrpc'\n\toption enabled '0'\n"
+                                "config reach 'reach'\n\toption api_port '0'\n")
     env = dict(os.environ, PYTHONPATH=ROOT, TR069_UBUS_SOCKET=str(tmp_path / "no-ubusd.sock"))
-    p = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "bridge.daemon", "--backend", "host",
+    p = subprocess.Popen([sys.executable, "-S", "-X", "importtime", "-m", "bridge.daemon", "--backend", "host",
                           "--state-dir", str(tmp_path)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def log_text():
         try:
-            with open(tmp_path / "daemon.log") as f:
-                if "running" in f.read():
-                    break
+            return (tmp_path / "daemon.log").read_text()
         except OSError:
-            pass
+            return ""
+
+    deadline = time.monotonic() + 20
+    while not ("running" in log_text() and "ubus: cannot connect" in log_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(1.0)  # idle: the first refresh and the first timers have run
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=20)
-    imported = {line.split("|")[2].strip() for line in err.splitlines() if line.startswith("import time:")}
-    assert "bridge.ubus.connection" in imported
-    assert not {"logging", "traceback", "glob"} & imported
+    loaded = imported(err)
+    assert {"bridge.ubus.connection", "bridge.reach.service", "bridge.model.component",
+            "bridge.jsonrpc.listener"} <= loaded
+    assert {name: HEAVY[name] for name in sorted(set(HEAVY) & loaded)} == {}
     lines = [line for line in err.splitlines() if not line.startswith("import time:")]
     assert any(LINE.match(x) and "WARNING bridge.ubus.connection: ubus: cannot connect" in x for x in lines), err
     assert any(LINE.match(x) and x.endswith("INFO tr069-bridge: stopped") for x in lines), err

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from devtools.centralsystem import NO_ANSWER, CentralSystem
-from support.daemon_process import DaemonProcess
+from support.daemon_process import HEAVY, DaemonProcess, imported
 from support.os3p_harness import free_port, queued, write_config
 
 NOTIFICATIONS = ("FirmwareStatusNotification", "GetFileStatusNotification", "StatusNotification")
@@ -77,6 +77,35 @@ def test_sigkill_loses_no_queued_notification(tmp_path, cs):
     kinds = [(m[2], m[3]["status"]) for m in received]
     assert ("FirmwareStatusNotification", "Downloading") in kinds and ("GetFileStatusNotification", "Uploading") \
         in kinds and ("StatusNotification", "Ok") in kinds
+
+
+# what the whole daemon needs that the ubus surface alone does without: websocket-client is built on
+# socket.py (and its selectors), the JSON-RPC shim is an HTTP server; ssl, _hashlib and python_socks are
+# hidden from websocket-client's imports, whose attempts -X importtime lists all the same (the maps say
+# whether OpenSSL came)
+NEEDED_BY_EVERY_SURFACE = {"socket", "selectors", "bridge.jsonrpc.server", "ssl", "_hashlib", "python_socks"}
+
+
+def test_the_whole_daemon_at_idle_leaves_every_heavy_module_out(tmp_path, cs):
+    """Every surface on (OS3P over ws://, JSON-RPC, ubus), the sensors, the streetlights, reachability with
+    its CAMARA API listening and the parameter model, registered and idle: none of HEAVY but those the
+    surfaces need, and no OpenSSL."""
+    state = str(tmp_path / "state")
+    write_config(state, cs.url, jsonrpc__port="0")
+    daemon = DaemonProcess(state, env={"PYTHONPROFILEIMPORTTIME": "1",
+                                       "TR069_UBUS_SOCKET": str(tmp_path / "no-ubusd.sock")}).start()
+    try:
+        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+        time.sleep(1.0)  # idle: the first refreshes and timers have run
+        maps = _maps(daemon.proc.pid)
+    finally:
+        daemon.terminate()
+    loaded = imported(daemon.stderr_text())
+    assert {"websocket._handshake", "bridge.os3p.client", "bridge.jsonrpc.app", "bridge.ubus.surface",
+            "bridge.station.streetlights", "bridge.reach.service", "bridge.model.component"} <= loaded
+    heavy = set(HEAVY) - NEEDED_BY_EVERY_SURFACE
+    assert {name: HEAVY[name] for name in sorted(heavy & loaded)} == {}
+    assert "libssl" not in maps and "libcrypto" not in maps
 
 
 def _maps(pid):

@@ -30,6 +30,39 @@ config acs 'acs'
 """
 
 
+# What a daemon must not have imported at idle, with what each costs a router (the daemon keeps its
+# modules for as long as it runs): tests/core/test_logger.py checks the ubus surface alone against it,
+# tests/os3p/test_os3p_process.py the whole daemon. docs/architecture.md#memory says where each went.
+HEAVY = {
+    "logging": "~0.8 MiB with traceback, linecache, tokenize: bridge/logger.py writes without it",
+    "traceback": "a traceback was formatted: something failed (or logging came)",
+    "typing": "~0.5 MiB: websocket-client's annotations get a stand-in (bridge/os3p/wsclient.py)",
+    "encodings.idna": "~0.4 MiB with stringprep, unicodedata: ASCII host names are resolved as bytes",
+    "subprocess": "~0.5 MiB with locale: modem tools are spawned with posix_spawn (bridge/reach/backends/tools.py)",
+    "signal": "~40 KiB of IntEnums: _signal",
+    "socket": "~0.6 MiB with selectors, math, array where the ubus surface alone runs: _socket",
+    "selectors": "the loop uses epoll itself",
+    "heapq": "the loop keeps its timers sorted itself",
+    "zoneinfo": "~0.3 MiB with sysconfig: a zone is its database file's POSIX rule (bridge/station/zone.py)",
+    "ssl": "~4 MiB of OpenSSL for a ws:// connection (bridge/os3p/wsclient.py)",
+    "_hashlib": "OpenSSL's libcrypto, loaded by hashlib unless hidden",
+    "python_socks": "SOCKS proxies, never configured (not on OpenWrt)",
+    "glob": "the ACL files are listed with os.listdir",
+    "zlib": "the history's CRC-32 is binascii's",
+    "bridge.model.core": "the parameter model's table, loaded at its first use",
+    "bridge.reach.delivery": "the CAMARA deliveries, made at the first notification",
+    "bridge.reach.api": "the CAMARA API, built at its first connection",
+    "bridge.jsonrpc.server": "an HTTP server nobody called (the CAMARA API's)",
+}
+
+
+def imported(stderr_text):
+    """The modules a process run with -X importtime (PYTHONPROFILEIMPORTTIME=1) imported, from its stderr.
+    (importlib.import_module and modules loaded on first use are not in it: check those where they load.)"""
+    return {line.split("|")[2].strip() for line in stderr_text.splitlines()
+            if line.startswith("import time:") and "cumulative" not in line}
+
+
 class DaemonProcess:
     def __init__(self, state_dir, extra_args=(), env=None, stderr=subprocess.PIPE):
         self.state_dir = str(state_dir)
