@@ -19,6 +19,11 @@ def write_config(state_dir, text):
     return path
 
 
+# how long a test waits for what a real daemon process must do (start, connect, answer): a bound for a daemon
+# that hangs or is broken, never an expectation of speed. On a loaded machine a step that takes a tenth of a
+# second alone may take many seconds; a test that passes waits only as long as the daemon needs.
+PATIENCE = 120.0
+
 # a free port for the local endpoint, so parallel daemons do not collide
 BASE_CONFIG = """
 config jsonrpc 'jsonrpc'
@@ -40,7 +45,7 @@ class DaemonProcess:
         self.env = dict(inherited, PYTHONPATH=ROOT, **(env or {}))
         self.proc = None
 
-    def start(self, wait_for="cli.url", timeout=15):
+    def start(self, wait_for="cli.url", timeout=PATIENCE):
         for name in ("cli.url", "cli.sid"):
             try:
                 os.unlink(os.path.join(self.state_dir, name))
@@ -71,7 +76,7 @@ class DaemonProcess:
         code, out, err = self.cli(method, json.dumps(args or {}))
         return code, (json.loads(out) if out.strip() else None)
 
-    def terminate(self, timeout=10):
+    def terminate(self, timeout=PATIENCE):
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout)
 
