@@ -520,7 +520,7 @@ class Model:
             self._walk(snap, node, keys, shown, found)
             for path, pnode, _k, value in found:
                 row = pnode.row
-                if groups is not None and row.group not in groups:
+                if groups is not None and self._news_group(row) not in groups:
                     continue
                 n = self.notification(path, row)
                 if n:
@@ -528,6 +528,14 @@ class Model:
         for path, row, value in self._forced(snap, groups):
             out[path] = (row, value, 2)
         return out
+
+    def _news_group(self, row):
+        """The getter group whose news can change the row's value: a NumberOfEntries changes with its table
+        (a profile cleared is the streetlights' news), not with a group of its own."""
+        if row.count is not None:
+            counted = self.registry.objects[row.count].row
+            return counted.group if counted is not None else None
+        return row.group
 
     def _forced(self, snap, groups=None):
         """[(path, row, value)] of the forced-inform parameters (of the given groups) now."""
