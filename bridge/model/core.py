@@ -389,12 +389,23 @@ class Model:
             log.error("SetParameterValues: the write failed (%s: %s); nothing changed", e.__class__.__name__, e)
             raise Fault(INTERNAL_ERROR, "the write failed: %s" % e) from None
         if origin == "acs":
+            # the baseline is the value as the device holds it now: a value stored in its own form (a
+            # profile's ValidFrom is a local date) reads back otherwise than it was written, and is no change
+            after = Snapshot(self)
             for row, _keys, value, shown in writes:
                 if shown in self.last:
-                    self.last[shown] = row.type.text(value) if not row.secret else ""
+                    self.last[shown] = _text(row, self._read_back(after, shown, value))
                 self.pending.pop(shown, None)
         self._set_key(key)
         return 1 if later else 0
+
+    def _read_back(self, snap, shown, written):
+        try:
+            node, keys, _shown = self.resolve(snap, shown)
+            value = snap.value(node, keys)
+        except Fault:
+            value = None
+        return written if value is None else value
 
     def _set_key(self, key):
         self.parameter_key = key
