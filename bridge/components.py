@@ -117,7 +117,7 @@ class StationSensors(Component, EventSource):
 
 class StationLights(Component, EventSource):
     """The streetlights: the contactors and their Control (contactors.py), the local zone and the sun.
-    Events: ContactorChanged, ModeChanged, ContactorFault."""
+    Events: ContactorChanged, ModeChanged, ContactorFault, ProfilesChanged."""
 
     REQUIRES = ("sun_today", "objects")
 
