@@ -248,11 +248,17 @@ class Root:
         return lights
 
     def build_model(self, sensors, streetlights, reach):
+        from .events import ContactorChanged, FaultChanged, ModeChanged, ProfilesChanged, SampleTaken
         from .model.component import ParameterModel
 
         model = ParameterModel(self.loop, self.clock, self.config, self.device, self.state_dir,
                                inform=lambda event: self.tr069.start_session([event]), streetlights=streetlights,
                                sensors=sensors, netifd_socket=ubus_socket(self.config), reach=reach)
+        # the watched parameters are compared on the news of their sources (docs/notifications.md)
+        if streetlights is not None:
+            streetlights.subscribe(model.streetlights_changed, ContactorChanged, ModeChanged, ProfilesChanged)
+        if sensors is not None:
+            sensors.subscribe(model.sensors_changed, FaultChanged, SampleTaken)
         model.config_changed_hook = self._model_wrote  # a key written through the model is applied everywhere
         self.tr069.before_session.append(model.before_session)
         obj = model.object()
