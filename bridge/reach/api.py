@@ -1,6 +1,7 @@
-"""The CAMARA routes, on an HTTP server of the daemon's own (bridge/jsonrpc/server.py, on the loop; the root
-builds it), at
-reach.api_listen:reach.api_port (127.0.0.1:8070 unless configured), on a device as on the host:
+"""The CAMARA routes. The root (bridge/wiring.py build_reach_api) serves them on the JSON-RPC shim's server
+where the shim runs (the host) and reach.api_listen / reach.api_port are not set (Mounted), else on an HTTP
+server of their own (bridge/jsonrpc/server.py, on the loop) at reach.api_listen:reach.api_port
+(127.0.0.1:8070 unless configured), as on a device, where uhttpd and rpcd serve /ubus:
 
     POST   /device-reachability-status-subscriptions/v0.7/subscriptions        create (201)
     GET    /device-reachability-status-subscriptions/v0.7/subscriptions        list (200)
@@ -210,7 +211,7 @@ def _error(triple):
 
 class ApiServer:
     """The API's HTTP server (bridge/jsonrpc/server.py's HttpServer, built by the root: build_reach_api) as a
-    component of the daemon: start, stop, state."""
+    surface of the daemon: start, stop, state."""
 
     def __init__(self, server):
         self.server = server
@@ -228,3 +229,26 @@ class ApiServer:
 
     def stop(self):
         self.server.stop()
+
+
+class Mounted:
+    """The API's routes on another server of the daemon (the JSON-RPC shim's, the root mounts them) as a
+    surface: start mounts, stop unmounts. base: that server's http://host:port."""
+
+    def __init__(self, base, mount, unmount):
+        self.base = base
+        self.mount = mount
+        self.unmount = unmount
+
+    def start(self):
+        self.mount()
+        log.info("reach: the CAMARA API is served at %s (the JSON-RPC shim's server)", self.url())
+
+    def url(self):
+        return self.base + PREFIX
+
+    def state(self):
+        return {"url": self.url()}
+
+    def stop(self):
+        self.unmount()
