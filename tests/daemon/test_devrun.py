@@ -16,7 +16,7 @@ import pytest
 
 from bridge.config import examine
 from bridge.jsonrpc.users import Users
-from support.daemon_process import ROOT, stop_process
+from support.daemon_process import ROOT, listening_ports, stop_process
 
 
 def free_port():
@@ -25,6 +25,21 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def free_pair():
+    """A free port whose next one is free too: `make run PORT=<first + 1> CS_PORT=<first's + 1>` beside the
+    first, as the docs say, with ports of the system's choice."""
+    while True:
+        port = free_port()
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
 
 
 def devrun(state, port, cs_port, log, opts=()):
@@ -57,7 +72,7 @@ def wait_started(proc, state, log_path, timeout=20):
 def first(tmp_path_factory):
     """One `make run` for the module (each start costs a simulator and a daemon)."""
     tmp = tmp_path_factory.mktemp("devrun")
-    port, cs_port = free_port(), free_port()
+    port, cs_port = free_pair(), free_pair()
     log_path = tmp / "a.log"
     with open(log_path, "w") as log:
         proc = devrun(tmp / "a", port, cs_port, log)
@@ -168,15 +183,30 @@ def test_a_taken_port_is_named_with_what_to_change(first, tmp_path, which, what,
                         "(or %s %d)\n" % (taken, what, var, taken + 1, flag, taken + 1))
 
 
-def test_another_state_dir_and_other_ports_run_beside_the_first(first, tmp_path):
+def test_another_state_dir_and_the_next_ports_run_beside_the_first(first, tmp_path):
+    """make run STATE_DIR=/tmp/second PORT=<PORT + 1> CS_PORT=<CS_PORT + 1>, as the README and
+    docs/first-day.md say: each daemon listens only on its PORT, which serves its status page, its JSON-RPC
+    and its CAMARA API (no port of its own that the next PORT would meet)."""
+    _, state, port, cs_port, _ = first
     with open(tmp_path / "b.log", "w") as log:
-        other = devrun(tmp_path / "b", free_port(), free_port(), log)
+        other = devrun(tmp_path / "b", port + 1, cs_port + 1, log)
     try:
         wait_started(other, tmp_path / "b", tmp_path / "b.log")
         assert other.poll() is None
         assert parent_of(lock_holder(tmp_path / "b")) == other.pid
+        for where, http_port in ((state, port), (tmp_path / "b", port + 1)):
+            assert listening_ports(lock_holder(where)) == {http_port}
+            with open(os.path.join(str(where), "cli.sid")) as f:  # the CLI's session: every right
+                token = f.read().strip()
+            request = urllib.request.Request("http://127.0.0.1:%d%s/subscriptions" % (http_port, CAMARA),
+                                             headers={"Authorization": "Bearer " + token})
+            with urllib.request.urlopen(request, timeout=30) as r:
+                assert (r.status, json.loads(r.read())) == (200, [])
     finally:
         stop_process(other)
+
+
+CAMARA = "/device-reachability-status-subscriptions/v0.7"
 
 
 def test_opts_go_to_the_daemon_and_a_wrong_one_stops_make_run_at_once(tmp_path):

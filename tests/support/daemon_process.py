@@ -94,3 +94,23 @@ def stop_process(proc, timeout=10):
     from devtools.devrun import stop_process as stop
 
     stop(proc, timeout)
+
+
+def listening_ports(pid):
+    """The TCP ports process `pid` listens on (its sockets in /proc/net/tcp and tcp6, state LISTEN)."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if cols[3] == "0A" and cols[9] in inodes:
+                    ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
