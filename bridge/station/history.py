@@ -88,6 +88,10 @@ class History:
     def _open(self):
         os.makedirs(os.path.dirname(self.path) or ".", mode=0o700, exist_ok=True)
         header = None
+        if os.path.lexists(self.path) and not os.path.isfile(self.path):  # a directory where the ring belongs
+            from ..atomic import set_aside
+
+            set_aside(self.path, "not a file")
         if os.path.exists(self.path):
             fd = os.open(self.path, os.O_RDWR)
             header = self._read_header(fd)

@@ -5,6 +5,11 @@
 N inputs per surface (default FUZZ_EXAMPLES or 20000 for each surface in tests/fuzz_surfaces.SURFACES); a random seed unless
 given (printed, so a run can be repeated). Exit status 1 when any surface crashed, hung or answered
 unexpectedly; the smallest input that did it is printed.
+
+Then the stateful runs (tests/fuzz/fuzz_restart.py, surface `restarts`): FUZZ_RESTARTS sequences (default 2000)
+of what a central system, a meter and a damaged disk do to a station, each ended by a restart of the daemon;
+one in FUZZ_SUBPROCESS_EVERY (default 20) against the daemon as a real process. FUZZ_SHRINK=1 shrinks a failing
+sequence (slow: every step of it restarts daemons).
 """
 
 import argparse
@@ -89,7 +94,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "20000")))
     ap.add_argument("--seed", type=int, default=int(os.environ["FUZZ_SEED"]) if os.environ.get("FUZZ_SEED") else None)
-    ap.add_argument("--surface", action="append", choices=[f.name for f in fuzz_surfaces.SURFACES])
+    ap.add_argument("--surface", action="append", choices=[f.name for f in fuzz_surfaces.SURFACES] + ["restarts"])
+    ap.add_argument("--restarts", type=int, default=int(os.environ.get("FUZZ_RESTARTS", "2000")))
+    ap.add_argument("--subprocess-every", type=int, default=int(os.environ.get("FUZZ_SUBPROCESS_EVERY", "20")))
     opts = ap.parse_args(argv)
     seed = opts.seed if opts.seed is not None else random.getrandbits(32)
     logging.basicConfig(level=logging.CRITICAL)  # the surfaces' own log lines are not the report
@@ -107,6 +114,15 @@ def main(argv=None):
         print("%-12s %9d %8d %6d %11d %8.1f %8d>%d" % (r["surface"], r["inputs"], r["crashes"], r["hangs"],
                                                       r["unexpected"], r["seconds"], r["rss_start"], r["rss_end"]),
               flush=True)
+        if r["failure"]:
+            failures.append((r["surface"], r["failure"]))
+    if not opts.surface or "restarts" in opts.surface:
+        import fuzz_restart
+
+        r = fuzz_restart.run(opts.restarts, seed, opts.subprocess_every, shrink=bool(os.environ.get("FUZZ_SHRINK")))
+        print("%-12s %9d %8d %6d %11d %8.1f   sequences; %d restarts (%d of them a real process)"
+              % (r["surface"], r["inputs"], r["crashes"], r["hangs"], r["unexpected"], r["seconds"], r["restarts"],
+                 r["subprocess"]), flush=True)
         if r["failure"]:
             failures.append((r["surface"], r["failure"]))
     print("%-12s %9d %8d %6d %11d %8.1f" % ("total", total["inputs"], total["crashes"], total["hangs"],

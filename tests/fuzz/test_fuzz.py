@@ -15,3 +15,12 @@ def test_fuzz_slice(surface):
     report = run_face(surface, count, SEED)
     assert report["inputs"] >= count
     assert (report["crashes"], report["hangs"], report["unexpected"]) == (0, 0, 0), report["failure"]
+
+
+def test_fuzz_restarts_slice():
+    """The stateful runs' slice: a few sequences, each ended by a restart, two of them a real process."""
+    import fuzz_restart
+
+    report = fuzz_restart.run(4, SEED, subprocess_every=2, steps=5)
+    assert report["inputs"] >= 4 and report["subprocess"] >= 2
+    assert (report["crashes"], report["hangs"], report["unexpected"]) == (0, 0, 0), report["failure"]
