@@ -274,6 +274,43 @@ def test_max_events_expiry_and_deletion_end_with_subscription_ends(station, sink
     assert station.request("GET", "/subscriptions")[2] == []
 
 
+def test_the_sinks_access_token_expiring_ends_the_subscription_before_it_expires(station, sink, oas):
+    """The reference (DeviceStatus r2.2): a subscription ends with ACCESS_TOKEN_EXPIRED when its sink
+    credential's accessTokenExpiresUtc is reached, and the implementation "should notify the client before
+    the expiration date": the station sends subscription-ends TOKEN_MARGIN (30 s) before it, with that token
+    while it is still valid, and the subscription is gone (docs/reachability.md)."""
+    from bridge.reach.camara import parse_time
+    from bridge.reach.service import TOKEN_MARGIN
+
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + TOKEN_MARGIN + 3))
+    body = subscription(sink.url("/tok"), "reachability-sms", token="short-lived")
+    body["sinkCredential"]["accessTokenExpiresUtc"] = expires
+    status, _, created = station.request("POST", "/subscriptions", body)
+    assert status == 201, created
+    got = sink.wait(1, "/tok")
+    assert kinds(got, oas) == ["subscription-ends"]
+    _path, headers, event = got[0]
+    assert event["data"]["terminationReason"] == "ACCESS_TOKEN_EXPIRED"
+    assert event["data"]["subscriptionId"] == created["id"] and event["data"]["device"] == {"phoneNumber": PHONE}
+    assert headers["Authorization"] == "Bearer short-lived"
+    assert parse_time(event["time"]) < parse_time(expires)  # the station's own stamp of the end
+    assert station.request("GET", "/subscriptions/" + created["id"])[0] == 404
+    assert station.request("GET", "/subscriptions")[2] == []
+
+    # a restart in between keeps the token's end: the timer is set again from what was saved
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + TOKEN_MARGIN + 3))
+    body["sinkCredential"]["accessTokenExpiresUtc"] = expires
+    status, _, created = station.request("POST", "/subscriptions", body)
+    assert status == 201, created
+    station.stop()
+    station.start()
+    got = sink.wait(2, "/tok")
+    assert kinds(got, oas) == ["subscription-ends", "subscription-ends"]
+    assert got[1][2]["data"]["subscriptionId"] == created["id"]
+    assert got[1][2]["data"]["terminationReason"] == "ACCESS_TOKEN_EXPIRED"
+    assert parse_time(got[1][2]["time"]) < parse_time(expires)
+
+
 def test_a_restart_keeps_the_subscriptions(station, sink, oas):
     status, _, body = station.request("POST", "/subscriptions", subscription(sink.url("/r"), "reachability-sms",
                                                                              token="kept"))
