@@ -164,9 +164,9 @@ def test_update_firmware_restarts_the_daemon_into_the_flashed_version(station):
     pid = daemon.proc.pid
     payload = example("UpdateFirmware", "%s:%d" % (cs.host, cs.port))[0]
     boots = len(cs.calls("BootNotification"))
-    assert cs.call("SUBS001", "UpdateFirmware", payload, timeout=10)[2] == {}
+    assert cs.call("SUBS001", "UpdateFirmware", payload, timeout=PATIENCE)[2] == {}
     cs.wait_for(lambda c: [m for m in c.calls("FirmwareStatusNotification") if m[3]["status"] == "Installed"],
-                timeout=30)
+                timeout=PATIENCE)
     statuses = [m[3]["status"] for m in cs.calls("FirmwareStatusNotification")]
     # Installing may come twice: sent before the restart and again after it when its answer was not in yet
     assert [s for i, s in enumerate(statuses) if i == 0 or statuses[i - 1] != s] == [
@@ -186,9 +186,9 @@ def test_update_firmware_restarts_the_daemon_into_the_flashed_version(station):
 def test_reset_restarts_the_daemon_and_it_is_no_unexpected_reboot(station):
     cs, daemon, _, log = station
     before, connects = len(simulated_lines(log)), cs.count("connect", "SUBS001")
-    assert cs.call("SUBS001", "Reset", {"type": "Soft"}, timeout=10)[2] == {"status": "Accepted"}
+    assert cs.call("SUBS001", "Reset", {"type": "Soft"}, timeout=PATIENCE)[2] == {"status": "Accepted"}
     # back as after a reboot: a new connection (no BootNotification: the firmware did not change, annex 3.1)
-    cs.wait_for(lambda c: c.count("connect", "SUBS001") > connects and "SUBS001" in c.connections, timeout=30)
+    cs.wait_for(lambda c: c.count("connect", "SUBS001") > connects and "SUBS001" in c.connections, timeout=PATIENCE)
     assert len(simulated_lines(log)) == before + 1 and "reboot: simulated" in simulated_lines(log)[-1]
     assert daemon.proc.poll() is None
     assert not [m for m in cs.calls("StatusNotification") if m[3].get("vendorErrorCode") == "UnexpectedReboot"]

@@ -23,7 +23,7 @@ ID = "SUBS001"
 def station(tmp_path, cs):
     write_config(str(tmp_path), cs.url, model__poll_interval="3600", jsonrpc__port="0")
     d = DaemonProcess(tmp_path).start()
-    cs.wait_for(lambda c: c.calls("BootNotification") and ID in c.connections, 20)
+    cs.wait_for(lambda c: c.calls("BootNotification") and ID in c.connections, PATIENCE)
     yield d
     d.kill()
 
@@ -49,7 +49,7 @@ def notified(cs, mark=0):
     return out
 
 
-def wait_notified(cs, path, value, mark=0, timeout=15):
+def wait_notified(cs, path, value, mark=0, timeout=PATIENCE):
     cs.wait_for(lambda c: notified(c, mark).get(path) == value, timeout)
 
 
@@ -201,7 +201,7 @@ def test_instance_numbers_and_attributes_survive_a_restart(tmp_path, cs):
     d = DaemonProcess(tmp_path).start()
     table = "Device.%sStreetlight.Contactor.1.Profile." % V
     try:
-        cs.wait_for(lambda c: ID in c.connections, 20)
+        cs.wait_for(lambda c: ID in c.connections, PATIENCE)
         first = dm(cs, "AddObject", {"ObjectName": table, "ParameterKey": "a"})["details"][0]["value"]
         assert dm(cs, "DeleteObject", {"ObjectName": "%s%d." % (table, first)})["details"] == \
             [{"key": "Status", "value": 0}]
@@ -211,7 +211,7 @@ def test_instance_numbers_and_attributes_survive_a_restart(tmp_path, cs):
     before = len(cs.calls("BootNotification"))
     d = DaemonProcess(tmp_path).start()
     try:
-        cs.wait_for(lambda c: ID in c.connections and len(c.calls("BootNotification")) >= before, 20)
+        cs.wait_for(lambda c: ID in c.connections and len(c.calls("BootNotification")) >= before, PATIENCE)
         second = dm(cs, "AddObject", {"ObjectName": table})["details"][0]["value"]
         assert second > first
         attrs = dm(cs, "GetParameterAttributes", ["Device.%sStreetlight.Contactor.3.Mode" % V])["details"]
