@@ -56,6 +56,16 @@ class ApiError(Exception):
         self.status, self.body = status, dict({"error": error}, **extra)
 
 
+def _answer(req, status, content_type, data):
+    req.send_response(status)
+    req.send_header("Content-Type", content_type)
+    req.send_header("Content-Length", str(len(data)))
+    if status == 401:
+        req.send_header("WWW-Authenticate", 'Basic realm="DMS"')
+    req.end_headers()
+    req.wfile.write(data)
+
+
 def _utc(epoch):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
@@ -139,15 +149,8 @@ class Northbound:
             status, text = e.status, e.body["error"] + "\n"
         except UploadError as e:
             status, text = 400, "%s\n" % e
-        data = text.encode()
         req.close_connection = status != 200  # a refused body may be unread
-        req.send_response(status)
-        req.send_header("Content-Type", "text/plain; charset=utf-8")
-        req.send_header("Content-Length", str(len(data)))
-        if status == 401:
-            req.send_header("WWW-Authenticate", 'Basic realm="DMS"')
-        req.end_headers()
-        req.wfile.write(data)
+        _answer(req, status, "text/plain; charset=utf-8", text.encode())
 
     # --- HTTP ------------------------------------------------------------------------------------------------
     def _handle(self, req, verb):
@@ -164,14 +167,7 @@ class Northbound:
             status, body = e.status, e.body
         except Exception as e:  # a bug here must answer, not hang the client
             status, body = 500, {"error": "%s: %s" % (e.__class__.__name__, e)}
-        data = json.dumps(body).encode()
-        req.send_response(status)
-        req.send_header("Content-Type", "application/json")
-        req.send_header("Content-Length", str(len(data)))
-        if status == 401:
-            req.send_header("WWW-Authenticate", 'Basic realm="DMS"')
-        req.end_headers()
-        req.wfile.write(data)
+        _answer(req, status, "application/json", json.dumps(body).encode())
 
     def _authorize(self, req):
         if self.credentials is None:
