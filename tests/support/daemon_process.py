@@ -19,6 +19,11 @@ def write_config(state_dir, text):
     return path
 
 
+# how long a test waits for what a real daemon process must do (start, connect, answer): a bound for a daemon
+# that hangs or is broken, never an expectation of speed. On a loaded machine a step that takes a tenth of a
+# second alone may take many seconds; a test that passes waits only as long as the daemon needs.
+PATIENCE = 120.0
+
 # a free port for the local endpoint, so parallel daemons do not collide
 BASE_CONFIG = """
 config jsonrpc 'jsonrpc'
@@ -73,7 +78,7 @@ class DaemonProcess:
         self.env = dict(inherited, PYTHONPATH=ROOT, **(env or {}))
         self.proc = None
 
-    def start(self, wait_for="cli.url", timeout=15):
+    def start(self, wait_for="cli.url", timeout=PATIENCE):
         for name in ("cli.url", "cli.sid"):
             try:
                 os.unlink(os.path.join(self.state_dir, name))
@@ -104,7 +109,7 @@ class DaemonProcess:
         code, out, err = self.cli(method, json.dumps(args or {}))
         return code, (json.loads(out) if out.strip() else None)
 
-    def terminate(self, timeout=10):
+    def terminate(self, timeout=PATIENCE):
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout)
 
@@ -122,3 +127,23 @@ def stop_process(proc, timeout=10):
     from devtools.devrun import stop_process as stop
 
     stop(proc, timeout)
+
+
+def listening_ports(pid):
+    """The TCP ports process `pid` listens on (its sockets in /proc/net/tcp and tcp6, state LISTEN)."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if cols[3] == "0A" and cols[9] in inodes:
+                    ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
