@@ -169,7 +169,7 @@ def tzif_rule(data):
 def from_file(path, name):
     """The zone of a TZif file: its POSIX rule (named `name`), else the zoneinfo module's reading of it."""
     with open(path, "rb") as f:
-        data = f.read(1 << 20)
+        data = f.read()  # a few KiB: a read of a fixed larger size would allocate that size first
     rule = tzif_rule(data)
     if rule:
         try:
