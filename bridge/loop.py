@@ -141,7 +141,8 @@ class Loop:
         elif self._timers:
             delay = max(0.0, self._timers[-1].when - self.time())
             timeout = delay if timeout is None else min(timeout, delay)
-        for fd, mask in self._sel.poll(-1 if timeout is None else timeout):
+        # as many events as there are descriptors, as selectors asks (the default, 1023, is an array per call)
+        for fd, mask in self._sel.poll(-1 if timeout is None else timeout, len(self._fds)):
             callbacks = self._fds.get(fd)
             if callbacks is None:  # unregistered by a callback of this round
                 continue
