@@ -117,7 +117,7 @@ class StationSensors(Component, EventSource):
 
 class StationLights(Component, EventSource):
     """The streetlights: the contactors and their Control (contactors.py), the local zone and the sun.
-    Events: ContactorChanged, ModeChanged, ContactorFault."""
+    Events: ContactorChanged, ModeChanged, ContactorFault, ProfilesChanged."""
 
     REQUIRES = ("sun_today", "objects")
 
@@ -135,7 +135,8 @@ class ParameterModel(Component, EventSource):
     """The TR-181 parameter model: the one store every surface reads and writes by TR-181 path, and the
     watcher of value changes. Events: ParameterChanged."""
 
-    REQUIRES = ("model", "object", "config_changed", "before_session", "value_changes", "restore")
+    REQUIRES = ("model", "object", "config_changed", "streetlights_changed", "sensors_changed", "before_session",
+                "value_changes", "restore")
 
     def model(self):
         """The model's core (bridge/model/core.Model), built on first use."""
@@ -145,6 +146,12 @@ class ParameterModel(Component, EventSource):
 
     def config_changed(self, name):
         """A key was written (ChangeConfiguration): compare the watched parameters of the config."""
+
+    def streetlights_changed(self, event):
+        """The streetlights' news (ContactorChanged, ModeChanged, ProfilesChanged): compare their parameters."""
+
+    def sensors_changed(self, event):
+        """The sensors' news (FaultChanged, SampleTaken): compare their parameters."""
 
     def before_session(self, events):
         """A tr069 session is about to start for these events (4 VALUE CHANGE: look at everything first)."""

@@ -4,9 +4,11 @@ the configuration, the file watch on the host, a simulated reboot's restart, and
     python -m bridge.daemon [--backend host|ubus] [--state-dir DIR] [--config FILE]
 """
 
+# _signal, the C module: signal.py makes an IntEnum of every signal and handler (~40 KiB kept) for three
+# handlers that need none of it
+import _signal as signal
 import gc
 import os
-import signal
 import sys
 
 from . import __version__, logger, logsetup

@@ -11,6 +11,7 @@ The events (who publishes them):
   ContactorChanged   streetlights: a contactor's light went on or off
   ModeChanged        streetlights: a contactor's mode (Schedule, RemoteOverride, LocalOverride) changed
   ContactorFault     streetlights: a contactor's feedback contact did not follow a switch, or follows again
+  ProfilesChanged    streetlights: a contactor's streetlight profiles were set or cleared
   FaultChanged       sensors: one of the station's errors started or ended (its status, tables 4-6)
   SampleTaken        sensors: the meter and the board were read
   LinkChanged        os3p: the link to the central system is registered (BootNotification Accepted) or not
@@ -88,6 +89,13 @@ class ContactorFault(Event):
 
     __slots__ = ("contactor", "active", "time", "info")
     DEFAULTS = {"info": None}
+
+
+class ProfilesChanged(Event):
+    """The streetlight profiles of `contactors` (a tuple of ids) were set or cleared (SetStreetlightProfile,
+    ClearSingleStreetlightProfile / ClearStreetlightProfile, the parameter model's writes) and saved."""
+
+    __slots__ = ("contactors", "time")
 
 
 # --- the sensors (bridge/station/sensors.py) --------------------------------------------------------------

@@ -1,20 +1,31 @@
-"""The daemon's single event loop: selectors for sockets, a heap for timers.
+"""The daemon's single event loop: epoll for sockets, a sorted list for timers.
 
 One thread owns every socket; other threads (the WebSocket reader) hand work
 over with call_soon_threadsafe, which wakes the loop through a self-pipe.
 Small and dependency-free on purpose: asyncio costs memory and start-up time
-that a router does not need to pay for a handful of sockets.
+that a router does not need to pay for a handful of sockets. select.epoll is
+used as it is, not through the selectors module: its wrapper objects per call
+and its imports (selectors, math) cost a router ~0.15 MiB and each ubus call
+a little time. Readiness is read as selectors reads it: a hang-up or an error
+wakes the reader and the writer alike. Timers are a list kept sorted, latest
+first (a daemon has tens of them: an insertion is a binary search and a short
+move, taking the next one a pop from the end), not heapq, which the ubus
+surface alone would load for them (its C part and its Python part, ~60 KiB);
+two timers due at the same time run in the order they were set.
 """
 
-import heapq
 import os
-import selectors
+import select
 import time
 from collections import deque
 
 from .logger import getLogger
 
 log = getLogger(__name__)
+
+_READ, _WRITE = select.EPOLLIN, select.EPOLLOUT
+_WAKES_READER = ~select.EPOLLOUT  # selectors' reading: any event but writable alone wakes the reader
+_WAKES_WRITER = ~select.EPOLLIN   # and any but readable alone the writer
 
 
 class Timer:
@@ -28,13 +39,11 @@ class Timer:
     def cancel(self):
         self.cancelled = True
 
-    def __lt__(self, other):
-        return self.when < other.when
-
 
 class Loop:
     def __init__(self):
-        self._sel = selectors.DefaultSelector()
+        self._sel = select.epoll()
+        self._fds = {}  # fd -> (reader, writer) callbacks, either None
         self._timers = []
         self._ready = deque()
         self._threadsafe = deque()
@@ -43,27 +52,29 @@ class Loop:
         self._rpipe, self._wpipe = os.pipe()
         os.set_blocking(self._rpipe, False)
         os.set_blocking(self._wpipe, False)
-        self._sel.register(self._rpipe, selectors.EVENT_READ, (self._drain_wakeup, None))
+        self.add_reader(self._rpipe, self._drain_wakeup)
 
     time = staticmethod(time.monotonic)
 
     # --- file descriptors -------------------------------------------------
     def _modify(self, fd, reader=None, writer=None, set_reader=False, set_writer=False):
-        try:
-            key = self._sel.get_key(fd)
-            cur_r, cur_w = key.data
-        except KeyError:
-            key, cur_r, cur_w = None, None, None
+        cur_r, cur_w = self._fds.get(fd, (None, None))
         r = reader if set_reader else cur_r
         w = writer if set_writer else cur_w
-        mask = (selectors.EVENT_READ if r else 0) | (selectors.EVENT_WRITE if w else 0)
-        if key is None:
+        mask = (_READ if r else 0) | (_WRITE if w else 0)
+        if fd not in self._fds:
             if mask:
-                self._sel.register(fd, mask, (r, w))
+                self._sel.register(fd, mask)
+                self._fds[fd] = (r, w)
         elif mask:
-            self._sel.modify(fd, mask, (r, w))
+            self._sel.modify(fd, mask)
+            self._fds[fd] = (r, w)
         else:
-            self._sel.unregister(fd)
+            del self._fds[fd]
+            try:
+                self._sel.unregister(fd)
+            except OSError:  # closed already: epoll forgot it with its last descriptor
+                pass
 
     def add_reader(self, fd, callback):
         self._modify(fd, reader=callback, set_reader=True)
@@ -83,7 +94,15 @@ class Loop:
 
     def call_later(self, delay, callback, *args):
         t = Timer(self.time() + max(0.0, delay), (lambda: callback(*args)) if args else callback)
-        heapq.heappush(self._timers, t)
+        timers, when = self._timers, t.when
+        lo, hi = 0, len(timers)
+        while lo < hi:  # before the first one due no later than this one: taken after those
+            mid = (lo + hi) // 2
+            if timers[mid].when <= when:
+                hi = mid
+            else:
+                lo = mid + 1
+        timers.insert(lo, t)
         return t
 
     def call_soon_threadsafe(self, callback, *args):
@@ -120,22 +139,23 @@ class Loop:
         if self._ready:
             timeout = 0
         elif self._timers:
-            delay = max(0.0, self._timers[0].when - self.time())
+            delay = max(0.0, self._timers[-1].when - self.time())
             timeout = delay if timeout is None else min(timeout, delay)
-        for key, mask in self._sel.select(timeout):
-            reader, writer = key.data
-            if mask & selectors.EVENT_READ and reader:
+        # as many events as there are descriptors, as selectors asks (the default, 1023, is an array per call)
+        for fd, mask in self._sel.poll(-1 if timeout is None else timeout, len(self._fds)):
+            callbacks = self._fds.get(fd)
+            if callbacks is None:  # unregistered by a callback of this round
+                continue
+            reader, writer = callbacks
+            if mask & _WAKES_READER and reader:
                 self._run_callback(reader)
-            if mask & selectors.EVENT_WRITE and writer:
+            if mask & _WAKES_WRITER and writer:
                 # the reader may have unregistered the fd meanwhile
-                try:
-                    if self._sel.get_key(key.fd).data[1] is writer:
-                        self._run_callback(writer)
-                except KeyError:
-                    pass
+                if self._fds.get(fd, (None, None))[1] is writer:
+                    self._run_callback(writer)
         now = self.time()
-        while self._timers and (self._timers[0].when <= now or self._timers[0].cancelled):
-            t = heapq.heappop(self._timers)
+        while self._timers and (self._timers[-1].when <= now or self._timers[-1].cancelled):
+            t = self._timers.pop()
             if not t.cancelled:
                 self._ready.append((t.callback, ()))
         for _ in range(len(self._ready)):

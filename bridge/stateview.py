@@ -83,8 +83,13 @@ class StateObject(UbusObject):
     def __init__(self, sections, check_output=lambda: False):
         self.sections = sections
         self.check_output = check_output
-        self.schema = schema.load(SCHEMA_NAME)
         self.methods = {"state": lambda _args: collect(self.sections)}
+
+    @property
+    def schema(self):
+        """schemas/tr069.bridge.json, read on the first call: ~50 KiB of objects that a daemon nobody asks
+        for its state never holds (the tr069 object's schema, read at start, finds a missing folder)."""
+        return schema.load(SCHEMA_NAME)
 
     def signature(self):
         return {method: {} for method in self.methods}

@@ -248,11 +248,17 @@ class Root:
         return lights
 
     def build_model(self, sensors, streetlights, reach):
+        from .events import ContactorChanged, FaultChanged, ModeChanged, ProfilesChanged, SampleTaken
         from .model.component import ParameterModel
 
         model = ParameterModel(self.loop, self.clock, self.config, self.device, self.state_dir,
                                inform=lambda event: self.tr069.start_session([event]), streetlights=streetlights,
                                sensors=sensors, netifd_socket=ubus_socket(self.config), reach=reach)
+        # the watched parameters are compared on the news of their sources (docs/notifications.md)
+        if streetlights is not None:
+            streetlights.subscribe(model.streetlights_changed, ContactorChanged, ModeChanged, ProfilesChanged)
+        if sensors is not None:
+            sensors.subscribe(model.sensors_changed, FaultChanged, SampleTaken)
         model.config_changed_hook = self._model_wrote  # a key written through the model is applied everywhere
         self.tr069.before_session.append(model.before_session)
         obj = model.object()
@@ -307,28 +313,54 @@ class Root:
                              self.device.config_path("rpcd"), source_acls=self.device.backend == "host")
 
     def build_reach_api(self, reach, shim, ubus):
-        """The CAMARA subscription API on a server of its own (reach.api_listen:reach.api_port), on a device
-        as on the host. Its tokens: reach.api_token, or a session of the device's rpcd asked over the ubus
-        connection (`session access`); on the host also one of the shim, which stands in for rpcd."""
+        """The CAMARA subscription API. Where the JSON-RPC shim runs (the host; a device with jsonrpc.enabled)
+        and neither reach.api_listen nor reach.api_port is set, the shim's server serves its routes: one HTTP
+        server and one port for the daemon (make run's PORT). Elsewhere (a device, where uhttpd and rpcd serve
+        /ubus and the shim is off) a server of its own at reach.api_listen:reach.api_port. Its tokens:
+        reach.api_token, or a session of the device's rpcd asked over the ubus connection (`session access`);
+        on the host also one of the shim, which stands in for rpcd."""
         if reach is None:
             return None
-        from .jsonrpc.server import HttpServer
-        from .reach.api import MAX_BODY, Api, ApiServer, Authority
+        from .reach import BASE
 
-        authority = Authority(lambda: self.config.get("reach.api_token"),
-                              sessions=shim.sessions if shim is not None else None,
-                              ubus=(lambda: ubus) if ubus is not None else None)
-        try:
-            server = ApiServer(HttpServer(self.loop, self.config.get("reach.api_listen"),
-                                          self.config.get("reach.api_port"), Api(reach, authority).handle,
-                                          lambda req: MAX_BODY))
-        except OSError as e:
-            log.error("reach: the CAMARA API cannot listen on %s:%s: %s", self.config.get("reach.api_listen"),
-                      self.config.get("reach.api_port"), e.strerror or e)
-            return None
-        server.start()
-        reach.api_url = server.url()
-        return server
+        def api():  # the API's code and its tokens, made when it is first needed
+            from .reach.api import Api, Authority
+
+            authority = Authority(lambda: self.config.get("reach.api_token"),
+                                  sessions=shim.sessions if shim is not None else None,
+                                  ubus=(lambda: ubus) if ubus is not None else None)
+            return Api(reach, authority).handle
+
+        if shim is not None and not (self.config.given("reach.api_listen") or self.config.given("reach.api_port")):
+            from .reach.api import MAX_BODY, PREFIX, Mounted
+
+            surface = Mounted(shim.url[:-len(shim.PATH)], lambda: shim.mount(PREFIX, api(), MAX_BODY),
+                              lambda: shim.unmount(PREFIX))
+        else:
+            from .jsonrpc.listener import Listener
+
+            def serve(sock):  # at the first connection: the HTTP server and the API (bridge/jsonrpc/listener.py)
+                from .jsonrpc.server import HttpServer
+                from .reach.api import MAX_BODY
+
+                return HttpServer(self.loop, None, None, api(), lambda req: MAX_BODY, sock=sock)
+
+            where = "%s:%s" % (self.config.get("reach.api_listen"), self.config.get("reach.api_port"))
+            try:
+                surface = Listener(self.loop, self.config.get("reach.api_listen"), self.config.get("reach.api_port"),
+                                   serve, "reach: the CAMARA API", BASE)
+            except OSError as e:
+                import errno
+
+                if e.errno == errno.EADDRINUSE:
+                    log.error("reach: the CAMARA API not started: %s is taken by another program; set "
+                              "reach.api_port (uci, or --option reach.api_port=N) to a free port", where)
+                else:
+                    log.error("reach: the CAMARA API cannot listen on %s: %s", where, e.strerror or e)
+                return None
+        surface.start()
+        reach.api_url = surface.url()
+        return surface
 
     def _model_wrote(self, name):
         """A key a SetParameterValues changed in memory: taken up as ChangeConfiguration's are, and the

@@ -12,7 +12,8 @@ reads commands on stdin to send any server-initiated action:
     list | help | quit
 
 On the same port it serves firmware images over plain HTTP: GET /firmware/<name> answers a small file whose
-first line is <name>, which a host daemon's simulated flash takes as the new firmware version.
+first line is <name>, which a host daemon's simulated flash takes as the new firmware version. With
+--api-port N --upload-dir DIR (make run gives both) port N also takes GetFile's uploads at POST /upload/.
 
 Tests use the same class in-process (CentralSystem(...).start()), with hooks to misbehave: refuse the
 subprotocol, answer 404/401, close right after the handshake, send garbage, answer late or never.
@@ -91,6 +92,7 @@ class CentralSystem:
         self.on_connect = None  # async fn(identity, ws) -> False to drop the connection at once
         self.out = out if out is not None else sys.stdout
         self.quiet = quiet
+        self.upload_address = None  # host:port of the upload receiver (a Northbound with uploads sets it): help
         self.received = []  # (identity, message list) of every message from a substation, in order
         self.events = []  # ("connect" | "refused" | "disconnect", identity, detail, time)
         self.connections = {}
@@ -377,7 +379,7 @@ def _close_match(word, words):
 
 
 def _help(cs, words):
-    from .examples import EXAMPLES, example
+    from .examples import DEFAULT_UPLOAD, EXAMPLES, example
 
     if len(words) == 1:
         _say(HELP.strip() % ", ".join(SERVER_ACTIONS))
@@ -386,7 +388,10 @@ def _help(cs, words):
     if action not in EXAMPLES:
         _say("no action %s%s; help lists them" % (action, _close_match(action, EXAMPLES)))
         return
-    payload, note = example(action, "%s:%d" % (cs.host, cs.port))
+    upload = cs.upload_address
+    payload, note = example(action, "%s:%d" % (cs.host, cs.port), upload or DEFAULT_UPLOAD)
+    if action == "GetFile" and upload is None:
+        note += " (make run serves one; here: --api-port N --upload-dir DIR)"
     _say("%s: %s" % (action, note))
     _say("%s %s" % (action, json.dumps(payload)))
 
@@ -472,6 +477,9 @@ def main(argv=None):
     p.add_argument("--password", default="")
     p.add_argument("--api-port", type=int, default=0,
                    help="serve the northbound REST API (docs/dms-api.md) on this port (0: not served)")
+    p.add_argument("--upload-dir", default=None,
+                   help="with --api-port: take GetFile's uploads at POST /upload/ on that port, into this "
+                        "directory (devtools/uploads.py)")
     args = p.parse_args(argv)
     ctx = None
     if args.cert:
@@ -488,8 +496,10 @@ def main(argv=None):
     if args.api_port:
         from devtools.northbound import Northbound  # its own module: the REST API of docs/dms-api.md
 
-        api = Northbound(cs, args.host, args.api_port).start()
+        api = Northbound(cs, args.host, args.api_port, uploads=args.upload_dir).start()
         print("northbound REST API on %s (docs/dms-api.md)" % api.url, flush=True)
+        if args.upload_dir:
+            print("uploads (GetFile) taken at %s into %s" % (api.upload_url, args.upload_dir), flush=True)
     try:
         for line in sys.stdin:
             if not _command(cs, line):

@@ -3,8 +3,9 @@
     make run [STATE_DIR=dir] [PORT=8069] [CS_PORT=9000] [OPTS="--option cpe.log_level=debug ..."]
 
 The simulator listens on 127.0.0.1:9000 (--cs-port; acs.url follows), so a newcomer sees
-BootNotification, Heartbeat and the rest go by; the status page is on 127.0.0.1:8069 (--port), with a
-`dev` login made for this run. What `make run` sets for its ports (acs.url, os3p.enabled, jsonrpc.port)
+BootNotification, Heartbeat and the rest go by; its DMS REST API on the CS port + 80 (--api-port) also
+takes GetFile's uploads into <state>/uploads/; the status page is on 127.0.0.1:8069 (--port), with a
+`dev` login made for this run, beside the daemon's JSON-RPC and CAMARA API (one port for the daemon). What `make run` sets for its ports (acs.url, os3p.enabled, jsonrpc.port)
 it writes into the host config file, marked, so that the file holds the values in use; anything else
 after the options (OPTS) goes to the daemon (`--option KEY=VALUE`: a key for this run only).
 
@@ -187,7 +188,8 @@ def main(argv=None):
     try:
         if simulator:
             sim = subprocess.Popen([sys.executable, "-m", "devtools.centralsystem", "--host", "127.0.0.1",
-                                    "--port", str(args.cs_port), "--api-port", str(api_port)], cwd=ROOT)
+                                    "--port", str(args.cs_port), "--api-port", str(api_port),
+                                    "--upload-dir", os.path.join(state_dir, "uploads")], cwd=ROOT)
             if wait_port("127.0.0.1", args.cs_port):
                 settings[("acs", "url")] = (url, "CS_PORT")
                 settings[("os3p", "enabled")] = ("1", "the simulator runs")  # off by default elsewhere
@@ -204,12 +206,15 @@ def main(argv=None):
               "status page:       http://127.0.0.1:%d/   log in as %s, password %s (new on every make run)\n"
               "central system:    %s\n"
               "DMS REST API:      %s\n"
+              "uploads:           %s\n"
               "in another shell:  .venv/bin/tr069-bridge call%s status\n"
               "                   .venv/bin/tr069-bridge state%s\n"
               % (state_dir, config, ", ".join("%s.%s" % k for k in sorted(settings)), config, args.port,
                  devuser.DEV_USER, password, url if sim else "none",
                  "http://127.0.0.1:%d/v1  (docs/dms-api.md; cpe_id: the station's serial number)" % api_port
-                 if sim else "none", opt, opt),
+                 if sim else "none",
+                 "http://127.0.0.1:%d/upload/ into %s  (GetFile: help GetFile)"
+                 % (api_port, os.path.join(state_dir, "uploads")) if sim else "none", opt, opt),
               file=sys.stderr, flush=True)
         statelock.release(state_dir)
         daemon = subprocess.Popen([sys.executable, "-m", "bridge.daemon", "--backend", "host", "--state-dir",

@@ -4,7 +4,9 @@ and what the tests send to a daemon on the host backend.
 
 Each payload is valid against its schema (schemas/os3p/<Action>.req.json) and does something visible on a
 `make run` daemon: 127.0.0.1:9000 is the development central system's default address (its HTTP side
-serves /firmware/<name>: an image whose first line is <name>); `help` prints the address it runs on.
+serves /firmware/<name>: an image whose first line is <name>), 127.0.0.1:9080 its DMS REST API's, which
+under `make run` takes GetFile's uploads at /upload/ into <state>/uploads/ (devtools/uploads.py); `help`
+prints the addresses it runs on.
 """
 
 # action -> (payload, what it does on `make run`)
@@ -30,8 +32,9 @@ EXAMPLES = {  # in the order of a first session: read, change, watch the lights,
                                       "removes the profile SetStreetlightProfile's example set"),
     "TestMVFaultIndicator": ({}, "pulses the test line of every MV fault-indicator group"),
     "ResetMVFaultIndicator": ({}, "resets every MV fault-indicator group"),
-    "GetFile": ({"requestId": "log-1", "fileType": "Syslog", "location": "http://127.0.0.1:8000/upload/"},
-                "uploads the daemon's log; needs a server taking uploads there (UploadFailed without one)"),
+    "GetFile": ({"requestId": "log-1", "fileType": "Syslog", "location": "http://127.0.0.1:9080/upload/"},
+                "uploads the daemon's log to the central system's upload receiver: the file lands in the "
+                "state directory's uploads/ and the station reports Uploaded"),
     "UpdateFirmware": ({"requestId": "fw-1", "retrieveDate": "2026-01-01T00:00:00Z",
                         "location": "http://127.0.0.1:9000/firmware/tr069-bridge-0.2.0"},
                        "downloads, checks and flashes: on the host a simulated flash, the daemon restarts "
@@ -40,14 +43,17 @@ EXAMPLES = {  # in the order of a first session: read, change, watch the lights,
 }
 
 DEFAULT_ADDRESS = "127.0.0.1:9000"  # in the payloads above; `help` shows the running central system's
+DEFAULT_UPLOAD = "127.0.0.1:9080"  # its upload receiver (the DMS REST API's port: make run's API_PORT)
 
 
-def example(action, address=DEFAULT_ADDRESS):
-    """(payload, note) of an action, with the development central system's address put in."""
+def example(action, address=DEFAULT_ADDRESS, upload=DEFAULT_UPLOAD):
+    """(payload, note) of an action, with the development central system's address and its upload
+    receiver's put in."""
     import json
 
     payload, note = EXAMPLES[action]
-    return json.loads(json.dumps(payload).replace(DEFAULT_ADDRESS, address)), note
+    text = json.dumps(payload).replace(DEFAULT_ADDRESS, address).replace(DEFAULT_UPLOAD, upload)
+    return json.loads(text), note
 
 
 def markdown_table():

@@ -6,6 +6,7 @@
        400 {"error": "..."}  (a CWMP fault adds "code" and "details"), 401, 500 {"error": "..."}
     POST /v1/method/GetResult {"env_id", "timeout"}: the result of an asynchronous scenario
     GET  /v1/events?after=<seq>&timeout=<s>[&cpe_id=<serial>]: value-change notifications (long poll)
+    POST /upload/            with an upload directory: GetFile's uploads are stored there (devtools/uploads.py)
 
 docs/dms-api.md says what each method does on a station and what it answers. The parameter-model
 methods travel as the OS3P extension action DataModel; Reboot is Reset, ScheduleDownload is
@@ -18,12 +19,15 @@ For development and tests: plain HTTP on 127.0.0.1, one thread per request, opti
 
 import base64
 import json
+import os
 import threading
 import time
 import uuid
 from collections import OrderedDict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from .uploads import PREFIX as UPLOAD_PREFIX
 
 FINISHED = "Scenario was finished"
 MODEL_METHODS = ("GetParameterValues", "GetParameterNames", "SetParameterValues", "GetParameterAttributes",
@@ -52,6 +56,16 @@ class ApiError(Exception):
         self.status, self.body = status, dict({"error": error}, **extra)
 
 
+def _answer(req, status, content_type, data):
+    req.send_response(status)
+    req.send_header("Content-Type", content_type)
+    req.send_header("Content-Length", str(len(data)))
+    if status == 401:
+        req.send_header("WWW-Authenticate", 'Basic realm="DMS"')
+    req.end_headers()
+    req.wfile.write(data)
+
+
 def _utc(epoch):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
@@ -67,9 +81,11 @@ def _fault(code, message, details=()):
 
 
 class Northbound:
-    def __init__(self, cs, host="127.0.0.1", port=0, credentials=None, call_timeout=30.0):
-        """cs: the CentralSystem (devtools/centralsystem.py) whose stations the API drives."""
+    def __init__(self, cs, host="127.0.0.1", port=0, credentials=None, call_timeout=30.0, uploads=None):
+        """cs: the CentralSystem (devtools/centralsystem.py) whose stations the API drives; uploads: the
+        directory POST /upload/ stores files in (None: not served)."""
         self.cs = cs
+        self.uploads = uploads
         self.host, self.port = host, port
         self.credentials = credentials  # (user, password): Basic auth required; None: open (loopback)
         self.call_timeout = call_timeout
@@ -91,6 +107,8 @@ class Northbound:
                 pass
 
             def do_POST(self):
+                if api.uploads is not None and self.path.startswith(UPLOAD_PREFIX):
+                    return api._upload(self)
                 api._handle(self, "POST")
 
             def do_GET(self):
@@ -99,6 +117,8 @@ class Northbound:
         self.server = ThreadingHTTPServer((self.host, self.port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
+        if self.uploads is not None:
+            self.cs.upload_address = "%s:%d" % (self.host, self.port)  # `help GetFile` puts it in its example
         threading.Thread(target=self.server.serve_forever, name="northbound", daemon=True).start()
         return self
 
@@ -111,6 +131,26 @@ class Northbound:
     @property
     def url(self):
         return "http://%s:%d/v1" % (self.host, self.port)
+
+    @property
+    def upload_url(self):
+        return "http://%s:%d%s" % (self.host, self.port, UPLOAD_PREFIX)
+
+    def _upload(self, req):
+        from .uploads import UploadError, receive
+
+        try:
+            self._authorize(req)
+            stored = receive(req.headers, req.rfile.read, self.uploads)
+            status, text = 200, "".join("stored %s (%d bytes)\n" % (os.path.basename(p), n) for p, n in stored)
+            for path, size in stored:
+                self.cs._event("upload", os.path.basename(path), "%d bytes, in %s" % (size, self.uploads))
+        except ApiError as e:
+            status, text = e.status, e.body["error"] + "\n"
+        except UploadError as e:
+            status, text = 400, "%s\n" % e
+        req.close_connection = status != 200  # a refused body may be unread
+        _answer(req, status, "text/plain; charset=utf-8", text.encode())
 
     # --- HTTP ------------------------------------------------------------------------------------------------
     def _handle(self, req, verb):
@@ -127,14 +167,7 @@ class Northbound:
             status, body = e.status, e.body
         except Exception as e:  # a bug here must answer, not hang the client
             status, body = 500, {"error": "%s: %s" % (e.__class__.__name__, e)}
-        data = json.dumps(body).encode()
-        req.send_response(status)
-        req.send_header("Content-Type", "application/json")
-        req.send_header("Content-Length", str(len(data)))
-        if status == 401:
-            req.send_header("WWW-Authenticate", 'Basic realm="DMS"')
-        req.end_headers()
-        req.wfile.write(data)
+        _answer(req, status, "application/json", json.dumps(body).encode())
 
     def _authorize(self, req):
         if self.credentials is None:

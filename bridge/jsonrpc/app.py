@@ -45,6 +45,8 @@ def _setting(config, name, default):
 
 
 class Shim:
+    PATH = PREFIX  # where JSON-RPC is served: url is http://host:port + PATH
+
     def __init__(self, loop, objects, host="127.0.0.1", port=0, users=None, acl_dirs=(),
                  session_timeout=300, call_timeout=60, login_attempts=5, state_dir=None,
                  login_delays=None):
@@ -111,6 +113,9 @@ class Shim:
     def mount(self, prefix, handler, body_limit):
         """Serve every path under `prefix` with handler(request, connection) (the CAMARA routes)."""
         self.mounts.append((prefix.rstrip("/") + "/", handler, body_limit))
+
+    def unmount(self, prefix):
+        self.mounts = [m for m in self.mounts if m[0] != prefix.rstrip("/") + "/"]
 
     def body_limit(self, req):
         for prefix, _handler, limit in self.mounts:

@@ -5,12 +5,15 @@ per response (a keep-alive reply never waits for the peer's delayed ACK), and li
 request head and body size, time to send a request, idle time.
 """
 
+# _socket, the C module, as the ubus connection uses it: socket.py (its enums, selectors, math, array) costs
+# ~0.6 MiB
+import _socket as socket
 import errno
 import select
-import socket
 from collections import deque
 
 from bridge.jsonrpc import http
+from bridge.jsonrpc.listener import listening_socket
 
 from ..logger import getLogger
 
@@ -233,7 +236,8 @@ class HttpServer:
     which answers with connection.respond(...) now or later."""
 
     def __init__(self, loop, host, port, router, body_limit, max_clients=MAX_CLIENTS,
-                 max_per_address=MAX_PER_ADDRESS):
+                 max_per_address=MAX_PER_ADDRESS, sock=None):
+        """sock: a listening socket to take over (bridge/jsonrpc/listener.py), else one made at host:port."""
         self.loop = loop
         self.router = router
         self.body_limit = body_limit
@@ -243,17 +247,7 @@ class HttpServer:
         self.per_address = {}  # peer address -> open connections
         self.stopping = False
         self._sweeper = None
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, _, _, _, addr = infos[0]
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self.sock.bind(addr)
-            self.sock.listen(128)
-        except OSError:
-            self.sock.close()
-            raise
-        self.sock.setblocking(False)
+        self.sock = sock if sock is not None else listening_socket(host, port)
         self.address = self.sock.getsockname()[:2]
         self.accepting = False
         self._accept_on()
@@ -288,7 +282,8 @@ class HttpServer:
                     return
                 victim.close()
             try:
-                sock, peer = self.sock.accept()
+                fd, peer = self.sock._accept()  # accept4 with SOCK_CLOEXEC, as socket.py's accept()
+                sock = socket.socket(fileno=fd)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as e:

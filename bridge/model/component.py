@@ -6,9 +6,10 @@ the clock, the station's parts that run here, ubusd's socket (netifd) and the st
   - builds the model (rows, backend, its state file) on first use: a daemon nobody asks and that watches
     nothing never loads the table;
   - compares the watched parameters when a source tells it something changed: a config reload or write
-    (reload(), config_changed()), the streetlights' and the sensors' events (subscribed in start()), the
-    OS3P link and the firmware transfer (link_changed()); and every model.poll_interval seconds for the
-    groups that cannot tell (rows.GROUPS), while anything of them is watched;
+    (reload(), config_changed()), the streetlights' and the sensors' events (streetlights_changed(),
+    sensors_changed(): the root subscribes them), the OS3P link and the firmware transfer (link_changed());
+    and every model.poll_interval seconds for the groups that cannot tell (rows.GROUPS), while anything of
+    them is watched;
   - publishes what changed as ParameterChanged events; an active one also starts a tr069 session with
     event "4 VALUE CHANGE" (inform, given by the root), whose OS3P messages take the changes
     (value_changes()); passive ones wait for the next session (docs/notifications.md).
@@ -76,7 +77,7 @@ class ParameterModel:
         self.events = Publisher("parameter model")
         self._model = None
         self._timer = None
-        self._config_due = False
+        self._due = set()  # getter groups to compare on the loop's next turn
         self.stopped = False
 
     # --- the model, built on first use ---------------------------------------------------------------------
@@ -127,12 +128,6 @@ class ParameterModel:
 
     # --- Component --------------------------------------------------------------------------------------------
     def start(self):
-        from ..events import ContactorChanged, FaultChanged, ModeChanged, SampleTaken
-
-        if self.streetlights is not None:
-            self.streetlights.subscribe(lambda e: self.changed(("streetlight",)), ContactorChanged, ModeChanged)
-        if self.sensors is not None:
-            self.sensors.subscribe(lambda e: self.changed(("meter", "indicators")), FaultChanged, SampleTaken)
         if has_state(self.state_dir):
             # something was watched or numbered before: take it up now (a change while stopped is found)
             self.loop.call_soon(self.changed)
@@ -165,15 +160,29 @@ class ParameterModel:
     # --- value changes ----------------------------------------------------------------------------------------
     def config_changed(self, name):
         """A key was written (ChangeConfiguration, a SetParameterValues): compare what is watched of the
-        config on the loop's next turn, once the write is done or taken back (a value that could not be
-        written is no change)."""
-        if not self._config_due:
-            self._config_due = True
-            self.loop.call_soon(self._config_check)
+        config once the write is done or taken back (a value that could not be written is no change)."""
+        self._compare_soon("config")
 
-    def _config_check(self):
-        self._config_due = False
-        self.changed(("config",))
+    def streetlights_changed(self, event):
+        """The streetlights' ContactorChanged, ModeChanged, ProfilesChanged (OS3P's SetStreetlightProfile
+        and ClearStreetlightProfile change no light now, yet the profiles' parameters)."""
+        self._compare_soon("streetlight")
+
+    def sensors_changed(self, event):
+        """The sensors' FaultChanged and SampleTaken."""
+        self.changed(("meter", "indicators"))
+
+    def _compare_soon(self, group):
+        """Compare the watched parameters of `group` on the loop's next turn, once what caused the event is
+        done: a write of the central system's own (DataModel SetParameterValues of a profile, whose event
+        comes in the middle of the write) is the baseline by then, not a change to notify back to it."""
+        if not self._due:
+            self.loop.call_soon(self._compare_due)
+        self._due.add(group)
+
+    def _compare_due(self):
+        groups, self._due = tuple(sorted(self._due)), set()
+        self.changed(groups)
 
     def link_changed(self):
         self.changed(("link", "firmware"))

@@ -389,12 +389,23 @@ class Model:
             log.error("SetParameterValues: the write failed (%s: %s); nothing changed", e.__class__.__name__, e)
             raise Fault(INTERNAL_ERROR, "the write failed: %s" % e) from None
         if origin == "acs":
+            # the baseline is the value as the device holds it now: a value stored in its own form (a
+            # profile's ValidFrom is a local date) reads back otherwise than it was written, and is no change
+            after = Snapshot(self)
             for row, _keys, value, shown in writes:
                 if shown in self.last:
-                    self.last[shown] = row.type.text(value) if not row.secret else ""
+                    self.last[shown] = _text(row, self._read_back(after, shown, value))
                 self.pending.pop(shown, None)
         self._set_key(key)
         return 1 if later else 0
+
+    def _read_back(self, snap, shown, written):
+        try:
+            node, keys, _shown = self.resolve(snap, shown)
+            value = snap.value(node, keys)
+        except Fault:
+            value = None
+        return written if value is None else value
 
     def _set_key(self, key):
         self.parameter_key = key
@@ -520,7 +531,7 @@ class Model:
             self._walk(snap, node, keys, shown, found)
             for path, pnode, _k, value in found:
                 row = pnode.row
-                if groups is not None and row.group not in groups:
+                if groups is not None and self._news_group(row) not in groups:
                     continue
                 n = self.notification(path, row)
                 if n:
@@ -528,6 +539,14 @@ class Model:
         for path, row, value in self._forced(snap, groups):
             out[path] = (row, value, 2)
         return out
+
+    def _news_group(self, row):
+        """The getter group whose news can change the row's value: a NumberOfEntries changes with its table
+        (a profile cleared is the streetlights' news), not with a group of its own."""
+        if row.count is not None:
+            counted = self.registry.objects[row.count].row
+            return counted.group if counted is not None else None
+        return row.group
 
     def _forced(self, snap, groups=None):
         """[(path, row, value)] of the forced-inform parameters (of the given groups) now."""

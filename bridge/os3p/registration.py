@@ -196,13 +196,14 @@ class Registration:
 
     def send_boot(self):
         fields = self.core.boot_fields()
+        url = self.settings.acs_url  # the central system it goes to: a reload may change acs.url before the answer
         self.force_boot = False
         self.boot_in_flight = True
         self.deadlines.cancel("boot")
-        self.core.calls.call("BootNotification", fields, lambda p, e: self._boot_done(fields, p, e), early=True,
+        self.core.calls.call("BootNotification", fields, lambda p, e: self._boot_done(fields, url, p, e), early=True,
                              first=True)
 
-    def _boot_done(self, fields, payload, error):
+    def _boot_done(self, fields, url, payload, error):
         self.boot_in_flight = False
         if not self.connected:
             return
@@ -212,7 +213,9 @@ class Registration:
             return
         status, interval = payload["status"], payload["interval"]
         self.core.sync_clock(payload.get("currentTime"))
-        self.memory.put(boot={"fields": fields, "url": self.settings.acs_url, "status": status})
+        # recorded for the URL it was sent to: an answer that comes after a reload moved acs.url is not the new
+        # central system's, which still gets its own BootNotification on the new link
+        self.memory.put(boot={"fields": fields, "url": url, "status": status})
         log.info("BootNotification: %s (interval %s)", status, interval)
         if status == "Accepted":
             if interval > 0 and interval != self.settings.heartbeat_interval:

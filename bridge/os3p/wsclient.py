@@ -8,6 +8,14 @@
   the handshake; it also lacks pbkdf2_hmac/scrypt in this process). A later wss:// connection imports
   ssl then and hands it to the library (_enable_tls).
 - describe() names a failure without importing ssl: a refused ws:// attempt must not load OpenSSL.
+- Without what its modules import for annotations and options the daemon never uses, each stood in for or
+  hidden while they are imported (and taken out of sys.modules again, so a later importer gets the real
+  one): `typing` (~0.5 MiB; the library's annotations evaluate to a placeholder), the `logging` package
+  when nothing loaded it yet (~0.8 MiB with traceback, linecache, tokenize; websocket._logging gets a
+  logger of bridge.logger, whose lines reach the same sinks in the same format), `python_socks` (SOCKS
+  proxies, never configured here; OpenWrt does not ship it). A host name is resolved as ASCII bytes
+  (_Resolver): socket.getaddrinfo encodes a str with the IDNA codec, which loads encodings.idna,
+  stringprep and unicodedata (~0.4 MiB) for a name that is ASCII anyway.
 
 TESTED_WITH is the version this was written against (the pin in requirements-dev.txt and the version
 OpenWrt 24.10 ships); tests/os3p/test_os3p_wsclient.py fails when the installed library is another one, so
@@ -37,10 +45,16 @@ def load(tls=False):
         import types
 
         hidden = {}
+        standins = {"python_socks": None}  # None: import raises ImportError
         if not tls and "ssl" not in sys.modules and "hashlib" not in sys.modules:
-            for name in ("ssl", "_hashlib"):
-                hidden[name] = sys.modules.get(name, _MISSING)
-                sys.modules[name] = None  # import raises ImportError: the library runs without TLS
+            standins.update(ssl=None, _hashlib=None)  # the library runs without TLS
+        if "typing" not in sys.modules:
+            standins["typing"] = _annotations_module()
+        if "logging" not in sys.modules:
+            standins["logging"] = _logging_module()
+        for name, module in standins.items():
+            hidden[name] = sys.modules.get(name, _MISSING)
+            sys.modules[name] = module
         try:
             if "websocket" not in sys.modules:
                 import importlib.util
@@ -58,7 +72,9 @@ def load(tls=False):
             core = importlib.import_module("websocket._core")
             abnf = importlib.import_module("websocket._abnf")
             exc = importlib.import_module("websocket._exceptions")
-            logger.route_std()  # the library logs through the logging package: to our sinks too
+            sys.modules["websocket._http"].socket = _Resolver()
+            if "logging" not in standins:
+                logger.route_std()  # the library logs through the logging package: to our sinks too
         finally:
             for name, module in hidden.items():
                 if module is _MISSING:
@@ -73,6 +89,65 @@ def load(tls=False):
     if tls and not _ws.tls:
         _enable_tls()
     return _ws
+
+
+class _Resolver:
+    """websocket._http's `socket`: the socket module, but an ASCII host name goes to getaddrinfo as bytes
+    (a str is encoded with the IDNA codec, whose modules cost ~0.4 MiB; an ASCII name is the same bytes)."""
+
+    def __getattr__(self, name):
+        return getattr(socket, name)
+
+    @staticmethod
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.isascii():
+            host = host.encode("ascii")
+        return socket.getaddrinfo(host, *args, **kwargs)
+
+
+def _annotations_module():
+    """A stand-in for `typing` while the library is imported: its annotations (Optional[str], Union[...],
+    Callable) evaluate to one placeholder; nothing reads them."""
+    import types
+
+    class Annotation:
+        def __getitem__(self, item):
+            return self
+
+    module = types.ModuleType("typing", "stand-in: bridge/os3p/wsclient.py")
+    placeholder = Annotation()
+    module.__getattr__ = lambda name: placeholder
+    return module
+
+
+def _logging_module():
+    """A stand-in for the logging package while the library is imported, as much of it as websocket._logging
+    uses: its logger is bridge.logger's (the daemon's sinks, the daemon's format and level)."""
+    import types
+
+    class Handler:
+        def __init__(self, *args, **kwargs):
+            pass
+
+    class LibraryLogger:
+        def __init__(self, name):
+            self._log = logger.getLogger(name)
+
+        def __getattr__(self, name):  # debug, info, warning, error, isEnabledFor
+            return getattr(self._log, name)
+
+        def addHandler(self, handler):
+            pass
+
+        def setLevel(self, level):
+            pass
+
+    module = types.ModuleType("logging", "stand-in: bridge/os3p/wsclient.py")
+    module.getLogger = LibraryLogger
+    module.Handler = module.NullHandler = module.StreamHandler = Handler
+    module.DEBUG, module.INFO, module.WARNING, module.ERROR, module.CRITICAL = (
+        logger.DEBUG, logger.INFO, logger.WARNING, logger.ERROR, logger.CRITICAL)
+    return module
 
 
 def _enable_tls():

@@ -1,6 +1,8 @@
-"""The CAMARA routes, on an HTTP server of the daemon's own (bridge/jsonrpc/server.py, on the loop; the root
-builds it), at
-reach.api_listen:reach.api_port (127.0.0.1:8070 unless configured), on a device as on the host:
+"""The CAMARA routes. The root (bridge/wiring.py build_reach_api) serves them on the JSON-RPC shim's server
+where the shim runs (the host) and reach.api_listen / reach.api_port are not set (Mounted), else on an HTTP
+server of their own (bridge/jsonrpc/server.py, on the loop) at reach.api_listen:reach.api_port
+(127.0.0.1:8070 unless configured), as on a device, where uhttpd and rpcd serve /ubus. That server listens
+from the start but is built, with this module, at its first connection (bridge/jsonrpc/listener.py):
 
     POST   /device-reachability-status-subscriptions/v0.7/subscriptions        create (201)
     GET    /device-reachability-status-subscriptions/v0.7/subscriptions        list (200)
@@ -206,25 +208,24 @@ def _writes(granted, kind):
 def _error(triple):
     status, code, message = triple
     return status, {"status": status, "code": code, "message": message}
+class Mounted:
+    """The API's routes on another server of the daemon (the JSON-RPC shim's, the root mounts them) as a
+    surface: start mounts, stop unmounts. base: that server's http://host:port."""
 
-
-class ApiServer:
-    """The API's HTTP server (bridge/jsonrpc/server.py's HttpServer, built by the root: build_reach_api) as a
-    component of the daemon: start, stop, state."""
-
-    def __init__(self, server):
-        self.server = server
-        self.address = server.address
+    def __init__(self, base, mount, unmount):
+        self.base = base
+        self.mount = mount
+        self.unmount = unmount
 
     def start(self):
-        log.info("reach: the CAMARA API listens on %s:%d", *self.address[:2])
+        self.mount()
+        log.info("reach: the CAMARA API is served at %s (the JSON-RPC shim's server)", self.url())
 
     def url(self):
-        host, port = self.address[:2]
-        return "http://%s:%d%s" % ("[%s]" % host if ":" in host else host, port, PREFIX)
+        return self.base + PREFIX
 
     def state(self):
         return {"url": self.url()}
 
     def stop(self):
-        self.server.stop()
+        self.unmount()

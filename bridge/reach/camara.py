@@ -17,9 +17,7 @@ Where the API leaves a choice, the choice made here (docs/reachability.md says w
 
 import re
 
-API = "device-reachability-status-subscriptions"
-VERSION = "v0.7"
-BASE = "/%s/%s" % (API, VERSION)
+from . import API, BASE, VERSION  # noqa: F401  (the API's name and path, with the package: the root needs them first)
 PREFIX = "org.camaraproject.%s.v0." % API
 TYPES = {PREFIX + "reachability-data": "data", PREFIX + "reachability-sms": "sms",
          PREFIX + "reachability-disconnected": "disconnected"}

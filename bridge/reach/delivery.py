@@ -35,7 +35,6 @@ from ..logger import getLogger
 log = getLogger(__name__)
 
 MAX_ANSWER = 65536  # bytes of a sink's answer read at most
-DIRECTORY = "reach-outbox"
 _NAME = re.compile(r"^(\d{12})\.json$")
 
 

@@ -6,7 +6,7 @@ REGISTRATIONS; `sim` one of SIMS; `bearer` True when a data bearer is up, False 
 not, None when it cannot be told.
 """
 
-import math
+from ..station import finite  # the one rule for measured values (NaN and the infinities are absent)
 
 FIELDS = ("imei", "iccid", "imsi", "msisdn", "operator", "operator_code", "registration", "technology",
           "rssi", "rsrp", "rsrq", "sinr", "bearer", "sim", "state")
@@ -82,4 +82,4 @@ def number(value):
             v = float(text)
         except ValueError:
             return None
-    return v if math.isfinite(v) else None
+    return v if finite(v) else None

@@ -11,9 +11,12 @@
   weak-signal hysteresis turns; the root hands SignalChanged to the sensors, whose alarms make it the
   station's WeakSignal error, as a ContactorFault makes a PowerSwitchFailure.
 - Subscriptions (camara.py) are stored (store.py) before they are answered; deliveries go through
-  delivery.py. Expiry, max events and deletion end a subscription with subscription-ends.
+  delivery.py. Expiry, max events and deletion end a subscription with subscription-ends. Neither is
+  loaded before it is used (bridge/reach/__init__.py): the deliveries are made at the first notification,
+  or at start when the last run left some waiting.
 """
 
+import _thread
 import os
 import time
 
@@ -24,10 +27,9 @@ from ..ids import uuid4
 from ..logger import getLogger
 from . import camara
 from .backends import BackendError, choose, open_backend
-from .delivery import Delivery, Notification
 from .modem import ModemInfo
 from .state import ReachabilityState, WeakSignal, judge
-from .store import Store
+from .store import OUTBOX, Store
 
 log = getLogger(__name__)
 
@@ -63,10 +65,12 @@ class Reach:
         self.os3p_registered = lambda: None  # OS3P not enabled here, until follow_os3p
         self.stopped = False
         self.interfaces = config.get("reach.interfaces").split()
-        self.plain_http_allowed = camara.networks_check(config.get("reach.plain_http_sinks"))
-        from .backends.simulated import FILE
+        self._plain_http = config.get("reach.plain_http_sinks")  # judged at its first use (plain_http_allowed)
+        self.simulation = None
+        if device_backend == "host":  # the simulated modem's module only where it is simulated
+            from .backends.simulated import FILE
 
-        self.simulation = os.path.join(state_dir, FILE) if device_backend == "host" else None
+            self.simulation = os.path.join(state_dir, FILE)
         self.backend_name = choose(config.get("reach.backend"), device_backend)
         try:
             self.backend = open_backend(self.backend_name, {
@@ -85,11 +89,10 @@ class Reach:
         self.reach = ReachabilityState(config.get("reach.debounce"), last.get("state"), last.get("since"))
         self.weak = WeakSignal(config.get("reach.weak_signal_rsrp"), config.get("reach.weak_signal_rssi"),
                                config.get("reach.weak_signal_hysteresis"))
-        from .delivery import DIRECTORY
-
-        self.delivery = Delivery(loop, config.get("reach.sink_queue"), config.get("reach.sink_timeout"),
-                                 ca_file=config.get("reach.ca_file") or None, on_gone=self._gone,
-                                 directory=os.path.join(state_dir, DIRECTORY), sink_allowed=self._sink_allowed)
+        self.outbox = os.path.join(state_dir, OUTBOX)
+        self._delivery_options = (config.get("reach.sink_queue"), config.get("reach.sink_timeout"),
+                                  config.get("reach.ca_file") or None)
+        self.delivery = None  # deliveries(): made on first use
         self.refreshing = False
         self.again = False
         self.refreshed_once = False
@@ -101,7 +104,8 @@ class Reach:
 
     # --- the component ----------------------------------------------------------------------------------------
     def start(self):
-        self.delivery.start()  # what the last run left waiting goes first, each sink in order
+        if os.path.isdir(self.outbox) and os.listdir(self.outbox):
+            self.deliveries().start()  # what the last run left waiting goes first, each sink in order
         for record in self.store.subscriptions.values():
             self._arm_expiry(record)
         self.refresh("start")
@@ -180,9 +184,9 @@ class Reach:
         if self.backend_name in ("host", "none"):
             self._modem_read(*self._read_modem())
             return
-        import threading  # only once a modem tool runs
-
-        threading.Thread(target=self._read_in_thread, name="reach-refresh", daemon=True).start()
+        # _thread, not threading: the threading module would cost ~0.25 MiB where nothing else loads it
+        # (the ubus surface alone); the worker ends with the read and never needs joining
+        _thread.start_new_thread(self._read_in_thread, ())
 
     def _read_in_thread(self):
         self.loop.call_soon_threadsafe(self._modem_read, *self._read_modem())
@@ -286,10 +290,23 @@ class Reach:
             return False
 
     # --- notifications -------------------------------------------------------------------------------------------
+    def deliveries(self):
+        """The deliveries (delivery.py), made at their first use: a station nobody subscribed from never loads
+        their code."""
+        if self.delivery is None:
+            from .delivery import Delivery
+
+            queue, timeout, ca_file = self._delivery_options
+            self.delivery = Delivery(self.loop, queue, timeout, ca_file=ca_file, on_gone=self._gone,
+                                     directory=self.outbox, sink_allowed=self._sink_allowed)
+        return self.delivery
+
     def _send(self, record, event):
+        from .delivery import Notification
+
         cred = record["request"].get("sinkCredential")
-        self.delivery.send(Notification(record["request"]["sink"], event, cred and cred["accessToken"],
-                                        record["id"]))
+        self.deliveries().send(Notification(record["request"]["sink"], event, cred and cred["accessToken"],
+                                            record["id"]))
 
     def _notify(self, record, type_, when):
         record["events"] += 1
@@ -315,6 +332,12 @@ class Reach:
         if record is not None:
             self.store.subscriptions.pop(record["id"], None)
             self._save()
+
+    def plain_http_allowed(self, addr):
+        """Whether a plain http sink at this address is allowed (reach.plain_http_sinks, parsed once)."""
+        if not callable(self._plain_http):
+            self._plain_http = camara.networks_check(self._plain_http)
+        return self._plain_http(addr)
 
     def _sink_allowed(self, url):
         try:
@@ -414,7 +437,7 @@ class Reach:
             out["api"] = self.api_url
         if self.reach.candidate is not None:
             out["settling"] = self.reach.candidate[0]
-        sinks = self.delivery.view()
+        sinks = self.delivery.view() if self.delivery is not None else None
         if sinks:
             out["sinks"] = sinks
         return out
@@ -423,7 +446,8 @@ class Reach:
         self.stopped = True
         for name in list(self.timers):
             self._set_timer(name, None, None)
-        self.delivery.stop()
+        if self.delivery is not None:
+            self.delivery.stop()
 
 
 def interfaces_from_dump(dump, names):

@@ -19,6 +19,7 @@ from .state import STATES
 log = getLogger(__name__)
 
 FILE = "reach.json"
+OUTBOX = "reach-outbox"  # the notifications waiting for their sinks, one file each (delivery.py)
 VERSION = 1
 
 

@@ -12,7 +12,7 @@ Modes (per contactor):
                   relays); a remote override set before is kept and comes back when the switch is off.
 
 Every change of a light (output switched by us, or feedback changing by itself) is a ContactorChanged;
-every mode change a ModeChanged (contactor None: all of them). A feedback contact that has not followed a
+every mode change a ModeChanged (contactor None: all of them); every saved change of profiles a ProfilesChanged. A feedback contact that has not followed a
 switch after `feedback_timeout()` seconds is a failing power switch: ContactorFault(active=True, info), and
 the light is reported as the contact says (unexpected); ContactorFault(active=False) once the contact agrees
 with the output again.
@@ -22,7 +22,7 @@ the outputs are read first and only a contactor that disagrees with what it shou
 
 
 from ..atomic import load_json, need, write_json
-from ..events import ContactorChanged, ContactorFault, ModeChanged, Publisher
+from ..events import ContactorChanged, ContactorFault, ModeChanged, ProfilesChanged, Publisher
 from ..logger import getLogger
 from . import schedule
 
@@ -120,7 +120,8 @@ class Control:
 
     # --- events out ------------------------------------------------------------------------------------
     def subscribe(self, fn, *kinds):
-        """fn(event) for every ContactorChanged, ModeChanged and ContactorFault (or those of `kinds`)."""
+        """fn(event) for every ContactorChanged, ModeChanged, ContactorFault and ProfilesChanged (or those of
+        `kinds`)."""
         return self.events.subscribe(fn, *kinds)
 
     def unsubscribe(self, fn):
@@ -344,6 +345,7 @@ class Control:
         if not self.save():
             self.profiles.by_contactor = before
             return "Rejected", "not saved: the state directory refuses it"
+        self._profiles_event(before)
         self.evaluate()
         return "Accepted", None
 
@@ -356,8 +358,17 @@ class Control:
         if not self.save():
             self.profiles.by_contactor = before
             return "NotSaved"
+        self._profiles_event(before)
         self.evaluate()
         return "Accepted"
+
+    def _profiles_event(self, before):
+        """ProfilesChanged for the contactors whose profiles differ from `before` (a profile id set again moves
+        from the contactor that had it)."""
+        after = self.profiles.by_contactor
+        changed = tuple(i for i in sorted(set(before) | set(after)) if before.get(i) != after.get(i))
+        if changed:
+            self.events.publish(ProfilesChanged(changed, self.stamp()))
 
     def effective_day(self, cid, day):
         """[{"start", "end"}] local times, or None for a contactor that is not configured."""

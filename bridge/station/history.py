@@ -15,7 +15,7 @@ import json
 import math
 import os
 import struct
-import zlib
+from binascii import crc32  # zlib's CRC-32, without loading zlib for it
 
 from ..atomic import write_atomic
 from ..logger import getLogger
@@ -67,7 +67,7 @@ class History:
         body = json.dumps({"columns": self.columns}, separators=(",", ":")).encode()
         length = PREFIX.size + len(body) + CRC.size
         head = PREFIX.pack(MAGIC, length, self.capacity, self.size) + body
-        return head + CRC.pack(zlib.crc32(head))
+        return head + CRC.pack(crc32(head))
 
     def _read_header(self, fd):
         prefix = os.pread(fd, PREFIX.size, 0)
@@ -77,7 +77,7 @@ class History:
         if magic != MAGIC or length > 1 << 20:
             return None
         head = os.pread(fd, length, 0)
-        if len(head) != length or CRC.unpack(head[-4:])[0] != zlib.crc32(head[:-4]):
+        if len(head) != length or CRC.unpack(head[-4:])[0] != crc32(head[:-4]):
             return None
         try:
             columns = [tuple(c) for c in json.loads(head[PREFIX.size:-4])["columns"]]
@@ -125,7 +125,7 @@ class History:
                 rec = data[i * self.size:(i + 1) * self.size]
                 if rec.count(0) == self.size:
                     continue  # a slot never written (a hole past the end of a short file reads as zeros)
-                if CRC.unpack(rec[-4:])[0] != zlib.crc32(rec[:-4]):
+                if CRC.unpack(rec[-4:])[0] != crc32(rec[:-4]):
                     self.dropped += 1
                     continue
                 seq, t = RECORD_HEAD.unpack_from(rec)
@@ -149,7 +149,7 @@ class History:
                 values[i] = float(value)
         seq = self.next_seq
         rec = RECORD_HEAD.pack(seq & 0xFFFFFFFF, int(timestamp)) + self.values.pack(*values)
-        rec += CRC.pack(zlib.crc32(rec))
+        rec += CRC.pack(crc32(rec))
         os.pwrite(self.fd, rec, self.base + ((seq - 1) % self.capacity) * self.size)
         os.fdatasync(self.fd)
         self.next_seq = seq + 1

@@ -21,7 +21,7 @@ from .. import logger
 from ..clock import utc_iso
 from ..events import FaultChanged, Publisher, SampleTaken
 from .alarms import Alarms, Thresholds, limits_from_uci
-from .backends.modbus import ModbusError
+from .backends import ModbusError
 from .indicators import Indicators
 from . import finite
 

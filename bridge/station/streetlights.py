@@ -132,7 +132,8 @@ class Streetlights:
         self.loop.call_soon(self.control.start)  # from the loop's first turn: every subscriber is in by then
 
     def subscribe(self, fn, *kinds):
-        """fn(event) for the Control's ContactorChanged, ModeChanged and ContactorFault (or those of kinds)."""
+        """fn(event) for the Control's ContactorChanged, ModeChanged, ContactorFault and ProfilesChanged (or
+        those of kinds)."""
         return self.control.subscribe(fn, *kinds)
 
     def unsubscribe(self, fn):

@@ -5,6 +5,12 @@ the POSIX TZ rule ("CET-1CEST,M3.5.0,M10.5.0/3") that the C library reads from /
 has the zoneinfo database installed (zoneinfo-* packages), so the POSIX rule is what always works; a
 zone name is used when its database file exists (development hosts, TZ=Europe/Amsterdam).
 
+A zone name is read from its database file's own POSIX rule (the footer of a TZif file, version 2 and
+later: the rule the C library applies past the file's table), not through the zoneinfo module: zoneinfo
+(with sysconfig and weakref) costs ~0.3 MiB kept, and imported only to find no database on a router. For
+the times a station works with (this year's days and the next) the rule and the table agree
+(tests/station/test_station_schedule.py compares them); a file without a rule falls back to zoneinfo.
+
 Every zone answers two questions:
   offset(epoch)  seconds east of UTC at that instant;
   epoch(naive)   the instant of a local wall-clock time. A time that does not exist (the hour skipped
@@ -148,6 +154,52 @@ class PosixZone(Zone):
         return self.std if end <= epoch < start else self.dst  # southern: DST across the new year
 
 
+# where the zoneinfo module looks for the database (CPython's default TZPATH; PYTHONTZPATH overrides it)
+TZPATH = ("/usr/share/zoneinfo", "/usr/lib/zoneinfo", "/usr/share/lib/zoneinfo", "/etc/zoneinfo")
+
+
+def tzif_rule(data):
+    """The POSIX rule at the end of a TZif file (version 2 and later), or None (version 1, no rule)."""
+    if data[:4] != b"TZif" or data[4:5] not in (b"2", b"3", b"4") or not data.endswith(b"\n"):
+        return None
+    rule = data[:-1].rpartition(b"\n")[2]
+    return rule.decode("ascii") if rule and rule.isascii() else None
+
+
+def from_file(path, name):
+    """The zone of a TZif file: its POSIX rule (named `name`), else the zoneinfo module's reading of it."""
+    with open(path, "rb") as f:
+        data = f.read()  # a few KiB: a read of a fixed larger size would allocate that size first
+    rule = tzif_rule(data)
+    if rule:
+        try:
+            zone = PosixZone(rule)
+            zone.name = name
+            return zone
+        except ValueError:
+            pass
+    import io
+    import zoneinfo
+
+    z = ZoneInfoZone.__new__(ZoneInfoZone)
+    z._tz = zoneinfo.ZoneInfo.from_file(io.BytesIO(data), key=name)
+    z.name = name
+    return z
+
+
+def named(key, environ=None):
+    """The zone of a database name ("Europe/Amsterdam", "UTC"), or None where the database lacks it."""
+    environ = os.environ if environ is None else environ
+    if not key or key.startswith("/") or ".." in key.split("/"):
+        return None
+    dirs = environ["PYTHONTZPATH"].split(os.pathsep) if environ.get("PYTHONTZPATH") else TZPATH
+    for folder in dirs:
+        path = os.path.join(folder, key)
+        if os.path.isfile(path):
+            return from_file(path, key)
+    return None
+
+
 def from_settings(zonename="", tzrule="", environ=None):
     """The zone from OpenWrt's zonename/timezone, else the TZ variable, else UTC (what the C library does
     with neither). A name whose database is missing falls back to the rule."""
@@ -156,11 +208,13 @@ def from_settings(zonename="", tzrule="", environ=None):
         text = (text or "").strip().lstrip(":")
         if not text:
             continue
-        if "/" in text or text == "UTC":
+        if "," not in text and ("/" in text or text == "UTC"):  # a name ("/" is in rules too: M10.5.0/3)
             try:
-                return ZoneInfoZone(text)
-            except Exception:  # no database for it here (ZoneInfoNotFoundError, a bad key)
-                continue
+                zone = named(text, environ)
+            except Exception:  # a file that does not read or parse
+                zone = None
+            if zone is not None:
+                return zone
         try:
             return PosixZone(text)
         except ValueError:
@@ -175,14 +229,7 @@ def from_settings(zonename="", tzrule="", environ=None):
 
 def _system_zone():
     """The host's /etc/localtime (a development machine without TZ set)."""
-    import zoneinfo
-
-    with open("/etc/localtime", "rb") as f:
-        tz = zoneinfo.ZoneInfo.from_file(f, key="localtime")
-    z = ZoneInfoZone.__new__(ZoneInfoZone)
-    z._tz = tz
-    z.name = "localtime"
-    return z
+    return from_file("/etc/localtime", "localtime")
 
 
 def device_zone(device):

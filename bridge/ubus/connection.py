@@ -35,6 +35,18 @@ HELLO_TIMEOUT = 5.0
 STOP_TIMEOUT = 1.0                 # bound on the wait for REMOVE_OBJECT replies at shutdown
 
 
+def encode_signature(sig):
+    """An object's signature as ADD_OBJECT carries it: {method: {argument: blobmsg type}}, each type an
+    INT32 (libubus' ubus_push_method_data). ValueError for a type blobmsg does not have."""
+    table = {}
+    for method, args in sig.items():
+        for arg, type_ in args.items():
+            if type(type_) is not int or not st.BLOBMSG_ARRAY <= type_ <= st.BLOBMSG_DOUBLE:
+                raise ValueError("%s(%s): %r is not a blobmsg type" % (method, arg, type_))
+        table[method] = {a: blob.Typed(blob.INT32, t) for a, t in args.items()}
+    return blob.encode_table(table)
+
+
 class ObjectConnection:
     """Registers `objects` ({name: obj}; obj.signature(), obj.call(method, args)) on ubusd at `path`, and
     listens for events: listen(pattern, callback) registers an anonymous object and asks ubusd's event
@@ -352,8 +364,7 @@ class ObjectConnection:
         obj = self.objects[name]
         try:
             sig = obj.signature()
-            attrs = [(blob.ATTR_OBJPATH, name), (blob.ATTR_SIGNATURE, blob.encode_table(
-                {m: {a: blob.Typed(blob.INT32, t) for a, t in args.items()} for m, args in sig.items()}))]
+            attrs = [(blob.ATTR_OBJPATH, name), (blob.ATTR_SIGNATURE, encode_signature(sig))]
         except Exception:
             log.exception("ubus: object %s has no usable signature", name)
             return

@@ -9,8 +9,8 @@
     daemon's RSS before and after its table is loaded;
   - the time from an event (a contactor's feedback contact closing) to the central system's receipt of the
     DataModelNotification, for an active notification, the daemon as a process over loopback OS3P;
-  - the daemon's idle RSS with every surface on (ubus, JSON-RPC, OS3P, the station, the model, reach),
-    the model loaded and watching (target <= 20 MiB).
+  - the daemon's idle RSS with every surface on (ubus, JSON-RPC, OS3P, the station, reachability with a
+    CAMARA subscription, the model), the model loaded and watching (target <= 20 MiB).
 
 Nothing here asserts on timing: the figures are printed.
 """
@@ -230,8 +230,13 @@ def process(report, tmp):
         ubusd = RegisteringUbusd(sock)
         ubusd.start()
         via = "the bench playing ubusd"
+    from bench_reach import TOKEN, Sink, subscribe
+    from support.os3p_harness import free_port
+
+    api_port = free_port()
     write_config(state, cs.url, identity="BENCH-MODEL", jsonrpc__port="0", model__poll_interval="3600",
-                 os3p__ping_interval="0")
+                 os3p__ping_interval="0", reach__api_port=str(api_port), reach__api_token=TOKEN)
+    sink = Sink()  # a CAMARA subscription's sink: every surface on, reachability with a subscription
     python, env = _device_like()
     env = dict(env, TR069_UBUS_SOCKET=sock)
     proc = subprocess.Popen(python + ["-m", "bridge.daemon", "--backend", "host", "--state-dir", state], cwd=ROOT,
@@ -240,6 +245,7 @@ def process(report, tmp):
         cs.wait_for(lambda c: c.calls("BootNotification") and "BENCH-MODEL" in c.connections, 30)
         while not os.path.exists(os.path.join(state, "cli.url")):
             time.sleep(0.05)
+        assert subscribe(("127.0.0.1", api_port), sink, "reachability-sms") == 201
         time.sleep(2.0)
         idle_unloaded = rss_kib(proc.pid)
         path = "Device.%sStreetlight.Contactor.2.Light" % V
@@ -267,13 +273,14 @@ def process(report, tmp):
                median(times) * 1e3, "ms", "median of %d; max %.0f ms (includes the station seeing its input)"
                % (len(times), max(times) * 1e3))
         heading(report, "daemon idle RSS, every surface on (ubus via %s, JSON-RPC, OS3P ws://, the station "
-                "simulated, the model, reach)" % via)
+                "simulated, reachability with a CAMARA subscription, the model)" % via)
         report("  before the model's table is loaded", idle_unloaded / 1024.0, "MiB")
         report("  the model loaded and watching a parameter", idle_loaded / 1024.0, "MiB",
                "target <= 20; the model's share %+.2f MiB" % ((idle_loaded - idle_unloaded) / 1024.0))
     finally:
         proc.terminate()
         proc.wait(10)
+        sink.shutdown()
         if isinstance(ubusd, subprocess.Popen):
             ubusd.terminate()
             ubusd.wait(5)

@@ -189,7 +189,8 @@ def started_with(tmp_path, config_text):
 
     cfg = tmp_path / "tr069"
     cfg.write_text(config_text)
-    d = DaemonProcess(tmp_path / "state", ["--config", str(cfg), "--option", "jsonrpc.port=0"]).start()
+    d = DaemonProcess(tmp_path / "state", ["--config", str(cfg), "--option", "jsonrpc.port=0",
+                                           "--option", "reach.api_port=0"]).start()  # ephemeral ports only
     try:
         status, view = d.call("status")[1], json.loads(_state(d))
     finally:

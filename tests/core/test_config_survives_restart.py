@@ -12,7 +12,7 @@ import os
 import pytest
 
 from bridge import uci
-from support.daemon_process import DaemonProcess
+from support.daemon_process import PATIENCE, DaemonProcess
 from support.os3p_harness import Station
 
 
@@ -32,7 +32,7 @@ def station(tmp_path, cs):
 
 
 def change(cs, key, value):
-    return cs.call("SUBS001", "ChangeConfiguration", {"key": key, "value": value}, timeout=5)
+    return cs.call("SUBS001", "ChangeConfiguration", {"key": key, "value": value}, timeout=PATIENCE)
 
 
 def uci_options(state_dir):
@@ -103,7 +103,7 @@ def test_every_accepted_value_is_what_get_configuration_and_a_restart_give_back(
     for key, value in {"HeartbeatInterval": "604801", "MeterValueSampleInterval": "86401",
                        "StreetlightProfileMaxStackLevel": "65"}.items():
         assert change(cs, key, value)[2] == {"status": "Rejected"}, key
-    got = cs.call("SUBS001", "GetConfiguration", {"key": list(accepted)}, timeout=5)[2]["configurationKey"]
+    got = cs.call("SUBS001", "GetConfiguration", {"key": list(accepted)}, timeout=PATIENCE)[2]["configurationKey"]
     assert {k["key"]: k["value"] for k in got} == accepted
     st.stop()
     restarts(st.state_dir)
@@ -145,7 +145,7 @@ def test_every_reload_path_reschedules_the_periodic_inform(tmp_path, path):
             d.proc.send_signal(signal.SIGHUP)
         else:
             assert d.call("command", {"command": "reload"})[1]["status"] == 0
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE
         while _next_session_in(d) > 200 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert 100 < _next_session_in(d) <= 124
@@ -186,8 +186,8 @@ def test_a_state_file_that_does_not_fit_is_set_aside_and_the_daemon_starts(cs, t
             f.write(content)
     d = DaemonProcess(state).start()
     try:
-        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
-        deadline = time.monotonic() + 10
+        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, PATIENCE)
+        deadline = time.monotonic() + PATIENCE
         while not os.path.lexists(path + ".bad") and time.monotonic() < deadline:  # streetlights start later
             time.sleep(0.05)
         assert os.path.lexists(path + ".bad")  # (the daemon may have written a fresh one since)
@@ -259,10 +259,10 @@ def test_override_streetlight_with_the_state_directory_gone_answers_rejected(cs,
     write_config(state, cs.url, jsonrpc__port="0")
     d = DaemonProcess(state).start()
     try:
-        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, PATIENCE)
         shutil.rmtree(os.path.join(state, "station", "streetlights.json"), ignore_errors=True)
         os.rename(os.path.join(state, "station"), os.path.join(state, "station.gone"))
-        reply = cs.call("SUBS001", "OverrideStreetlight", {"contactorId": 1, "action": "On"}, timeout=5)
+        reply = cs.call("SUBS001", "OverrideStreetlight", {"contactorId": 1, "action": "On"}, timeout=PATIENCE)
         assert reply[:1] == [3] and reply[2] == {"status": "Rejected"}, reply  # was: CALLERROR InternalError
     finally:
         d.terminate()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from support.daemon_process import ROOT, write_config
+from support.daemon_process import HEAVY, ROOT, imported, write_config
 
 LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.-]+: ")
 
@@ -28,11 +28,15 @@ except ZeroDivisionError:
     log.exception("direct failure")
 print("loaded before:", "logging" in sys.modules, flush=True)
 if sys.argv[1] == "then-load":
-    from bridge.os3p import wsclient    # the OS3P surface's library, which loads the logging package
+    from bridge.os3p import wsclient    # the OS3P surface's library: its lines come without the logging package
     wsclient.load()
-    import logging
-    logging.getLogger("websocket").error("library line")
-    logging.getLogger("websocket").info("library info")
+    import websocket._logging
+    websocket._logging.error("library line")
+    websocket._logging.info("library info")
+    print("after websocket-client:", "logging" in sys.modules, flush=True)
+    import logging                      # requests (a transfer's library) loads the logging package,
+    logger.route_std()                  # and bridge/os3p/transfers.py routes it where it imports requests
+    logging.getLogger("urllib3").error("urllib3 line")
     log.info("forwarded %s", 2)
     try:
         {}["k"]
@@ -84,7 +88,7 @@ def test_without_the_logging_package_lines_are_formatted_leveled_and_carry_their
            "('error', 'bridge.probe', 'direct failure')]" in out
 
 
-def test_once_a_library_loads_logging_its_lines_and_ours_arrive_once_each_in_the_same_format():
+def test_library_lines_and_ours_arrive_once_each_in_the_same_format_with_the_logging_package_or_without():
     out, err = run_probe("then-load")
     recs = records(err)
     assert [(lv, text.split("\n")[0]) for lv, text in recs] == [
@@ -93,9 +97,11 @@ def test_once_a_library_loads_logging_its_lines_and_ours_arrive_once_each_in_the
         ("ERROR", "bridge.probe: direct failure"),
         ("ERROR", "websocket: library line"),
         ("INFO", "websocket: library info"),
+        ("ERROR", "urllib3: urllib3 line"),
         ("INFO", "bridge.probe: forwarded 2"),
         ("ERROR", "bridge.probe: forwarded failure"),
     ]
+    assert "after websocket-client: False" in out  # websocket-client alone leaves the logging package out
     assert recs[-1][1].split("\n")[-1] == "KeyError: 'k'"
     assert "('error', 'websocket', 'library line')" in out and "('error', 'bridge.probe', 'forwarded failure')" in out
 
@@ -134,27 +140,32 @@ def test_under_pytest_records_go_through_the_logging_package(caplog):
         ("bridge.probe", "INFO", "seen by caplog")]
 
 
-def test_the_ubus_face_alone_never_imports_the_logging_package(tmp_path):
-    """The device's daemon: no logging, threading or glob loaded, its own lines on stderr all the same."""
-    write_config(str(tmp_path), "config jsonrpc 'jsonrpc'\n\toption enabled '0'\n")
+def test_the_ubus_surface_alone_leaves_every_heavy_module_out(tmp_path):
+    """The device's daemon (the ubus surface, the tr069 object, the sensors, reachability with its CAMARA
+    API listening, the parameter model), started as a device starts it (python -S: the standard library
+    alone) and left idle: none of HEAVY imported, its own lines on stderr all the same."""
+    write_config(str(tmp_path), "config jsonrpc 'jsonrpc'\n\toption enabled '0'\n"
+                                "config reach 'reach'\n\toption api_port '0'\n")
     env = dict(os.environ, PYTHONPATH=ROOT, TR069_UBUS_SOCKET=str(tmp_path / "no-ubusd.sock"))
-    p = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "bridge.daemon", "--backend", "host",
+    p = subprocess.Popen([sys.executable, "-S", "-X", "importtime", "-m", "bridge.daemon", "--backend", "host",
                           "--state-dir", str(tmp_path)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def log_text():
         try:
-            with open(tmp_path / "daemon.log") as f:
-                if "running" in f.read():
-                    break
+            return (tmp_path / "daemon.log").read_text()
         except OSError:
-            pass
+            return ""
+
+    deadline = time.monotonic() + 20
+    while not ("running" in log_text() and "ubus: cannot connect" in log_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(1.0)  # idle: the first refresh and the first timers have run
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=20)
-    imported = {line.split("|")[2].strip() for line in err.splitlines() if line.startswith("import time:")}
-    assert "bridge.ubus.connection" in imported
-    assert not {"logging", "traceback", "glob"} & imported
+    loaded = imported(err)
+    assert {"bridge.ubus.connection", "bridge.reach.service", "bridge.model.component",
+            "bridge.jsonrpc.listener"} <= loaded
+    assert {name: HEAVY[name] for name in sorted(set(HEAVY) & loaded)} == {}
     lines = [line for line in err.splitlines() if not line.startswith("import time:")]
     assert any(LINE.match(x) and "WARNING bridge.ubus.connection: ubus: cannot connect" in x for x in lines), err
     assert any(LINE.match(x) and x.endswith("INFO tr069-bridge: stopped") for x in lines), err

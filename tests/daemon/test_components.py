@@ -109,7 +109,7 @@ def test_every_object_the_surfaces_serve_has_a_signature_ubusd_registers(tmp_pat
     received: the object was not registered, and JSON-RPC `list` showed them as unknown)."""
     from bridge.daemon import Daemon
     from bridge.jsonrpc.rpc import signature_words
-    from bridge.ubus import blob
+    from bridge.ubus.connection import encode_signature
 
     d = Daemon("host", str(tmp_path))
     try:
@@ -117,8 +117,10 @@ def test_every_object_the_surfaces_serve_has_a_signature_ubusd_registers(tmp_pat
         assert {"tr069", "tr069.bridge", "tr069.streetlights", "tr069.model", "tr069.reach"} <= set(d.objects)
         for name, obj in d.objects.items():
             sig = obj.signature()
-            blob.encode_table({m: {a: blob.Typed(blob.INT32, t) for a, t in args.items()} for m, args in sig.items()})
+            encode_signature(sig)  # ValueError for a type that is not a blobmsg type
             assert "unknown" not in str(signature_words(sig)), name
+        with pytest.raises(ValueError):
+            encode_signature({"local_switch": {"on": "Boolean"}})
     finally:
         d.stop_components()
         d.loop.close()

@@ -16,7 +16,7 @@ import pytest
 
 from bridge.config import examine
 from bridge.jsonrpc.users import Users
-from support.daemon_process import ROOT, stop_process
+from support.daemon_process import PATIENCE, ROOT, listening_ports, stop_process
 
 
 def free_port():
@@ -25,6 +25,21 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def free_pair():
+    """A free port whose next one is free too: `make run PORT=<first + 1> CS_PORT=<first's + 1>` beside the
+    first, as the docs say, with ports of the system's choice."""
+    while True:
+        port = free_port()
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
 
 
 def devrun(state, port, cs_port, log, opts=()):
@@ -57,7 +72,7 @@ def wait_started(proc, state, log_path, timeout=20):
 def first(tmp_path_factory):
     """One `make run` for the module (each start costs a simulator and a daemon)."""
     tmp = tmp_path_factory.mktemp("devrun")
-    port, cs_port = free_port(), free_port()
+    port, cs_port = free_pair(), free_pair()
     log_path = tmp / "a.log"
     with open(log_path, "w") as log:
         proc = devrun(tmp / "a", port, cs_port, log)
@@ -72,7 +87,7 @@ def first(tmp_path_factory):
 
 def test_make_run_prints_its_urls_and_a_working_dev_login(first):
     proc, state, port, cs_port, printed = first
-    lines = printed[printed.index("state directory:   %s" % state):][:8]
+    lines = printed[printed.index("state directory:   %s" % state):][:9]
     config = state / "config" / "tr069"
     assert lines[1] == ("config:            %s  (make run wrote acs.url, jsonrpc.port, os3p.enabled in it; edit the "
                         "rest: the daemon re-reads it; tr069-bridge check --config %s)" % (config, config))
@@ -99,8 +114,10 @@ def test_make_run_prints_its_urls_and_a_working_dev_login(first):
             assert e.code == 400 and time.monotonic() < deadline, e.read()
             time.sleep(0.2)
     assert reply["result"]["details"] == [{"key": "Device.DeviceInfo.SerialNumber", "value": _machine_id()}]
-    assert lines[5] == "in another shell:  .venv/bin/tr069-bridge call --state-dir %s status" % state
-    assert lines[6] == "                   .venv/bin/tr069-bridge state --state-dir %s" % state
+    assert lines[5] == "uploads:           http://127.0.0.1:%s/upload/ into %s  (GetFile: help GetFile)" % (
+        api.group(1), state / "uploads")
+    assert lines[6] == "in another shell:  .venv/bin/tr069-bridge call --state-dir %s status" % state
+    assert lines[7] == "                   .venv/bin/tr069-bridge state --state-dir %s" % state
     assert Users(str(state / "config" / "rpcd")).authenticate("dev", m.group(2)) is not None
     with open(state / "cli.url") as f:
         assert f.read().strip() == "http://127.0.0.1:%d/ubus" % port
@@ -168,15 +185,77 @@ def test_a_taken_port_is_named_with_what_to_change(first, tmp_path, which, what,
                         "(or %s %d)\n" % (taken, what, var, taken + 1, flag, taken + 1))
 
 
-def test_another_state_dir_and_other_ports_run_beside_the_first(first, tmp_path):
+def test_another_state_dir_and_the_next_ports_run_beside_the_first(first, tmp_path):
+    """make run STATE_DIR=/tmp/second PORT=<PORT + 1> CS_PORT=<CS_PORT + 1>, as the README and
+    docs/first-day.md say: each daemon listens only on its PORT, which serves its status page, its JSON-RPC
+    and its CAMARA API (no port of its own that the next PORT would meet)."""
+    _, state, port, cs_port, _ = first
     with open(tmp_path / "b.log", "w") as log:
-        other = devrun(tmp_path / "b", free_port(), free_port(), log)
+        other = devrun(tmp_path / "b", port + 1, cs_port + 1, log)
     try:
         wait_started(other, tmp_path / "b", tmp_path / "b.log")
         assert other.poll() is None
         assert parent_of(lock_holder(tmp_path / "b")) == other.pid
+        for where, http_port in ((state, port), (tmp_path / "b", port + 1)):
+            assert listening_ports(lock_holder(where)) == {http_port}
+            with open(os.path.join(str(where), "cli.sid")) as f:  # the CLI's session: every right
+                token = f.read().strip()
+            request = urllib.request.Request("http://127.0.0.1:%d%s/subscriptions" % (http_port, CAMARA),
+                                             headers={"Authorization": "Bearer " + token})
+            with urllib.request.urlopen(request, timeout=30) as r:
+                assert (r.status, json.loads(r.read())) == (200, [])
     finally:
         stop_process(other)
+
+
+CAMARA = "/device-reachability-status-subscriptions/v0.7"
+
+
+def test_help_get_file_prints_an_example_that_uploads_into_the_state_directory(tmp_path):
+    """The first day: type `help GetFile` into make run's console, then the example line it printed: the
+    daemon's log lands in <state>/uploads/ (the central system's upload receiver) and the station reports
+    Uploaded."""
+    import queue
+    import threading
+
+    state = tmp_path / "g"
+    env = {k: v for k, v in os.environ.items() if k != "TR069_UBUS_SOCKET"}
+    proc = subprocess.Popen([sys.executable, "-m", "devtools.devrun", "--state-dir", str(state), "--port",
+                             str(free_port()), "--cs-port", str(free_port())], cwd=ROOT, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    printed = queue.Queue()
+    threading.Thread(target=lambda: [printed.put(line.rstrip("\n")) for line in proc.stdout], daemon=True).start()
+
+    def type_in(line):
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+
+    def until(test, what):
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            try:
+                line = printed.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError("make run never printed %s" % what) from None
+            if test(line):
+                return line
+
+    try:
+        until(lambda line: '"BootNotification"' in line, "the station's BootNotification")
+        type_in("help GetFile")
+        example = until(lambda line: line.startswith("  GetFile {"), "GetFile's example").strip()
+        assert json.loads(example.split(" ", 1)[1])["location"].endswith("/upload/")
+        type_in(example)
+        answer = json.loads(until(lambda line: line.startswith("  answer: "), "GetFile's answer").split(": ", 1)[1])
+        assert answer["status"] == "Accepted", answer
+        until(lambda line: '"GetFileStatusNotification"' in line and '"Uploaded"' in line,
+              "GetFileStatusNotification Uploaded")
+        stored = state / "uploads" / answer["fileName"]
+        log = stored.read_text()
+        assert " running (backend host, state " in log  # the daemon's own log, as it uploads it
+        assert oct(stored.stat().st_mode & 0o777) == "0o600"
+    finally:
+        stop_process(proc)
 
 
 def test_opts_go_to_the_daemon_and_a_wrong_one_stops_make_run_at_once(tmp_path):

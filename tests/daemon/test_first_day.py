@@ -9,6 +9,8 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from contextlib import redirect_stdout
 
 import jsonschema
@@ -19,7 +21,8 @@ from bridge import schema
 from devtools import centralsystem
 from devtools.centralsystem import CentralSystem, firmware_image
 from devtools.examples import EXAMPLES, example, markdown_table
-from support.daemon_process import BASE_CONFIG, DaemonProcess, write_config
+from devtools.northbound import Northbound
+from support.daemon_process import BASE_CONFIG, PATIENCE, DaemonProcess, write_config
 from support.paths import ROOT
 
 SIMULATED = "simulated on the host (nothing is rebooted or flashed): the daemon restarts"
@@ -49,9 +52,11 @@ def test_the_central_system_serves_the_firmware_example():
 
 @pytest.fixture(scope="module")
 def station(tmp_path_factory):
-    """A central system and a host daemon as `make run` starts them (every component, the OS3P client on)."""
+    """A central system and a host daemon as `make run` starts them (every component, the OS3P client on; the
+    central system's DMS REST API taking uploads into <state>/uploads)."""
     cs = CentralSystem(quiet=True).start()
     state = tmp_path_factory.mktemp("first-day")
+    api = Northbound(cs, uploads=str(state / "uploads")).start()
     write_config(str(state), BASE_CONFIG + "\toption url '%s'\nconfig os3p 'os3p'\n\toption enabled '1'\n"
                  "\toption download_dir '%s'\n" % (cs.url, state))
     log = open(state / "daemon.err", "w+")
@@ -62,6 +67,7 @@ def station(tmp_path_factory):
     finally:
         daemon.kill()
         log.close()
+        api.stop()
         cs.stop()
 
 
@@ -83,15 +89,74 @@ def simulated_lines(log):
     return [line for line in log.read().splitlines() if SIMULATED in line]
 
 
+def addresses(cs):
+    """What `help` puts into the examples: the central system's address and its upload receiver's."""
+    return "%s:%d" % (cs.host, cs.port), cs.upload_address
+
+
+def upload_ended(cs, mark):
+    """The GetFileStatusNotification that ended the upload started after the mark-th one."""
+    def ended(c):
+        notes = [m[3] for m in c.calls("GetFileStatusNotification")[mark:]]
+        return [n for n in notes[notes.index({"status": "Uploading", "requestId": "log-1"}):]
+                if n["status"] != "Uploading"] if {"status": "Uploading", "requestId": "log-1"} in notes else []
+    return cs.wait_for(ended, PATIENCE)[0]
+
+
 def test_every_example_is_answered_by_a_make_run_daemon(station):
     cs, daemon, _, _ = station
-    address = "%s:%d" % (cs.host, cs.port)
     for action in EXAMPLES:
         if action in ("Reset", "UpdateFirmware"):  # these restart the daemon: the tests below
             continue
-        reply = cs.call("SUBS001", action, example(action, address)[0], timeout=10)
+        mark = len(cs.calls("GetFileStatusNotification"))
+        reply = cs.call("SUBS001", action, example(action, *addresses(cs))[0], timeout=PATIENCE)
         assert reply[0] == 3, (action, reply)  # a CALLRESULT, not a CALLERROR
         assert reply[2].get("status") in (None, "Accepted"), (action, reply)
+        if action == "GetFile":  # one upload at a time: it ends before the next test's
+            assert upload_ended(cs, mark)["status"] == "Uploaded"
+
+
+def test_get_file_example_lands_in_the_upload_directory(station):
+    """GetFile's example, as `help GetFile` prints it under make run: the daemon's log lands in
+    <state>/uploads/ and the station reports Uploaded."""
+    cs, daemon, state, _ = station
+    payload = example("GetFile", *addresses(cs))[0]
+    assert payload["location"] == "http://%s/upload/" % cs.upload_address
+    mark = len(cs.calls("GetFileStatusNotification"))
+    reply = cs.call("SUBS001", "GetFile", payload, timeout=PATIENCE)[2]
+    assert reply["status"] == "Accepted", reply
+    assert upload_ended(cs, mark) == {"status": "Uploaded", "requestId": "log-1"}
+    stored = state / "uploads" / reply["fileName"]
+    assert " running (backend host, state " in stored.read_text()  # the daemon's log
+    assert [e[1:3] for e in cs.events if e[0] == "upload"][-1] == (
+        reply["fileName"], "%d bytes, in %s" % (stored.stat().st_size, state / "uploads"))
+
+
+def test_the_upload_receiver_keeps_files_in_its_directory_and_says_what_is_wrong(tmp_path):
+    cs = CentralSystem(quiet=True).start()
+    api = Northbound(cs, uploads=str(tmp_path / "up")).start()
+    try:
+        def post(body, content_type):
+            request = urllib.request.Request(api.upload_url, body, {"Content-Type": content_type})
+            try:
+                with urllib.request.urlopen(request, timeout=PATIENCE) as r:
+                    return r.status, r.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode()
+
+        form = ('--b\r\nContent-Disposition: form-data; name="file"; filename="../../etc/x y.log"\r\n'
+                'Content-Type: text/plain\r\n\r\nline 1\r\nline 2\r\n--b--\r\n').encode()
+        assert post(form, "multipart/form-data; boundary=b") == (200, "stored x_y.log (14 bytes)\n")
+        assert (tmp_path / "up" / "x_y.log").read_bytes() == b"line 1\r\nline 2"
+        assert os.listdir(tmp_path / "up") == ["x_y.log"]  # nothing outside it, no partial file left
+        assert post(b"raw", "text/plain") == (400, "send the file as multipart/form-data (Content-Type: "
+                                                   "text/plain)\n")
+        no_file = b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n--b--\r\n'
+        assert post(no_file, "multipart/form-data; boundary=b") == (
+            400, "the multipart body has no file field (a part with a filename)\n")
+    finally:
+        api.stop()
+        cs.stop()
 
 
 def test_update_firmware_restarts_the_daemon_into_the_flashed_version(station):
@@ -99,9 +164,9 @@ def test_update_firmware_restarts_the_daemon_into_the_flashed_version(station):
     pid = daemon.proc.pid
     payload = example("UpdateFirmware", "%s:%d" % (cs.host, cs.port))[0]
     boots = len(cs.calls("BootNotification"))
-    assert cs.call("SUBS001", "UpdateFirmware", payload, timeout=10)[2] == {}
+    assert cs.call("SUBS001", "UpdateFirmware", payload, timeout=PATIENCE)[2] == {}
     cs.wait_for(lambda c: [m for m in c.calls("FirmwareStatusNotification") if m[3]["status"] == "Installed"],
-                timeout=30)
+                timeout=PATIENCE)
     statuses = [m[3]["status"] for m in cs.calls("FirmwareStatusNotification")]
     # Installing may come twice: sent before the restart and again after it when its answer was not in yet
     assert [s for i, s in enumerate(statuses) if i == 0 or statuses[i - 1] != s] == [
@@ -121,9 +186,9 @@ def test_update_firmware_restarts_the_daemon_into_the_flashed_version(station):
 def test_reset_restarts_the_daemon_and_it_is_no_unexpected_reboot(station):
     cs, daemon, _, log = station
     before, connects = len(simulated_lines(log)), cs.count("connect", "SUBS001")
-    assert cs.call("SUBS001", "Reset", {"type": "Soft"}, timeout=10)[2] == {"status": "Accepted"}
+    assert cs.call("SUBS001", "Reset", {"type": "Soft"}, timeout=PATIENCE)[2] == {"status": "Accepted"}
     # back as after a reboot: a new connection (no BootNotification: the firmware did not change, annex 3.1)
-    cs.wait_for(lambda c: c.count("connect", "SUBS001") > connects and "SUBS001" in c.connections, timeout=30)
+    cs.wait_for(lambda c: c.count("connect", "SUBS001") > connects and "SUBS001" in c.connections, timeout=PATIENCE)
     assert len(simulated_lines(log)) == before + 1 and "reboot: simulated" in simulated_lines(log)[-1]
     assert daemon.proc.poll() is None
     assert not [m for m in cs.calls("StatusNotification") if m[3].get("vendorErrorCode") == "UnexpectedReboot"]

@@ -282,3 +282,32 @@ def test_parser_limits_unit():
     assert req.body_limit_exceeded and not req.keep_alive and p.closed
     p = h.RequestParser(lambda req: 10)
     assert p.feed(b"\r\n\r\nGET /a?b HTTP/1.1\r\n\r\n")[0].path == "/a"
+
+
+def test_a_listener_builds_its_server_at_the_first_connection_which_it_then_answers():
+    from bridge.jsonrpc.listener import Listener
+
+    loop = Loop()
+    built = []
+
+    def build(sock):
+        built.append(sock)
+        return HttpServer(loop, None, None, lambda req, conn: conn.respond(req, 200, b"{}"), lambda req: 1024,
+                          sock=sock)
+
+    listener = Listener(loop, "127.0.0.1", 0, build)
+    t = threading.Thread(target=loop.run, daemon=True)
+    t.start()
+    try:
+        time.sleep(0.05)
+        assert built == []  # nobody came: no server
+        for _ in range(2):
+            with socket.create_connection(listener.address, timeout=5) as c:
+                c.sendall(b"GET / HTTP/1.1\r\n\r\n")
+                assert read_responses(c, 1)[0][0] == 200
+        assert built == [listener.sock]  # built once, on the listening socket
+    finally:
+        loop.call_soon_threadsafe(listener.stop)
+        loop.call_soon_threadsafe(loop.stop)
+        t.join(5)
+        loop.close()

@@ -366,6 +366,25 @@ def test_check_of_one_group_reads_only_that_group_and_what_it_hangs_on(model, ba
     assert [c.path for c in model.check(("items",))] == ["Device.Box.Item.1.Label"]
 
 
+def test_the_acs_own_write_is_the_baseline_as_the_device_holds_it(model, backend):
+    """A value the device keeps in its own form (here in capitals; a profile's ValidFrom as a local date)
+    reads back otherwise than the central system wrote it: still its own write, not notified back."""
+    watch(model, "Device.Box.Item.1.Label", 2)
+    apply = backend.apply
+    backend.apply = lambda writes: apply([(row, keys, value.upper()) for row, keys, value in writes])
+    model.set_parameter_values([("Device.Box.Item.1.Label", "by-acs", None)], origin="acs")
+    assert values(model, "Device.Box.Item.1.Label") == {"Device.Box.Item.1.Label": "BY-ACS"}
+    assert model.check() == []
+
+
+def test_a_watched_number_of_entries_is_compared_on_its_tables_news(model, backend):
+    watch(model, "Device.Box.ItemNumberOfEntries", 2)
+    del backend.items[("b",)]  # an item goes: the items group's news, the count has no group of its own
+    assert [(c.path, c.value) for c in model.check(("items",))] == [("Device.Box.ItemNumberOfEntries", 1)]
+    backend.items[("c",)] = {"Label": "C", "On": True}
+    assert model.check(("box",)) == []  # not another group's news
+
+
 def test_changes_made_by_the_acs_are_not_notified_back(model, backend):
     watch(model, "Device.Box.Name", 2)
     model.set_parameter_values([("Device.Box.Name", "by-acs", None)], origin="acs")

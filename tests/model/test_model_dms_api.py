@@ -17,7 +17,7 @@ import urllib.request
 import pytest
 
 from devtools.northbound import Northbound
-from support.daemon_process import DaemonProcess
+from support.daemon_process import PATIENCE, DaemonProcess
 from support.os3p_harness import write_config
 from support.paths import DATA
 
@@ -36,7 +36,7 @@ def rig(tmp_path_factory):
     state = str(tmp_path_factory.mktemp("station"))
     write_config(state, cs.url, model__poll_interval="3600", jsonrpc__port="0", os3p__download_dir=state)
     d = DaemonProcess(state).start()
-    cs.wait_for(lambda c: c.calls("BootNotification") and ID in c.connections, 20)
+    cs.wait_for(lambda c: c.calls("BootNotification") and ID in c.connections, PATIENCE)
     serial = cs.calls("BootNotification")[-1][3]["serialNumber"]
     yield cs, api, d, serial
     d.kill()
@@ -146,7 +146,7 @@ def test_schedule_download_is_update_firmware(rig):
         "Status": 1, "StartTime": "0001-01-01T00:00:00Z", "CompleteTime": "0001-01-01T00:00:00Z"}
     # the station took it as an UpdateFirmware: it reports the download (http://your.url.com does not answer
     # here, so it ends in DownloadFailed, which is the station's business, not the API's)
-    cs.wait_for(lambda c: [m for m in c.calls()[mark:] if m[2] == "FirmwareStatusNotification"], 30)
+    cs.wait_for(lambda c: [m for m in c.calls()[mark:] if m[2] == "FirmwareStatusNotification"], PATIENCE)
     # and the model shows the image coming in beside the running one (FirmwareImage tied to UpdateFirmware)
     _cs, api, _d, serial = rig
     status, body = post(api, "GetParameterValues", {"search_options": {"cpe_id": serial},
@@ -162,12 +162,12 @@ def test_reboot_is_reset(rig):
     status, body = replay(rig, "Reboot")
     assert status == 200 and body["result"]["details"][0]["value"][0]["methodName"] == "RebootResponse"
     actions = os.path.join(rig[2].state_dir, "device-actions.jsonl")
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline and not (os.path.exists(actions) and "reboot" in open(actions).read()):
         time.sleep(0.05)
     assert "reboot" in open(actions).read()  # the host backend records what a device would have done
     # ... and simulates the reboot: the daemon restarts and connects again (the next tests talk to it)
-    cs.wait_for(lambda c: c.count("connect", ID) > connects and ID in c.connections, 30)
+    cs.wait_for(lambda c: c.count("connect", ID) > connects and ID in c.connections, PATIENCE)
 
 
 def test_set_parameter_values(rig):
@@ -204,7 +204,7 @@ def test_schedule_inform_sends_a_heartbeat(rig):
     body["search_options"]["cpe_id"] = rig[3]
     status, reply = post(rig[1], "ScheduleInform", body)
     assert status == 200 and reply["result"]["details"][0]["value"][0]["methodName"] == "ScheduleInformResponse"
-    cs.wait_for(lambda c: len(c.calls("Heartbeat")) > mark, 15)
+    cs.wait_for(lambda c: len(c.calls("Heartbeat")) > mark, PATIENCE)
 
 
 def test_get_result_of_the_seed_is_polling_time_over(rig):

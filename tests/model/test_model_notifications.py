@@ -12,7 +12,7 @@ import pytest
 
 from bridge import uci
 from bridge.cli import call_object
-from support.daemon_process import DaemonProcess
+from support.daemon_process import PATIENCE, DaemonProcess
 from support.os3p_harness import write_config
 
 V = "X_TR069-BRIDGE_"
@@ -23,7 +23,7 @@ ID = "SUBS001"
 def station(tmp_path, cs):
     write_config(str(tmp_path), cs.url, model__poll_interval="3600", jsonrpc__port="0")
     d = DaemonProcess(tmp_path).start()
-    cs.wait_for(lambda c: c.calls("BootNotification") and ID in c.connections, 20)
+    cs.wait_for(lambda c: c.calls("BootNotification") and ID in c.connections, PATIENCE)
     yield d
     d.kill()
 
@@ -49,7 +49,7 @@ def notified(cs, mark=0):
     return out
 
 
-def wait_notified(cs, path, value, mark=0, timeout=15):
+def wait_notified(cs, path, value, mark=0, timeout=PATIENCE):
     cs.wait_for(lambda c: notified(c, mark).get(path) == value, timeout)
 
 
@@ -75,6 +75,64 @@ def test_active_on_a_contactor_switch(station, cs):
     with open(os.path.join(station.state_dir, "station", "contactor2", "feedback"), "r+") as f:
         f.write("1\n")  # the contactor is pulled in by hand: its feedback contact says so
     wait_notified(cs, path, "On", mark)
+
+
+PROFILE = {"profileId": 7, "stackLevel": 0, "recurrencyKind": "Daily", "validFrom": "2030-01-01T00:00:00",
+           "daySchedule": [{"start": {"kind": "Absolute", "time": "18:00:00"},
+                            "end": {"kind": "Absolute", "time": "06:30:00"}}]}
+
+
+def set_profile(cs, **changes):
+    """OS3P's SetStreetlightProfile of PROFILE (with changes) on contactor 1."""
+    reply = cs.call(ID, "SetStreetlightProfile", {"contactorId": 1, "streetlightProfiles": [
+        dict(PROFILE, **changes)]}, timeout=PATIENCE)
+    assert reply[0] == 3 and reply[2]["status"] == "Accepted", reply
+
+
+def test_active_on_set_and_clear_streetlight_profile(station, cs):
+    """OS3P's SetStreetlightProfile and ClearSingleStreetlightProfile switch no light now (a profile valid from
+    2030), yet a watched profile parameter goes at once: the streetlights' ProfilesChanged, the poll an hour
+    away."""
+    contactor = "Device.%sStreetlight.Contactor.1." % V
+    set_profile(cs)
+    before = {d["key"]: d["value"] for d in dm(cs, "GetParameterValues", [contactor])["details"]}
+    [valid_from] = [k for k in before if k.endswith(".ValidFrom")]
+    count = contactor + "ProfileNumberOfEntries"
+    assert before[count] == 1 and before[contactor + "Light"] == "Off"
+    watch(cs, valid_from)
+    watch(cs, count)
+    mark = len(cs.calls("DataModelNotification"))
+    set_profile(cs, validFrom="2031-06-01T00:00:00")
+    cs.wait_for(lambda c: notified(c, mark).get(valid_from, before[valid_from]) != before[valid_from], PATIENCE)
+    assert notified(cs, mark)[valid_from].startswith("2031-06-01")
+    mark = len(cs.calls("DataModelNotification"))
+    assert cs.call(ID, "ClearSingleStreetlightProfile", {"contactorId": 1, "profileId": 7},
+                   timeout=PATIENCE)[2]["status"] == "Accepted"
+    wait_notified(cs, count, 0, mark, PATIENCE)
+    assert dm(cs, "GetParameterValues", [contactor + "Light"])["details"][0]["value"] == "Off"  # no switch
+    # none of it came from a contactor's switch or mode: only what the profiles changed was sent
+    sent = {p["name"] for m in cs.calls("DataModelNotification") for p in m[3]["parameterList"]}
+    assert not [name for name in sent if name.startswith(contactor) and name.endswith(("Light", "Mode"))]
+
+
+def test_the_dms_own_profile_writes_are_not_notified_back(station, cs):
+    """A DataModel SetParameterValues of a profile parameter makes the streetlights publish ProfilesChanged in
+    the middle of the write: the model compares after it, so the DMS's own value is the baseline."""
+    contactor = "Device.%sStreetlight.Contactor.1." % V
+    added = dm(cs, "AddObject", {"ObjectName": contactor + "Profile."})  # a profile that applies to no day yet
+    assert added["code"] == 200, added
+    values = {d["key"]: d["value"] for d in dm(cs, "GetParameterValues", [contactor + "Profile."])["details"]}
+    [valid_from] = [k for k in values if k.endswith(".ValidFrom")]
+    watch(cs, valid_from)
+    mark = len(cs.calls())
+    assert dm(cs, "SetParameterValues", [{"Name": valid_from, "Value": "2032-01-01T00:00:00Z"}],
+              parameterKey="pk2")["code"] == 200
+    # a change the DMS did not make still goes, after the DMS's own (in order)
+    profile = values[valid_from[:-len("ValidFrom")] + "ProfileId"]
+    set_profile(cs, profileId=profile, validFrom="2033-01-01T00:00:00")
+    cs.wait_for(lambda c: str(notified(c).get(valid_from, "")).startswith("2033"), PATIENCE)
+    assert not [p for m in cs.calls("DataModelNotification") if m in cs.calls()[mark:]
+                for p in m[3]["parameterList"] if str(p["value"]).startswith("2032")]
 
 
 def test_active_on_a_change_configuration(station, cs):
@@ -143,7 +201,7 @@ def test_instance_numbers_and_attributes_survive_a_restart(tmp_path, cs):
     d = DaemonProcess(tmp_path).start()
     table = "Device.%sStreetlight.Contactor.1.Profile." % V
     try:
-        cs.wait_for(lambda c: ID in c.connections, 20)
+        cs.wait_for(lambda c: ID in c.connections, PATIENCE)
         first = dm(cs, "AddObject", {"ObjectName": table, "ParameterKey": "a"})["details"][0]["value"]
         assert dm(cs, "DeleteObject", {"ObjectName": "%s%d." % (table, first)})["details"] == \
             [{"key": "Status", "value": 0}]
@@ -153,7 +211,7 @@ def test_instance_numbers_and_attributes_survive_a_restart(tmp_path, cs):
     before = len(cs.calls("BootNotification"))
     d = DaemonProcess(tmp_path).start()
     try:
-        cs.wait_for(lambda c: ID in c.connections and len(c.calls("BootNotification")) >= before, 20)
+        cs.wait_for(lambda c: ID in c.connections and len(c.calls("BootNotification")) >= before, PATIENCE)
         second = dm(cs, "AddObject", {"ObjectName": table})["details"][0]["value"]
         assert second > first
         attrs = dm(cs, "GetParameterAttributes", ["Device.%sStreetlight.Contactor.3.Mode" % V])["details"]

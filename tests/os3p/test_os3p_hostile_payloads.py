@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from support.daemon_process import DaemonProcess
+from support.daemon_process import PATIENCE, DaemonProcess
 from support.os3p_harness import FilePeer, Station, free_port, write_config
 
 OPENSSL = shutil.which("openssl")
@@ -23,7 +23,7 @@ def daemon(cs, tmp_path):
     state = str(tmp_path / "state")
     write_config(state, cs.url, jsonrpc__port="0", station__sample_interval="1")
     d = DaemonProcess(state).start()
-    cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), 15)
+    cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), PATIENCE)
     yield d
     d.terminate()
     assert "Traceback" not in d.proc.stderr.read().decode()
@@ -32,7 +32,7 @@ def daemon(cs, tmp_path):
 @pytest.mark.parametrize("at", ["0001-01-01T00:00:00", "9999-12-31T23:59:59", "0001-01-01T00:00:00+05:00"])
 def test_an_effective_day_schedule_at_the_ends_of_the_calendar_is_a_property_constraint_violation(cs, daemon,
                                                                                                     at):
-    reply = cs.call("SUBS001", "GetEffectiveStreetlightDaySchedule", {"contactorId": 1, "at": at}, timeout=5)
+    reply = cs.call("SUBS001", "GetEffectiveStreetlightDaySchedule", {"contactorId": 1, "at": at}, timeout=PATIENCE)
     assert reply[0] == 4 and reply[2] == "PropertyConstraintViolation", reply  # was InternalError
     ok = cs.call("SUBS001", "GetEffectiveStreetlightDaySchedule", {"contactorId": 1, "at": "9998-12-31T00:00:00"})
     assert ok[0] == 3 and ok[2]["contactorId"] == 1
@@ -41,13 +41,14 @@ def test_an_effective_day_schedule_at_the_ends_of_the_calendar_is_a_property_con
 def test_a_get_file_period_at_the_ends_of_the_calendar_with_offsets_uploads(cs, daemon):
     peer = FilePeer()
     try:
-        cs.wait_for(lambda c: c.calls("MeterValues"), 15)  # a sample in the history
+        cs.wait_for(lambda c: c.calls("MeterValues"), PATIENCE)  # a sample in the history
         reply = cs.call("SUBS001", "GetFile", {"fileType": "MeterValueHistory", "location": peer.url + "/mv",
                                                "startTime": "0001-01-01T00:00:00+05:00",
                                                "stopTime": "9999-12-31T23:59:59-05:00"}, timeout=5)
         assert reply[0] == 3 and reply[2]["status"] == "Accepted", reply  # was InternalError
         assert reply[2]["fileName"].startswith("MeterValuesHistory=19700101-")
-        cs.wait_for(lambda c: [m for m in c.calls("GetFileStatusNotification") if m[3]["status"] == "Uploaded"], 15)
+        cs.wait_for(lambda c: [m for m in c.calls("GetFileStatusNotification") if m[3]["status"] == "Uploaded"],
+                    PATIENCE)
         assert b"Voltage.L1N" in peer.uploads[0][2]
     finally:
         peer.close()
@@ -65,7 +66,7 @@ def _certificate(tmp_path):
 @pytest.fixture
 def station(cs, tmp_path):
     s = Station(tmp_path / "st", cs.url, os3p__download_dir=str(tmp_path))
-    cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), 15)
+    cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), PATIENCE)
     yield s
     s.stop()
 
@@ -73,7 +74,7 @@ def station(cs, tmp_path):
 def update(cs, **extra):
     return cs.call("SUBS001", "UpdateFirmware", dict({"retrieveDate": "2020-01-01T00:00:00Z", "retries": 1,
                                                       "location": "http://127.0.0.1:%d/fw" % free_port()}, **extra),
-                   timeout=10)
+                   timeout=PATIENCE)
 
 
 @needs_openssl

@@ -12,7 +12,7 @@ import os
 import jsonschema
 import pytest
 
-from support.daemon_process import DaemonProcess
+from support.daemon_process import PATIENCE, DaemonProcess
 from support.os3p_harness import write_config
 from support.paths import DATA, ROOT
 
@@ -28,7 +28,7 @@ def test_every_meter_values_passes_the_printed_schema_unless_board_temperature_i
     write_config(state, cs.url, jsonrpc__port="0", station__sample_interval="1", os3p__send_board_temperature=board)
     d = DaemonProcess(state).start()
     try:
-        cs.wait_for(lambda c: len(c.calls("MeterValues")) >= 2, 15)
+        cs.wait_for(lambda c: len(c.calls("MeterValues")) >= 2, PATIENCE)
         assert cs.call("SUBS001", "TriggerMessage", {"requestedMessage": "MeterValues"})[2] == {"status": "Accepted"}
         cs.wait_for(lambda c: [m for m in c.calls("MeterValues")
                                if m[3]["meterValue"][0]["sampledValue"][0].get("context") == "Trigger"], 15)

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from devtools.centralsystem import NO_ANSWER, CentralSystem
-from support.daemon_process import DaemonProcess
+from support.daemon_process import HEAVY, PATIENCE, DaemonProcess, imported
 from support.os3p_harness import free_port, queued, write_config
 
 NOTIFICATIONS = ("FirmwareStatusNotification", "GetFileStatusNotification", "StatusNotification")
@@ -28,19 +28,19 @@ def test_sigkill_loses_no_queued_notification(tmp_path, cs):
         cs.responders[action] = lambda ident, payload: NO_ANSWER
     daemon = DaemonProcess(state).start()
     try:
-        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, PATIENCE)
         dead = "http://127.0.0.1:%d" % free_port()  # nothing listens: transfers fail at once
         assert cs.call("SUBS001", "UpdateFirmware", {"retrieveDate": "2020-01-01T00:00:00Z", "requestId": "fw-9",
                                                      "location": dead + "/fw.bin"})[2] == {}
         assert cs.call("SUBS001", "GetFile", {"fileType": "Syslog", "location": dead + "/up"})[2]["status"] == \
             "Accepted"
         assert daemon.call("inform", {"event": "4 VALUE CHANGE"})[0] == 0
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + PATIENCE
         while len(queued(state)) < 5 and time.monotonic() < deadline:
             time.sleep(0.05)
         before = queued(state)
         assert len(before) == 5
-        cs.wait_for(lambda c: c.calls(before[0]["action"]), 10)  # the head went out, unanswered
+        cs.wait_for(lambda c: c.calls(before[0]["action"]), PATIENCE)  # the head went out, unanswered
         sent_before = [m[1] for m in cs.calls() if m[2] in NOTIFICATIONS]
         assert set(sent_before) == {before[0]["id"]}  # one outstanding CALL at a time: only the head
     finally:
@@ -55,7 +55,7 @@ def test_sigkill_loses_no_queued_notification(tmp_path, cs):
     try:
         ids = [r["id"] for r in before]
         cs.wait_for(lambda c: {m[1] for m in c.calls()[mark:]} >= set(ids), 30)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE
         while queued(state) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert queued(state) == []  # acknowledged ones leave the disk
@@ -79,6 +79,35 @@ def test_sigkill_loses_no_queued_notification(tmp_path, cs):
         in kinds and ("StatusNotification", "Ok") in kinds
 
 
+# what the whole daemon needs that the ubus surface alone does without: websocket-client is built on
+# socket.py (and its selectors), the JSON-RPC shim is an HTTP server; ssl, _hashlib and python_socks are
+# hidden from websocket-client's imports, whose attempts -X importtime lists all the same (the maps say
+# whether OpenSSL came)
+NEEDED_BY_EVERY_SURFACE = {"socket", "selectors", "bridge.jsonrpc.server", "ssl", "_hashlib", "python_socks"}
+
+
+def test_the_whole_daemon_at_idle_leaves_every_heavy_module_out(tmp_path, cs):
+    """Every surface on (OS3P over ws://, JSON-RPC, ubus), the sensors, the streetlights, reachability with
+    its CAMARA API listening and the parameter model, registered and idle: none of HEAVY but those the
+    surfaces need, and no OpenSSL."""
+    state = str(tmp_path / "state")
+    write_config(state, cs.url, jsonrpc__port="0")
+    daemon = DaemonProcess(state, env={"PYTHONPROFILEIMPORTTIME": "1",
+                                       "TR069_UBUS_SOCKET": str(tmp_path / "no-ubusd.sock")}).start()
+    try:
+        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+        time.sleep(1.0)  # idle: the first refreshes and timers have run
+        maps = _maps(daemon.proc.pid)
+    finally:
+        daemon.terminate()
+    loaded = imported(daemon.stderr_text())
+    assert {"websocket._handshake", "bridge.os3p.client", "bridge.jsonrpc.app", "bridge.ubus.surface",
+            "bridge.station.streetlights", "bridge.reach.service", "bridge.model.component"} <= loaded
+    heavy = set(HEAVY) - NEEDED_BY_EVERY_SURFACE
+    assert {name: HEAVY[name] for name in sorted(heavy & loaded)} == {}
+    assert "libssl" not in maps and "libcrypto" not in maps
+
+
 def _maps(pid):
     with open("/proc/%d/maps" % pid) as f:
         return f.read()
@@ -97,18 +126,23 @@ def test_tls_is_loaded_only_for_wss_and_a_reload_can_switch_to_it(tmp_path, cs):
     ctx.load_cert_chain(pki["cert"], pki["key"])
     tls = CentralSystem(ssl_context=ctx, quiet=True).start()
     state = str(tmp_path / "state")
+    # as on a device: no JSON-RPC surface (its password hashing would load OpenSSL's libcrypto anyway); the
+    # handshakes and the BootNotification's answer get all the time a loaded machine needs (this test is not
+    # about timeouts: a 2 s one that expires there only starts the attempt over)
+    options = dict(jsonrpc__enabled="0", acs__ca_file=pki["ca"], os3p__connect_timeout="60", os3p__call_timeout="60")
     try:
-        # as on a device: no JSON-RPC surface (its password hashing would load OpenSSL's libcrypto anyway)
-        write_config(state, cs.url, jsonrpc__enabled="0", acs__ca_file=pki["ca"])
+        write_config(state, cs.url, **options)
         daemon = DaemonProcess(state).start(wait_for=None)
         try:
-            cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+            cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, PATIENCE)
             assert "libssl" not in _maps(daemon.proc.pid)  # a ws:// connection does without OpenSSL
-            write_config(state, tls.url, jsonrpc__enabled="0", acs__ca_file=pki["ca"])
+            write_config(state, tls.url, **options)
             daemon.proc.send_signal(signal.SIGHUP)  # reload: the endpoint is now wss://
-            tls.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+            # the new central system gets its BootNotification, even when the old one's answer came after the
+            # reload (it is the old one's: bridge/os3p/registration.py)
+            tls.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, PATIENCE)
             assert "libssl" in _maps(daemon.proc.pid)
-            assert tls.call("SUBS001", "GetConfiguration", {"key": ["HeartbeatInterval"]})[0] == 3
+            assert tls.call("SUBS001", "GetConfiguration", {"key": ["HeartbeatInterval"]}, PATIENCE)[0] == 3
         finally:
             daemon.terminate()
     finally:
@@ -128,7 +162,7 @@ def test_refused_ws_connections_leave_openssl_out_and_idle_rss_unchanged(tmp_pat
     log = os.path.join(state, "daemon.log")
 
     def refusals(n):
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + PATIENCE
         while time.monotonic() < deadline:
             text = open(log).read() if os.path.exists(log) else ""
             if text.count("connection refused; next attempt") >= n:

@@ -52,6 +52,27 @@ def test_no_boot_on_reconnect_when_nothing_changed_but_after_a_change(core):
     assert [c[1] for c in core.calls()] == ["BootNotification"]
 
 
+def test_a_late_answer_from_the_old_central_system_does_not_register_the_new_one(tmp_path):
+    """A reload moves acs.url while the BootNotification to the old central system is answered (a loaded
+    machine: SIGHUP and the answer in the same turn): that Accepted is the old one's, so the new central
+    system still gets a BootNotification on the new link."""
+    c = Core(tmp_path, **{"acs.url": "ws://127.0.0.1:9000/OS3P"})
+    c.p.start()
+    assert c.take() == [Connect()]
+    c.p.opened()
+    [(boot, action, _)] = c.calls()
+    c.config.override("acs.url=wss://127.0.0.1:9443/OS3P")
+    c.p.settings_changed()
+    assert c.take() == [Abort("the connection settings changed")]
+    c.answer(boot, {"status": "Accepted", "interval": 300, "currentTime": "2027-01-15T08:00:00Z"})
+    assert c.state.get("boot")["url"] == "ws://127.0.0.1:9000/OS3P"  # the URL it was sent to
+    c.p.closed("aborted")
+    c.advance(c.next_deadline())
+    assert Connect() in c.take()
+    c.p.opened()
+    assert [a for _, a, _ in c.calls()] == ["BootNotification"]
+
+
 def test_pending_sends_only_boot_and_triggered_messages_and_retries_after_interval(core):
     core.connect(status="Pending", interval=20)
     assert core.p.registration == "Pending"

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bridge.reach.backends import simulated
-from support.daemon_process import BASE_CONFIG, DaemonProcess, write_config
+from support.daemon_process import BASE_CONFIG, PATIENCE, DaemonProcess, listening_ports, write_config
 from support.paths import DATA as TEST_DATA, ROOT
 from support.reach_ubusd import Ubusd, interface
 
@@ -98,11 +98,14 @@ def ubusd(tmp_path):
 
 
 class Station:
-    def __init__(self, tmp_path, ubusd, extra=""):
+    def __init__(self, tmp_path, ubusd, extra="", own_server=True):
+        """own_server: the API on a server of its own (reach.api_port 0: a port of the system's choice), else
+        where the daemon puts it with the JSON-RPC shim running and no reach.api_port (the shim's server)."""
         self.dir = tmp_path / "state"
         self.ubusd = ubusd
-        write_config(str(self.dir), BASE_CONFIG + "config reach 'reach'\n\toption debounce '1'\n"
-                     "\toption api_token '%s'\n\toption api_port '0'\n" % TOKEN + extra)
+        base = BASE_CONFIG if own_server else BASE_CONFIG.replace("\toption api_port '0'\n", "")
+        write_config(str(self.dir), base + "config reach 'reach'\n\toption debounce '1'\n"
+                     "\toption api_token '%s'\n" % TOKEN + ("\toption api_port '0'\n" if own_server else "") + extra)
         self.proc = None
         self.start()
 
@@ -113,7 +116,7 @@ class Station:
             assert time.monotonic() < deadline, "the daemon never listened for netifd's events"
             time.sleep(0.05)
         view = self.wait_state("data")
-        u = urlsplit(view["api"])  # the API's own server (reach.api_port 0: a port of the system's choice)
+        u = urlsplit(view["api"])
         assert u.path == BASE
         self.host, self.port = u.hostname, u.port
 
@@ -271,6 +274,46 @@ def test_max_events_expiry_and_deletion_end_with_subscription_ends(station, sink
     assert station.request("GET", "/subscriptions")[2] == []
 
 
+def test_the_sinks_access_token_expiring_ends_the_subscription_before_it_expires(station, sink, oas):
+    """The reference (DeviceStatus r2.2): a subscription ends with ACCESS_TOKEN_EXPIRED when its sink
+    credential's accessTokenExpiresUtc is reached, and the implementation "should notify the client before
+    the expiration date": the station sends subscription-ends TOKEN_MARGIN (30 s) before it, with that token
+    while it is still valid, and the subscription is gone (docs/reachability.md)."""
+    from bridge.reach.camara import parse_time
+    from bridge.reach.service import TOKEN_MARGIN
+
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + TOKEN_MARGIN + 3))
+    body = subscription(sink.url("/tok"), "reachability-sms", token="short-lived")
+    body["sinkCredential"]["accessTokenExpiresUtc"] = expires
+    status, _, created = station.request("POST", "/subscriptions", body)
+    assert status == 201, created
+    got = sink.wait(1, "/tok")
+    assert kinds(got, oas) == ["subscription-ends"]
+    _path, headers, event = got[0]
+    assert event["data"]["terminationReason"] == "ACCESS_TOKEN_EXPIRED"
+    assert event["data"]["subscriptionId"] == created["id"] and event["data"]["device"] == {"phoneNumber": PHONE}
+    assert headers["Authorization"] == "Bearer short-lived"
+    assert parse_time(event["time"]) < parse_time(expires)  # the station's own stamp of the end
+    assert station.request("GET", "/subscriptions/" + created["id"])[0] == 404
+    assert station.request("GET", "/subscriptions")[2] == []
+    deadline = time.monotonic() + 10  # the sink's answer taken in: a stop before it would send it again
+    while os.listdir(station.dir / "reach-outbox") and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    # a restart in between keeps the token's end: the timer is set again from what was saved
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + TOKEN_MARGIN + 3))
+    body["sinkCredential"]["accessTokenExpiresUtc"] = expires
+    status, _, created = station.request("POST", "/subscriptions", body)
+    assert status == 201, created
+    station.stop()
+    station.start()
+    got = sink.wait(2, "/tok")
+    assert kinds(got, oas) == ["subscription-ends", "subscription-ends"]
+    assert got[1][2]["data"]["subscriptionId"] == created["id"]
+    assert got[1][2]["data"]["terminationReason"] == "ACCESS_TOKEN_EXPIRED"
+    assert parse_time(got[1][2]["time"]) < parse_time(expires)
+
+
 def test_a_restart_keeps_the_subscriptions(station, sink, oas):
     status, _, body = station.request("POST", "/subscriptions", subscription(sink.url("/r"), "reachability-sms",
                                                                              token="kept"))
@@ -365,6 +408,57 @@ def test_authentication_and_the_other_routes(station, oas):
     status, _, body = station.request("GET", "/subscriptions", headers={"x-correlator": "not valid!"})
     assert (status, body["code"]) == (400, "INVALID_ARGUMENT")
     assert station.request("PUT", "/subscriptions")[0] == 405
+
+
+def test_where_the_shim_runs_its_server_serves_the_api_on_one_port(tmp_path, ubusd, sink, oas):
+    """On the host the JSON-RPC shim runs (make run's PORT); with no reach.api_port set the CAMARA routes are
+    served there, so the daemon listens on that one port, and a second daemon beside it (make run PORT=8070)
+    meets no API on 8070 (docs/first-day.md, docs/reachability.md)."""
+    station = Station(tmp_path, ubusd, own_server=False)
+    try:
+        with open(station.dir / "cli.url") as f:
+            shim = urlsplit(f.read().strip())
+        assert (station.host, station.port) == (shim.hostname, shim.port)
+        assert listening_ports(station.proc.proc.pid) == {shim.port}
+        status, _, body = station.request("POST", "/subscriptions", subscription(
+            sink.url("/one"), "reachability-data", initialEvent=True))
+        assert status == 201, body
+        oas("Subscription", body)
+        assert kinds(sink.wait(1, "/one"), oas) == ["reachability-data"]
+        status, _, listed = station.request("GET", "/subscriptions")
+        assert status == 200 and [s["id"] for s in listed] == [body["id"]]
+        # the shim's own routes are as they were beside them
+        conn = http.client.HTTPConnection(station.host, station.port, timeout=10)
+        conn.request("GET", "/")
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        station.stop()
+
+
+def test_a_taken_api_port_is_said_with_the_key_that_moves_it(tmp_path):
+    """Where the API has a server of its own (a device), a port another program holds is one log line naming
+    reach.api_port; the daemon runs on without the API."""
+    import socket
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    state = tmp_path / "state"
+    write_config(str(state), BASE_CONFIG.replace("\toption api_port '0'", "\toption api_port '%d'" % port))
+    daemon = DaemonProcess(state).start()
+    try:
+        expected = ("ERROR tr069-bridge: reach: the CAMARA API not started: 127.0.0.1:%d is taken by another "
+                    "program; set reach.api_port (uci, or --option reach.api_port=N) to a free port" % port)
+        deadline = time.monotonic() + PATIENCE
+        while expected not in (state / "daemon.log").read_text():
+            assert daemon.proc.poll() is None and time.monotonic() < deadline, (state / "daemon.log").read_text()
+            time.sleep(0.05)
+        assert daemon.call("status")[0] == 0  # the rest runs
+    finally:
+        daemon.terminate()
+        holder.close()
 
 
 def test_notifications_waiting_for_a_down_sink_survive_sigkill_and_arrive_once_in_order(tmp_path, ubusd, oas):

@@ -219,3 +219,46 @@ def test_simulated_modem_states(tmp_path):
         simulated.set_value(path, "signal", "loud")
     with pytest.raises(ValueError):
         simulated.set_value(path, "uplink", "sideways")
+
+
+# --- one program run (tools.run): real programs, bounded in time and bytes --------------------------------------
+
+def test_a_program_run_gives_its_exit_status_stdout_and_stderr():
+    from bridge.reach.backends.tools import run
+
+    assert run(["sh", "-c", "printf 'out\\n'; printf 'err' >&2; exit 3"]) == (3, "out\n", "err")
+    assert run(["sh", "-c", "read x || echo stdin-empty"]) == (0, "stdin-empty\n", "")  # stdin is /dev/null
+
+
+def test_a_program_sees_none_of_the_daemons_descriptors(tmp_path):
+    from bridge.reach.backends.tools import run
+
+    ours = os.open(str(tmp_path / "ours"), os.O_CREAT | os.O_RDWR)  # close-on-exec, as every one of ours
+    inherited = os.open(str(tmp_path / "inherited"), os.O_CREAT | os.O_RDWR)
+    os.set_inheritable(inherited, True)  # as one this process could have been started with
+    try:
+        code, out, _ = run(["sh", "-c", "ls /proc/self/fd"])
+    finally:
+        os.close(ours)
+        os.close(inherited)
+    assert code == 0 and sorted(int(n) for n in out.split()) == [0, 1, 2, 3]  # 3: ls' own directory
+
+
+def test_a_missing_program_and_one_that_hangs_are_backend_errors():
+    import time
+
+    from bridge.reach.backends.tools import BackendError, run
+
+    with pytest.raises(BackendError, match="is not installed"):
+        run(["/nonexistent/mmcli", "-L"])
+    t0 = time.monotonic()
+    with pytest.raises(BackendError, match="did not answer within 0.3 s"):
+        run(["sh", "-c", "sleep 30"], timeout=0.3)
+    assert time.monotonic() - t0 < 20  # killed, not waited for
+
+
+def test_a_programs_output_is_read_to_its_end_and_kept_up_to_the_limit():
+    from bridge.reach.backends.tools import run
+
+    code, out, err = run(["sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x; echo done >&2"], limit=1000)
+    assert (code, out, err) == (0, "x" * 1000, "done\n")  # the program was not held up by what was dropped

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from support.daemon_process import ROOT, DaemonProcess
+from support.daemon_process import PATIENCE, ROOT, DaemonProcess
 from support.os3p_harness import write_config
 
 
@@ -25,7 +25,7 @@ def weak_signal_notes(cs):
 def reach_view(state, env):
     r = subprocess.run([sys.executable, "-m", "bridge.cli", "state", "--json", "--state-dir", state], cwd=ROOT,
                        env={k: v for k, v in env.items() if k != "TR069_UBUS_SOCKET"}, capture_output=True, text=True,
-                       timeout=30)
+                       timeout=PATIENCE)
     return json.loads(r.stdout)["reach"] if r.returncode == 0 else {}
 
 
@@ -35,12 +35,12 @@ def test_weak_signal_reaches_the_central_system_raised_once_and_cleared_once(tmp
                  reach__weak_signal_rsrp="-110", station__sample_interval="0")
     daemon = DaemonProcess(state).start()
     try:
-        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), 15)
+        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), PATIENCE)
         simulate(state, "signal", "-118")
-        cs.wait_for(lambda c: len(weak_signal_notes(c)) >= 1, 30)
+        cs.wait_for(lambda c: len(weak_signal_notes(c)) >= 1, PATIENCE)
         simulate(state, "signal", "-117")  # still weak: nothing new
         simulate(state, "signal", "-90")
-        cs.wait_for(lambda c: len(weak_signal_notes(c)) >= 2, 30)
+        cs.wait_for(lambda c: len(weak_signal_notes(c)) >= 2, PATIENCE)
         assert weak_signal_notes(cs) == [("Faulted", "WeakSignal", "RSRP -118 dBm below -110 dBm"),
                                          ("Ok", "NoError", "WeakSignal resolved")]
     finally:
@@ -58,7 +58,7 @@ def test_the_state_follows_the_os3p_registration_by_its_events(tmp_path, cs):
     write_config(state, cs.url, jsonrpc__port="0", reach__api_port="0", reach__debounce="0")
     daemon = DaemonProcess(state).start()
     try:
-        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), 15)
+        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), PATIENCE)
 
         def settled(want):
             deadline = time.monotonic() + 30
@@ -71,8 +71,8 @@ def test_the_state_follows_the_os3p_registration_by_its_events(tmp_path, cs):
 
         settled("data")
         cs.close_connection("SUBS001")  # the link drops; the client reconnects after its backoff (1-2 s)
-        cs.wait_for(lambda c: "SUBS001" not in c.connections, 15)
-        cs.wait_for(lambda c: "SUBS001" in c.connections, 30)
+        cs.wait_for(lambda c: "SUBS001" not in c.connections, PATIENCE)
+        cs.wait_for(lambda c: "SUBS001" in c.connections, PATIENCE)
         settled("data")
     finally:
         daemon.terminate()

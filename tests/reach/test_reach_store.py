@@ -38,3 +38,36 @@ def test_what_does_not_fit_is_set_aside(tmp_path):
         assert not path.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reach.json.bad", "reach.json.bad.1", "reach.json.bad.2",
                                                           "reach.json.bad.3"]
+
+
+LOADED = r"""
+import sys
+from bridge.config import Config
+from bridge.loop import Loop
+from bridge.reach.service import Reach
+
+loop = Loop()
+reach = Reach(loop, Config(sys.argv[1] + "/tr069"), sys.argv[1], "host")
+reach.start()
+loop.call_later(0.5, loop.stop)
+loop.run()
+print(type(sys.modules["bridge.reach.camara"]).__name__, "bridge.reach.delivery" in sys.modules)
+"""
+
+
+def test_a_station_nobody_subscribed_from_loads_no_subscription_code(tmp_path):
+    """camara (validation, events) runs at its first use, the deliveries are made at the first notification
+    (bridge/reach/__init__.py); -X importtime cannot see the first, so a fresh interpreter says."""
+    import subprocess
+    import sys
+
+    from support.paths import ROOT
+
+    r = subprocess.run([sys.executable, "-S", "-c", LOADED, str(tmp_path)], cwd=ROOT, capture_output=True,
+                       text=True, timeout=30, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert (r.returncode, r.stdout) == (0, "_LazyModule False\n"), r.stderr
+    os.makedirs(tmp_path / "reach-outbox")
+    (tmp_path / "reach-outbox" / "000000000001.json").write_text("{}")  # a notification the last run left
+    r = subprocess.run([sys.executable, "-S", "-c", LOADED, str(tmp_path)], cwd=ROOT, capture_output=True,
+                       text=True, timeout=30, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert (r.returncode, r.stdout.split()[-1]) == (0, "True"), r.stderr  # made at start to resume it

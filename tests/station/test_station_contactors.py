@@ -5,7 +5,7 @@ import datetime
 import json
 import os
 
-from bridge.events import ContactorFault
+from bridge.events import ContactorFault, ProfilesChanged
 from bridge.station import contactors as ct
 from support.contactors import NIGHT, LocalClock, at, make, outputs
 
@@ -121,6 +121,25 @@ def test_profiles_rules_through_the_station(tmp_path):
     assert st.effective_day(9, datetime.date(2026, 5, 1)) is None
     assert st.clear_profiles(cid=1) == "Accepted"
     assert st.effective_day(1, datetime.date(2026, 5, 1)) == []
+
+
+def test_every_saved_change_of_profiles_is_an_event_naming_its_contactors(tmp_path):
+    """A profile set or cleared changes no light now (its time has not come), yet it is news to whoever shows
+    the profiles (the parameter model): a ProfilesChanged once saved, none for a refusal."""
+    clock = LocalClock("2026-05-01T15:00:00")
+    st, _, lines, _ = make(tmp_path, clock)
+    got = []
+    st.subscribe(got.append, ProfilesChanged)
+    assert st.set_profiles(1, [NIGHT])[0] == "Accepted"
+    assert st.set_profiles(2, [dict(NIGHT, profileId=2)])[0] == "Accepted"
+    assert st.set_profiles(1, [dict(NIGHT, profileId=3)])[0] == "Rejected"  # stackLevel 0 taken: no event
+    assert st.set_profiles(3, [NIGHT])[0] == "Accepted"  # profile 1 moves from contactor 1 to 3
+    assert st.clear_profiles(profile_id=77) == "Unknown"
+    assert st.clear_profiles(stack_level=0) == "Accepted"
+    now = clock()
+    assert got == [ProfilesChanged((1,), now), ProfilesChanged((2,), now), ProfilesChanged((1, 3), now),
+                   ProfilesChanged((2, 3), now)]
+    assert outputs(lines) == {1: False, 2: False, 3: False, 4: False}  # 15:00: no light changed
 
 
 def test_restart_reads_outputs_first_and_switches_nothing_that_is_right(tmp_path):

@@ -22,7 +22,7 @@ from bridge.logperiod import line_time
 from bridge.clock import utc_iso
 from bridge.os3p.messages import parse_iso
 from bridge.station.history import History
-from support.daemon_process import ROOT, DaemonProcess
+from support.daemon_process import PATIENCE, ROOT, DaemonProcess
 from support.os3p_harness import FilePeer, write_config
 
 pytest.importorskip("pymodbus")
@@ -53,7 +53,7 @@ def test_indicator_test_and_reset_notifications_in_order(tmp_path, cs):
     write_config(state, cs.url, station__sample_interval="0", **FAST_STATION)
     daemon = DaemonProcess(state).start()
     try:
-        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), 15)
+        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), PATIENCE)
         # an indicator that trips: both faults with test: true, latched until the reset
         assert answer(cs, "TestMVFaultIndicator") == {"status": "Accepted"}
         cs.wait_for(lambda c: len(c.calls("StatusNotification")) >= 2)
@@ -130,7 +130,7 @@ def test_meter_values_failure_history_and_transfers(tmp_path, cs):
         f.write(METER % modbus.port)
     daemon = DaemonProcess(state).start()
     try:
-        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("MeterValues"), 15)
+        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("MeterValues"), PATIENCE)
         first = cs.calls("MeterValues")[0][3]
         values = _values(first)
         assert values[("Voltage.L1N", "", "V")] == "230.5" and values[("ActivePower.L1", "P1Meter", "kW")] == "40"
@@ -149,19 +149,20 @@ def test_meter_values_failure_history_and_transfers(tmp_path, cs):
         assert _values(triggered[0])[("Voltage.L1N", "", "V")] == "230.5"
         # the meter stops answering, then comes back
         modbus.stop()
-        cs.wait_for(lambda c: [s for s in statuses(c) if s[1] == "PowerMeterFailure"], 10)
+        cs.wait_for(lambda c: [s for s in statuses(c) if s[1] == "PowerMeterFailure"], PATIENCE)
         modbus = ModbusServer(holding=holding, inputs=inputs, port=modbus.port).start()
-        cs.wait_for(lambda c: [s for s in statuses(c) if s[2] == "PowerMeterFailure resolved"], 10)
+        cs.wait_for(lambda c: [s for s in statuses(c) if s[2] == "PowerMeterFailure resolved"], PATIENCE)
         failure = [s for s in statuses(cs) if s[1] in ("PowerMeterFailure", "NoError")]
         assert failure[0][:2] == ("Faulted", "PowerMeterFailure") and "127.0.0.1:%d" % modbus.port in failure[0][2]
         assert failure[1] == ("Ok", "NoError", "PowerMeterFailure resolved", False)
 
         # GetFile MeterValueHistory for a period, over HTTP and FTP: exactly the samples in it
         history = History.existing(os.path.join(state, "meter-history.bin"))
+        deadline = time.monotonic() + PATIENCE
+        while len(history.query()) < 4:  # one sample a second: a period with samples before and after it
+            assert time.monotonic() < deadline, "fewer than 4 samples in the history"
+            time.sleep(0.1)
         times = [t for t, _ in history.query()]
-        if len(times) < 4:
-            time.sleep(4 - len(times))
-            times = [t for t, _ in history.query()]
         start, stop = times[1], times[-2]
         period = {"startTime": utc_iso(start), "stopTime": utc_iso(stop)}
         reply = answer(cs, "GetFile", dict(period, fileType="MeterValueHistory", location=peer.url + "/mv",
@@ -221,7 +222,7 @@ def test_meter_values_failure_history_and_transfers(tmp_path, cs):
         # an upload cut midway: UploadFailed after the retries
         assert answer(cs, "GetFile", {"fileType": "Syslog", "location": cut_srv.url("/")})["status"] == "Accepted"
         cs.wait_for(lambda c: [m for m in c.calls("GetFileStatusNotification") if m[3]["status"] == "UploadFailed"],
-                    15)
+                    PATIENCE)
         log = open(os.path.join(state, "daemon.log")).read()
         assert "download attempt 2/2 failed" in log and "upload attempt 2/2 failed" in log
         assert "s3cret" not in log
@@ -239,7 +240,7 @@ def test_kill_9_while_sampling_keeps_the_history_and_changing_the_interval(tmp_p
     path = os.path.join(state, "meter-history.bin")
     daemon = DaemonProcess(state).start()
     try:
-        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), 15)
+        cs.wait_for(lambda c: "SUBS001" in c.connections and c.calls("BootNotification"), PATIENCE)
         assert answer(cs, "GetConfiguration", {"key": ["MeterValueSampleInterval"]})["configurationKey"] == [
             {"key": "MeterValueSampleInterval", "readonly": False, "value": "0"}]
         assert answer(cs, "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "1"}) == \
@@ -253,7 +254,7 @@ def test_kill_9_while_sampling_keeps_the_history_and_changing_the_interval(tmp_p
     assert len(after_kill) >= seen  # every sample written before the kill is still there
     daemon = DaemonProcess(state).start()
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE
         while len(History.existing(path).query()) <= len(after_kill) and time.monotonic() < deadline:
             time.sleep(0.1)
         got = History.existing(path).query()

@@ -266,6 +266,33 @@ def test_clear():
     assert ps.clear() == 0
 
 
+def test_a_router_without_the_zone_database_runs_on_its_posix_rule(tmp_path):
+    """OpenWrt's zonename with no database installed: the timezone rule, even one with a /time part."""
+    from bridge.station.zone import from_settings
+
+    no_database = {"PYTHONTZPATH": str(tmp_path)}
+    zone = from_settings("Europe/Amsterdam", "CET-1CEST,M3.5.0,M10.5.0/3", environ=no_database)
+    assert isinstance(zone, PosixZone) and zone.name == "CET-1CEST,M3.5.0,M10.5.0/3"
+    assert from_settings("", "", environ={"TZ": "CET-1CEST,M3.5.0,M10.5.0/3"}).name == "CET-1CEST,M3.5.0,M10.5.0/3"
+    assert from_settings("UTC", "UTC", environ=no_database).name == "UTC"
+
+
+def test_a_zone_name_is_its_database_files_rule_and_agrees_with_zoneinfo(tmp_path):
+    from bridge.station.zone import from_file, from_settings, tzif_rule
+
+    zone = from_settings("Europe/Amsterdam", "", environ={})
+    assert isinstance(zone, PosixZone) and zone.name == "Europe/Amsterdam"
+    t = datetime.datetime(2026, 1, 1).timestamp()
+    assert all(zone.offset(t + h * 3600) == AMS.zone.offset(t + h * 3600) for h in range(0, 2 * 365 * 24, 5))
+    with open("/usr/share/zoneinfo/Europe/Amsterdam", "rb") as f:
+        data = f.read()
+    assert tzif_rule(data) == "CET-1CEST,M3.5.0,M10.5.0/3"
+    version_1 = tmp_path / "v1"
+    version_1.write_bytes(b"TZif\0" + data[5:data.index(b"TZif", 4)])  # the file's first part alone: no rule
+    assert tzif_rule(version_1.read_bytes()) is None
+    assert isinstance(from_file(str(version_1), "Europe/Amsterdam"), ZoneInfoZone)  # zoneinfo reads it then
+
+
 def test_posix_rules_agree_with_the_zone_database():
     for key, rule in [("Europe/Amsterdam", "CET-1CEST,M3.5.0,M10.5.0/3"), ("America/New_York", "EST5EDT,M3.2.0,M11.1.0"),
                       ("Australia/Sydney", "AEST-10AEDT,M10.1.0,M4.1.0/3"), ("Asia/Kolkata", "IST-5:30"),

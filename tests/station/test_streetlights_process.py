@@ -9,7 +9,7 @@ from devtools.centralsystem import NO_ANSWER
 from bridge.station import schedule
 from bridge.station.sun import Sun
 from bridge.station.zone import ZoneInfoZone
-from support.daemon_process import DaemonProcess
+from support.daemon_process import PATIENCE, DaemonProcess
 from support.os3p_harness import queued, write_config
 
 NOTES = ("StreetlightStatusNotification", "StreetlightModeStatusNotification")
@@ -65,13 +65,13 @@ def test_every_streetlight_action_then_kill_9(tmp_path, cs):
     ok = lambda action, payload: cs.call("SUBS001", action, payload)  # noqa: E731
     seen = []
 
-    def expect(*items, timeout=10):
+    def expect(*items, timeout=PATIENCE):
         seen.extend(items)
         cs.wait_for(lambda c: len(notes(c)) >= len(seen), timeout)
         assert notes(cs) == seen
 
     try:
-        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, 15)
+        cs.wait_for(lambda c: c.calls("BootNotification") and "SUBS001" in c.connections, PATIENCE)
         # the spec's own examples: SetStreetlightProfile 7.10.3, GetEffectiveStreetlightDaySchedule 7.4.2
         assert ok("SetStreetlightProfile", SPEC_7_10_3)[2] == {"status": "Accepted"}
         got = ok("GetEffectiveStreetlightDaySchedule", {"contactorId": 1, "at": "2015-07-07T00:00:00"})[2]
@@ -143,7 +143,7 @@ def test_every_streetlight_action_then_kill_9(tmp_path, cs):
             cs.responders[action] = lambda ident, payload: NO_ANSWER
         assert ok("OverrideStreetlight", {"contactorId": 3, "action": "On"})[2] == {"status": "Accepted"}
         assert ok("OverrideStreetlight", {"contactorId": 4, "action": "On"})[2] == {"status": "Accepted"}
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE
         while len(queued(state)) < 4 and time.monotonic() < deadline:
             time.sleep(0.02)
         before = queued(state)
@@ -158,12 +158,12 @@ def test_every_streetlight_action_then_kill_9(tmp_path, cs):
     mark = len(cs.calls())
     daemon = DaemonProcess(state, env={"TZ": "Europe/Amsterdam"}).start()
     try:
-        cs.wait_for(lambda c: {m[1] for m in c.calls()[mark:]} >= {r["id"] for r in before}, 20)
+        cs.wait_for(lambda c: {m[1] for m in c.calls()[mark:]} >= {r["id"] for r in before}, PATIENCE)
         delivered = [m for m in cs.calls()[mark:] if m[2] in NOTES]
         ids = [m[1] for m in delivered]
         assert sorted(set(ids), key=ids.index) == [r["id"] for r in before]  # in order (the head may repeat)
         assert [output(state, i) for i in (1, 2, 3, 4)] == outputs  # the restart switched nothing
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE
         while queued(state) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert queued(state) == []

@@ -3,7 +3,7 @@ Amsterdam: local times, a night profile, and the Control made with its events re
 
 import datetime
 
-from bridge.events import ContactorChanged, ModeChanged
+from bridge.events import ContactorChanged, ContactorFault, ModeChanged
 from bridge.station import contactors as ct
 from bridge.station.backends import hostlines
 from bridge.station.schedule import Place
@@ -40,7 +40,7 @@ def make(tmp_path, clock, local_action="on"):
     st = ct.Control(cs, lambda: AMS, clock, clock.call_later, str(tmp_path / "station" / "streetlights.json"),
                     local_switch=local, local_action=local_action)
     events = []
-    st.subscribe(lambda e: events.append(brief(e)))
+    st.subscribe(lambda e: events.append(brief(e)), ContactorChanged, ModeChanged, ContactorFault)
     return st, events, lines, local
 
 

@@ -27,6 +27,7 @@ FAST = {
     "os3p.reconnect_max": "2",
     "os3p.stable_after": "30",
     "os3p.ping_interval": "0",
+    "reach.api_port": "0",  # where the CAMARA API has a server of its own: a port of the system's choice
 }
 
 

@@ -209,6 +209,8 @@ def test_daemon_process_registers_and_removes_on_sigterm(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_for(lambda: lookup("tr069"), timeout=10), "the daemon did not register tr069"
+        for name in ("tr069.bridge", "tr069.model", "tr069.reach", "tr069.streetlights"):  # every object it serves
+            assert wait_for(lambda: lookup(name)), "the daemon did not register %s" % name
         with client.Client(SOCKET, timeout=WAIT) as c:
             code, data = c.call("tr069", "inform", {"event": "1 BOOT"})
         assert code == st.OK and data["status"] == 1

@@ -12,6 +12,8 @@ import select
 import struct
 import time
 
+from . import ModbusError  # noqa: F401  (the error of every source, with the package: see there)
+
 READ_HOLDING, READ_INPUT = 3, 4
 MAX_REGISTERS = 125  # the protocol's limit for one read
 
@@ -36,12 +38,6 @@ def option_number(section, option, convert, default, where):
         return convert(value)
     except (TypeError, ValueError):
         raise SectionError("%s: %s %r is not a number" % (where, option, value), option) from None
-
-
-class ModbusError(Exception):
-    def __init__(self, kind, message):
-        super().__init__(message)
-        self.kind = kind
 
 
 # --- values ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ error the sampler counts like a meter that does not answer.
 
 import os
 
-from .modbus import ModbusError
+from . import ModbusError
 
 
 def _matching(folder, prefix, suffix=""):
