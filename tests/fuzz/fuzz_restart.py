@@ -366,7 +366,13 @@ class Rig:
 
         r = subprocess.run([sys.executable, "-m", "bridge.cli", "state", "--json", "--state-dir", self.state],
                            cwd=ROOT, env=self.daemon.env, capture_output=True, text=True, timeout=WAIT)
-        return json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else None
+        if r.returncode != 0 or not r.stdout.strip():
+            return None
+        try:
+            return json.loads(r.stdout)
+        except ValueError as e:  # an answer the operator's tools cannot read is a finding, not the fuzzer's crash
+            at = getattr(e, "pos", 0)
+            raise Failed("the state view answers JSON: %s | %r" % (e, r.stdout[max(0, at - 200):at + 100])) from None
 
     def meter_answers(self, voltage, current):
         from support.modbus_server import ModbusServer
