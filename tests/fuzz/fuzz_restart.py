@@ -12,6 +12,7 @@ WebSockets:
     UpdateFirmware           locations the station refuses or cannot reach, retries and intervals of any size
     meter replies            the meter's float32 answers normal, NaN, +-inf or huge, then TriggerMessage MeterValues;
                              or a meter that never answers, and up to 30 TriggerMessage MeterValues at it
+                             (it stays silent until a later step makes it answer)
     state-file damage        one of the files the daemon reads at start replaced by garbage, JSON of the wrong
                              shape, an empty file or a directory
     restart                  the daemon stopped and started again on the same state directory
@@ -21,7 +22,8 @@ and always a restart at its end. The properties, checked at every restart:
     it starts                the new daemon comes up, registers with the central system and answers status
     what was Accepted        GetConfiguration returns every value ChangeConfiguration Accepted (as UCI keeps
                              it), and every streetlight profile Accepted is on disk and held after the restart
-                             (unless the sequence damaged that very file: then it was set aside and said so)
+                             (unless the sequence damaged that very file: then it was set aside and said so,
+                             or, where the damage removed it, none is held)
     RSS and threads          every thread the daemon started has ended once it stopped; and, on the sampled
                              restarts that are a real process, its RSS and thread count once the sequence's
                              work is done are back at the idle figures of a warmed-up daemon
