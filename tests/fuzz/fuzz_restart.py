@@ -90,6 +90,7 @@ INT_KEYS = {"HeartbeatInterval": (1, 604800), "MeterValueSampleInterval": (0, 86
             "websocketPingInterval": (0, 86400), "StreetlightProfileMaxStackLevel": (0, 64)}
 STATE_FILES = ["sessions.json", "os3p/state.json", "os3p/firmware.json", "station/streetlights.json",
                "os3p/outbox/000000000077.json", "meter-history.bin", "station", "os3p/outbox"]
+METER_NORMAL = (0x4366_8000, 0x4120_0000)  # 230.5 V, 10 A
 DAMAGE = {"garbage": b"\x00\xff not json \xfe", "list": b"[1]", "shape": b'{"profiles": [1], "success": "many", '
           b'"clock_offset": "x", "status": 7, "id": 3}', "empty": b"", "directory": None}
 
@@ -290,7 +291,8 @@ class Rig:
         self.tmp = tempfile.mkdtemp(prefix="fuzz-restart-")
         self.cs = CentralSystem(quiet=True, boot_interval=0).start()  # interval 0: the heartbeat stays ours
         self.meter_port = None
-        self.meter = ModbusServer(holding={0: 0x4366, 1: 0x8000, 2: 0x4120, 3: 0}).start()
+        self.meter = ModbusServer(holding=_holding(*METER_NORMAL)).start()
+        self.answering = METER_NORMAL  # (voltage, current) as float32 bits; None: silent
         self.meter_port = self.meter.port
         self.subprocess_every = subprocess_every
         self.sequences = self.restarts = self.subprocess_restarts = 0
@@ -336,8 +338,8 @@ class Rig:
 
     def new_sequence(self):
         self._stop()
-        if isinstance(self.meter, _Silent):  # a sequence starts with a meter that answers
-            self.meter_answers(0x4366_8000, 0x4120_0000)
+        if self.answering != METER_NORMAL:  # each sequence starts with the meter answering normal values
+            self.meter_answers(*METER_NORMAL)
         self.sequences += 1
         self.state = os.path.join(self.tmp, "s%d" % self.sequences)
         os.makedirs(os.path.join(self.state, "config"))
@@ -380,8 +382,8 @@ class Rig:
         from support.modbus_server import ModbusServer
 
         self.meter.stop()
-        self.meter = ModbusServer(holding={0: voltage >> 16, 1: voltage & 0xFFFF, 2: current >> 16,
-                                           3: current & 0xFFFF}, port=self.meter_port).start()
+        self.meter = ModbusServer(holding=_holding(voltage, current), port=self.meter_port).start()
+        self.answering = (voltage, current)
         if self.baseline_threads is not None and self.meter.thread is not None:  # the meter's, not the daemon's
             self.baseline_threads.add(self.meter.thread)
 
@@ -395,6 +397,7 @@ class Rig:
         silent.bind(("127.0.0.1", self.meter_port))
         silent.listen(64)
         self.meter = _Silent(silent)
+        self.answering = None
 
     def check_meter_values(self, payloads):
         for payload in payloads:
@@ -571,6 +574,11 @@ class Rig:
             return
         expect(threads <= self.idle[1], "threads return to their idle figures", threads, self.idle)
         expect(rss <= self.idle[0] + RSS_SLACK_KIB, "RSS returns to its idle figure", rss, self.idle)
+
+
+def _holding(voltage, current):
+    """The meter's holding registers for a voltage and a current given as float32 bits."""
+    return {0: voltage >> 16, 1: voltage & 0xFFFF, 2: current >> 16, 3: current & 0xFFFF}
 
 
 class _Silent:
