@@ -230,7 +230,8 @@ def process(report, tmp):
         ubusd = RegisteringUbusd(sock)
         ubusd.start()
         via = "the bench playing ubusd"
-    from bench_reach import TOKEN, Sink, subscribe
+    from bench_reach import TOKEN, subscribe
+    from support.http_sink import Sink
     from support.os3p_harness import free_port
 
     api_port = free_port()
