@@ -27,18 +27,14 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-for _p in (HERE, ROOT):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
+from benchpath import ROOT  # first: the repository and tests/ on sys.path
 
-from benchutil import print_row, skipped  # noqa: E402
-from bridge.jsonrpc import rpc  # noqa: E402
-from bridge.jsonrpc.sessions import SessionStore  # noqa: E402
-from bridge.loop import Loop  # noqa: E402
-from bridge.sessions import Sessions  # noqa: E402
-from bridge.tr069 import Tr069  # noqa: E402
+from benchutil import print_row, skipped
+from bridge.jsonrpc import rpc
+from bridge.jsonrpc.sessions import SessionStore
+from bridge.loop import Loop
+from bridge.sessions import Sessions
+from bridge.tr069 import Tr069
 
 KEEPALIVE_CALLS = 3000
 NEW_CONN_CALLS = 2000

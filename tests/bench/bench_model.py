@@ -24,11 +24,9 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path[:0] = [HERE, ROOT, os.path.join(ROOT, "tests")]
+from benchpath import HERE, ROOT  # first: the repository and tests/ on sys.path
 
-from benchutil import heading, rss_kib  # noqa: E402
+from benchutil import heading, rss_kib
 
 ROUNDS = 5
 LEAF = "Device.ManagementServer.PeriodicInformInterval"

@@ -13,15 +13,10 @@ import tempfile
 import time
 from urllib.parse import urlsplit
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-TESTS = os.path.dirname(HERE)
-for p in (ROOT, TESTS, HERE):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+from benchpath import ROOT  # first: the repository and tests/ on sys.path
 
-from benchutil import heading, print_row, rss_kib  # noqa: E402
-from support.http_sink import Sink  # noqa: E402
+from benchutil import heading, print_row, rss_kib
+from support.http_sink import Sink
 
 TOKEN = "b" * 40
 DEBOUNCE = 3
