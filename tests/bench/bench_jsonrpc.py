@@ -35,6 +35,7 @@ from bridge.jsonrpc.sessions import SessionStore
 from bridge.loop import Loop
 from bridge.sessions import Sessions
 from bridge.tr069 import Tr069
+from support.ports import free_port
 
 KEEPALIVE_CALLS = 3000
 NEW_CONN_CALLS = 2000
@@ -179,12 +180,6 @@ def wait_for_port(port, timeout=5):
         except OSError:
             time.sleep(0.02)
     return False
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_daemon(tmp, ubus_sock):

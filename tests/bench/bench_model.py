@@ -230,7 +230,7 @@ def process(report, tmp):
         via = "the bench playing ubusd"
     from bench_reach import TOKEN, subscribe
     from support.http_sink import Sink
-    from support.os3p_harness import free_port
+    from support.ports import free_port
 
     api_port = free_port()
     write_config(state, cs.url, identity="BENCH-MODEL", jsonrpc__port="0", model__poll_interval="3600",

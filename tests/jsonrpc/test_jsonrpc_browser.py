@@ -20,6 +20,7 @@ import pytest
 
 from support.jsonrpc_helpers import DATA, Running, real_tr069
 from support.daemon_process import stop_process  # noqa: E402
+from support.ports import free_port  # noqa: E402
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((b for b in (shutil.which(n) for n in BROWSERS) if b), None)
@@ -445,16 +446,11 @@ def time_of(epoch):
 def test_a_failed_download_is_one_sentence_in_colour(browser, tmp_path):
     """A firmware download that cannot connect: the transfer and the firmware update say so in one sentence
     (not the HTTP library's chain of reprs), in the colour of a failure."""
-    import socket
-
     from devtools.centralsystem import CentralSystem
     from bridge.jsonrpc import devuser
     from support.os3p_harness import Station
 
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    closed = s.getsockname()[1]
-    s.close()
+    closed = free_port()
     cs = CentralSystem(quiet=True).start()
     state = tmp_path / "state"
     password = devuser.create(str(state / "config" / "rpcd"))

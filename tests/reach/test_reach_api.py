@@ -16,6 +16,7 @@ import pytest
 from bridge.reach.backends import simulated
 from support.daemon_process import BASE_CONFIG, PATIENCE, DaemonProcess, listening_ports, write_config
 from support.http_sink import Sink
+from support.ports import free_port
 from support.paths import DATA as TEST_DATA, ROOT
 from support.reach_ubusd import Ubusd, interface
 
@@ -425,12 +426,7 @@ def test_a_taken_api_port_is_said_with_the_key_that_moves_it(tmp_path):
 def test_notifications_waiting_for_a_down_sink_survive_sigkill_and_arrive_once_in_order(tmp_path, ubusd, oas):
     """Nothing lost: the sink is down while the uplink goes down, up, down (three notifications wait); the
     daemon is killed (SIGKILL); a new one starts, the sink comes up: each arrives exactly once, in order."""
-    import socket
-
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()  # nothing listens there until the sink starts on it
+    port = free_port()  # nothing listens there until the sink starts on it
     url = "http://127.0.0.1:%d/late" % port
     station = Station(tmp_path, ubusd)
     try:
