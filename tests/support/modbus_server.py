@@ -99,3 +99,14 @@ config register
 \toption measurand 'Voltage.L1N'
 \toption unit 'V'
 """ + registers.replace("%", "%%")
+
+
+# the meter the sensors' tests read: the voltage as uci_meter has it, the current at register 2 in tenths (a
+# holding register of 125 reads 12.5 A)
+VOLTS_AND_AMPS = uci_meter("""
+config register
+\toption address '2'
+\toption scale '0.1'
+\toption measurand 'Current.L1'
+\toption unit 'A'
+""")
