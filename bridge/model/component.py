@@ -23,6 +23,7 @@ import os
 from .. import atomic
 from ..events import ParameterChanged, Publisher
 from ..logger import getLogger
+from ..timers import Timers
 
 log = getLogger(__name__)
 
@@ -76,7 +77,7 @@ class ParameterModel:
         self.config_changed_hook = lambda name: None  # applies a key written through the model (the root sets it)
         self.events = Publisher("parameter model")
         self._model = None
-        self._timer = None
+        self.timers = Timers(loop.call_later)
         self._due = set()  # getter groups to compare on the loop's next turn
         self.stopped = False
 
@@ -135,9 +136,7 @@ class ParameterModel:
 
     def stop(self):
         self.stopped = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.timers.stop()
 
     def reload(self):
         """The config was read again (a reload, SIGHUP, procd's trigger, the host's file watch)."""
@@ -223,15 +222,11 @@ class ParameterModel:
 
     # --- polling what cannot tell -----------------------------------------------------------------------------
     def _arm_poll(self):
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         every = self.config.get(POLL_KEY)
-        if every > 0 and not self.stopped:
-            self._timer = self.loop.call_later(every, self._poll)
+        self.timers.set("poll", every if every > 0 else None, self._poll)
 
     def _poll(self):
-        self._timer = None
+        self.timers.fired("poll")
         if self._model is not None and self._model.attributes.watched_roots():
             from .rows import GROUPS
 

@@ -25,6 +25,7 @@ from ..ubusmsg import UbusObject
 from ..events import Publisher, ReachabilityChanged, SignalChanged
 from ..ids import uuid4
 from ..logger import getLogger
+from ..timers import Timers
 from . import camara
 from .backends import BackendError, choose, open_backend
 from .modem import ModemInfo
@@ -96,7 +97,7 @@ class Reach:
         self.refreshing = False
         self.again = False
         self.refreshed_once = False
-        self.timers = {}
+        self.timers = Timers(loop.call_later)
         self.sim_mark = None
         self.ubus = None  # the daemon's ubus connection, once the root hands it over (use_ubus)
         self.refreshes = 0  # completed, for observers and tests
@@ -109,9 +110,9 @@ class Reach:
         for record in self.store.subscriptions.values():
             self._arm_expiry(record)
         self.refresh("start")
-        self._set_timer("slow", self.config.get("reach.refresh_interval"), self._slow)
+        self.timers.set("slow", self.config.get("reach.refresh_interval"), self._slow)
         if self.simulation:
-            self._set_timer("sim", SIM_POLL, self._watch_simulation)
+            self.timers.set("sim", SIM_POLL, self._watch_simulation)
 
     def subscribe(self, fn, *kinds):
         return self.events.subscribe(fn, *kinds)
@@ -136,16 +137,9 @@ class Reach:
         return self.view()
 
     # --- timers ------------------------------------------------------------------------------------------
-    def _set_timer(self, name, delay, fn):
-        old = self.timers.pop(name, None)
-        if old is not None:
-            old.cancel()
-        if delay is not None and not self.stopped:
-            self.timers[name] = self.loop.call_later(max(0.0, delay), fn)
-
     def _slow(self):
         self.refresh("timer")
-        self._set_timer("slow", self.config.get("reach.refresh_interval"), self._slow)
+        self.timers.set("slow", self.config.get("reach.refresh_interval"), self._slow)
 
     def _watch_simulation(self):
         try:
@@ -157,7 +151,7 @@ class Reach:
             self.sim_mark = mark
             if self.refreshed_once:
                 self.refresh("simulation")
-        self._set_timer("sim", SIM_POLL, self._watch_simulation)
+        self.timers.set("sim", SIM_POLL, self._watch_simulation)
 
     # --- refreshing ------------------------------------------------------------------------------------------
     def on_netifd(self, event, data):
@@ -263,7 +257,7 @@ class Reach:
         self._changed(change)
 
     def _tick(self):
-        self.timers.pop("debounce", None)
+        self.timers.fired("debounce")
         self._changed(self.reach.tick(self.loop.time()))
 
     def _changed(self, change):
@@ -275,7 +269,7 @@ class Reach:
                 if camara.TYPES[record["request"]["types"][0]] == change.new:
                     self._notify(record, camara.event_type(change.new), change.time)
         deadline = self.reach.deadline()
-        self._set_timer("debounce", None if deadline is None else deadline - self.loop.time(), self._tick)
+        self.timers.set("debounce", None if deadline is None else deadline - self.loop.time(), self._tick)
 
     def _save_state(self):
         self.store.state = {"state": self.reach.state, "since": self.reach.since}
@@ -320,9 +314,7 @@ class Reach:
     def _end(self, record, reason):
         if self.store.subscriptions.pop(record["id"], None) is None:
             return
-        timer = self.timers.pop("expiry " + record["id"], None)
-        if timer is not None:
-            timer.cancel()
+        self.timers.cancel("expiry " + record["id"])
         self._save()
         log.info("reach: subscription %s ended: %s", record["id"], reason)
         self._send(record, camara.ends_event(uuid4(), record, reason, self.clock()))
@@ -362,14 +354,14 @@ class Reach:
         delay = min(when - self.clock(), 3600.0)
 
         def fire():
-            self.timers.pop("expiry " + record["id"], None)
+            self.timers.fired("expiry " + record["id"])
             if record["id"] not in self.store.subscriptions:
                 return
             if self.clock() >= when:
                 self._end(record, reason)
             else:
                 self._arm_expiry(record)
-        self._set_timer("expiry " + record["id"], delay, fire)
+        self.timers.set("expiry " + record["id"], delay, fire)
 
     # --- the API's operations (api.py calls them; ApiError for every refusal) ----------------------------------
     def identity(self):
@@ -444,8 +436,7 @@ class Reach:
 
     def stop(self):
         self.stopped = True
-        for name in list(self.timers):
-            self._set_timer(name, None, None)
+        self.timers.stop()
         if self.delivery is not None:
             self.delivery.stop()
 

@@ -20,6 +20,7 @@ import os
 from .. import logger
 from ..clock import utc_iso
 from ..events import FaultChanged, Publisher, SampleTaken
+from ..timers import Timers
 from .alarms import Alarms, Thresholds, limits_from_uci
 from .backends import ModbusError
 from .indicators import Indicators
@@ -58,7 +59,7 @@ class Sensors:
         self.state_dir = state_dir
         self.now = clock.now
         self.events = Publisher("sensors", backlog=100)
-        self.timers = {}
+        self.timers = Timers(loop.call_later)
         self.last = None  # (epoch, readings) of the last sample
         self.reading = _thread.allocate_lock()  # threading itself only once a source is read
         self.busy = False  # a read runs in its worker
@@ -189,13 +190,6 @@ class Sensors:
             self.events.publish(FaultChanged(code, source, active, when, payload))
 
     # --- indicators ---------------------------------------------------------------------------------------
-    def _set_timer(self, name, delay, fn):
-        old = self.timers.pop(name, None)
-        if old is not None:
-            old.cancel()
-        if delay is not None and not self.stopped:
-            self.timers[name] = self.loop.call_later(max(0.0, delay), fn)
-
     def _events(self, events):
         for e in events:
             self._alarm(e.code, e.group, e.active, e.time, test=e.test)
@@ -215,7 +209,7 @@ class Sensors:
             levels = {}
         self._events(self.indicators.inputs(self.now(), levels))
         every = max(self.config.get("station.poll_ms") / 1000.0, getattr(self.indicator_backend, "min_poll", 0.0))
-        self._set_timer("poll", every, self._poll)
+        self.timers.set("poll", every, self._poll)
 
     def _tick(self):
         events, commands = self.indicators.tick(self.now())
@@ -226,7 +220,7 @@ class Sensors:
 
     def _arm_tick(self):
         deadline = self.indicators.deadline()
-        self._set_timer("tick", None if deadline is None else deadline - self.now(), self._tick)
+        self.timers.set("tick", None if deadline is None else deadline - self.now(), self._tick)
 
     def test(self):
         """TestMVFaultIndicator: Accepted | RejectedAlreadyFaulted | Rejected."""
@@ -255,13 +249,13 @@ class Sensors:
         samples at :00, :15, :30, :45, as meters and their history are read)."""
         interval = self.config.get("station.sample_interval")
         if interval <= 0 or not self.sources:
-            self._set_timer("sample", None, None)
+            self.timers.cancel("sample")
             return
         now = self.now()
         delay = interval - (now % interval)
         if delay < min(0.5, interval / 2.0):  # woken a hair early: this boundary is the one just sampled
             delay += interval
-        self._set_timer("sample", delay, self._periodic)
+        self.timers.set("sample", delay, self._periodic)
 
     def _periodic(self):
         self._schedule_sample()
@@ -400,8 +394,7 @@ class Sensors:
 
     def stop(self):
         self.stopped = True
-        for name in list(self.timers):
-            self._set_timer(name, None, None)
+        self.timers.stop()
         for closer in [s.reader for s in self.sources] + [self.indicator_backend, self.history]:
             if closer is not None:
                 try:

@@ -10,14 +10,12 @@ import sys
 import time
 import traceback
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path[:0] = [HERE, ROOT]
+from benchpath import HERE  # first: the repository and tests/ on sys.path
 
 ORDER = ["bench_core", "bench_ubus", "bench_jsonrpc", "bench_os3p"]
 
 
-from benchutil import print_row as report  # noqa: E402  (one aligned row format: benchutil.format_row)
+from benchutil import print_row as report  # (one aligned row format: benchutil.format_row)
 
 
 def main(names):

@@ -6,14 +6,12 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
+import benchpath  # noqa: F401  (first: the repository and tests/ on sys.path)
 
-from support.daemon_process import BASE_CONFIG, DaemonProcess, write_config  # noqa: E402
+from support.daemon_process import BASE_CONFIG, DaemonProcess, write_config
 
 
-from benchutil import rss_kib  # noqa: E402
+from benchutil import rss_kib
 
 
 def bare_rss():

@@ -27,18 +27,15 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-for _p in (HERE, ROOT):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
+from benchpath import ROOT  # first: the repository and tests/ on sys.path
 
-from benchutil import print_row, skipped  # noqa: E402
-from bridge.jsonrpc import rpc  # noqa: E402
-from bridge.jsonrpc.sessions import SessionStore  # noqa: E402
-from bridge.loop import Loop  # noqa: E402
-from bridge.sessions import Sessions  # noqa: E402
-from bridge.tr069 import Tr069  # noqa: E402
+from benchutil import print_row, skipped
+from bridge.jsonrpc import rpc
+from bridge.jsonrpc.sessions import SessionStore
+from bridge.loop import Loop
+from bridge.sessions import Sessions
+from bridge.tr069 import Tr069
+from support.ports import free_port
 
 KEEPALIVE_CALLS = 3000
 NEW_CONN_CALLS = 2000
@@ -183,12 +180,6 @@ def wait_for_port(port, timeout=5):
         except OSError:
             time.sleep(0.02)
     return False
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_daemon(tmp, ubus_sock):

@@ -24,11 +24,9 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path[:0] = [HERE, ROOT, os.path.join(ROOT, "tests")]
+from benchpath import HERE, ROOT  # first: the repository and tests/ on sys.path
 
-from benchutil import heading, rss_kib  # noqa: E402
+from benchutil import heading, rss_kib
 
 ROUNDS = 5
 LEAF = "Device.ManagementServer.PeriodicInformInterval"
@@ -230,8 +228,9 @@ def process(report, tmp):
         ubusd = RegisteringUbusd(sock)
         ubusd.start()
         via = "the bench playing ubusd"
-    from bench_reach import TOKEN, Sink, subscribe
-    from support.os3p_harness import free_port
+    from bench_reach import TOKEN, subscribe
+    from support.http_sink import Sink
+    from support.ports import free_port
 
     api_port = free_port()
     write_config(state, cs.url, identity="BENCH-MODEL", jsonrpc__port="0", model__poll_interval="3600",

@@ -20,12 +20,7 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-TESTS = os.path.dirname(HERE)
-for p in (ROOT, TESTS):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+from benchpath import ROOT  # first: the repository and tests/ on sys.path
 
 N = int(os.environ.get("OS3P_BENCH_N", "2000"))
 ROUNDS = int(os.environ.get("OS3P_BENCH_ROUNDS", "3"))  # interleaved; the median is reported
@@ -306,7 +301,7 @@ def theirs(server):
 
 
 # --- memory ----------------------------------------------------------------------------------------------------
-from benchutil import heading, print_row, rss_kib  # noqa: E402
+from benchutil import heading, print_row, rss_kib
 
 
 def _device_like():

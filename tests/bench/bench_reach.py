@@ -10,19 +10,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-TESTS = os.path.dirname(HERE)
-for p in (ROOT, TESTS, HERE):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+from benchpath import ROOT  # first: the repository and tests/ on sys.path
 
-from benchutil import heading, print_row, rss_kib  # noqa: E402
+from benchutil import heading, print_row, rss_kib
+from support.http_sink import Sink
 
 TOKEN = "b" * 40
 DEBOUNCE = 3
@@ -30,37 +24,13 @@ T = "org.camaraproject.device-reachability-status-subscriptions.v0."
 PHONE = "+15550100001"  # the host simulation's MSISDN (bridge/reach/backends/simulated.py)
 
 
-class Sink(ThreadingHTTPServer):
-    def __init__(self):
-        self.arrivals = []  # (monotonic time, event type)
-        self.cond = threading.Condition()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                with outer.cond:
-                    outer.arrivals.append((time.monotonic(), body["type"][len(T):]))
-                    outer.cond.notify_all()
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def wait(self, kind, after, timeout=60):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while time.monotonic() < deadline:
-                for t, k in self.arrivals:
-                    if k == kind and t >= after:
-                        return t
-                self.cond.wait(0.05)
-        return None
+def arrival(sink, kind, after, timeout=60):
+    """The monotonic time the first `kind` notification (reachability-data, -sms, ...) arrived at or after
+    `after`, waiting for it; None if none came."""
+    def found():
+        return next((t for t, (_, _, body) in zip(sink.arrived, sink.received)
+                     if body["type"] == T + kind and t >= after), None)
+    return sink.wait_until(found, timeout)
 
 
 def start(server, ubusd, ident, reach=True):
@@ -97,7 +67,7 @@ def start(server, ubusd, ident, reach=True):
 
 def subscribe(address, sink, kind):
     conn = http.client.HTTPConnection(*address, timeout=10)
-    body = {"protocol": "HTTP", "sink": "http://127.0.0.1:%d/" % sink.server_address[1], "types": [T + kind],
+    body = {"protocol": "HTTP", "sink": sink.url(), "types": [T + kind],
             "config": {"subscriptionDetail": {"device": {"phoneNumber": PHONE}}}}
     conn.request("POST", "/device-reachability-status-subscriptions/v0.7/subscriptions", json.dumps(body),
                  {"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"})
@@ -134,7 +104,7 @@ def latencies(server, ubusd, sink, rounds=3):
                 ubusd.set_interfaces(interface("wwan", up=is_up, ipv4=["100.64.0.2"] if is_up else []))
                 t0 = time.monotonic()
                 ubusd.event("network.interface", {"action": action, "interface": "wwan"})
-                t1 = sink.wait("reachability-" + kind, t0)
+                t1 = arrival(sink, "reachability-" + kind, t0)
                 if t1 is not None:
                     out.append(t1 - t0)
                 time.sleep(1.0)

@@ -2,15 +2,13 @@
 
 import os
 import sqlite3
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))  # tests/: the pymodbus server helper
+import benchpath  # noqa: F401  (first: the repository and tests/ on sys.path)
 
-from benchutil import skipped  # noqa: E402
-from bridge.station.history import History  # noqa: E402
+from benchutil import skipped
+from bridge.station.history import History
 
 # a typical substation map: 3 voltages, 4 currents, 4 active powers, 3 power factors, frequency,
 # 2 energy registers, oil and board temperature: 19 values a sample

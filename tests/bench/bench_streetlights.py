@@ -4,21 +4,15 @@ running (host simulation: schedules installed, Geolocation set) over ws://. Noth
 
 import datetime
 import os
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-TESTS = os.path.dirname(HERE)
-for p in (ROOT, TESTS, HERE):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+from benchpath import ROOT  # first: the repository and tests/ on sys.path
 
-from benchutil import heading, print_row, rss_kib, skipped  # noqa: E402
-from bridge.station import schedule  # noqa: E402
-from bridge.station.sun import Sun  # noqa: E402
-from bridge.station.zone import PosixZone  # noqa: E402
+from benchutil import heading, print_row, rss_kib, skipped
+from bridge.station import schedule
+from bridge.station.sun import Sun
+from bridge.station.zone import PosixZone
 
 BASE = {"profileId": 1, "stackLevel": 0, "recurrencyKind": "Daily", "validFrom": "2026-01-01T00:00:00",
         "daySchedule": [{"start": {"kind": "Sunset", "offset": 900}, "end": {"kind": "Absolute", "time": "00:30:00"}},

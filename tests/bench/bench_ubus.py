@@ -29,15 +29,11 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-for p in (HERE, ROOT):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+from benchpath import ROOT  # first: the repository and tests/ on sys.path
 
-from benchutil import print_row, rss_kib, skipped  # noqa: E402
-from bridge.ubus import blob  # noqa: E402
-from ubus_peers import CANNED_PEER, PLAIN_PEER, PYUBUS_PEER, STATUS_REPLY, Caller, timed  # noqa: E402
+from benchutil import print_row, rss_kib, skipped
+from bridge.ubus import blob
+from ubus_peers import CANNED_PEER, PLAIN_PEER, PYUBUS_PEER, STATUS_REPLY, Caller, timed
 
 STARTS = 5
 ROUNDS = 7

@@ -2,7 +2,6 @@
 reduced to what a person needs, through real connections on loopback."""
 
 import http.server
-import socket
 import threading
 
 import pytest
@@ -10,6 +9,7 @@ import requests
 
 from bridge.errortext import sentence
 from bridge.redact import redact
+from support.ports import free_port
 
 
 def failure(fn):
@@ -18,14 +18,6 @@ def failure(fn):
     except Exception as e:  # what a transfer attempt catches
         return e
     raise AssertionError("no failure")
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture
@@ -42,7 +34,7 @@ def web():
 
 
 def test_a_refused_connection_is_one_sentence_not_urllib3s_chain():
-    port = closed_port()
+    port = free_port()  # nothing listens there: refused
     e = failure(lambda: requests.get("http://127.0.0.1:%d/fw.img" % port, timeout=5))
     assert "Max retries exceeded" in str(e)  # what the library says
     assert sentence(e) == "cannot connect to 127.0.0.1:%d (connection refused)" % port

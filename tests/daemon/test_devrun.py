@@ -17,14 +17,7 @@ import pytest
 from bridge.config import examine
 from bridge.jsonrpc.users import Users
 from support.daemon_process import PATIENCE, ROOT, listening_ports, stop_process
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from support.ports import free_port
 
 
 def free_pair():

@@ -46,6 +46,7 @@ import time
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
+from support.modbus_server import uci_meter
 from support.paths import DATA, ROOT
 
 WAIT = 20.0  # seconds a restart, a registration, an answer may take on a loaded machine: a bound, not a figure
@@ -68,22 +69,14 @@ config jsonrpc 'jsonrpc'
 \toption port '0'
 config station 'station'
 \toption sample_interval '0'
-config meter 'meter'
-\toption protocol 'tcp'
-\toption host '127.0.0.1'
-\toption port '%(meter)d'
-\toption timeout '0.3'
-config register
-\toption address '0'
-\toption type 'float32'
-\toption measurand 'Voltage.L1N'
-\toption unit 'V'
+"""
+METER = uci_meter("""
 config register
 \toption address '2'
 \toption type 'float32'
 \toption measurand 'Current.L1'
 \toption unit 'A'
-"""
+""")  # the voltage at register 0 and the current at 2, float32 both: what the meter replies poke
 INT_KEYS = {"HeartbeatInterval": (1, 604800), "MeterValueSampleInterval": (0, 86400),
             "websocketPingInterval": (0, 86400), "StreetlightProfileMaxStackLevel": (0, 64)}
 STATE_FILES = ["sessions.json", "os3p/state.json", "os3p/firmware.json", "station/streetlights.json",
@@ -312,9 +305,7 @@ class Rig:
         stays), its work done."""
         self.process = True
         self.state = os.path.join(self.tmp, "warm-up")
-        os.makedirs(os.path.join(self.state, "config"))
-        with open(os.path.join(self.state, "config", "tr069"), "w") as f:
-            f.write(CONFIG % {"url": self.cs.url, "dl": self.tmp, "meter": self.meter_port})
+        self._write_config()
         self._start()
         self.call("ChangeConfiguration", {"key": "Geolocation", "value": "[52.37, 4.9]"})
         self.call("SetStreetlightProfile", {"contactorId": 1, "streetlightProfiles": [
@@ -329,13 +320,17 @@ class Rig:
             self._settle_and_measure()
         self._stop()
 
+    def _write_config(self):
+        """The station's UCI file in this sequence's state directory: the central system, the meter."""
+        os.makedirs(os.path.join(self.state, "config"))
+        with open(os.path.join(self.state, "config", "tr069"), "w") as f:
+            f.write(CONFIG % {"url": self.cs.url, "dl": self.tmp} + METER % self.meter_port)
+
     def new_sequence(self):
         self._stop()
         self.sequences += 1
         self.state = os.path.join(self.tmp, "s%d" % self.sequences)
-        os.makedirs(os.path.join(self.state, "config"))
-        with open(os.path.join(self.state, "config", "tr069"), "w") as f:
-            f.write(CONFIG % {"url": self.cs.url, "dl": self.tmp, "meter": self.meter_port})
+        self._write_config()
         self.process = self.subprocess_every and self.sequences % self.subprocess_every == 0
         if self.process and self.idle is None:
             self.warm_up()

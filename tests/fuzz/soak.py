@@ -35,7 +35,8 @@ try:
 except ImportError:  # where the development central system lives outside the package
     from centralsystem import CentralSystem
 from support.daemon_process import DaemonProcess  # noqa: E402
-from support.os3p_harness import free_port, write_config  # noqa: E402
+from support.os3p_harness import write_config  # noqa: E402
+from support.ports import free_port  # noqa: E402
 from support.ubusd import FakeUbusd, invoke, register  # noqa: E402
 
 QUEUED_ACTIONS = ("StatusNotification", "FirmwareStatusNotification", "GetFileStatusNotification")

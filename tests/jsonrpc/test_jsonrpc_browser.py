@@ -20,6 +20,7 @@ import pytest
 
 from support.jsonrpc_helpers import DATA, Running, real_tr069
 from support.daemon_process import stop_process  # noqa: E402
+from support.ports import free_port  # noqa: E402
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((b for b in (shutil.which(n) for n in BROWSERS) if b), None)
@@ -108,6 +109,13 @@ def open_page(devtools_port, url):
     return page
 
 
+def log_in(page, user, password):
+    """Fill in the login form and submit it, as a person does."""
+    page.js("document.getElementById('username').value = %s;"
+            "document.getElementById('password').value = %s;"
+            "document.getElementById('login-form').requestSubmit(); true" % (json.dumps(user), json.dumps(password)))
+
+
 def test_status_page_renders_and_inform_button_calls(browser, tmp_path):
     state = tmp_path / "state"
     state.mkdir()
@@ -117,9 +125,7 @@ def test_status_page_renders_and_inform_button_calls(browser, tmp_path):
         page = open_page(browser, "http://%s:%d/" % (r.host, r.port))
         try:
             # log in through the form, as a user with write access to tr069 (tests/data/uhttpd/rpcd)
-            page.js("document.getElementById('username').value = 'operator';"
-                    "document.getElementById('password').value = 'operator-pw';"
-                    "document.getElementById('login-form').requestSubmit(); true")
+            log_in(page, "operator", "operator-pw")
             page.wait_for("document.body.getAttribute('data-loaded') === '1'")
 
             cli_sid = (state / "cli.sid").read_text().strip()
@@ -193,9 +199,7 @@ def test_wrong_password_shows_an_error(browser, tmp_path):
     try:
         page = open_page(browser, "http://%s:%d/" % (r.host, r.port))
         try:
-            page.js("document.getElementById('username').value = 'operator';"
-                    "document.getElementById('password').value = 'nope';"
-                    "document.getElementById('login-form').requestSubmit(); true")
+            log_in(page, "operator", "nope")
             page.wait_for("document.getElementById('message').textContent === 'Login failed'")
             assert page.js("document.getElementById('status-view').classList.contains('hidden')")
         finally:
@@ -208,10 +212,7 @@ def dev_login(page, password):
     """Log in through the form as the development user (bridge/jsonrpc/devuser.py)."""
     from bridge.jsonrpc import devuser
 
-    page.js("document.getElementById('username').value = %s;"
-            "document.getElementById('password').value = %s;"
-            "document.getElementById('login-form').requestSubmit(); true"
-            % (json.dumps(devuser.DEV_USER), json.dumps(password)))
+    log_in(page, devuser.DEV_USER, password)
 
 
 def test_development_user_logs_in_and_sees_a_transfer_in_progress(browser, tmp_path):
@@ -445,16 +446,11 @@ def time_of(epoch):
 def test_a_failed_download_is_one_sentence_in_colour(browser, tmp_path):
     """A firmware download that cannot connect: the transfer and the firmware update say so in one sentence
     (not the HTTP library's chain of reprs), in the colour of a failure."""
-    import socket
-
     from devtools.centralsystem import CentralSystem
     from bridge.jsonrpc import devuser
     from support.os3p_harness import Station
 
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    closed = s.getsockname()[1]
-    s.close()
+    closed = free_port()
     cs = CentralSystem(quiet=True).start()
     state = tmp_path / "state"
     password = devuser.create(str(state / "config" / "rpcd"))

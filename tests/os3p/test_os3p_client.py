@@ -15,7 +15,8 @@ import pytest
 from bridge import uci
 from devtools.centralsystem import NO_ANSWER, CentralSystem
 from bridge.os3p.connection import connection_url
-from support.os3p_harness import FilePeer, Proxy, Station, free_port, make_pki
+from support.os3p_harness import FilePeer, Proxy, Station, make_pki
+from support.ports import free_port
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import threading
 import pytest
 
 from support.daemon_process import PATIENCE, DaemonProcess
-from support.os3p_harness import FilePeer, Station, free_port, write_config
+from support.os3p_harness import FilePeer, Station, write_config
+from support.ports import free_port
 
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="no openssl program")

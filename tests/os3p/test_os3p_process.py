@@ -15,7 +15,8 @@ import pytest
 
 from devtools.centralsystem import NO_ANSWER, CentralSystem
 from support.daemon_process import HEAVY, PATIENCE, DaemonProcess, imported
-from support.os3p_harness import free_port, queued, write_config
+from support.os3p_harness import queued, write_config
+from support.ports import free_port
 
 NOTIFICATIONS = ("FirmwareStatusNotification", "GetFileStatusNotification", "StatusNotification")
 

@@ -11,7 +11,8 @@ import pytest
 from bridge.os3p import transfers
 from support.daemon_process import PATIENCE
 from support.hostile_ftp import HostileFtp
-from support.os3p_harness import Station, free_port
+from support.os3p_harness import Station
+from support.ports import free_port
 
 
 @pytest.fixture

@@ -8,15 +8,15 @@ something did not arrive, for a later notification queued after it on the same s
 import http.client
 import json
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
 
 from bridge.reach.backends import simulated
 from support.daemon_process import BASE_CONFIG, PATIENCE, DaemonProcess, listening_ports, write_config
+from support.http_sink import Sink
+from support.ports import free_port
 from support.paths import DATA as TEST_DATA, ROOT
 from support.reach_ubusd import Ubusd, interface
 
@@ -40,44 +40,6 @@ def oas():
         schema = dict(doc, **{"$ref": "#/components/schemas/" + schema_name})
         jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker()).validate(value)
     return check
-
-
-class Sink(ThreadingHTTPServer):
-    """A loopback HTTP sink: every POST kept (path, headers, JSON body), answered 204."""
-
-    def __init__(self, port=0):
-        self.received = []
-        self.cond = threading.Condition()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with outer.cond:
-                    outer.received.append((self.path, dict(self.headers), json.loads(body)))
-                    outer.cond.notify_all()
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        super().__init__(("127.0.0.1", port), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.server_address[1], path)
-
-    def wait(self, n, path=None, timeout=WAIT):
-        """The first n notifications (to `path`, if given), waiting for them."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                got = [r for r in self.received if path is None or r[0] == path]
-                if len(got) >= n or time.monotonic() > deadline:
-                    return got
-                self.cond.wait(0.2)
 
 
 @pytest.fixture
@@ -464,12 +426,7 @@ def test_a_taken_api_port_is_said_with_the_key_that_moves_it(tmp_path):
 def test_notifications_waiting_for_a_down_sink_survive_sigkill_and_arrive_once_in_order(tmp_path, ubusd, oas):
     """Nothing lost: the sink is down while the uplink goes down, up, down (three notifications wait); the
     daemon is killed (SIGKILL); a new one starts, the sink comes up: each arrives exactly once, in order."""
-    import socket
-
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()  # nothing listens there until the sink starts on it
+    port = free_port()  # nothing listens there until the sink starts on it
     url = "http://127.0.0.1:%d/late" % port
     station = Station(tmp_path, ubusd)
     try:

@@ -19,22 +19,10 @@ from bridge.station.history import CRC, RECORD_HEAD, History, write_text
 from bridge.events import SampleTaken
 
 pytest.importorskip("pymodbus")
-from support.modbus_server import ModbusServer, uci_meter  # noqa: E402
+from support.modbus_server import VOLTS_AND_AMPS as METER, ModbusServer  # noqa: E402
 from support.sensors import make_sensors, read_sample as sample  # noqa: E402
 
-METER = uci_meter("""
-config register
-\toption address '2'
-\toption scale '0.1'
-\toption measurand 'Current.L1'
-\toption unit 'A'
-""")
 STATION = "config station 'station'\n\toption sample_interval '0'\n"
-
-
-def make(tmp_path, extra):
-    """The sensors on a real loop, a device's backend (nothing simulated), reading `extra`'s meter."""
-    return make_sensors(tmp_path, STATION + extra, "ubus")
 
 
 NAN = {0: 0xFFFF, 1: 0xFFFF}      # float32 NaN: "not available"
@@ -56,43 +44,47 @@ def meter(tmp_path):
     servers[-1].stop()
 
 
+@pytest.fixture
+def station(tmp_path, meter):
+    """start(holding) -> (loop, sensors, events): the meter started with those registers, the sensors on a real
+    loop with a device's backend (nothing simulated) reading it; stopped at the end if the test did not."""
+    started = []
+
+    def start(holding):
+        loop, s, got = make_sensors(tmp_path, STATION + METER % meter(holding), "ubus")
+        started.append(s)
+        return loop, s, got
+    yield start
+    for s in started:
+        if not s.stopped:
+            s.stop()
+
+
 @pytest.mark.parametrize("bad", [NAN, INF], ids=["NaN", "inf"])
-def test_a_reading_that_is_not_a_number_leaves_only_that_value_out_of_meter_values(tmp_path, meter, bad):
-    port = meter(bad)
-    loop, s, got = make(tmp_path, METER % port)
-    try:
-        first = sample(loop, s)
-        assert first.readings == [("Current.L1", "", "A", 12.5), ("DayMax.Current.L1", "", "A", 12.5)]
-        payload = meter_values(first)  # was: ValueError in the formatting, the whole MeterValues dropped
-        assert [v["measurand"] for v in payload["meterValue"][0]["sampledValue"]] == ["Current.L1",
-                                                                                      "DayMax.Current.L1"]
-        assert [e for e in got if type(e) is SampleTaken]  # the subscribers (the OS3P outbox) had it
-    finally:
-        s.stop()
+def test_a_reading_that_is_not_a_number_leaves_only_that_value_out_of_meter_values(station, bad):
+    loop, s, got = station(bad)
+    first = sample(loop, s)
+    assert first.readings == [("Current.L1", "", "A", 12.5), ("DayMax.Current.L1", "", "A", 12.5)]
+    payload = meter_values(first)  # was: ValueError in the formatting, the whole MeterValues dropped
+    assert [v["measurand"] for v in payload["meterValue"][0]["sampledValue"]] == ["Current.L1", "DayMax.Current.L1"]
+    assert [e for e in got if type(e) is SampleTaken]  # the subscribers (the OS3P outbox) had it
 
 
-def test_a_first_reading_that_is_not_a_number_does_not_poison_the_days_extremes(tmp_path, meter):
-    port = meter(NAN)
-    loop, s, _got = make(tmp_path, METER % port)
-    try:
-        sample(loop, s)  # the day's first reading of the voltage: NaN (was kept as the day's max and min)
-        meter(VOLTS)
-        readings = dict(((m, u), v) for m, _l, u, v in sample(loop, s).readings)
-        assert readings[("DayMax.Voltage.L1", "V")] == readings[("DayMin.Voltage.L1", "V")] == 230.5
-        meter(INF)
-        readings = dict(((m, u), v) for m, _l, u, v in sample(loop, s).readings)
-        assert ("Voltage.L1N", "V") not in readings and readings[("DayMax.Voltage.L1", "V")] == 230.5
-    finally:
-        s.stop()
+def test_a_first_reading_that_is_not_a_number_does_not_poison_the_days_extremes(station, meter):
+    loop, s, _got = station(NAN)
+    sample(loop, s)  # the day's first reading of the voltage: NaN (was kept as the day's max and min)
+    meter(VOLTS)
+    readings = dict(((m, u), v) for m, _l, u, v in sample(loop, s).readings)
+    assert readings[("DayMax.Voltage.L1", "V")] == readings[("DayMin.Voltage.L1", "V")] == 230.5
+    meter(INF)
+    readings = dict(((m, u), v) for m, _l, u, v in sample(loop, s).readings)
+    assert ("Voltage.L1N", "V") not in readings and readings[("DayMax.Voltage.L1", "V")] == 230.5
 
 
-def test_an_infinite_reading_is_kept_as_missing_and_the_history_still_uploads(tmp_path, meter):
-    port = meter(INF)
-    loop, s, _got = make(tmp_path, METER % port)
-    try:
-        sample(loop, s)
-    finally:
-        s.stop()
+def test_an_infinite_reading_is_kept_as_missing_and_the_history_still_uploads(tmp_path, station):
+    loop, s, _got = station(INF)
+    sample(loop, s)
+    s.stop()
     history = History.existing(str(tmp_path / "meter-history.bin"))  # what a restart reads
     try:
         (t, readings), = history.query()

@@ -11,7 +11,7 @@ from bridge.station.backends.thermal import BoardTemperature
 from bridge.station.sensors import SIMULATION_FILE
 
 pytest.importorskip("pymodbus")
-from support.modbus_server import ModbusServer, uci_meter  # noqa: E402
+from support.modbus_server import VOLTS_AND_AMPS as METER, ModbusServer  # noqa: E402
 from support.sensors import make_sensors, read_sample as read_meter, run_until  # noqa: E402
 from support.sysfs_gpio import SysfsGpioTree  # noqa: E402
 
@@ -102,13 +102,6 @@ config indicator 'F1'
         tree.close()
 
 
-METER = uci_meter("""
-config register
-\toption address '2'
-\toption scale '0.1'
-\toption measurand 'Current.L1'
-\toption unit 'A'
-""")
 
 
 def test_meter_readings_power_meter_failure_and_recovery(tmp_path):

@@ -14,13 +14,9 @@ from pymodbus import FramerType
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from support.ports import free_port
+
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _block(values):
@@ -103,3 +99,14 @@ config register
 \toption measurand 'Voltage.L1N'
 \toption unit 'V'
 """ + registers.replace("%", "%%")
+
+
+# the meter the sensors' tests read: the voltage as uci_meter has it, the current at register 2 in tenths (a
+# holding register of 125 reads 12.5 A)
+VOLTS_AND_AMPS = uci_meter("""
+config register
+\toption address '2'
+\toption scale '0.1'
+\toption measurand 'Current.L1'
+\toption unit 'A'
+""")

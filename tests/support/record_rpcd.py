@@ -53,6 +53,19 @@ def change(config, name, value):
     return config.sections
 
 
+def fresh_start_file(path, cli, confdir):
+    """The config file as START has it, nothing staged against it (a run before may have left some)."""
+    with open(path, "w") as f:
+        f.write(START)
+    subprocess.run([cli, "-c", confdir, "revert", "tr069"], check=False)
+
+
+def write_recording(out_path, doc):
+    with open(out_path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+
+
 def attrs_for_reading(msg):
     def show(v):
         if isinstance(v, bool):
@@ -124,9 +137,7 @@ class Relay:
 def main(out_path):
     sock, cli, confdir = (os.environ[k] for k in ("TR069_UBUS_SOCKET", "TR069_UCI_CLI", "TR069_UCI_CONFDIR"))
     path = os.path.join(confdir, "tr069")
-    with open(path, "w") as f:
-        f.write(START)
-    subprocess.run([cli, "-c", confdir, "revert", "tr069"], check=False)
+    fresh_start_file(path, cli, confdir)
     relay = Relay(sock)
     transcripts = []
 
@@ -177,9 +188,7 @@ def main(out_path):
         "start_file": START,
         "transcripts": transcripts,
     }
-    with open(out_path, "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
+    write_recording(out_path, doc)
 
 
 WRAPPER = """#!%s
@@ -199,9 +208,7 @@ def record_cli(out_path):
     behind a recording wrapper on PATH; between two writes the real program, as another tool, edits."""
     cli, confdir = os.environ["TR069_UCI_CLI"], os.environ["TR069_UCI_CONFDIR"]
     path = os.path.join(confdir, "tr069")
-    with open(path, "w") as f:
-        f.write(START)
-    subprocess.run([cli, "-c", confdir, "revert", "tr069"], check=False)
+    fresh_start_file(path, cli, confdir)
     bindir = tempfile.mkdtemp()
     log = os.path.join(bindir, "uci.log")
     with open(os.path.join(bindir, "uci"), "w") as f:
@@ -245,9 +252,7 @@ def record_cli(out_path):
         "start_file": START,
         "steps": steps,
     }
-    with open(out_path, "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
+    write_recording(out_path, doc)
 
 
 PROCD_IMAGE = "/tmp/tr069-bridge-record-fw.bin"  # a fixed path: the replay sends the same bytes
@@ -287,9 +292,7 @@ def record_procd(out_path):
                       "step comes from the recording host's network interfaces.",
         "steps": steps,
     }
-    with open(out_path, "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
+    write_recording(out_path, doc)
 
 
 if __name__ == "__main__":
