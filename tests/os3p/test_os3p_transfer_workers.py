@@ -60,19 +60,22 @@ def test_an_ftp_path_with_a_line_break_is_refused_before_anything_starts(cs, sta
 def test_an_update_resumed_at_start_whose_location_the_worker_cannot_use_ends_in_download_failed(cs, station,
                                                                                                 tmp_path):
     """A restart resumed into the same failure: an update an earlier run stored as Downloading, with a location
-    ftplib refuses (a line break: ValueError), was taken up at every start by a worker that died at once, and
-    stayed Downloading. Now the worker ends it in DownloadFailed."""
+    ftplib refuses once it is logged in (a line break in the path: ValueError), was taken up at every start by
+    a worker that died there, and stayed Downloading. Now the worker ends it in DownloadFailed."""
     import json
 
-    os3p_dir = tmp_path / "state" / "os3p"
-    os3p_dir.mkdir(parents=True)
-    (os3p_dir / "firmware.json").write_text(json.dumps({
-        "status": "Downloading", "location": "ftp://127.0.0.1:%d/fw%%0d%%0aDELE%%20x" % free_port(),
-        "retrieveDate": "2020-01-01T00:00:00Z", "requestId": "fw-1", "retries": 1, "retryInterval": 0}))
-    station()
-    cs.wait_for(lambda c: "DownloadFailed" in statuses(c), PATIENCE)  # was: never, the resumed worker dead
-    failed = cs.calls("FirmwareStatusNotification")[-1][3]
-    assert failed["status"] == "DownloadFailed"
+    server = HostileFtp("good")
+    try:
+        os3p_dir = tmp_path / "state" / "os3p"
+        os3p_dir.mkdir(parents=True)
+        (os3p_dir / "firmware.json").write_text(json.dumps({
+            "status": "Downloading", "location": server.url(path="/fw%0d%0aDELE%20x"),
+            "retrieveDate": "2020-01-01T00:00:00Z", "requestId": "fw-1", "retries": 1, "retryInterval": 0}))
+        station()
+        cs.wait_for(lambda c: "DownloadFailed" in statuses(c), PATIENCE)  # was: never, the resumed worker dead
+        assert server.lines_sent == 0  # refused before anything was sent to the server
+    finally:
+        server.stop()
 
 
 def test_retries_and_retry_interval_are_capped(cs, station):
