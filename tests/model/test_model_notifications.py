@@ -11,7 +11,7 @@ import signal
 import pytest
 
 from bridge import uci
-from bridge.cli import call_object
+from bridge.cli import call_via_http
 from support.daemon_process import PATIENCE, DaemonProcess
 from support.os3p_harness import write_config
 
@@ -168,7 +168,7 @@ def test_passive_goes_with_the_next_session(station, cs):
     uci.commit(os.path.join(station.state_dir, "config", "tr069"), [("acs", "acs", "username", "passive")])
     station.proc.send_signal(signal.SIGHUP)
     # the daemon took the change in (the state view counts it waiting), and sent nothing for it
-    cs.wait_for(lambda c: (call_object(station.state_dir, "tr069.bridge", "state", None)[1] or {})
+    cs.wait_for(lambda c: (call_via_http(station.state_dir, "tr069.bridge", "state", None)[1] or {})
                 .get("model", {}).get("pending") == 1, 15)
     assert notified(cs, mark) == {}
     code, reply = station.call("inform", {"event": "6 CONNECTION REQUEST"})  # the next session, any event
@@ -222,9 +222,9 @@ def test_instance_numbers_and_attributes_survive_a_restart(tmp_path, cs):
 
 
 def test_the_ubus_object_over_the_json_rpc_shim(station):
-    code, reply = call_object(station.state_dir, "tr069.model", "GetParameterValues",
-                              {"parameters": ["Device.ManagementServer.PeriodicInformEnable"]})
+    code, reply, _ = call_via_http(station.state_dir, "tr069.model", "GetParameterValues",
+                                 {"parameters": ["Device.ManagementServer.PeriodicInformEnable"]})
     assert code == 0 and reply == {"code": 200, "details": [
         {"key": "Device.ManagementServer.PeriodicInformEnable", "value": False}]}
-    code, reply = call_object(station.state_dir, "tr069.model", "GetParameterValues", {"parameters": ["Device.X"]})
+    code, reply, _ = call_via_http(station.state_dir, "tr069.model", "GetParameterValues", {"parameters": ["Device.X"]})
     assert code == 0 and reply["code"] == 9005 and reply["details"][0]["key"] == "Device.X"

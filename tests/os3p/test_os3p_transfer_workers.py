@@ -5,11 +5,11 @@ test failed before its fix.
 """
 
 import logging
-import threading
 
 import pytest
 
 from bridge.os3p import transfers
+from support.daemon_process import PATIENCE
 from support.hostile_ftp import HostileFtp
 from support.os3p_harness import Station
 from support.ports import free_port
@@ -57,22 +57,46 @@ def test_an_ftp_path_with_a_line_break_is_refused_before_anything_starts(cs, sta
     assert statuses(cs) == []
 
 
+def test_an_update_resumed_at_start_whose_location_the_worker_cannot_use_ends_in_download_failed(cs, station,
+                                                                                                tmp_path):
+    """A restart resumed into the same failure: an update an earlier run stored as Downloading, with a location
+    ftplib refuses once it is logged in (a line break in the path: ValueError), was taken up at every start by
+    a worker that died there, and stayed Downloading. Now the worker ends it in DownloadFailed."""
+    import json
+
+    server = HostileFtp("good")
+    try:
+        os3p_dir = tmp_path / "state" / "os3p"
+        os3p_dir.mkdir(parents=True)
+        (os3p_dir / "firmware.json").write_text(json.dumps({
+            "status": "Downloading", "location": server.url(path="/fw%0d%0aDELE%20x"),
+            "retrieveDate": "2020-01-01T00:00:00Z", "requestId": "fw-1", "retries": 1, "retryInterval": 0}))
+        station()
+        cs.wait_for(lambda c: "DownloadFailed" in statuses(c), PATIENCE)  # was: never, the resumed worker dead
+        assert server.lines_sent == 0  # refused before anything was sent to the server
+    finally:
+        server.stop()
+
+
 def test_retries_and_retry_interval_are_capped(cs, station):
     assert transfers.retry_policy(10 ** 9, 0) == (transfers.MAX_ATTEMPTS, transfers.MIN_RETRY_INTERVAL)
     assert transfers.retry_policy(2, 1e20) == (2, transfers.MAX_RETRY_INTERVAL)
     assert transfers.retry_policy(None, None) == (1, transfers.MIN_RETRY_INTERVAL)
 
 
-def test_a_huge_retry_interval_is_a_capped_wait_in_a_live_worker(cs, station, caplog):
-    st = station()
+def test_a_huge_retry_interval_is_a_capped_wait_in_a_live_worker(cs, station, caplog, monkeypatch):
+    """retryInterval 1e20 made the worker's wait raise OverflowError: the thread died after its first attempt
+    and the firmware stayed Downloading for ever. The wait is capped (MAX_RETRY_INTERVAL: a day on a device,
+    a second here), so the worker lives through it, makes its second attempt and the story ends."""
+    monkeypatch.setattr(transfers, "MAX_RETRY_INTERVAL", 1.0)
+    station()
     with caplog.at_level(logging.WARNING):
         assert firmware(cs, "http://127.0.0.1:%d/fw.img" % free_port(), retries=2, retryInterval=1e20)[2] == {}
-        st.wait(lambda: any("attempt 1/2 failed" in r.getMessage() for r in caplog.records), 15)
-        # the worker waits its capped interval (it died of an OverflowError in the wait before)
-        st.wait(lambda: [t for t in threading.enumerate() if t.name == "os3p-download"], 5)
+        cs.wait_for(lambda c: "DownloadFailed" in statuses(c), PATIENCE)  # was: never, the worker dead
+    assert statuses(cs) == ["Downloading", "DownloadFailed"]
+    attempts = [r.getMessage() for r in caplog.records if "firmware download attempt" in r.getMessage()]
+    assert len(attempts) == 2 and "attempt 2/2 failed" in attempts[1]  # the second came after the capped wait
     assert not [r for r in caplog.records if r.exc_info]
-    cs.wait_for(lambda c: statuses(c), 15)
-    assert statuses(cs) == ["Downloading"]  # still downloading: waiting its day, not dead
 
 
 def test_a_billion_retries_against_a_refused_port_end_in_download_failed(cs, station, caplog):

@@ -262,3 +262,13 @@ def test_a_programs_output_is_read_to_its_end_and_kept_up_to_the_limit():
 
     code, out, err = run(["sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x; echo done >&2"], limit=1000)
     assert (code, out, err) == (0, "x" * 1000, "done\n")  # the program was not held up by what was dropped
+
+
+@pytest.mark.parametrize("cls", [uqmi.Uqmi, umbim.Umbim])
+def test_the_control_device_is_a_dev_path_or_the_backend_is_refused(cls):
+    """reach.device goes on the tool's command line: a /dev path only, /dev/cdc-wdm0 when unset."""
+    assert cls({}).device == "/dev/cdc-wdm0"
+    assert cls({"device": "/dev/cdc-wdm1"}).device == "/dev/cdc-wdm1"
+    for bad in ("-d/etc/passwd", "cdc-wdm0", "/tmp/x"):
+        with pytest.raises(ValueError, match="must be a /dev path"):
+            cls({"device": bad})

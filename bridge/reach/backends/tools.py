@@ -13,6 +13,15 @@ class BackendError(Exception):
     pass
 
 
+def control_device(options):
+    """The modem's control device (QMI or MBIM, the cdc-wdm character device netifd's proto handlers use):
+    `reach.device`, /dev/cdc-wdm0 by default; only a /dev path, since it goes on a tool's command line."""
+    device = options.get("device") or "/dev/cdc-wdm0"
+    if not device.startswith("/dev/"):
+        raise ValueError("reach.device must be a /dev path, got %r" % device)
+    return device
+
+
 def run(argv, timeout=RUN_TIMEOUT, limit=MAX_OUTPUT):
     """A program's stdout and stderr (text), bounded in time and bytes; BackendError when it cannot be run
     or does not end in time (it is killed). The exit status is the caller's to judge (uqmi and umbim print

@@ -13,7 +13,7 @@ umbim has no signal query: rssi, rsrp, rsrq, sinr stay absent.
 """
 
 from ..modem import ModemInfo
-from .tools import BackendError, run
+from .tools import BackendError, control_device, run
 
 UMBIM = "/sbin/umbim"
 QUESTIONS = ("caps", "pinstate", "registration", "subscriber", "config")
@@ -72,9 +72,7 @@ class Umbim:
     name = "umbim"
 
     def __init__(self, options):
-        self.device = options.get("device") or "/dev/cdc-wdm0"
-        if not self.device.startswith("/dev/"):
-            raise ValueError("reach.device must be a /dev path, got %r" % self.device)
+        self.device = control_device(options)
         self.transaction = 0
 
     def read(self):

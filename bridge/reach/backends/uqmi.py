@@ -12,7 +12,7 @@ error is printed as a string instead ("UIM uninitialized", "No SIM", "Device not
 import json
 
 from ..modem import ModemInfo
-from .tools import BackendError, run
+from .tools import BackendError, control_device, run
 
 UQMI = "/sbin/uqmi"
 QUESTIONS = ("--get-imei", "--get-iccid", "--get-imsi", "--get-msisdn", "--get-pin-status",
@@ -89,9 +89,7 @@ class Uqmi:
     name = "uqmi"
 
     def __init__(self, options):
-        self.device = options.get("device") or "/dev/cdc-wdm0"
-        if not self.device.startswith("/dev/"):
-            raise ValueError("reach.device must be a /dev path, got %r" % self.device)
+        self.device = control_device(options)
 
     def read(self):
         outputs = {}
