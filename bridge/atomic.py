@@ -55,6 +55,33 @@ def write_json(path, obj, mode=0o600):
     write_atomic(path, json.dumps(obj, separators=(",", ":"), sort_keys=True), mode)
 
 
+class StateFile:
+    """A state file its owner writes whole (write_json) after each change: a directory that is missing, full
+    or read-only is one error line until it mends and one line when it does, never an exception into the
+    caller (what is in memory stays right and the next write retries). `log` is the owner's, so the lines
+    say whose state it is."""
+
+    def __init__(self, path, what, log):
+        self.path = path
+        self.what = what
+        self.log = log
+        self.saved = True  # the last write succeeded
+
+    def write(self, obj):
+        """-> True when written."""
+        try:
+            write_json(self.path, obj)
+        except OSError as e:
+            if self.saved:
+                self.log.error("%s not saved to %s: %s", self.what, self.path, e.strerror or e)
+            self.saved = False
+            return False
+        if not self.saved:
+            self.log.warning("%s saved to %s again", self.what, self.path)
+        self.saved = True
+        return True
+
+
 def read_json(path, default=None):
     try:
         with open(path, "rb") as f:

@@ -7,7 +7,7 @@ short by a crash or a reboot: it is counted as a failure.
 
 import time
 
-from .atomic import is_number, load_json, need, write_json
+from .atomic import is_number, load_json, StateFile, need
 from .logger import getLogger
 
 log = getLogger(__name__)
@@ -20,7 +20,7 @@ class Sessions:
     def __init__(self, path, clock=time.time):
         self.path = path
         self.clock = clock
-        self.saved = True  # the last save succeeded
+        self.file = StateFile(path, "session state", log)
         state = load_json(path, _fits, {})
         self.last_status = state.get("last_status", "N/A")
         self.last_start = state.get("last_start")
@@ -50,17 +50,7 @@ class Sessions:
     def save(self):
         """True when written. A full or read-only state directory is logged (once until it
         recovers), not raised: what is in memory stays right and the next save retries."""
-        try:
-            write_json(self.path, {k: getattr(self, k) for k in FIELDS})
-        except OSError as e:
-            if self.saved:
-                log.error("session state not saved to %s: %s", self.path, e.strerror or e)
-            self.saved = False
-            return False
-        if not self.saved:
-            log.warning("session state saved to %s again", self.path)
-        self.saved = True
-        return True
+        return self.file.write({k: getattr(self, k) for k in FIELDS})
 
     def begin(self, events):
         """Starts a session; False (and nothing changed) when its start cannot be saved."""

@@ -2,7 +2,7 @@
 whether a reboot was announced, the last log upload. Written atomically on every change that matters;
 read at start through its shape check (a file that does not fit is set aside, the client starts afresh)."""
 
-from ..atomic import is_number, load_json, need, write_json
+from ..atomic import is_number, load_json, StateFile, need
 from ..logger import getLogger
 
 log = getLogger(__name__)
@@ -33,7 +33,7 @@ class State:
     def __init__(self, path):
         self.path = path
         self.data = load_json(path, _fits, {})
-        self.saved = True
+        self.file = StateFile(path, "OS3P state", log)
 
     def get(self, key, default=None):
         return self.data.get(key, default)
@@ -49,12 +49,4 @@ class State:
 
     def save(self):
         """True when written; a full or read-only state directory is one error line (until it mends)."""
-        try:
-            write_json(self.path, self.data)
-        except OSError as e:
-            if self.saved:
-                log.error("OS3P state not saved to %s: %s", self.path, e.strerror or e)
-            self.saved = False
-            return False
-        self.saved = True
-        return True
+        return self.file.write(self.data)

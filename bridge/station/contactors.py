@@ -21,7 +21,7 @@ the outputs are read first and only a contactor that disagrees with what it shou
 """
 
 
-from ..atomic import load_json, need, write_json
+from ..atomic import load_json, StateFile, need
 from ..events import ContactorChanged, ContactorFault, ModeChanged, ProfilesChanged, Publisher
 from ..logger import getLogger
 from . import schedule
@@ -81,7 +81,7 @@ class Control:
         self.events = Publisher("streetlights")
         self._timer = None
         self.next_change = None
-        self.saved = True  # the last save() succeeded
+        self.file = StateFile(self.state_path, "streetlight state", log)
         self._load()
 
     # --- persistence --------------------------------------------------------------------------------
@@ -105,18 +105,8 @@ class Control:
     def save(self):
         """True when written (write, fsync, rename, as the outbox); a state directory that is missing, full
         or read-only is one error line until it mends, never an exception into the caller."""
-        try:
-            write_json(self.state_path, {"profiles": self.profiles.to_json(), "local": self.local,
-                                         "contactors": {str(i): c.as_json() for i, c in self.contactors.items()}})
-        except OSError as e:
-            if self.saved:
-                log.error("streetlight state not saved to %s: %s", self.state_path, e.strerror or e)
-            self.saved = False
-            return False
-        if not self.saved:
-            log.warning("streetlight state saved to %s again", self.state_path)
-        self.saved = True
-        return True
+        return self.file.write({"profiles": self.profiles.to_json(), "local": self.local,
+                                "contactors": {str(i): c.as_json() for i, c in self.contactors.items()}})
 
     # --- events out ------------------------------------------------------------------------------------
     def subscribe(self, fn, *kinds):
