@@ -24,3 +24,25 @@ def test_fuzz_restarts_slice():
     report = fuzz_restart.run(4, SEED, subprocess_every=2, steps=5)
     assert report["inputs"] >= 4 and report["subprocess"] >= 2
     assert (report["crashes"], report["hangs"], report["unexpected"]) == (0, 0, 0), report["failure"]
+
+
+def test_fuzz_restarts_a_station_directory_emptied_leaves_no_profiles_held():
+    """A sequence the stateful runs once failed on by mistake: an Accepted profile, then the station's
+    directory replaced by an empty one (the file gone, nothing to set aside), then the restart: the daemon
+    starts holding no profile, which the property allows for a file the sequence itself removed."""
+    import fuzz_restart
+
+    rig = fuzz_restart.Rig(subprocess_every=0)
+    fuzz_restart.Restarts.rig = rig
+    try:
+        machine = fuzz_restart.Restarts()
+        machine.fresh()
+        machine.set_profile(contactor=3, clear=True, profiles=[{
+            "profileId": 3, "stackLevel": 11, "recurrencyKind": "Daily",
+            "daySchedule": [{"start": {"kind": "Absolute", "time": "20:52:00"},
+                             "end": {"kind": "Sunrise", "offset": -3240}}]}])
+        assert rig.profiles_held() == {3: {3}}
+        machine.damage(name="station", kind="directory")
+        machine.teardown()  # the restart and its properties: Failed when one does not hold
+    finally:
+        rig.close()
