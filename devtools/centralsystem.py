@@ -97,6 +97,7 @@ class CentralSystem:
         self.events = []  # ("connect" | "refused" | "disconnect", identity, detail, time)
         self.connections = {}
         self.paths = []  # the request path of every handshake, as sent (percent-encoded)
+        self.handshakes = []  # the request headers of every handshake (websockets' Headers), as sent
         self._pending = {}
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
@@ -170,6 +171,7 @@ class CentralSystem:
     def _process_request(self, ws, request):
         with self._cond:
             self.paths.append(request.path)
+            self.handshakes.append(request.headers)
         image = firmware_image(request.path)
         if image is not None:  # plain HTTP, for UpdateFirmware's example (devtools/examples.py)
             self._event("download", request.path, "%d bytes" % len(image))
