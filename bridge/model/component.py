@@ -79,7 +79,6 @@ class ParameterModel:
         self._model = None
         self.timers = Timers(loop.call_later)
         self._due = set()  # getter groups to compare on the loop's next turn
-        self.stopped = False
 
     # --- the model, built on first use ---------------------------------------------------------------------
     def model(self):
@@ -134,8 +133,12 @@ class ParameterModel:
             self.loop.call_soon(self.changed)
         self._arm_poll()
 
+    @property
+    def stopped(self):
+        """Once stop() ran: its timers refuse new ones, and what a callback still running would start is not."""
+        return self.timers.stopped
+
     def stop(self):
-        self.stopped = True
         self.timers.stop()
 
     def reload(self):

@@ -64,7 +64,6 @@ class Reach:
         self.events = Publisher("reachability")
         self.object = ReachObject(self)
         self.os3p_registered = lambda: None  # OS3P not enabled here, until follow_os3p
-        self.stopped = False
         self.interfaces = config.get("reach.interfaces").split()
         self._plain_http = config.get("reach.plain_http_sinks")  # judged at its first use (plain_http_allowed)
         self.simulation = None
@@ -434,8 +433,12 @@ class Reach:
             out["sinks"] = sinks
         return out
 
+    @property
+    def stopped(self):
+        """Once stop() ran: its timers refuse new ones, and what a callback still running would start is not."""
+        return self.timers.stopped
+
     def stop(self):
-        self.stopped = True
         self.timers.stop()
         if self.delivery is not None:
             self.delivery.stop()

@@ -64,7 +64,6 @@ class Sensors:
         self.reading = _thread.allocate_lock()  # threading itself only once a source is read
         self.busy = False  # a read runs in its worker
         self.waiting = []  # [(context, callback)] the read that runs answers
-        self.stopped = False
         sections = config.sections
         self.indicator_backend, groups = self._indicators(sections, backend, gpio_root, ubus_socket)
         self.indicators = Indicators(groups, config.get("station.test_timeout_ms") / 1000.0,
@@ -392,8 +391,12 @@ class Sensors:
             out["chart"] = chart
         return out
 
+    @property
+    def stopped(self):
+        """Once stop() ran: its timers refuse new ones, and what a callback still running would start is not."""
+        return self.timers.stopped
+
     def stop(self):
-        self.stopped = True
         self.timers.stop()
         for closer in [s.reader for s in self.sources] + [self.indicator_backend, self.history]:
             if closer is not None:
